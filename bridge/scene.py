@@ -179,42 +179,66 @@ def load_scene(path: str | Path) -> tuple[Scene, YamlDocument]:
     doc = load_yaml(path, what="scene file")
     if not isinstance(doc.data, dict):
         raise BridgeError(doc.problem((), "a scene must be a mapping with title, datasets, panels and steps"))
+    problems = _cross_references(doc.data, doc)
     try:
         scene = Scene.model_validate(doc.data)
     except ValidationError as exc:
-        raise BridgeError(pydantic_problems(exc, doc, Scene, PANEL_TYPES)) from None
-    scene.file = Path(path)
-    problems = _cross_references(scene, doc)
+        problems = pydantic_problems(exc, doc, Scene, PANEL_TYPES) + problems
     if problems:
+        problems.sort(key=lambda p: p.line or 0)
         raise BridgeError(problems)
+    scene.file = Path(path)
     return scene, doc
 
 
-def _cross_references(scene: Scene, doc: YamlDocument) -> list[Problem]:
-    """Checks pydantic cannot do alone: names that must refer to other parts of the scene."""
+def _cross_references(raw: dict, doc: YamlDocument) -> list[Problem]:
+    """Checks pydantic cannot do alone: names that must refer to other parts of the scene.
+
+    They run on the raw YAML data, so they are reported together with type errors.
+    """
     problems: list[Problem] = []
-    datasets = list(scene.datasets)
-    if scene.base is not None and scene.base not in scene.datasets:
-        problems.append(doc.problem(("base",), f"no dataset '{scene.base}'{did_you_mean(scene.base, datasets)}; datasets: {', '.join(datasets)}"))
-    for name, dataset in scene.datasets.items():
-        if dataset.resolved_format() is None:
-            problems.append(doc.problem(("datasets", name, "path"), f"cannot tell the format of '{dataset.path}'; add format: one of {', '.join(DATA_FORMATS)}"))
-    for name in scene.derive:
-        if name in scene.datasets:
+    datasets_raw = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
+    datasets = [str(k) for k in datasets_raw]
+    base = raw.get("base")
+    if base is not None and base not in datasets_raw:
+        problems.append(doc.problem(("base",), f"no dataset '{base}'{did_you_mean(base, datasets)}; datasets: {', '.join(datasets)}"))
+    for name, dataset in datasets_raw.items():
+        if isinstance(dataset, dict) and isinstance(dataset.get("path"), str) and not dataset.get("format"):
+            if Path(dataset["path"]).suffix.lower() not in _EXTENSIONS:
+                problems.append(doc.problem(("datasets", name, "path"), f"cannot tell the format of '{dataset['path']}'; add format: one of {', '.join(DATA_FORMATS)}"))
+    derive = raw.get("derive") if isinstance(raw.get("derive"), dict) else {}
+    for name in derive:
+        if name in datasets_raw:
             problems.append(doc.problem(("derive", name), f"'{name}' is also a dataset name; rename the measure"))
     ids: dict[str, int] = {}
-    for i, panel in enumerate(scene.panels):
-        if panel.id in ids:
-            problems.append(doc.problem(("panels", i, "id"), f"'{panel.id}' is already the id of panels[{ids[panel.id]}]; ids must be unique"))
-        ids.setdefault(panel.id, i)
-        if panel.data is not None and panel.data not in scene.datasets:
-            problems.append(doc.problem(("panels", i, "data"), f"no dataset '{panel.data}'{did_you_mean(panel.data, datasets)}; datasets: {', '.join(datasets)}"))
-        if abs(panel.pitch) + panel.height / 2 > 85:
-            problems.append(doc.problem(("panels", i, "height"), f"the panel reaches pitch {abs(panel.pitch) + panel.height / 2:g}°; keep pitch ± height/2 within -85..85"))
-    for s, step in enumerate(scene.steps):
-        for j, panel_id in enumerate(step.show):
+    panels = raw.get("panels") if isinstance(raw.get("panels"), list) else []
+    for i, panel in enumerate(panels):
+        if not isinstance(panel, dict):
+            continue
+        pid = panel.get("id")
+        if isinstance(pid, str):
+            if pid in ids:
+                problems.append(doc.problem(("panels", i, "id"), f"'{pid}' is already the id of panels[{ids[pid]}]; ids must be unique"))
+            ids.setdefault(pid, i)
+        data = panel.get("data")
+        if data is not None and data not in datasets_raw:
+            problems.append(doc.problem(("panels", i, "data"), f"no dataset '{data}'{did_you_mean(data, datasets)}; datasets: {', '.join(datasets)}"))
+        pitch, height = panel.get("pitch", 0), panel.get("height")
+        if _number(pitch) and _number(height) and abs(pitch) + height / 2 > 85:
+            problems.append(doc.problem(("panels", i, "height"), f"the panel reaches pitch {abs(pitch) + height / 2:g}°; keep pitch ± height/2 within -85..85"))
+    steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    for s, step in enumerate(steps):
+        if not isinstance(step, dict):
+            continue
+        show = step.get("show") if isinstance(step.get("show"), list) else []
+        for j, panel_id in enumerate(show):
             if panel_id not in ids:
-                problems.append(doc.problem(("steps", s, "show", j), f"no panel '{panel_id}'{did_you_mean(panel_id, ids)}; panels: {', '.join(ids)}"))
-        if step.highlight is not None and step.highlight not in step.show:
-            problems.append(doc.problem(("steps", s, "highlight"), f"'{step.highlight}' is not shown in this step; add it to show or pick one of {', '.join(step.show)}"))
+                problems.append(doc.problem(("steps", s, "show", j), f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
+        highlight = step.get("highlight")
+        if highlight is not None and highlight not in show:
+            problems.append(doc.problem(("steps", s, "highlight"), f"'{highlight}' is not shown in this step; add it to show or pick one of {', '.join(map(str, show))}"))
     return problems
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

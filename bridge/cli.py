@@ -1,0 +1,158 @@
+"""The `bridge` command: validate, render, rooms, schema.
+
+Errors the user can fix are printed as `file:line: key: message` lines and exit with
+code 2 (bad input); nothing the user wrote is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from bridge import __version__
+from bridge.errors import BridgeError
+
+out = Console(highlight=False, soft_wrap=True)  # never wrap: error lines stay grep- and editor-friendly
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except BridgeError as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {_escape(str(problem))}")
+        if len(exc.problems) > 1:
+            err.print(f"[red]{len(exc.problems)} problems[/]")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]")
+        return 130
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bridge",
+        description="Render YAML data briefings into 360° frames and split them across a projector room.",
+    )
+    parser.add_argument("--version", action="version", version=f"bridge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a scene and its data", description="Check a scene file and its data: keys, values, files, columns, joins and expressions.")
+    p.add_argument("scene", type=Path, help="scene YAML file")
+    p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("render", help="render a scene to equirectangular and projector images",
+                       description="Render every step (or one) to DIR/step-NN/equirect.png, DIR/step-NN/projector-K.png and DIR/contact-sheet.png.")
+    p.add_argument("scene", type=Path, help="scene YAML file")
+    p.add_argument("--room", default=None, help="room profile: a shipped name (see `bridge rooms`) or a YAML path; default: bridge")
+    p.add_argument("--out", type=Path, default=None, help="output folder; default: out/<scene name>/")
+    p.add_argument("--step", type=int, default=None, metavar="N", help="render only step N (1-based)")
+    p.add_argument("--size", default="4096x2048", metavar="WxH", help="equirectangular frame size, 2:1; default 4096x2048")
+    p.set_defaults(run=cmd_render)
+
+    p = sub.add_parser("rooms", help="list the room profiles that ship with Bridge", description="List the shipped room profiles and what each holds.")
+    p.set_defaults(run=cmd_rooms)
+
+    p = sub.add_parser("schema", help="print the scene format as JSON Schema",
+                       description="Print the scene format as JSON Schema, for editor completion (see README).")
+    p.set_defaults(run=cmd_schema)
+    return parser
+
+
+def cmd_validate(args) -> int:
+    from bridge.pipeline import load_briefing
+
+    briefing = load_briefing(args.scene)
+    scene = briefing.scene
+    out.print(f"[green]ok[/] {_escape(str(args.scene))}: '{_escape(scene.title)}' — {len(scene.datasets)} datasets "
+              f"({_escape(briefing.data.summary())}), {len(scene.panels)} panels, {len(scene.steps)} steps")
+    for join in briefing.data.joins:
+        if join.unmatched_keys:
+            sample = ", ".join(join.unmatched_keys[:5])
+            err.print(f"[yellow]warning:[/] {join.dataset}: {len(join.unmatched_keys)} of {join.base_rows} areas have no row "
+                      f"(e.g. {_escape(sample)}); they are drawn as 'no data'")
+    return 0
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*", text)
+    if not m:
+        raise BridgeError(f"--size: '{text}' is not WIDTHxHEIGHT, e.g. 4096x2048")
+    w, h = int(m.group(1)), int(m.group(2))
+    if w != 2 * h:
+        raise BridgeError(f"--size: {w}x{h} is not 2:1; an equirectangular frame is twice as wide as tall, e.g. {w}x{w // 2}")
+    if not 256 <= w <= 16384:
+        raise BridgeError(f"--size: width {w} is outside 256..16384")
+    return w, h
+
+
+def cmd_render(args) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bridge.pipeline import load_briefing, render_briefing
+    from bridge.room import load_room
+
+    size = parse_size(args.size)
+    room = load_room(args.room)
+    started = time.perf_counter()
+    briefing = load_briefing(args.scene)
+    out_dir = args.out or Path("out") / briefing.name
+    steps = [args.step] if args.step is not None else None
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=total)
+            bar.update(tasks[what], completed=done)
+
+        result = render_briefing(briefing, room, out_dir, size, steps, progress)
+    elapsed = time.perf_counter() - started
+    out.print(f"rendered {len(result.steps)} step(s) of '{_escape(briefing.scene.title)}' for {_escape(room.name)} "
+              f"at {size[0]}×{size[1]} in {elapsed:.1f} s")
+    for n in result.steps:
+        out.print(f"  {result.out_dir / f'step-{n:02d}'}/  equirect.png, projector-1..{len(room.projectors)}.png")
+    out.print(f"  {result.contact_sheet}")
+    return 0
+
+
+def cmd_rooms(args) -> int:
+    from rich.table import Table
+
+    from bridge.room import DEFAULT_ROOM, load_room, shipped_rooms
+
+    table = Table(title="Room profiles shipped with Bridge (use --room NAME, or a path to your own YAML)")
+    for col in ("name", "room", "holds"):
+        table.add_column(col)
+    for name in sorted(shipped_rooms()):
+        room = load_room(name)
+        label = f"{name} (default)" if name == DEFAULT_ROOM else name
+        table.add_row(label, room.name, room.summary())
+    out.print(table)
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from bridge.scene import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
+    return 0

@@ -1,0 +1,180 @@
+"""The whole path, one way: scene file → validated model → data → panel images → frames → projectors.
+
+`prepare` does everything up to drawn panel images (and is what `bridge validate` runs
+without drawing); `render_briefing` turns them into equirectangular and projector frames
+and writes them with a contact sheet.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from bridge.data import SceneData, load_data
+from bridge.errors import BridgeError, Problem
+from bridge.room import Room
+from bridge.scene import Scene, load_scene
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+DIM = 0.35  # brightness of panels that are not highlighted
+
+
+@dataclass
+class Briefing:
+    """A loaded scene with its data, every panel's content evaluated."""
+
+    scene: Scene
+    data: SceneData
+    contents: list
+
+    @property
+    def name(self) -> str:
+        return Path(self.scene.file).stem
+
+
+def load_briefing(path: str | Path) -> Briefing:
+    """Validate the scene and its data fully (files, columns, joins, expressions)."""
+    scene, doc = load_scene(path)
+    data = load_data(scene, doc)
+    contents, problems = [], []
+    for i in range(len(scene.panels)):
+        try:
+            contents.append(data.panel_content(i))
+        except BridgeError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise BridgeError(problems)
+    return Briefing(scene, data, contents)
+
+
+def texture_density(frame_width: int) -> float:
+    """Texture pixels per degree: ~1.5× the frame's own, so mipmapping keeps text crisp."""
+    return float(np.clip(frame_width / 360 * 1.5, 16, 40))
+
+
+def draw_panels(briefing: Briefing, frame_width: int, progress: Progress | None = None) -> dict[str, np.ndarray]:
+    """Every panel drawn once as an RGB image at a resolution suited to the frame."""
+    from bridge.layout import panel_extent, panel_texture_size
+    from bridge.panels import draw_panel
+
+    ppd = texture_density(frame_width)
+    images = {}
+    panels = briefing.scene.panels
+    for i, (panel, content) in enumerate(zip(panels, briefing.contents)):
+        _, _, p0, p1 = panel_extent(panel.yaw, panel.pitch, panel.width, panel.height)
+        size = panel_texture_size(panel.width, p0, p1, ppd)
+        try:
+            images[panel.id] = draw_panel(panel, content, size, ppd, panel.source or briefing.scene.source)
+        except BridgeError as exc:
+            raise BridgeError([briefing.data.doc.problem(("panels", i), p.message) for p in exc.problems]) from None
+        if progress:
+            progress("drawing panels", i + 1, len(panels))
+    return images
+
+
+@dataclass
+class RenderResult:
+    out_dir: Path
+    steps: list[int]
+    files: list[Path] = field(default_factory=list)
+    contact_sheet: Path | None = None
+
+
+def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[int, int] = (4096, 2048),
+                    steps: list[int] | None = None, progress: Progress | None = None) -> RenderResult:
+    """Render the chosen steps (1-based; all by default) and write the PNGs under `out_dir`."""
+    from bridge.compositor import Compositor
+    from bridge.render import EquirectRenderer
+
+    scene = briefing.scene
+    steps = steps or list(range(1, len(scene.steps) + 1))
+    for n in steps:
+        if not 1 <= n <= len(scene.steps):
+            raise BridgeError(Problem(scene.file, None, "steps", f"there is no step {n}; the scene has steps 1..{len(scene.steps)}"))
+    width, height = size
+    out_dir = prepare_out_dir(out_dir, len(scene.steps) if len(steps) == len(scene.steps) else None)
+    images = draw_panels(briefing, width, progress)
+    compositor = Compositor(room, width, height)
+    result = RenderResult(out_dir, steps)
+    thumbs: list[list[np.ndarray]] = []
+    with EquirectRenderer(width, height) as renderer:
+        for panel in scene.panels:
+            image = images[panel.id]
+            renderer.add_panel(panel.id, panel.yaw, panel.pitch, panel.width, panel.height,
+                               image, (image * DIM).astype(np.uint8))
+        for k, n in enumerate(steps):
+            step = scene.steps[n - 1]
+            frame = renderer.render(step.show, step.highlight)
+            step_dir = out_dir / f"step-{n:02d}"
+            step_dir.mkdir(parents=True, exist_ok=True)
+            result.files.append(_save(frame, step_dir / "equirect.png"))
+            projector_images = compositor.split(frame)
+            for p, img in zip(room.projectors, projector_images):
+                result.files.append(_save(img, step_dir / f"projector-{p.number}.png"))
+            thumbs.append(projector_images)
+            if progress:
+                progress("rendering steps", k + 1, len(steps))
+    sheet = contact_sheet(thumbs, [f"Step {n}: {scene.steps[n - 1].title}" for n in steps],
+                          [f"{p.number} · {p.name}" for p in room.projectors])
+    result.contact_sheet = _save(sheet, out_dir / "contact-sheet.png")
+    return result
+
+
+def prepare_out_dir(out_dir: Path, step_count: int | None) -> Path:
+    """Make `out_dir`; remove step folders left from a longer render, but only our own files."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BridgeError(Problem(out_dir, None, None, "is a file; --out needs a folder"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if step_count is not None:
+        ours = re.compile(r"^(equirect|projector-\d+)\.png$")
+        for stale in out_dir.glob("step-*"):
+            m = re.fullmatch(r"step-(\d+)", stale.name)
+            if m and int(m.group(1)) > step_count and stale.is_dir() and all(ours.match(f.name) for f in stale.iterdir()):
+                shutil.rmtree(stale)
+    return out_dir
+
+
+def _save(image: np.ndarray, path: Path) -> Path:
+    Image.fromarray(image).save(path, compress_level=3)
+    return path
+
+
+def contact_sheet(rows: list[list[np.ndarray]], row_labels: list[str], column_labels: list[str],
+                  thumb_width: int = 384) -> np.ndarray:
+    """Every step's projector images side by side, small and labelled, one row per step."""
+    first = rows[0][0]
+    thumb_h = round(first.shape[0] * thumb_width / first.shape[1])
+    gap, label_h = 8, 30
+    cols = len(rows[0])
+    width = cols * thumb_width + (cols + 1) * gap
+    height = label_h + len(rows) * (label_h + thumb_h + gap) + gap
+    sheet = Image.new("RGB", (width, height), (18, 20, 26))
+    draw = ImageDraw.Draw(sheet)
+    font = _font(18)
+    for c, label in enumerate(column_labels):
+        draw.text((gap + c * (thumb_width + gap), 6), f"Projector {label}", fill=(148, 163, 184), font=font)
+    y = label_h
+    for images, label in zip(rows, row_labels):
+        draw.text((gap, y + 4), label, fill=(241, 245, 249), font=font)
+        y += label_h
+        for c, img in enumerate(images):
+            thumb = Image.fromarray(img).resize((thumb_width, thumb_h), Image.Resampling.LANCZOS)
+            sheet.paste(thumb, (gap + c * (thumb_width + gap), y))
+        y += thumb_h + gap
+    return np.asarray(sheet)
+
+
+def _font(size: int):
+    from matplotlib import font_manager
+
+    try:
+        return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+    except OSError:
+        return ImageFont.load_default(size)

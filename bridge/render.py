@@ -1,0 +1,138 @@
+"""Draw panels in 3D round a viewer and capture one equirectangular 360° frame.
+
+Capture method: VTK's `vtkPanoramicProjectionPass` (measured here: 4096×2048 in ~0.05–0.3 s
+a frame once warm).  It renders a cube map from the camera and resamples it on the GPU,
+so one pass gives the whole sphere with no seams.  See README "Capture method".
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import math
+import os
+
+import numpy as np
+
+from bridge.layout import PANEL_RADIUS, direction, panel_extent
+
+BACKGROUND = (5, 7, 11)
+
+
+def choose_offscreen_backend() -> str | None:
+    """Pick VTK's offscreen window before VTK loads, so it does not try a missing X server.
+
+    With a DISPLAY (a desk, the room, Xvfb) VTK's default X window is used.  Without one we
+    prefer EGL, then OSMesa, and only force a backend whose library is present (forcing a
+    missing one segfaults).
+    """
+    if os.environ.get("VTK_DEFAULT_OPENGL_WINDOW") or os.environ.get("DISPLAY"):
+        return os.environ.get("VTK_DEFAULT_OPENGL_WINDOW")
+    if ctypes.util.find_library("EGL"):
+        choice = "vtkEGLRenderWindow"
+    elif ctypes.util.find_library("OSMesa"):
+        choice = "vtkOSOpenGLRenderWindow"
+    else:
+        return None
+    os.environ["VTK_DEFAULT_OPENGL_WINDOW"] = choice
+    return choice
+
+
+choose_offscreen_backend()
+
+import pyvista as pv  # noqa: E402
+import vtk  # noqa: E402
+
+pv.global_theme.multi_samples = 0  # 8x MSAA is 5-10x slower in software GL and buys nothing here
+pv.global_theme.smooth_shading = False
+
+
+def panel_mesh(yaw: float, pitch: float, width: float, height: float, radius: float = PANEL_RADIUS) -> pv.PolyData:
+    """A curved quad strip on a cylinder round the viewer, textured left-to-right, bottom-to-top.
+
+    Columns are evenly spaced in yaw and the strip is vertical, so its corners sit at
+    exactly the panel's yaw/pitch extent and its content is undistorted on a curved wall.
+    """
+    y0, y1, p0, p1 = panel_extent(yaw, pitch, width, height)
+    segments = max(2, math.ceil(width / 1.0))  # 1° facets: chord error < 0.004% of radius
+    yaws = np.linspace(y0, y1, segments + 1)
+    ring = direction(yaws, 0.0) * radius
+    z0, z1 = radius * math.tan(math.radians(p0)), radius * math.tan(math.radians(p1))
+    bottom = ring.copy()
+    bottom[:, 2] = z0
+    top = ring.copy()
+    top[:, 2] = z1
+    points = np.vstack([bottom, top])
+    n = segments + 1
+    faces = np.hstack([[4, i, i + 1, n + i + 1, n + i] for i in range(segments)])
+    mesh = pv.PolyData(points, faces)
+    u = np.linspace(0, 1, n)
+    mesh.active_texture_coordinates = np.column_stack([np.concatenate([u, u]), np.repeat([0.0, 1.0], n)])
+    return mesh
+
+
+class EquirectRenderer:
+    """One offscreen VTK scene reused for every step: panels are added once, steps toggle them."""
+
+    def __init__(self, width: int, height: int, cube_resolution: int | None = None):
+        if width != 2 * height:
+            raise ValueError("an equirectangular frame is twice as wide as it is tall")
+        self.width, self.height = width, height
+        self.plotter = pv.Plotter(off_screen=True, window_size=(width, height))
+        self.plotter.set_background([c / 255 for c in BACKGROUND])
+        renderer = self.plotter.renderer
+        renderer.GetCullers().RemoveAllItems()  # objects outside the main camera must not vanish
+        camera = self.plotter.camera
+        camera.position = (0, 0, 0)
+        camera.focal_point = (0, 1, 0)
+        camera.up = (0, 0, 1)
+        camera.clipping_range = (0.1, 1000)
+        self.plotter.camera_set = True  # stop pyvista resetting our camera on first render
+        pano = vtk.vtkPanoramicProjectionPass()
+        pano.SetProjectionTypeToEquirectangular()
+        pano.SetAngle(360)
+        pano.SetCubeResolution(cube_resolution or max(256, width // 4))
+        pano.InterpolateOn()
+        passes = vtk.vtkRenderPassCollection()
+        for p in (vtk.vtkLightsPass(), vtk.vtkOpaquePass(), vtk.vtkTranslucentPass(), vtk.vtkOverlayPass()):
+            passes.AddItem(p)
+        sequence = vtk.vtkSequencePass()
+        sequence.SetPasses(passes)
+        camera_pass = vtk.vtkCameraPass()
+        camera_pass.SetDelegatePass(sequence)
+        pano.SetDelegatePass(camera_pass)
+        renderer.SetPass(pano)
+        self._pano = pano
+        self._actors: dict[str, tuple] = {}
+
+    def add_panel(self, panel_id: str, yaw: float, pitch: float, width: float, height: float,
+                  image: np.ndarray, dimmed: np.ndarray | None = None) -> None:
+        """Place a panel's image; `dimmed` is shown instead when another panel is highlighted."""
+        mesh = panel_mesh(yaw, pitch, width, height)
+        texture = _texture(image)
+        actor = self.plotter.add_mesh(mesh, texture=texture, lighting=False, name=panel_id)
+        actor.visibility = False
+        self._actors[panel_id] = (actor, texture, _texture(dimmed) if dimmed is not None else texture)
+
+    def render(self, visible: list[str], highlight: str | None = None) -> np.ndarray:
+        """The frame (height, width, 3) uint8 with only `visible` panels shown."""
+        for panel_id, (actor, normal, dimmed) in self._actors.items():
+            actor.visibility = panel_id in visible
+            actor.texture = dimmed if highlight and panel_id != highlight else normal
+        self.plotter.render()  # screenshot() alone renders only on its first call
+        return self.plotter.screenshot(return_img=True)[..., :3].copy()
+
+    def close(self) -> None:
+        self.plotter.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _texture(image: np.ndarray) -> pv.Texture:
+    texture = pv.Texture(np.ascontiguousarray(image))  # pyvista flips: row 0 is the top
+    texture.interpolate = True
+    texture.mipmap = True
+    return texture

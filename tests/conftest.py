@@ -1,0 +1,37 @@
+"""Shared helpers: write small scenes into a temp folder beside copies of the sample data."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A temp folder with the sample data under data/ so scenes can say data/…"""
+    shutil.copytree(SAMPLE, tmp_path / "data")
+    return tmp_path
+
+
+def write_scene(folder: Path, text: str, name: str = "scene.yaml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+MINIMAL = """
+title: Test
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+  people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}
+panels:
+  - {id: note, type: text, text: Hello, yaw: 0, pitch: 0, width: 30, height: 10}
+steps:
+  - {title: One, show: [note]}
+"""

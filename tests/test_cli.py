@@ -1,0 +1,116 @@
+"""The CLI end to end, as a user runs it: exit codes, messages without tracebacks, files written."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bridge.layout import pitch_to_y, yaw_to_x
+from tests.conftest import MINIMAL, ROOT, write_scene
+
+
+def bridge(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "bridge", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def test_help_and_version():
+    result = bridge("--help")
+    assert result.returncode == 0
+    for command in ("validate", "render", "rooms", "schema"):
+        assert command in result.stdout
+        assert bridge(command, "--help").returncode == 0
+    from bridge import __version__
+
+    assert bridge("--version").stdout.strip() == f"bridge {__version__}"
+
+
+def test_validate_sample():
+    result = bridge("validate", ROOT / "scenes" / "finding-dave.yaml")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok ")
+    assert "198" in result.stdout
+
+
+def test_validate_bad_scene_exit_2_no_traceback(workdir):
+    path = write_scene(workdir, MINIMAL.replace("yaw: 0,", "yaw: 400,").replace("show: [note]", "show: [nope]"))
+    result = bridge("validate", path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert f"error: {path}:6: panels[0].yaw: 400 is outside -180..180" in lines
+    assert f"error: {path}:8: steps[0].show[0]: no panel 'nope' (did you mean 'note'?); panels: note" in lines
+    assert lines[-1] == "2 problems"
+
+
+def test_validate_missing_file():
+    result = bridge("validate", "nowhere.yaml")
+    assert result.returncode == 2 and "not found" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("size", ["1000x300", "big", "100x50"])
+def test_bad_size(workdir, size):
+    result = bridge("render", write_scene(workdir, MINIMAL), "--size", size, "--out", workdir / "o")
+    assert result.returncode == 2 and "--size" in result.stderr and "Traceback" not in result.stderr
+    assert not (workdir / "o").exists()
+
+
+def test_render_writes_frames_projectors_and_sheet(workdir):
+    text = MINIMAL.replace("steps:", "  - {id: kpi, type: kpi, value: sum(people.total), label: residents, yaw: 72, pitch: -5, width: 30, height: 14}\nsteps:")
+    text += "  - {title: Two, show: [note, kpi]}\n"
+    scene = write_scene(workdir, text)
+    (workdir / "o").mkdir()
+    keep = workdir / "o" / "mine.txt"
+    keep.write_text("analyst's notes")
+    result = bridge("render", scene, "--out", workdir / "o", "--size", "1024x512", "--room", "bridge")
+    assert result.returncode == 0, result.stderr
+    for step in ("step-01", "step-02"):
+        assert (workdir / "o" / step / "equirect.png").exists()
+        for k in range(1, 6):
+            img = Image.open(workdir / "o" / step / f"projector-{k}.png")
+            assert img.size == (1920, 1200)
+    assert Image.open(workdir / "o" / "step-01" / "equirect.png").size == (1024, 512)
+    assert (workdir / "o" / "contact-sheet.png").exists()
+    assert keep.read_text() == "analyst's notes"
+    assert str(workdir / "o" / "contact-sheet.png") in result.stdout
+    # The KPI appears in step 2 only, at its yaw.
+    one = np.asarray(Image.open(workdir / "o" / "step-01" / "equirect.png"))
+    two = np.asarray(Image.open(workdir / "o" / "step-02" / "equirect.png"))
+    x, y = int(yaw_to_x(72, 1024)), int(pitch_to_y(-5, 512))
+    assert one[y - 5:y + 5, x - 20:x + 20].max() < 20  # background only
+    assert two[y - 20:y + 20, x - 40:x + 40].max() > 200  # the bright number
+
+
+def test_render_one_step_and_default_out(workdir):
+    scene = write_scene(workdir, MINIMAL, name="tiny.yaml")
+    result = bridge("render", scene, "--step", "1", "--size", "512x256", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert (workdir / "out" / "tiny" / "step-01" / "projector-5.png").exists()
+    result = bridge("render", scene, "--step", "3", "--size", "512x256", cwd=workdir)
+    assert result.returncode == 2 and "no step 3" in result.stderr
+
+
+def test_rooms_lists_shipped_profiles():
+    result = bridge("rooms")
+    assert result.returncode == 0
+    assert "bridge (default)" in result.stdout and "rehearsal" in result.stdout
+    assert "1920×1200" in result.stdout
+
+
+def test_bad_room_is_reported(workdir):
+    room = workdir / "room.yaml"
+    room.write_text("name: x\nscreen: {radius_m: 3, height_m: 2, eye_height_m: 1}\nprojectors:\n  - {yaw: 0, span_deg: 90, resolution: [10, 10]}\n")
+    result = bridge("render", write_scene(workdir, MINIMAL), "--room", room, "--size", "512x256")
+    assert result.returncode == 2
+    assert "they must cover 360°" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_schema_is_json_and_committed_copy_is_current():
+    result = bridge("schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Bridge scene"
+    committed = json.loads((ROOT / "bridge-scene.schema.json").read_text())
+    assert committed == schema, "run: bridge schema > bridge-scene.schema.json"
