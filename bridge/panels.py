@@ -58,9 +58,11 @@ class Canvas:
         self.theme = theme
         self.fig = Figure(figsize=(self.w / 100, self.h / 100), dpi=100, facecolor=theme.card)
         self.canvas = FigureCanvasAgg(self.fig)
+        line_px = max(2.0, 0.12 * self.ppd)
+        inset_w, inset_h = line_px / self.w, line_px / self.h  # keep the border off the texture edge
         self.fig.patches.append(matplotlib.patches.Rectangle(
-            (0, 0), 1, 1, transform=self.fig.transFigure, fill=False,
-            edgecolor=theme.border, linewidth=max(1.0, 0.1 * self.pt(1)), zorder=10))
+            (inset_w, inset_h), 1 - 2 * inset_w, 1 - 2 * inset_h, transform=self.fig.transFigure, fill=False,
+            edgecolor=theme.border, linewidth=line_px * 72 / 100, zorder=10))
 
     def pt(self, degrees: float) -> float:
         """Matplotlib points for a height of `degrees` of visual angle (dpi 100)."""

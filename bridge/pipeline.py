@@ -110,7 +110,7 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
                                image, (image * DIM).astype(np.uint8))
         for k, n in enumerate(steps):
             step = scene.steps[n - 1]
-            frame = renderer.render(step.show, step.highlight)
+            frame = renderer.render(step.show, step.highlighted)
             step_dir = out_dir / f"step-{n:02d}"
             step_dir.mkdir(parents=True, exist_ok=True)
             result.files.append(_save(frame, step_dir / "equirect.png"))

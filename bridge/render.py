@@ -113,11 +113,12 @@ class EquirectRenderer:
         actor.visibility = False
         self._actors[panel_id] = (actor, texture, _texture(dimmed) if dimmed is not None else texture)
 
-    def render(self, visible: list[str], highlight: str | None = None) -> np.ndarray:
-        """The frame (height, width, 3) uint8 with only `visible` panels shown."""
+    def render(self, visible: list[str], highlight: list[str] | None = None) -> np.ndarray:
+        """The frame (height, width, 3) uint8 with only `visible` panels shown; if any are
+        highlighted, the other visible panels are dimmed."""
         for panel_id, (actor, normal, dimmed) in self._actors.items():
             actor.visibility = panel_id in visible
-            actor.texture = dimmed if highlight and panel_id != highlight else normal
+            actor.texture = dimmed if highlight and panel_id not in highlight else normal
         self.plotter.render()  # screenshot() alone renders only on its first call
         return self.plotter.screenshot(return_img=True)[..., :3].copy()
 

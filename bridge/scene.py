@@ -134,7 +134,13 @@ class Step(_Strict):
 
     title: str
     show: list[str] = Field(min_length=1, description="Panel ids shown in this step")
-    highlight: str | None = Field(None, description="A shown panel to emphasise; the others dim")
+    highlight: str | list[str] | None = Field(None, description="Shown panel(s) to emphasise; the others dim")
+
+    @property
+    def highlighted(self) -> list[str]:
+        if self.highlight is None:
+            return []
+        return [self.highlight] if isinstance(self.highlight, str) else list(self.highlight)
     notes: str = Field("", description="Presenter notes")
 
 
@@ -235,8 +241,10 @@ def _cross_references(raw: dict, doc: YamlDocument) -> list[Problem]:
             if panel_id not in ids:
                 problems.append(doc.problem(("steps", s, "show", j), f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
         highlight = step.get("highlight")
-        if highlight is not None and highlight not in show:
-            problems.append(doc.problem(("steps", s, "highlight"), f"'{highlight}' is not shown in this step; add it to show or pick one of {', '.join(map(str, show))}"))
+        for j, panel_id in enumerate(highlight if isinstance(highlight, list) else [highlight]):
+            where = ("steps", s, "highlight", j) if isinstance(highlight, list) else ("steps", s, "highlight")
+            if panel_id is not None and panel_id not in show:
+                problems.append(doc.problem(where, f"'{panel_id}' is not shown in this step; add it to show or pick from {', '.join(map(str, show))}"))
     return problems
 
 

@@ -62,7 +62,7 @@ def test_panel_across_the_seam_is_whole(renderer):
 
 
 def test_steps_toggle_and_highlight(renderer):
-    frame = renderer.render(["red", "blue"], highlight="red")
+    frame = renderer.render(["red", "blue"], highlight=["red"])
     assert mask_of(frame, RED).any()
     assert not mask_of(frame, BLUE).any(), "blue should be dimmed"
     cx, cy = int(yaw_to_x(-100, W)), int(pitch_to_y(0, H))

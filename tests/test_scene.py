@@ -80,6 +80,14 @@ def test_code_in_expressions_is_refused(workdir):
     assert any("derive.evil" in p and "unknown function" in p for p in problems), problems
 
 
+def test_highlight_may_be_a_list(workdir):
+    text = MINIMAL.replace("steps:", "  - {id: b, type: text, text: B, width: 10, height: 10}\nsteps:")
+    scene, _ = load_scene(write_scene(workdir, text.replace("show: [note]}", "show: [note, b], highlight: [note, b]}")))
+    assert scene.steps[0].highlighted == ["note", "b"]
+    bad = text.replace("show: [note]}", "show: [note], highlight: [note, b]}")
+    assert any("steps[0].highlight[1]: 'b' is not shown" in p for p in problems_of(write_scene(workdir, bad)))
+
+
 def test_duplicate_panel_ids(workdir):
     text = MINIMAL.replace("steps:", "  - {id: note, type: text, text: Again, width: 10, height: 10}\nsteps:")
     assert any("panels[1].id: 'note' is already the id of panels[0]" in p for p in problems_of(write_scene(workdir, text)))
