@@ -1,24 +1,27 @@
-"""Room profiles: where each projector points and what it covers.
+"""Room profiles: the screen, and where each projector points and what it covers.
 
-A profile is a YAML file: the screen (a cylinder round the viewer) and the projectors in
-output order, each with the yaw of its centre, the yaw span it covers (its overlap into
-its neighbours included) and its resolution.  Profiles ship in `bridge/rooms/`; a user
-path works too.  Gaps in coverage and impossible sizes are refused.
+A profile is YAML: the screen (a `cylinder` round the viewer, or `flat` walls facing it),
+the edge-blend settings, and the projectors in output order, each with the yaw of its
+centre, the yaw span it covers (its overlap into its neighbours included), its resolution,
+gamma, gain, black level and an optional fine-warp grid.  Profiles ship in
+`bridge/rooms/`; a user path works too.  Gaps in coverage and impossible sizes are refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.validation import pydantic_problems
-from bridge.yaml_source import load_yaml
+from bridge.yaml_source import YamlDocument, load_yaml
 
 DEFAULT_ROOM = "bridge"
 
@@ -28,44 +31,104 @@ class _Strict(BaseModel):
 
 
 class Screen(_Strict):
-    """A cylindrical wall at `radius_m` round the viewer; its height sets the vertical view."""
+    """What the projectors land on, seen from the viewer's eye.
 
-    shape: Literal["cylinder"] = "cylinder"
-    radius_m: float = Field(gt=0)
+    cylinder: a curved wall at `radius_m`; rows are even in wall height, pitch = atan(h / r).
+    flat: each projector lights a flat wall `distance_m` in front of the viewer, square to
+    the projector's centre yaw (a pinhole, gnomonic view; a pentagonal room of five walls).
+    """
+
+    shape: Literal["cylinder", "flat"] = "cylinder"
+    radius_m: float | None = Field(None, gt=0, description="cylinder: distance from viewer to wall")
+    distance_m: float | None = Field(None, gt=0, description="flat: distance from viewer to each wall")
     height_m: float = Field(gt=0)
     eye_height_m: float = Field(ge=0, description="Viewer's eye height above the screen's bottom edge")
+
+
+class Blend(_Strict):
+    """Edge blending in the overlaps: ramp f(x) = 0.5(2x)^p below x = 0.5, mirrored above (Bourke)."""
+
+    curve: Literal["power"] = "power"
+    exponent: float = Field(2.0, ge=1.0, le=8.0, description="p: 1 is linear, 2 is the usual smooth ramp")
+
+
+class Warp(_Strict):
+    """Fine warp: a grid of control-point offsets in projector pixels, interpolated smoothly."""
+
+    rows: int = Field(ge=2, le=64)
+    cols: int = Field(ge=2, le=64)
+    offsets: list[tuple[float, float]] = Field(description="rows×cols [dx, dy] pairs, row by row from the top-left")
 
 
 class ProjectorSpec(_Strict):
     name: str | None = None
     yaw: Annotated[float, Field(ge=-180, le=180, description="Yaw of the projector's centre, degrees")]
     span_deg: Annotated[float, Field(gt=0, le=360, description="Yaw it covers, overlap included")]
-    resolution: tuple[Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]]
+    resolution: tuple[Annotated[int, Field(gt=0, le=16384)], Annotated[int, Field(gt=0, le=16384)]]
+    gamma: float = Field(2.2, ge=1.0, le=3.0)
+    gain: float = Field(1.0, gt=0, le=4.0, description="Brightness multiplier in linear light")
+    black_level: float = Field(0.0, ge=0, lt=0.5, description="Black lift in linear light, 0..0.5")
+    warp: Warp | None = None
 
 
 class RoomSpec(_Strict):
     name: str
     description: str = ""
     screen: Screen
+    blend: Blend = Blend()
     projectors: list[ProjectorSpec] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
 class Projector:
-    """One projector's patch of the world: yaw range (may cross ±180) and pitch range."""
+    """One projector's patch of the world and how its pixels map to directions.
+
+    `top`/`bottom` are the screen's upper and lower edge in units of the wall distance,
+    measured from the eye (tan of pitch at the wall's centre line).
+    """
 
     number: int
     name: str
     yaw_min: float
     yaw_max: float
-    pitch_min: float
-    pitch_max: float
     width: int
     height: int
+    shape: str
+    top: float
+    bottom: float
+    gamma: float = 2.2
+    gain: float = 1.0
+    black_level: float = 0.0
+    warp: np.ndarray | None = None  # (rows, cols, 2) offsets in projector pixels
 
     @property
     def yaw_centre(self) -> float:
         return wrap_yaw((self.yaw_min + self.yaw_max) / 2)
+
+    @property
+    def span(self) -> float:
+        return self.yaw_max - self.yaw_min
+
+    @property
+    def pitch_min(self) -> float:
+        return math.degrees(math.atan(self.bottom))
+
+    @property
+    def pitch_max(self) -> float:
+        return math.degrees(math.atan(self.top))
+
+    def directions(self, cols, rows) -> tuple[np.ndarray, np.ndarray]:
+        """(yaw, pitch) in degrees seen through continuous pixel positions (0 = left/top edge).
+
+        Pixel centres are at +0.5.  Yaw is not wrapped (a projector may run past ±180).
+        """
+        cols, rows = np.broadcast_arrays(np.asarray(cols, dtype=np.float64), np.asarray(rows, dtype=np.float64))
+        h = self.top - rows / self.height * (self.top - self.bottom)
+        if self.shape == "cylinder":
+            return self.yaw_min + cols / self.width * self.span, np.degrees(np.arctan(h))
+        half = math.tan(math.radians(self.span / 2))
+        u = (2 * cols / self.width - 1) * half
+        return self.yaw_centre + np.degrees(np.arctan(u)), np.degrees(np.arctan2(h, np.sqrt(1 + u * u)))
 
 
 @dataclass(frozen=True)
@@ -73,36 +136,46 @@ class Room:
     name: str
     description: str
     screen: Screen
+    blend: Blend
     projectors: tuple[Projector, ...]
     source: str
+    digest: str  # hash of the profile's content: keys the lookup-table cache
 
     @property
     def pitch_range(self) -> tuple[float, float]:
         return self.projectors[0].pitch_min, self.projectors[0].pitch_max
 
     def overlaps(self) -> list[float]:
-        """Degrees each projector shares with the next one round the room."""
+        """Degrees each projector shares with the next one round the room (clockwise)."""
         ordered = sorted(self.projectors, key=lambda p: p.yaw_min % 360)
-        out = []
-        for a, b in zip(ordered, ordered[1:] + ordered[:1]):
-            out.append(_shared_degrees(a, b))
-        return out
+        return [_shared_degrees(a, b) for a, b in zip(ordered, ordered[1:] + ordered[:1])] if len(ordered) > 1 else [0.0]
+
+    def neighbour_overlaps(self, projector: Projector) -> tuple[float, float]:
+        """Overlap (degrees) on the projector's left and right edges."""
+        ordered = sorted(self.projectors, key=lambda p: p.yaw_min % 360)
+        if len(ordered) == 1:
+            return 0.0, 0.0
+        i = ordered.index(projector)
+        left, right = ordered[i - 1], ordered[(i + 1) % len(ordered)]
+        return max(0.0, _shared_degrees(left, projector)), max(0.0, _shared_degrees(projector, right))
 
     def summary(self) -> str:
         p = self.projectors
         res = {f"{q.width}×{q.height}" for q in p}
         lo, hi = self.pitch_range
-        return (f"{len(p)} projectors ({', '.join(sorted(res))}), {self.screen.shape} r={self.screen.radius_m:g} m, "
-                f"pitch {lo:.1f}°..{hi:.1f}°, overlap {min(self.overlaps()):.1f}–{max(self.overlaps()):.1f}°")
+        ov = self.overlaps()
+        dist = self.screen.radius_m if self.screen.shape == "cylinder" else self.screen.distance_m
+        return (f"{len(p)} projectors ({', '.join(sorted(res))}), {self.screen.shape} at {dist:g} m, "
+                f"pitch {lo:.1f}°..{hi:.1f}°, overlap {min(ov):.1f}–{max(ov):.1f}°")
 
 
-def wrap_yaw(yaw: float) -> float:
-    """Any angle to -180 <= yaw < 180."""
+def wrap_yaw(yaw):
+    """Any angle (or array of angles) to -180 <= yaw < 180."""
     return (yaw + 180.0) % 360.0 - 180.0
 
 
 def _shared_degrees(a: Projector, b: Projector) -> float:
-    """Overlap from a's end into b's start, walking clockwise (may be negative: a gap)."""
+    """Overlap from a's end into b's start, walking clockwise (negative: a gap)."""
     return ((a.yaw_max - b.yaw_min + 180.0) % 360.0) - 180.0
 
 
@@ -128,35 +201,51 @@ def load_room(name_or_path: str | Path | None = None) -> Room:
         spec = RoomSpec.model_validate(doc.data)
     except ValidationError as exc:
         raise BridgeError(pydantic_problems(exc, doc, RoomSpec)) from None
+    return build_room(spec, doc)
+
+
+def build_room(spec: RoomSpec, doc: YamlDocument) -> Room:
     screen = spec.screen
+    problems: list[Problem] = []
+    distance = screen.radius_m if screen.shape == "cylinder" else screen.distance_m
+    if distance is None:
+        key = "radius_m" if screen.shape == "cylinder" else "distance_m"
+        problems.append(doc.problem(("screen",), f"a {screen.shape} screen needs {key}"))
+        distance = 1.0
     if screen.eye_height_m >= screen.height_m:
-        raise BridgeError(doc.problem(("screen", "eye_height_m"), "the eye must be below the top of the screen"))
-    pitch_min = math.degrees(math.atan2(-screen.eye_height_m, screen.radius_m))
-    pitch_max = math.degrees(math.atan2(screen.height_m - screen.eye_height_m, screen.radius_m))
-    projectors = tuple(
-        Projector(
-            number=i + 1,
-            name=p.name or f"projector {i + 1}",
-            yaw_min=p.yaw - p.span_deg / 2,
-            yaw_max=p.yaw + p.span_deg / 2,
-            pitch_min=pitch_min,
-            pitch_max=pitch_max,
-            width=p.resolution[0],
-            height=p.resolution[1],
-        )
-        for i, p in enumerate(spec.projectors)
-    )
-    room = Room(spec.name, spec.description, screen, projectors, str(path))
+        problems.append(doc.problem(("screen", "eye_height_m"), "the eye must be below the top of the screen"))
+    projectors = []
+    for i, p in enumerate(spec.projectors):
+        if screen.shape == "flat" and p.span_deg >= 170:
+            problems.append(doc.problem(("projectors", i, "span_deg"), f"{p.span_deg:g}° is too wide for a flat wall; keep it under 170°"))
+        warp = None
+        if p.warp is not None:
+            if len(p.warp.offsets) != p.warp.rows * p.warp.cols:
+                problems.append(doc.problem(("projectors", i, "warp", "offsets"),
+                    f"has {len(p.warp.offsets)} points; a {p.warp.rows}×{p.warp.cols} grid needs {p.warp.rows * p.warp.cols}"))
+            else:
+                warp = np.asarray(p.warp.offsets, dtype=np.float32).reshape(p.warp.rows, p.warp.cols, 2)
+        projectors.append(Projector(
+            number=i + 1, name=p.name or f"projector {i + 1}",
+            yaw_min=p.yaw - p.span_deg / 2, yaw_max=p.yaw + p.span_deg / 2,
+            width=p.resolution[0], height=p.resolution[1], shape=screen.shape,
+            top=(screen.height_m - screen.eye_height_m) / distance, bottom=-screen.eye_height_m / distance,
+            gamma=p.gamma, gain=p.gain, black_level=p.black_level, warp=warp))
+    if problems:
+        raise BridgeError(problems)
+    digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
+    room = Room(spec.name, spec.description, screen, spec.blend, tuple(projectors), str(doc.path), digest)
     _check_coverage(room, doc)
     return room
 
 
-def _check_coverage(room: Room, doc) -> None:
+def _check_coverage(room: Room, doc: YamlDocument) -> None:
     """Every yaw must be lit, and no projector may be swallowed by its neighbours' overlap."""
     ordered = sorted(room.projectors, key=lambda p: p.yaw_min % 360)
     problems = []
-    if sum(p.yaw_max - p.yaw_min for p in ordered) < 360:
-        problems.append(doc.problem(("projectors",), f"the projectors cover {sum(p.yaw_max - p.yaw_min for p in ordered):g}° in all; they must cover 360°"))
+    total = sum(p.span for p in ordered)
+    if total < 360:
+        problems.append(doc.problem(("projectors",), f"the projectors cover {total:g}° in all; they must cover 360°"))
     for a, b in zip(ordered, ordered[1:] + ordered[:1]):
         if len(ordered) == 1:
             break
@@ -164,8 +253,8 @@ def _check_coverage(room: Room, doc) -> None:
         if shared < 0:
             problems.append(doc.problem(("projectors", b.number - 1),
                 f"gap of {-shared:.1f}° between {a.name} (ends at yaw {wrap_yaw(a.yaw_max):g}) and {b.name} (starts at {wrap_yaw(b.yaw_min):g}); widen span_deg"))
-        elif shared >= (b.yaw_max - b.yaw_min) / 2:
+        elif shared >= min(a.span, b.span) / 2:
             problems.append(doc.problem(("projectors", b.number - 1),
-                f"{a.name} and {b.name} overlap by {shared:.1f}°, half or more of a projector; check yaw and span_deg"))
+                f"{a.name} and {b.name} overlap by {shared:.1f}°, half a projector or more; check yaw and span_deg"))
     if problems:
         raise BridgeError(problems)

@@ -42,7 +42,7 @@ def test_user_room_path(tmp_path):
     ("span_deg: 130, resolution: [800, 600]}\n  - {yaw: 120", "span_deg: 100, resolution: [800, 600]}\n  - {yaw: 120", "gap of"),
     ("resolution: [800, 600]}\n", "resolution: [0, 600]}\n", "projectors[0].resolution[0]"),
     ("radius_m: 3", "radius_m: -3", "screen.radius_m"),
-    ("span_deg: 130, resolution: [800, 600]}\n  - {yaw: 120", "span_deg: 300, resolution: [800, 600]}\n  - {yaw: 120", "half or more"),
+    ("span_deg: 130, resolution: [800, 600]}\n  - {yaw: 120", "span_deg: 300, resolution: [800, 600]}\n  - {yaw: 120", "half a projector or more"),
     ("yaw: 120, ", "yaw: 120, spam_deg: 3, ", "did you mean 'span_deg'"),
 ])
 def test_bad_rooms(tmp_path, old, new, fragment):
