@@ -1,4 +1,4 @@
-"""The `bridge` command: validate, render, rooms, schema.
+"""The `bridge` command: validate, render, calibrate, split, rooms, schema.
 
 Errors the user can fix are printed as `file:line: key: message` lines and exit with
 code 2 (bad input); nothing the user wrote is touched.
@@ -68,6 +68,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="4096x2048", metavar="WxH", help="equirectangular frame size, 2:1; default 4096x2048")
     p.set_defaults(run=cmd_render)
 
+    p = sub.add_parser("calibrate", help="write the room's alignment test patterns",
+                       description="Write test patterns for aligning the room: DIR/PATTERN/equirect.png and projector-K.png. "
+                                   "grid: yaw/pitch lines every 10° (continuous across projectors when aligned); "
+                                   "blend: flat white (overlaps must not be brighter or darker); ids: each projector's number; "
+                                   "colour: colour bars and a grey ramp.")
+    p.add_argument("--room", default=None, help="room profile name or YAML path; default: bridge")
+    p.add_argument("--out", type=Path, default=None, help="output folder; default: out/calibration/<room>/")
+    p.add_argument("--pattern", choices=("grid", "blend", "ids", "colour", "all"), default="all")
+    p.add_argument("--size", default="8192x4096", metavar="WxH", help="equirectangular size the patterns are drawn at; default 8192x4096")
+    p.set_defaults(run=cmd_calibrate)
+
+    p = sub.add_parser("split", help="split any equirectangular picture into the room's projector images",
+                       description="Split a 2:1 equirectangular PNG or JPEG (a 360° photo, a drone panorama) into DIR/projector-K.png.")
+    p.add_argument("image", type=Path, help="equirectangular PNG or JPEG, exactly 2:1")
+    p.add_argument("--room", default=None, help="room profile name or YAML path; default: bridge")
+    p.add_argument("--out", type=Path, default=None, help="output folder; default: out/split/<image name>/")
+    p.set_defaults(run=cmd_split)
+
     p = sub.add_parser("rooms", help="list the room profiles that ship with Bridge", description="List the shipped room profiles and what each holds.")
     p.set_defaults(run=cmd_rooms)
 
@@ -132,6 +150,43 @@ def cmd_render(args) -> int:
     for n in result.steps:
         out.print(f"  {result.out_dir / f'step-{n:02d}'}/  equirect.png, projector-1..{len(room.projectors)}.png")
     out.print(f"  {result.contact_sheet}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from bridge.calibration import PATTERNS, pattern_frame
+    from bridge.compositor import Compositor
+    from bridge.pipeline import prepare_out_dir, save_frames
+    from bridge.room import load_room
+
+    width, height = parse_size(args.size)
+    room = load_room(args.room)
+    out_dir = prepare_out_dir(args.out or Path("out") / "calibration" / Path(room.source).stem, None)
+    patterns = PATTERNS if args.pattern == "all" else (args.pattern,)
+    compositor = Compositor(room, width, height)
+    for name in patterns:
+        frame = pattern_frame(name, room, width, height)
+        save_frames(out_dir / name, frame, compositor.split(frame), room)
+        out.print(f"  {out_dir / name}/  equirect.png, projector-1..{len(room.projectors)}.png")
+    out.print(f"wrote {len(patterns)} pattern(s) for {_escape(room.name)}")
+    return 0
+
+
+def cmd_split(args) -> int:
+    from bridge.compositor import Compositor
+    from bridge.pipeline import prepare_out_dir, read_equirect, save_frames
+    from bridge.room import load_room
+
+    room = load_room(args.room)
+    frame = read_equirect(args.image)
+    out_dir = prepare_out_dir(args.out or Path("out") / "split" / args.image.stem, None)
+    started = time.perf_counter()
+    images = Compositor(room, frame.shape[1], frame.shape[0]).split(frame)
+    files = save_frames(out_dir, None, images, room)
+    out.print(f"split {args.image} ({frame.shape[1]}×{frame.shape[0]}) for {_escape(room.name)} in "
+              f"{time.perf_counter() - started:.1f} s:")
+    for f in files:
+        out.print(f"  {f}")
     return 0
 
 

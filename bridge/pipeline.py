@@ -111,12 +111,8 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
         for k, n in enumerate(steps):
             step = scene.steps[n - 1]
             frame = renderer.render(step.show, step.highlighted)
-            step_dir = out_dir / f"step-{n:02d}"
-            step_dir.mkdir(parents=True, exist_ok=True)
-            result.files.append(_save(frame, step_dir / "equirect.png"))
             projector_images = compositor.split(frame)
-            for p, img in zip(room.projectors, projector_images):
-                result.files.append(_save(img, step_dir / f"projector-{p.number}.png"))
+            result.files += save_frames(out_dir / f"step-{n:02d}", frame, projector_images, room)
             thumbs.append(projector_images)
             if progress:
                 progress("rendering steps", k + 1, len(steps))
@@ -139,6 +135,34 @@ def prepare_out_dir(out_dir: Path, step_count: int | None) -> Path:
             if m and int(m.group(1)) > step_count and stale.is_dir() and all(ours.match(f.name) for f in stale.iterdir()):
                 shutil.rmtree(stale)
     return out_dir
+
+
+def save_frames(folder: Path, frame: np.ndarray | None, projector_images: list[np.ndarray], room: Room) -> list[Path]:
+    """Write equirect.png (if given) and projector-K.png into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [_save(frame, folder / "equirect.png")] if frame is not None else []
+    for p, img in zip(room.projectors, projector_images):
+        files.append(_save(img, folder / f"projector-{p.number}.png"))
+    return files
+
+
+def read_equirect(path: Path) -> np.ndarray:
+    """An RGB equirectangular image from disk, refusing what is not a readable 2:1 picture."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            rgb = image.convert("RGB")
+    except FileNotFoundError:
+        raise BridgeError(Problem(path, None, None, "image not found")) from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise BridgeError(Problem(path, None, None, f"cannot read this as an image (PNG or JPEG): {exc}")) from None
+    w, h = rgb.size
+    if w != 2 * h:
+        raise BridgeError(Problem(path, None, None,
+            f"is {w}×{h}; an equirectangular image is exactly twice as wide as tall (e.g. {2 * h}×{h} or {w}×{w // 2})"))
+    if w > 32766:
+        raise BridgeError(Problem(path, None, None, f"is {w} px wide; the compositor takes at most 32766"))
+    return np.asarray(rgb)
 
 
 def _save(image: np.ndarray, path: Path) -> Path:

@@ -19,7 +19,7 @@ def bridge(*args, cwd=None):
 def test_help_and_version():
     result = bridge("--help")
     assert result.returncode == 0
-    for command in ("validate", "render", "rooms", "schema"):
+    for command in ("validate", "render", "calibrate", "split", "rooms", "schema"):
         assert command in result.stdout
         assert bridge(command, "--help").returncode == 0
     from bridge import __version__
@@ -114,3 +114,47 @@ def test_schema_is_json_and_committed_copy_is_current():
     assert schema["title"] == "Bridge scene"
     committed = json.loads((ROOT / "bridge-scene.schema.json").read_text())
     assert committed == schema, "run: bridge schema > bridge-scene.schema.json"
+
+
+def test_calibrate_writes_patterns(tmp_path):
+    result = bridge("calibrate", "--room", "rehearsal", "--out", tmp_path / "cal", "--size", "2048x1024")
+    assert result.returncode == 0, result.stderr
+    for pattern in ("grid", "blend", "ids", "colour"):
+        for k in (1, 2, 3):
+            img = Image.open(tmp_path / "cal" / pattern / f"projector-{k}.png")
+            assert img.size == (1280, 800)
+    blend = np.asarray(Image.open(tmp_path / "cal" / "blend" / "projector-1.png"))
+    assert blend[400, 640].min() == 255 and blend[400, 0].max() < 40  # white centre, ramped edge
+    ids = np.asarray(Image.open(tmp_path / "cal" / "ids" / "projector-2.png"))
+    assert (ids[300:500, 560:720].max(axis=-1) > 100).sum() > 500  # a big number in the middle
+
+
+def test_calibrate_one_pattern(tmp_path):
+    result = bridge("calibrate", "--pattern", "grid", "--out", tmp_path / "cal", "--size", "1024x512")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cal" / "grid" / "projector-5.png").exists()
+    assert not (tmp_path / "cal" / "blend").exists()
+
+
+def test_split_any_picture(tmp_path):
+    frame = np.zeros((512, 1024, 3), np.uint8)
+    frame[:, 512 - 10:512 + 10] = (0, 255, 0)  # a green band at yaw 0
+    Image.fromarray(frame).save(tmp_path / "pano.jpg", quality=95)
+    result = bridge("split", tmp_path / "pano.jpg", "--out", tmp_path / "s")
+    assert result.returncode == 0, result.stderr
+    front = np.asarray(Image.open(tmp_path / "s" / "projector-1.png"))
+    assert front.shape == (1200, 1920, 3)
+    assert front[600, 960, 1] > 200 and front[600, 960, 0] < 60
+    assert np.asarray(Image.open(tmp_path / "s" / "projector-3.png")).max() < 40
+
+
+@pytest.mark.parametrize("content,fragment", [(b"not an image", "cannot read this as an image"), (None, "exactly twice as wide as tall")])
+def test_split_refuses_bad_images(tmp_path, content, fragment):
+    path = tmp_path / "bad.png"
+    if content is None:
+        Image.new("RGB", (300, 200)).save(path)
+    else:
+        path.write_bytes(content)
+    result = bridge("split", path, "--out", tmp_path / "s")
+    assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "s").exists()

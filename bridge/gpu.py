@@ -1,0 +1,83 @@
+"""The compositor on the GPU: a fragment shader samples the frame through the lookup table.
+
+The live show draws each projector as one screen-filling quad whose fragment shader
+(`shaders/compositor.frag`) reads the projector's lookup texture, samples the
+equirectangular frame with hardware bilinear filtering, and applies blend, gain, black
+level and gamma.  The lookup is the CPU compositor's, so the two paths agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bridge.compositor import ProjectorLookup
+from bridge.render import pv  # noqa: F401  (chooses the offscreen backend before VTK loads)
+
+SHADER_FILE = Path(__file__).resolve().parent.parent / "shaders" / "compositor.frag"
+
+
+def shader_source() -> str:
+    """The shader body, from the repository's shaders/ folder (Bridge runs from its checkout)."""
+    return SHADER_FILE.read_text()
+
+
+def lookup_texture(lut: ProjectorLookup, frame_width: int, frame_height: int) -> pv.Texture:
+    """The lookup as a float32 RGBA texture read at full precision (direct scalars, no filtering)."""
+    weight = np.broadcast_to(lut.weight, lut.map_x.shape)
+    u = (lut.map_x + 0.5) / frame_width
+    v = 1.0 - (lut.map_y + 0.5) / frame_height  # texture rows run bottom-up
+    rgba = np.dstack([u, v, weight, np.zeros_like(u)]).astype(np.float32)[::-1]  # image rows bottom-up
+    image = pv.ImageData(dimensions=(lut.map_x.shape[1], lut.map_x.shape[0], 1))
+    image.point_data["lut"] = rgba.reshape(-1, 4)
+    texture = pv.Texture(image)
+    texture.SetColorModeToDirectScalars()
+    texture.interpolate = False
+    texture.repeat = False
+    return texture
+
+
+class GpuProjector:
+    """One projector's output window (offscreen here, a real window in the show)."""
+
+    def __init__(self, lut: ProjectorLookup, frame: np.ndarray, off_screen: bool = True):
+        p = lut.projector
+        self.lut = lut
+        self.plotter = pv.Plotter(off_screen=off_screen, window_size=(p.width, p.height))
+        quad = pv.Plane(center=(p.width / 2, p.height / 2, 0), direction=(0, 0, 1),
+                        i_size=p.width, j_size=p.height, i_resolution=1, j_resolution=1)
+        self.actor = self.plotter.add_mesh(quad, lighting=False, show_scalar_bar=False)
+        prop = self.actor.GetProperty()
+        prop.SetTexture("lut", lookup_texture(lut, frame.shape[1], frame.shape[0]))
+        self.set_frame(frame)
+        shader = self.actor.GetShaderProperty()
+        # Keep VTK's own texture lookups (later code uses their variables), then ours; written
+        # here, our colour wins over the lighting code that follows for this unlit quad.
+        shader.AddFragmentShaderReplacement("//VTK::TCoord::Impl", True, "//VTK::TCoord::Impl\n" + shader_source(), False)
+        uniforms = shader.GetFragmentCustomUniforms()
+        uniforms.SetUniformf("gamma", float(p.gamma))
+        uniforms.SetUniformf("gain", float(p.gain))
+        uniforms.SetUniformf("black_level", float(p.black_level))
+        # Pixel-exact: a parallel camera whose view is exactly the quad.
+        camera = self.plotter.camera
+        camera.enable_parallel_projection()
+        camera.focal_point = (p.width / 2, p.height / 2, 0)
+        camera.position = (p.width / 2, p.height / 2, 10)
+        camera.up = (0, 1, 0)
+        camera.parallel_scale = p.height / 2
+        camera.clipping_range = (1, 100)
+        self.plotter.camera_set = True
+
+    def set_frame(self, frame: np.ndarray) -> None:
+        texture = pv.Texture(np.ascontiguousarray(frame))
+        texture.interpolate = True
+        texture.repeat = True  # wraps at ±180°
+        self.actor.GetProperty().SetTexture("equi", texture)
+
+    def render(self) -> np.ndarray:
+        self.plotter.render()
+        return self.plotter.screenshot(return_img=True)[..., :3].copy()
+
+    def close(self) -> None:
+        self.plotter.close()
