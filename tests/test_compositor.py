@@ -2,6 +2,7 @@
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -186,3 +187,16 @@ def test_bad_profiles(tmp_path, projectors, fragment):
         load_room(path)
     text = "\n".join(map(str, info.value.problems))
     assert fragment in text and str(path) in text, text
+
+
+def test_cylinder_rooms_take_the_separable_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path))
+    cylinder = Compositor(load_room("bridge"), W, H)
+    assert all(lut.bands is not None for lut in cylinder.lookups)
+    assert all(lut.bands is None for lut in Compositor(load_room("pentagon"), W, H).lookups)
+    # The banded resize agrees with a straight remap through the exact lookup.
+    frame = smooth_test_frame(W, H)
+    for lut in cylinder.lookups:
+        banded = cylinder.sample(frame, lut).astype(float)
+        exact = cv2.remap(frame, lut.map_x, lut.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP).astype(float)
+        assert np.abs(banded - exact).mean() < 0.5
