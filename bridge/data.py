@@ -1,33 +1,46 @@
-"""Data tables: load the scene's datasets, join them on their keys, compute derived measures.
+"""Data tables: load the scene's datasets, join them, compute measures, evaluate panels.
 
-Every dataset is read once.  Joinable datasets are aligned to the base dataset's keys
-(a left join: the base's areas keep their order; areas missing elsewhere become gaps).
-Panels then ask for expressions over those aligned columns.
+Every dataset is read once (CSV, Excel, Parquet, GeoJSON), filtered (`where:`), pivoted
+from long to wide form if asked, and its coordinates projected to British National Grid
+metres.  Joinable datasets are aligned to the base dataset's rows (a left join: the base's
+areas keep their order; areas missing elsewhere become gaps), on their key or, for
+many-to-one joins, on a column of the joined table.  Points can be counted per area.
+Panels then ask for expressions over those aligned columns; counts of people are marked so
+small ones can be suppressed (disclosure control).
 """
 
 from __future__ import annotations
 
+import ast
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
 
 from bridge import expressions
 from bridge.errors import BridgeError, Problem, did_you_mean
-from bridge.scene import BarPanel, Dataset, KpiPanel, MapPanel, Scene
+from bridge.scene import (BarPanel, Dataset, ExtrudedPanel, HeatmapPanel, ImagePanel, KpiPanel, LinePanel, MapPanel,
+                          Mark, PointsPanel, Scene, TablePanel)
 from bridge.yaml_source import YamlDocument
+
+BNG = "EPSG:27700"
+Polygons = list  # of polygons, each a list of rings, each an (n, 2) array in BNG metres
 
 
 @dataclass
 class Table:
-    """One loaded dataset: its rows, and for GeoJSON the polygons (lists of lon/lat rings)."""
+    """One loaded dataset: rows, and polygons or points in British National Grid metres."""
 
     name: str
     frame: pd.DataFrame
-    key: str
-    geometry: list[list[list[np.ndarray]]] | None = None
+    key: str | None
+    geometry: list[Polygons] | None = None
+    points: np.ndarray | None = None  # (n, 2)
 
 
 @dataclass
@@ -40,31 +53,71 @@ class JoinReport:
 
 @dataclass
 class MapContent:
-    polygons: list[list[list[np.ndarray]]]
-    values: np.ndarray
-    names: list[str]
+    polygons: list[Polygons]
+    values: np.ndarray | None  # None: outlines only
+    suppressed: np.ndarray  # bool per area
+    keys: list[str]
+    labels: list[str]
+    outline: list[Polygons] | None = None
+    raster: tuple[np.ndarray, tuple[float, float, float, float], float] | None = None  # image, BNG bounds, opacity
+    points: tuple[np.ndarray, str, float] | None = None  # xy, colour, size
+
+
+@dataclass
+class PointsContent:
+    outline: list[Polygons]
+    xy: np.ndarray
+    values: np.ndarray | None
+    weights: np.ndarray | None = None
 
 
 @dataclass
 class BarContent:
     labels: list[str]
     values: np.ndarray
+    suppressed: np.ndarray
+
+
+@dataclass
+class LineContent:
+    x: list[str]
+    series: dict[str, np.ndarray]
+
+
+@dataclass
+class TableContent:
+    headings: list[str]
+    rows: list[list[str]]
+    suppressed_cells: int = 0
+
+
+@dataclass
+class KpiContent:
+    value: float
+    suppressed: bool
+    compare: float | None = None
+    spark: np.ndarray | None = None
 
 
 @dataclass
 class SceneData:
-    """The scene's tables aligned on the base dataset's key, ready for expressions."""
+    """The scene's tables aligned on the base dataset's rows, ready for expressions."""
 
     scene: Scene
     doc: YamlDocument
     tables: dict[str, Table]
-    aligned: dict[str, pd.DataFrame]  # joinable datasets reindexed to the base keys
+    aligned: dict[str, pd.DataFrame]  # joinable datasets, one row per base row
     derived: dict[str, pd.Series]
     joins: list[JoinReport]
+    counts: set[tuple[str | None, str]] = field(default_factory=set)  # (dataset or None for measures, column)
 
     @property
     def base(self) -> Table:
         return self.tables[self.scene.base_name]
+
+    @property
+    def min_count(self) -> int:
+        return self.scene.disclosure.min_count
 
     def evaluate(self, text: str, key_path: tuple, dataset: str | None = None):
         """Evaluate an expression for a panel (or a derived measure) with located errors."""
@@ -76,14 +129,14 @@ class SceneData:
             raise BridgeError(self.doc.problem(key_path, str(exc))) from None
 
     def _column(self, ref: expressions.ColumnRef, dataset: str) -> pd.Series:
-        on_base = dataset == self.scene.base_name or not self.scene.datasets[dataset].join
+        on_base = dataset == self.scene.base_name or dataset in self.aligned
         if ref.dataset is None:
-            if ref.column in self.derived and dataset == self.scene.base_name:
+            if ref.column in self.derived and on_base:
                 return self.derived[ref.column]
             frame = self.aligned[dataset] if dataset in self.aligned else self.tables[dataset].frame
             if ref.column in frame.columns:
                 return frame[ref.column]
-            names = list(frame.columns) + (list(self.derived) if dataset == self.scene.base_name else [])
+            names = list(frame.columns) + (list(self.derived) if on_base else [])
             raise expressions.ExpressionError(
                 f"no column or measure '{ref.column}' in {dataset}{did_you_mean(ref.column, names)}; "
                 f"it has: {_listing(names)}")
@@ -93,52 +146,267 @@ class SceneData:
         if ref.dataset != dataset and not (on_base and ref.dataset in self.aligned):
             raise expressions.ExpressionError(
                 f"dataset '{ref.dataset}' is not joined to '{dataset}'; use its columns in a panel with data: {ref.dataset}")
-        frame = self.aligned.get(ref.dataset, self.tables[ref.dataset].frame)
+        frame = self.aligned.get(ref.dataset, self.tables[ref.dataset].frame) if on_base else self.tables[ref.dataset].frame
         if ref.column not in frame.columns:
             raise expressions.ExpressionError(
                 f"dataset '{ref.dataset}' has no column '{ref.column}'{did_you_mean(ref.column, frame.columns)}; "
                 f"it has: {_listing(frame.columns)}")
         return frame[ref.column]
 
+    # --- disclosure control -------------------------------------------------------------
+
+    def is_count(self, text: str, dataset: str | None = None) -> bool:
+        """Does this expression count people?  Yes when every column it uses is a declared
+        count (or a count measure) and it only adds, subtracts, sums or counts them."""
+        dataset = dataset or self.scene.base_name
+        tree = expressions.parse(text).tree
+        for node in ast.walk(tree):
+            if isinstance(node, ast.BinOp) and not isinstance(node.op, (ast.Add, ast.Sub)):
+                return False
+            if isinstance(node, ast.Call) and node.func.id not in ("sum", "count", "max", "min", "round", "abs"):
+                return False
+            if isinstance(node, ast.Call) and node.func.id == "count":
+                return True
+        refs = expressions.parse(text).references()
+        if not refs:
+            return False
+        for ref in refs:
+            if ref.dataset is None and ref.column in self.scene.derive:
+                if not self.scene.measure(ref.column).count:
+                    return False
+            elif (ref.dataset or dataset, ref.column) not in self.counts:
+                return False
+        return True
+
+    def suppressed(self, values, is_count: bool) -> np.ndarray:
+        """Small non-zero counts of people (1 up to min_count − 1) are never shown."""
+        values = np.asarray(values, dtype=float)
+        if not is_count:
+            return np.zeros(values.shape, bool)
+        return (values > 0) & (values < self.min_count)
+
+    # --- panels ---------------------------------------------------------------------------
+
     def panel_content(self, index: int):
-        """What a panel shows, evaluated: polygons and values, bars, or one number."""
+        """What a panel shows, evaluated: polygons and values, bars, rows, one number…"""
         panel = self.scene.panels[index]
         here = ("panels", index)
-        if isinstance(panel, MapPanel):
-            table = self.tables[panel.data or self.scene.base_name]
-            if table.geometry is None:
-                raise BridgeError(self.doc.problem(here + ("data",),
-                    f"a map needs polygons, but dataset '{table.name}' has none; use a GeoJSON dataset"))
-            values = self.evaluate(panel.colour, here + ("colour",), table.name)
-            values = _numeric_series(values, self.doc.problem(here + ("colour",), "must give a number per area, not one number"))
-            names = [str(k) for k in table.frame[table.key]]
-            if values.notna().sum() == 0:
-                raise BridgeError(self.doc.problem(here + ("colour",), "every value is missing; check the joins and the expression"))
-            return MapContent(table.geometry, values.to_numpy(dtype=float), names)
+        if isinstance(panel, (MapPanel, ExtrudedPanel)):
+            return self._map_content(panel, here)
+        if isinstance(panel, (PointsPanel, HeatmapPanel)):
+            return self._points_content(panel, here)
         if isinstance(panel, BarPanel):
-            values = _numeric_series(self.evaluate(panel.value, here + ("value",), panel.data),
-                                     self.doc.problem(here + ("value",), "must give a number per row, not one number"))
-            labels = self.evaluate(panel.label, here + ("label",), panel.data)
-            if not isinstance(labels, pd.Series):
-                raise BridgeError(self.doc.problem(here + ("label",), "must be a column of labels"))
-            frame = pd.DataFrame({"label": labels.astype(str).to_numpy(), "value": values.to_numpy(dtype=float)}).dropna()
+            values = self._numbers(panel.value, here + ("value",), panel.data)
+            labels = self._texts(panel.label, here + ("label",), panel.data)
+            frame = pd.DataFrame({"label": labels, "value": values}).dropna()
             frame = frame.sort_values("value", ascending=panel.order == "ascending", kind="stable")
             if panel.top:
                 frame = frame.head(panel.top)
             if frame.empty:
                 raise BridgeError(self.doc.problem(here + ("value",), "no rows with a value to draw"))
-            return BarContent(frame["label"].tolist(), frame["value"].to_numpy())
+            values = frame["value"].to_numpy()
+            return BarContent(frame["label"].tolist(), values, self.suppressed(values, self.is_count(panel.value, panel.data)))
+        if isinstance(panel, LinePanel):
+            return self._line_content(panel, here)
+        if isinstance(panel, TablePanel):
+            return self._table_content(panel, here)
         if isinstance(panel, KpiPanel):
-            value = self.evaluate(panel.value, here + ("value",), panel.data)
-            if isinstance(value, pd.Series):
-                raise BridgeError(self.doc.problem(here + ("value",),
-                    f"'{panel.value}' gives one value per row; a KPI needs one number: wrap it, e.g. sum({panel.value})"))
+            value = self._scalar(panel.value, here + ("value",), panel.data)
             try:
                 panel.format.format(value)
             except (ValueError, IndexError, KeyError) as exc:
                 raise BridgeError(self.doc.problem(here + ("format",), f"'{panel.format}' cannot format {value!r}: {exc}")) from None
-            return float(value)
+            compare = self._scalar(panel.compare, here + ("compare",), panel.data) if panel.compare else None
+            spark = self._numbers(panel.spark, here + ("spark",), panel.data).dropna().to_numpy() if panel.spark else None
+            return KpiContent(value, bool(self.suppressed([value], self.is_count(panel.value, panel.data))[0]), compare, spark)
+        if isinstance(panel, ImagePanel):
+            return self._image(panel.path, here + ("path",))
         return None
+
+    def _numbers(self, text: str, key_path: tuple, dataset: str | None) -> pd.Series:
+        value = self.evaluate(text, key_path, dataset)
+        if not isinstance(value, pd.Series):
+            raise BridgeError(self.doc.problem(key_path, f"'{text}' gives one number; this needs a value per row"))
+        converted = pd.to_numeric(value, errors="coerce")
+        bad = value[converted.isna() & value.notna()]
+        if len(bad):
+            raise BridgeError(self.doc.problem(key_path, f"'{text}' is not numeric (e.g. {bad.iloc[0]!r}); use a column of numbers"))
+        return converted.reset_index(drop=True)
+
+    def _texts(self, text: str, key_path: tuple, dataset: str | None) -> pd.Series:
+        value = self.evaluate(text, key_path, dataset)
+        if not isinstance(value, pd.Series):
+            raise BridgeError(self.doc.problem(key_path, "must be a column of labels"))
+        return value.astype(str).reset_index(drop=True)
+
+    def _scalar(self, text: str, key_path: tuple, dataset: str | None) -> float:
+        value = self.evaluate(text, key_path, dataset)
+        if isinstance(value, pd.Series):
+            raise BridgeError(self.doc.problem(key_path,
+                f"'{text}' gives one value per row; a single number is needed: wrap it, e.g. sum({text})"))
+        return float(value)
+
+    def _map_content(self, panel, here) -> MapContent:
+        table = self.tables[panel.data or self.scene.base_name]
+        if table.geometry is None:
+            raise BridgeError(self.doc.problem(here + ("data",),
+                f"a map needs polygons, but dataset '{table.name}' has none; use a GeoJSON dataset"))
+        keys = [str(k) for k in table.frame[table.key]] if table.key else [str(i) for i in range(len(table.frame))]
+        values, suppressed = None, np.zeros(len(keys), bool)
+        if panel.colour:
+            series = self._numbers(panel.colour, here + ("colour",), table.name)
+            if series.notna().sum() == 0:
+                raise BridgeError(self.doc.problem(here + ("colour",), "every value is missing; check the joins and the expression"))
+            values = series.to_numpy(dtype=float)
+            suppressed = self.suppressed(values, self.is_count(panel.colour, table.name))
+        labels = keys
+        if isinstance(panel, MapPanel) and panel.label:
+            labels = self._texts(panel.label, here + ("label",), table.name).tolist()
+        content = MapContent(table.geometry, values, suppressed, keys, labels)
+        if isinstance(panel, MapPanel):
+            if panel.outline:
+                outline = self.tables[panel.outline]
+                if outline.geometry is None:
+                    raise BridgeError(self.doc.problem(here + ("outline",), f"dataset '{panel.outline}' has no polygons"))
+                content.outline = outline.geometry
+            if panel.raster:
+                content.raster = self._raster(panel.raster, here + ("raster",))
+            if panel.points:
+                layer = self._point_table(panel.points.data, here + ("points", "data"))
+                content.points = (layer.points, panel.points.colour, panel.points.size)
+        return content
+
+    def _point_table(self, name: str, key_path: tuple) -> Table:
+        table = self.tables[name]
+        if table.points is None:
+            raise BridgeError(self.doc.problem(key_path, f"dataset '{name}' has no points; give it points: {{x: …, y: …}}"))
+        if self.scene.datasets[name].personal and not self.scene.disclosure.allow_personal_points:
+            raise BridgeError(self.doc.problem(key_path,
+                f"dataset '{name}' is marked personal: its rows are people and are never drawn as points. "
+                "Aggregate it per area (aggregate:), or set disclosure: {allow_personal_points: true} if that is approved"))
+        return table
+
+    def _points_content(self, panel, here) -> PointsContent:
+        table = self._point_table(panel.data, here + ("data",))
+        base = self.base
+        if base.geometry is None:
+            raise BridgeError(self.doc.problem(here, "points are drawn over the base dataset's areas, which have no polygons"))
+        values = weights = None
+        if isinstance(panel, PointsPanel) and panel.colour:
+            values = self._numbers(panel.colour, here + ("colour",), table.name).to_numpy(dtype=float)
+        if isinstance(panel, HeatmapPanel) and panel.weight:
+            weights = self._numbers(panel.weight, here + ("weight",), table.name).fillna(0).to_numpy(dtype=float)
+        return PointsContent(base.geometry, table.points, values, weights)
+
+    def _line_content(self, panel: LinePanel, here) -> LineContent:
+        dataset = panel.data
+        x = self._texts(panel.x, here + ("x",), dataset)
+        y = self._numbers(panel.y, here + ("y",), dataset)
+        series = self._texts(panel.series, here + ("series",), dataset) if panel.series else pd.Series(["value"] * len(x))
+        frame = pd.DataFrame({"x": x, "y": y, "s": series})
+        if panel.where:
+            keep = self.evaluate(panel.where, here + ("where",), dataset)
+            if not isinstance(keep, pd.Series) or keep.dtype != bool:
+                raise BridgeError(self.doc.problem(here + ("where",), "must be a condition, e.g. area_name == \"Shropshire\""))
+            frame = frame[keep.reset_index(drop=True).to_numpy()]
+        frame = frame.dropna()
+        if frame.empty:
+            raise BridgeError(self.doc.problem(here + ("where",) if panel.where else here + ("y",), "no rows left to draw"))
+        order = sorted(frame["x"].unique())
+        lines = {}
+        for name, group in frame.groupby("s", sort=False):
+            if group["x"].duplicated().any():
+                raise BridgeError(self.doc.problem(here + ("series",),
+                    f"series '{name}' has several values for '{group['x'][group['x'].duplicated()].iloc[0]}'; "
+                    "add series: or narrow it with where:"))
+            lines[str(name)] = group.set_index("x")["y"].reindex(order).to_numpy(dtype=float)
+        if len(lines) > 12:
+            raise BridgeError(self.doc.problem(here + ("series",), f"{len(lines)} series are too many to read; narrow it with where:"))
+        return LineContent(order, lines)
+
+    def _table_content(self, panel: TablePanel, here) -> TableContent:
+        columns, counts = {}, {}
+        for heading, text in panel.columns.items():
+            value = self.evaluate(text, here + ("columns", heading), panel.data)
+            if not isinstance(value, pd.Series):
+                raise BridgeError(self.doc.problem(here + ("columns", heading), "must give a value per row"))
+            columns[heading] = value.reset_index(drop=True)
+            counts[heading] = self.is_count(text, panel.data)
+        frame = pd.DataFrame(columns)
+        if panel.sort:
+            if panel.sort not in frame.columns:
+                raise BridgeError(self.doc.problem(here + ("sort",), f"no column '{panel.sort}'{did_you_mean(panel.sort, frame.columns)}; columns: {', '.join(frame.columns)}"))
+            frame = frame.assign(_k=pd.to_numeric(frame[panel.sort], errors="coerce")).sort_values("_k", ascending=False, kind="stable").drop(columns="_k")
+        frame = frame.head(panel.top)
+        rows, hidden = [], 0
+        for _, row in frame.iterrows():
+            cells = []
+            for heading, value in row.items():
+                number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+                if pd.isna(value):
+                    cells.append("–")
+                elif pd.notna(number) and not isinstance(value, str):
+                    if self.suppressed([number], counts[heading])[0]:
+                        cells.append("suppressed")
+                        hidden += 1
+                    else:
+                        cells.append(panel.format.format(number) if counts[heading] is False else f"{number:,.0f}")
+                else:
+                    cells.append(str(value))
+            rows.append(cells)
+        return TableContent(list(frame.columns), rows, hidden)
+
+    def _image(self, relative: str, key_path: tuple) -> np.ndarray:
+        from PIL import Image
+
+        path = self.scene.path(relative)
+        try:
+            with Image.open(path) as image:
+                return np.asarray(image.convert("RGB"))
+        except FileNotFoundError:
+            raise BridgeError(self.doc.problem(key_path, f"image not found: {path}")) from None
+        except OSError as exc:
+            raise BridgeError(self.doc.problem(key_path, f"cannot read {path.name} as an image: {exc}")) from None
+
+    def _raster(self, raster, key_path: tuple):
+        from PIL import Image
+
+        path = self.scene.path(raster.path)
+        try:
+            with Image.open(path) as image:
+                bounds = raster.bounds or _geotiff_bounds(image)
+                pixels = np.asarray(image.convert("RGB"))
+        except FileNotFoundError:
+            raise BridgeError(self.doc.problem(key_path + ("path",), f"image not found: {path}")) from None
+        except OSError as exc:
+            raise BridgeError(self.doc.problem(key_path + ("path",), f"cannot read {path.name}: {exc}")) from None
+        if bounds is None:
+            raise BridgeError(self.doc.problem(key_path, f"{path.name} is not a GeoTIFF; give bounds: [west, south, east, north]"))
+        west, south, east, north = bounds
+        if not (west < east and south < north):
+            raise BridgeError(self.doc.problem(key_path + ("bounds",), "must be [west, south, east, north] with west < east and south < north"))
+        (x0, x1), (y0, y1) = _transformer(raster.crs, self.doc, key_path + ("crs",)).transform([west, east], [south, north])
+        return pixels, (x0, y0, x1, y1), raster.opacity
+
+    def marked(self, index: int, mark: Mark, key_path: tuple) -> frozenset[str]:
+        """Labels (bars) or keys (maps) a step picks out in a panel."""
+        panel = self.scene.panels[index]
+        if isinstance(panel, BarPanel):
+            content = self.panel_content(index)
+            if mark.top:
+                return frozenset(content.labels[: mark.top])
+            keep = self.evaluate(mark.where, key_path + ("where",), panel.data)
+            labels = self._texts(panel.label, ("panels", index, "label"), panel.data)
+            return frozenset(labels[_condition(keep, self.doc.problem(key_path + ("where",), "must be a condition")).to_numpy()])
+        if isinstance(panel, MapPanel):
+            table = self.tables[panel.data or self.scene.base_name]
+            keys = table.frame[table.key].astype(str).reset_index(drop=True)
+            if mark.top:
+                values = self._numbers(panel.colour, ("panels", index, "colour"), table.name)
+                return frozenset(keys[values.sort_values(ascending=False).index[: mark.top]])
+            keep = self.evaluate(mark.where, key_path + ("where",), table.name)
+            return frozenset(keys[_condition(keep, self.doc.problem(key_path + ("where",), "must be a condition")).to_numpy()])
+        raise BridgeError(self.doc.problem(key_path, f"marking rows works on map and bar panels, not {panel.type}"))
 
     def summary(self) -> str:
         base = self.base
@@ -146,10 +414,10 @@ class SceneData:
         return f"{len(base.frame)} rows in {base.name}" + (f"; joined {joins}" if joins else "")
 
 
-def _numeric_series(value, problem: Problem) -> pd.Series:
-    if not isinstance(value, pd.Series):
+def _condition(value, problem: Problem) -> pd.Series:
+    if not isinstance(value, pd.Series) or value.dtype != bool:
         raise BridgeError(problem)
-    return pd.to_numeric(value, errors="coerce")
+    return value.reset_index(drop=True)
 
 
 def _listing(names, limit: int = 12) -> str:
@@ -158,8 +426,26 @@ def _listing(names, limit: int = 12) -> str:
     return ", ".join(names[:limit]) + more
 
 
+def _geotiff_bounds(image) -> tuple[float, float, float, float] | None:
+    """Bounds from a GeoTIFF's ModelPixelScale (33550) and ModelTiepoint (33922) tags."""
+    tags = getattr(image, "tag_v2", None)
+    if not tags or 33550 not in tags or 33922 not in tags:
+        return None
+    sx, sy = tags[33550][:2]
+    _, _, _, x0, y0, _ = tags[33922][:6]
+    w, h = image.size
+    return x0, y0 - sy * h, x0 + sx * w, y0
+
+
+def _transformer(crs: str, doc: YamlDocument, key_path: tuple) -> Transformer:
+    try:
+        return Transformer.from_crs(CRS.from_user_input(crs), BNG, always_xy=True)
+    except CRSError:
+        raise BridgeError(doc.problem(key_path, f"unknown coordinate system '{crs}'; use EPSG:4326 or EPSG:27700")) from None
+
+
 def load_data(scene: Scene, doc: YamlDocument) -> SceneData:
-    """Read every dataset, check keys, join to the base and compute derived measures."""
+    """Read every dataset, join to the base, aggregate points and compute derived measures."""
     tables: dict[str, Table] = {}
     problems: list[Problem] = []
     for name, dataset in scene.datasets.items():
@@ -171,40 +457,97 @@ def load_data(scene: Scene, doc: YamlDocument) -> SceneData:
         raise BridgeError(problems)
 
     base = tables[scene.base_name]
+    if base.key is None:
+        raise BridgeError(doc.problem(("datasets", base.name), "the base dataset needs a key: the column of area codes"))
     base_keys = _keys(base.frame[base.key])
     if base_keys.duplicated().any():
         dup = base_keys[base_keys.duplicated()].iloc[0]
         raise BridgeError(doc.problem(("datasets", base.name, "key"), f"key '{base.key}' repeats ('{dup}'); the base dataset needs one row per area"))
-    aligned: dict[str, pd.DataFrame] = {base.name: base.frame.reset_index(drop=True)}
-    joins: list[JoinReport] = []
-    for name, table in tables.items():
-        if name == base.name or not scene.datasets[name].join:
-            continue
-        keys = _keys(table.frame[table.key])
-        if keys.duplicated().any():
-            dup = keys[keys.duplicated()].iloc[0]
-            problems.append(doc.problem(("datasets", name, "key"),
-                f"key '{table.key}' repeats ('{dup}') so it cannot join one row per area; aggregate it first or set join: false"))
-            continue
-        frame = table.frame.set_axis(keys.to_numpy(), axis=0)
-        matched = base_keys.isin(frame.index)
-        if not matched.any():
-            problems.append(doc.problem(("datasets", name, "key"),
-                f"no key in '{table.key}' matches the {base.name} keys in '{base.key}' "
-                f"(e.g. {keys.iloc[0]!r} vs {base_keys.iloc[0]!r}); check both key columns"))
-            continue
-        aligned[name] = frame.reindex(base_keys.to_numpy()).reset_index(drop=True)
-        joins.append(JoinReport(name, int(matched.sum()), len(base_keys), base_keys[~matched].tolist()))
+    data = SceneData(scene, doc, tables, {base.name: base.frame.reset_index(drop=True)}, {}, [])
+    for name, dataset in scene.datasets.items():
+        data.counts.update((name, c) for c in dataset.counts)
+    # Joins on the key first, then many-to-one joins (which may use columns joined before them).
+    order = sorted((n for n in tables if n != base.name), key=lambda n: isinstance(scene.datasets[n].join, bool) is False)
+    for name in order:
+        dataset, table = scene.datasets[name], tables[name]
+        try:
+            if dataset.aggregate is not None:
+                _aggregate_points(data, name)
+            elif dataset.join is not False:
+                _join(data, name, base_keys)
+        except BridgeError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise BridgeError(problems)
 
-    data = SceneData(scene, doc, tables, aligned, {}, joins)
-    for name, text in scene.derive.items():
-        value = data.evaluate(text, ("derive", name))
+    for name in scene.derive:
+        measure = scene.measure(name)
+        value = data.evaluate(measure.expr, ("derive", name))
         if not isinstance(value, pd.Series):
             value = pd.Series(np.full(len(base.frame), value))
         data.derived[name] = value.reset_index(drop=True)
     return data
+
+
+def _join(data: SceneData, name: str, base_keys: pd.Series) -> None:
+    scene, doc, table = data.scene, data.doc, data.tables[name]
+    dataset = scene.datasets[name]
+    here = ("datasets", name)
+    if table.key is None:
+        raise BridgeError(doc.problem(here, "a joined dataset needs a key (or set join: false)"))
+    keys = _keys(table.frame[table.key])
+    if keys.duplicated().any():
+        dup = keys[keys.duplicated()].iloc[0]
+        raise BridgeError(doc.problem(here + ("key",),
+            f"key '{table.key}' repeats ('{dup}') so it cannot join one row per area; filter it (where:), pivot it, or set join: false"))
+    if isinstance(dataset.join, bool):
+        targets, against = base_keys, f"the {scene.base_name} keys in '{data.base.key}'"
+    else:
+        value = data.evaluate(dataset.join.on, here + ("join", "on"))
+        if not isinstance(value, pd.Series):
+            raise BridgeError(doc.problem(here + ("join", "on"), "must name a column of the joined table"))
+        targets, against = _keys(value), f"'{dataset.join.on}'"
+    frame = table.frame.set_axis(keys.to_numpy(), axis=0)
+    matched = targets.isin(frame.index)
+    if not matched.any():
+        raise BridgeError(doc.problem(here + ("key",),
+            f"no key in '{table.key}' matches {against} (e.g. {keys.iloc[0]!r} vs {targets.iloc[0]!r}); check both key columns"))
+    data.aligned[name] = frame.reindex(targets.to_numpy()).reset_index(drop=True)
+    data.joins.append(JoinReport(name, int(matched.sum()), len(targets), sorted(set(targets[~matched].tolist()))))
+
+
+def _aggregate_points(data: SceneData, name: str) -> None:
+    """Count (and sum) points per base polygon, as a table aligned to the base."""
+    import shapely
+
+    scene, doc, table = data.scene, data.doc, data.tables[name]
+    agg = scene.datasets[name].aggregate
+    here = ("datasets", name, "aggregate")
+    base = data.base
+    if table.points is None:
+        raise BridgeError(doc.problem(here, "aggregate needs points: give the dataset points: {x: …, y: …}"))
+    if base.geometry is None:
+        raise BridgeError(doc.problem(here, f"the base dataset '{base.name}' has no polygons to count points in"))
+    polygons = [shapely.multipolygons([shapely.polygons(rings[0], rings[1:]) for rings in areas]) for areas in base.geometry]
+    tree = shapely.STRtree(polygons)
+    xy = table.points
+    valid = np.isfinite(xy).all(axis=1)
+    point_idx, area_idx = tree.query(shapely.points(xy[valid]), predicate="within")
+    point_idx = np.flatnonzero(valid)[point_idx]
+    n = len(polygons)
+    out = {}
+    if agg.count:
+        out[agg.count] = np.bincount(area_idx, minlength=n).astype(float)
+        data.counts.add((name, agg.count))
+    for column in agg.sum:
+        if column not in table.frame.columns:
+            raise BridgeError(doc.problem(here + ("sum",), f"no column '{column}'{did_you_mean(column, table.frame.columns)}"))
+        values = pd.to_numeric(table.frame[column], errors="coerce").to_numpy(dtype=float)
+        out[column] = np.bincount(area_idx, weights=np.nan_to_num(values[point_idx]), minlength=n)
+        if column in scene.datasets[name].counts:
+            data.counts.add((name, column))
+    data.aligned[name] = pd.DataFrame(out)
+    data.joins.append(JoinReport(name, int(len(np.unique(area_idx))), n, []))
 
 
 def _keys(column: pd.Series) -> pd.Series:
@@ -217,27 +560,128 @@ def _read(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> Table:
     if not path.exists():
         raise BridgeError(doc.problem(here + ("path",), f"file not found: {path} (paths are relative to the scene file)"))
     fmt = dataset.resolved_format()
+    geometry = None
     try:
         if fmt == "csv":
-            frame, geometry = pd.read_csv(path, encoding_errors="replace"), None
+            frame = _read_csv(path, dataset)
+        elif fmt == "excel":
+            frame = pd.read_excel(path, sheet_name=dataset.sheet if dataset.sheet is not None else 0,
+                                  header=dataset.header_row - 1)
         elif fmt == "parquet":
-            frame, geometry = pd.read_parquet(path), None
+            frame = pd.read_parquet(path)
         else:
-            frame, geometry = _read_geojson(path)
+            frame, geometry, file_crs = _read_geojson(path)
+            geometry = _project(geometry, dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",))
     except BridgeError as exc:
         raise BridgeError([doc.problem(here + ("path",), p.message) for p in exc.problems]) from None
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except ValueError as exc:
+        if "Worksheet" in str(exc) or "sheet" in str(exc).lower():
+            raise BridgeError(doc.problem(here + ("sheet",), f"{path.name}: {exc}")) from None
         raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
-    if dataset.key not in frame.columns:
-        raise BridgeError(doc.problem(here + ("key",),
-            f"no column '{dataset.key}' in {path.name}{did_you_mean(dataset.key, frame.columns)}; it has: {_listing(frame.columns)}"))
-    if frame.empty:
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
+    except Exception as exc:  # openpyxl and pyarrow raise their own types for corrupt files
+        if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile", "pyarrow"):
+            raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
+        raise
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for column in [dataset.key, *(dataset.counts or [])]:
+        if column is not None and column not in frame.columns:
+            key = "key" if column == dataset.key else "counts"
+            raise BridgeError(doc.problem(here + (key,),
+                f"no column '{column}' in {path.name}{did_you_mean(column, frame.columns)}; it has: {_listing(frame.columns)}"))
+    table = Table(name, frame, dataset.key, geometry)
+    if dataset.where:
+        keep = _evaluate_local(table, dataset.where, doc, here + ("where",))
+        if not isinstance(keep, pd.Series) or keep.dtype != bool:
+            raise BridgeError(doc.problem(here + ("where",), "must be a condition, e.g. period == \"2017/18\""))
+        table = _subset(table, keep.to_numpy())
+        if table.frame.empty:
+            raise BridgeError(doc.problem(here + ("where",), f"no rows of {path.name} are left after '{dataset.where}'"))
+    if dataset.pivot:
+        table = _pivot(table, dataset, doc, here)
+    if dataset.points:
+        table.points = _points(table.frame, dataset, doc, here + ("points",))
+    if table.frame.empty:
         raise BridgeError(doc.problem(here + ("path",), f"{path.name} has no rows"))
-    return Table(name, frame, dataset.key, geometry)
+    return table
+
+
+def _read_csv(path: Path, dataset: Dataset) -> pd.DataFrame:
+    """CSV with its encoding and delimiter stated, or detected (UTF-8 else cp1252; sniffed delimiter)."""
+    raw = path.read_bytes()[:65536]
+    encoding = dataset.encoding
+    if encoding is None:
+        try:
+            raw.decode("utf-8-sig")
+            encoding = "utf-8-sig"
+        except UnicodeDecodeError:
+            encoding = "cp1252"  # what Excel on Windows writes
+    delimiter = dataset.delimiter
+    if delimiter is None:
+        sample = raw.decode(encoding, errors="replace")
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    return pd.read_csv(path, encoding=encoding, sep=delimiter, header=dataset.header_row - 1)
+
+
+def _evaluate_local(table: Table, text: str, doc: YamlDocument, key_path: tuple):
+    def resolve(ref: expressions.ColumnRef):
+        if ref.dataset not in (None, table.name) or ref.column not in table.frame.columns:
+            raise expressions.ExpressionError(
+                f"no column '{ref.column}' in {table.name}{did_you_mean(ref.column, table.frame.columns)}; "
+                f"it has: {_listing(table.frame.columns)}")
+        return table.frame[ref.column].reset_index(drop=True)
+
+    try:
+        return expressions.evaluate(expressions.parse(text), resolve)
+    except expressions.ExpressionError as exc:
+        raise BridgeError(doc.problem(key_path, str(exc))) from None
+
+
+def _subset(table: Table, keep: np.ndarray) -> Table:
+    geometry = [g for g, k in zip(table.geometry, keep) if k] if table.geometry is not None else None
+    return Table(table.name, table.frame[keep].reset_index(drop=True), table.key, geometry)
+
+
+def _pivot(table: Table, dataset: Dataset, doc: YamlDocument, here: tuple) -> Table:
+    pivot = dataset.pivot
+    for key in ("columns", "values"):
+        column = getattr(pivot, key)
+        if column not in table.frame.columns:
+            raise BridgeError(doc.problem(here + ("pivot", key),
+                f"no column '{column}'{did_you_mean(column, table.frame.columns)}; it has: {_listing(table.frame.columns)}"))
+    if table.key is None:
+        raise BridgeError(doc.problem(here, "pivot needs a key: the column that names each area"))
+    frame = table.frame
+    twice = frame.duplicated([table.key, pivot.columns])
+    if twice.any():
+        row = frame[twice].iloc[0]
+        raise BridgeError(doc.problem(here + ("pivot",),
+            f"several rows for {row[table.key]!r} and {row[pivot.columns]!r}; keep one with where: (e.g. a period)"))
+    wide = frame.pivot(index=table.key, columns=pivot.columns, values=pivot.values).reset_index()
+    wide.columns = [str(c) for c in wide.columns]
+    return Table(table.name, wide, table.key)
+
+
+def _points(frame: pd.DataFrame, dataset: Dataset, doc: YamlDocument, here: tuple) -> np.ndarray:
+    spec = dataset.points
+    for key in ("x", "y"):
+        column = getattr(spec, key)
+        if column not in frame.columns:
+            raise BridgeError(doc.problem(here + (key,), f"no column '{column}'{did_you_mean(column, frame.columns)}; it has: {_listing(frame.columns)}"))
+    x = pd.to_numeric(frame[spec.x], errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(frame[spec.y], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(x).all() or np.isnan(y).all():
+        raise BridgeError(doc.problem(here, f"columns '{spec.x}' and '{spec.y}' hold no numbers"))
+    bx, by = _transformer(spec.crs, doc, here + ("crs",)).transform(x, y)
+    return np.column_stack([bx, by])
 
 
 def _read_geojson(path: Path):
-    """A FeatureCollection of (Multi)Polygons: properties as a table, rings as lon/lat arrays."""
+    """A FeatureCollection of (Multi)Polygons: properties as a table, rings as coordinate arrays."""
     try:
         collection = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -245,6 +689,10 @@ def _read_geojson(path: Path):
     features = collection.get("features") if isinstance(collection, dict) else None
     if not isinstance(features, list):
         raise BridgeError("not a GeoJSON FeatureCollection (no 'features' list)")
+    crs = None
+    named = (collection.get("crs") or {}).get("properties", {}).get("name") if isinstance(collection.get("crs"), dict) else None
+    if named:
+        crs = named.replace("urn:ogc:def:crs:", "").replace("::", ":")
     rows, geometry = [], []
     for i, feature in enumerate(features):
         geom = (feature or {}).get("geometry") or {}
@@ -256,8 +704,33 @@ def _read_geojson(path: Path):
         else:
             raise BridgeError(f"feature {i} has geometry {kind!r}; maps need Polygon or MultiPolygon")
         try:
-            geometry.append([[np.asarray(ring, dtype=float)[:, :2] for ring in poly] for poly in polygons])
+            rings = [[np.asarray(ring, dtype=float)[:, :2] for ring in poly] for poly in polygons]
         except (ValueError, IndexError, TypeError):
             raise BridgeError(f"feature {i} has malformed coordinates") from None
+        if any(len(ring) < 4 for poly in rings for ring in poly):
+            raise BridgeError(f"feature {i} has a ring of fewer than 4 points: invalid geometry")
+        geometry.append(rings)
         rows.append(feature.get("properties") or {})
-    return pd.DataFrame(rows), geometry
+    return pd.DataFrame(rows), geometry, crs
+
+
+def _project(geometry: list, crs: str, doc: YamlDocument, key_path: tuple) -> list:
+    """All rings to British National Grid metres in one vectorised transform."""
+    transformer = _transformer(crs, doc, key_path)
+    rings = [ring for areas in geometry for poly in areas for ring in poly]
+    if not rings:
+        return geometry
+    lengths = np.array([len(r) for r in rings])
+    allxy = np.concatenate(rings)
+    x, y = transformer.transform(allxy[:, 0], allxy[:, 1])
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise BridgeError(doc.problem(key_path, f"some coordinates cannot be projected from {crs}; check the crs"))
+    projected = np.split(np.column_stack([x, y]), np.cumsum(lengths)[:-1])
+    out, k = [], 0
+    for areas in geometry:
+        new_areas = []
+        for poly in areas:
+            new_areas.append(projected[k:k + len(poly)])
+            k += len(poly)
+        out.append(new_areas)
+    return out

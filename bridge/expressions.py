@@ -1,8 +1,9 @@
-"""A small, safe expression language for derived measures and panel values.
+"""A small, safe expression language for derived measures, filters and panel values.
 
-Analysts write things like ``people["Aged 65 years and over"] / people.total`` or
-``sum(homes.households)``.  We parse with Python's `ast` and walk only a whitelist of
-nodes: arithmetic, column references and a few aggregate functions.  Nothing is ever
+Analysts write things like ``people["Aged 65 years and over"] / people.total``,
+``sum(homes.households)`` or ``indicator == "Falls" and value > 0``.  We parse with
+Python's `ast` and walk only a whitelist of nodes: arithmetic, comparisons, and/or/not,
+column references and a few aggregate functions.  Nothing is ever
 passed to `eval`, so a scene from a colleague cannot run code.
 """
 
@@ -29,6 +30,14 @@ ELEMENTWISE: dict[str, Callable[[Any], Any]] = {
 }
 FUNCTIONS = sorted([*AGGREGATES, *ELEMENTWISE])
 
+_COMPARE = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
 _BINOPS = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
@@ -80,9 +89,19 @@ def _check(node: ast.AST, text: str) -> None:
         _check(node.left, text)
         _check(node.right, text)
     elif isinstance(node, ast.UnaryOp):
-        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+        if not isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
             raise ExpressionError(f"operator not allowed in '{text}'")
         _check(node.operand, text)
+    elif isinstance(node, ast.Compare):
+        if not all(isinstance(op, tuple(_COMPARE)) for op in node.ops):
+            raise ExpressionError(f"comparison not allowed in '{text}' (use == != < <= > >=)")
+        for operand in [node.left, *node.comparators]:
+            if isinstance(operand, ast.Constant) and isinstance(operand.value, str):
+                continue  # text is fine to compare with: indicator == "Falls"
+            _check(operand, text)
+    elif isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _check(value, text)
     elif isinstance(node, ast.Constant):
         if not isinstance(node.value, (int, float)) or isinstance(node.value, bool):
             raise ExpressionError(f"only numbers can stand alone in '{text}'; quote column names as dataset[\"name\"]")
@@ -148,8 +167,30 @@ def evaluate(expr: Expression, resolve: Callable[[ColumnRef], pd.Series]) -> pd.
         if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
             return resolve(_references(node)[0])
         if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                return ~_boolean(ev(node.operand), node.operand)
             value = _numeric(ev(node.operand), node.operand)
             return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.Compare):
+            result, left = None, ev(node.left)
+            for op, right_node in zip(node.ops, node.comparators):
+                right = ev(right_node)
+                if not (isinstance(left, str) or isinstance(right, str)):
+                    left, right = _numeric(left, node.left), _numeric(right, right_node)
+                elif isinstance(left, pd.Series) and isinstance(right, str):
+                    left = left.astype(str).str.strip()
+                elif isinstance(right, pd.Series) and isinstance(left, str):
+                    right = right.astype(str).str.strip()
+                part = _COMPARE[type(op)](left, right)
+                result = part if result is None else result & part
+                left = right
+            return result
+        if isinstance(node, ast.BoolOp):
+            values = [_boolean(ev(v), v) for v in node.values]
+            result = values[0]
+            for v in values[1:]:
+                result = (result & v) if isinstance(node.op, ast.And) else (result | v)
+            return result
         if isinstance(node, ast.BinOp):
             left = _numeric(ev(node.left), node.left)
             right = _numeric(ev(node.right), node.right)
@@ -169,6 +210,14 @@ def evaluate(expr: Expression, resolve: Callable[[ColumnRef], pd.Series]) -> pd.
         raise ExpressionError(f"cannot evaluate '{ast.unparse(node)}'")  # guarded by _check
 
     return ev(expr.tree)
+
+
+def _boolean(value, node: ast.AST):
+    if isinstance(value, pd.Series) and value.dtype == bool:
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return value
+    raise ExpressionError(f"'{ast.unparse(node)}' is not a condition; compare it, e.g. {ast.unparse(node)} > 0")
 
 
 def _numeric(value, node: ast.AST):

@@ -18,6 +18,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bridge.data import SceneData, load_data
 from bridge.errors import BridgeError, Problem
+from bridge.layout import panel_extent
+from bridge.panels import THEME, Theme, load_theme
 from bridge.room import Room
 from bridge.scene import Scene, load_scene
 
@@ -27,11 +29,13 @@ DIM = 0.35  # brightness of panels that are not highlighted
 
 @dataclass
 class Briefing:
-    """A loaded scene with its data, every panel's content evaluated."""
+    """A loaded scene with its data, every panel's content evaluated, each step's marks."""
 
     scene: Scene
     data: SceneData
     contents: list
+    marks: dict = field(default_factory=dict)  # (step index, panel id) -> marked rows
+    theme: Theme = THEME
 
     @property
     def name(self) -> str:
@@ -39,7 +43,7 @@ class Briefing:
 
 
 def load_briefing(path: str | Path) -> Briefing:
-    """Validate the scene and its data fully (files, columns, joins, expressions)."""
+    """Validate the scene and its data fully (files, columns, joins, expressions, marks, theme)."""
     scene, doc = load_scene(path)
     data = load_data(scene, doc)
     contents, problems = [], []
@@ -48,9 +52,23 @@ def load_briefing(path: str | Path) -> Briefing:
             contents.append(data.panel_content(i))
         except BridgeError as exc:
             problems.extend(exc.problems)
+    marks: dict[tuple[int, str], frozenset[str]] = {}
+    index = {p.id: i for i, p in enumerate(scene.panels)}
+    for s, step in enumerate(scene.steps):
+        for panel_id, mark in step.mark.items():
+            try:
+                marks[(s, panel_id)] = data.marked(index[panel_id], mark, ("steps", s, "mark", panel_id))
+            except BridgeError as exc:
+                problems.extend(exc.problems)
+    theme = THEME
+    if scene.theme:
+        try:
+            theme = load_theme(scene.path(scene.theme), doc, ("theme",))
+        except BridgeError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise BridgeError(problems)
-    return Briefing(scene, data, contents)
+    return Briefing(scene, data, contents, marks, theme)
 
 
 def texture_density(frame_width: int) -> float:
@@ -58,24 +76,87 @@ def texture_density(frame_width: int) -> float:
     return float(np.clip(frame_width / 360 * 1.5, 16, 40))
 
 
-def draw_panels(briefing: Briefing, frame_width: int, progress: Progress | None = None) -> dict[str, np.ndarray]:
-    """Every panel drawn once as an RGB image at a resolution suited to the frame."""
-    from bridge.layout import panel_extent, panel_texture_size
-    from bridge.panels import draw_panel
+class PanelArt:
+    """Panel images drawn on demand, once per panel and set of marked rows."""
 
-    ppd = texture_density(frame_width)
-    images = {}
+    def __init__(self, briefing: Briefing, frame_width: int):
+        self.briefing = briefing
+        self.ppd = texture_density(frame_width)
+        self.cache: dict[tuple[str, frozenset[str]], np.ndarray] = {}
+        self.smallest: tuple[float, str] = (float("inf"), "")
+
+    def image(self, panel_id: str, marked: frozenset[str] = frozenset()) -> np.ndarray:
+        from bridge.layout import panel_extent, panel_texture_size
+        from bridge.panels import draw_panel
+
+        if (panel_id, marked) not in self.cache:
+            scene = self.briefing.scene
+            i = next(k for k, p in enumerate(scene.panels) if p.id == panel_id)
+            panel = scene.panels[i]
+            y0, y1, p0, p1 = caption_extent(panel) if panel.type == "extruded" else panel_extent(panel.yaw, panel.pitch, panel.width, panel.height)
+            size = panel_texture_size(y1 - y0, p0, p1, self.ppd)
+            try:
+                drawn = draw_panel(panel, self.briefing.contents[i], size, self.ppd, panel.source or scene.source,
+                                   self.briefing.theme, marked)
+            except BridgeError as exc:
+                raise BridgeError([self.briefing.data.doc.problem(("panels", i), p.message) for p in exc.problems]) from None
+            self.cache[(panel_id, marked)] = drawn.image
+            if drawn.smallest_text_deg < self.smallest[0]:
+                self.smallest = (drawn.smallest_text_deg, panel_id)
+        return self.cache[(panel_id, marked)]
+
+    def for_step(self, step_index: int) -> dict[str, np.ndarray]:
+        """Images of the panels a step shows, with that step's marked rows."""
+        step = self.briefing.scene.steps[step_index]
+        return {pid: self.image(pid, self.briefing.marks.get((step_index, pid), frozenset())) for pid in step.show}
+
+
+def caption_extent(panel) -> tuple[float, float, float, float]:
+    """An extruded map's caption: the top fifth of its box (the prisms stand below it)."""
+    y0, y1, p0, p1 = panel_extent(panel.yaw, panel.pitch, panel.width, panel.height)
+    return y0, y1, p1 - 0.22 * (p1 - p0), p1
+
+
+def draw_panels(briefing: Briefing, frame_width: int, progress: Progress | None = None) -> dict[str, np.ndarray]:
+    """Every panel drawn once (without step marks) as an RGB image suited to the frame."""
+    art = PanelArt(briefing, frame_width)
     panels = briefing.scene.panels
-    for i, (panel, content) in enumerate(zip(panels, briefing.contents)):
-        _, _, p0, p1 = panel_extent(panel.yaw, panel.pitch, panel.width, panel.height)
-        size = panel_texture_size(panel.width, p0, p1, ppd)
-        try:
-            images[panel.id] = draw_panel(panel, content, size, ppd, panel.source or briefing.scene.source)
-        except BridgeError as exc:
-            raise BridgeError([briefing.data.doc.problem(("panels", i), p.message) for p in exc.problems]) from None
+    for i, panel in enumerate(panels):
+        art.image(panel.id)
         if progress:
             progress("drawing panels", i + 1, len(panels))
-    return images
+    return {p.id: art.image(p.id) for p in panels}
+
+
+def add_panels(renderer, briefing: Briefing, art: PanelArt, progress: Progress | None = None) -> None:
+    """Put every panel into the 3D room: textured strips, and prisms for extruded maps."""
+    scene = briefing.scene
+    for i, panel in enumerate(scene.panels):
+        image = art.image(panel.id)
+        if panel.type == "extruded":
+            y0, y1, p0, p1 = caption_extent(panel)
+            renderer.add_panel(panel.id, (y0 + y1) / 2, (p0 + p1) / 2, y1 - y0, p1 - p0, image, dim(image))
+            content = briefing.contents[i]
+            renderer.add_extruded(panel.id, panel.yaw, panel.pitch, panel.width, panel.height * 0.78,
+                                  content.polygons, content.values, panel.palette, panel.height_scale)
+        else:
+            renderer.add_panel(panel.id, panel.yaw, panel.pitch, panel.width, panel.height, image, dim(image))
+        if progress:
+            progress("drawing panels", i + 1, len(scene.panels))
+
+
+def dim(image: np.ndarray) -> np.ndarray:
+    return (image * DIM).astype(np.uint8)
+
+
+def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) -> np.ndarray:
+    """One step's equirectangular frame: marked-row variants swapped in, others dimmed if highlighted."""
+    step = briefing.scene.steps[step_index]
+    for panel_id in step.show:
+        marked = briefing.marks.get((step_index, panel_id), frozenset())
+        image = art.image(panel_id, marked)
+        renderer.set_images(panel_id, image, dim(image))
+    return renderer.render(step.show, step.highlighted)
 
 
 @dataclass
@@ -84,6 +165,7 @@ class RenderResult:
     steps: list[int]
     files: list[Path] = field(default_factory=list)
     contact_sheet: Path | None = None
+    smallest_text: tuple[float, str] = (float("inf"), "")  # degrees, panel id
 
 
 def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[int, int] = (4096, 2048),
@@ -99,18 +181,14 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
             raise BridgeError(Problem(scene.file, None, "steps", f"there is no step {n}; the scene has steps 1..{len(scene.steps)}"))
     width, height = size
     out_dir = prepare_out_dir(out_dir, len(scene.steps) if len(steps) == len(scene.steps) else None)
-    images = draw_panels(briefing, width, progress)
+    art = PanelArt(briefing, width)
     compositor = Compositor(room, width, height)
     result = RenderResult(out_dir, steps)
     thumbs: list[list[np.ndarray]] = []
     with EquirectRenderer(width, height) as renderer:
-        for panel in scene.panels:
-            image = images[panel.id]
-            renderer.add_panel(panel.id, panel.yaw, panel.pitch, panel.width, panel.height,
-                               image, (image * DIM).astype(np.uint8))
+        add_panels(renderer, briefing, art, progress)
         for k, n in enumerate(steps):
-            step = scene.steps[n - 1]
-            frame = renderer.render(step.show, step.highlighted)
+            frame = render_step(renderer, briefing, art, n - 1)
             projector_images = compositor.split(frame)
             result.files += save_frames(out_dir / f"step-{n:02d}", frame, projector_images, room)
             thumbs.append(projector_images)
@@ -119,6 +197,7 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
     sheet = contact_sheet(thumbs, [f"Step {n}: {scene.steps[n - 1].title}" for n in steps],
                           [f"{p.number} · {p.name}" for p in room.projectors])
     result.contact_sheet = _save(sheet, out_dir / "contact-sheet.png")
+    result.smallest_text = art.smallest
     return result
 
 

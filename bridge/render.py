@@ -103,6 +103,7 @@ class EquirectRenderer:
         renderer.SetPass(pano)
         self._pano = pano
         self._actors: dict[str, tuple] = {}
+        self._prisms: dict[str, tuple] = {}
 
     def add_panel(self, panel_id: str, yaw: float, pitch: float, width: float, height: float,
                   image: np.ndarray, dimmed: np.ndarray | None = None) -> None:
@@ -111,14 +112,36 @@ class EquirectRenderer:
         texture = _texture(image)
         actor = self.plotter.add_mesh(mesh, texture=texture, lighting=False, name=panel_id)
         actor.visibility = False
-        self._actors[panel_id] = (actor, texture, _texture(dimmed) if dimmed is not None else texture)
+        self._actors[panel_id] = (actor, texture, _texture(dimmed) if dimmed is not None else texture, image)
+
+    def set_images(self, panel_id: str, image: np.ndarray, dimmed: np.ndarray) -> None:
+        """Swap a panel's pictures (a step that marks rows shows a variant); a no-op if unchanged."""
+        actor, _, _, shown = self._actors[panel_id]
+        if image is not shown:
+            self._actors[panel_id] = (actor, _texture(image), _texture(dimmed), image)
+
+    def add_extruded(self, panel_id: str, yaw: float, pitch: float, width: float, height: float,
+                     polygons, values: np.ndarray, palette: str, height_scale: float = 1.0) -> None:
+        """3D prisms on a table in front of the viewer, filling the panel's box of angles."""
+        mesh, lut, dim_lut = extruded_mesh(yaw, pitch, width, height, polygons, values, palette, height_scale)
+        actor = self.plotter.add_mesh(mesh, scalars="value", cmap=None, show_scalar_bar=False, lighting=True,
+                                      name=f"{panel_id}-prisms", smooth_shading=False)
+        actor.mapper.lookup_table = lut
+        actor.mapper.scalar_range = lut.scalar_range
+        actor.prop.ambient = 0.35
+        actor.prop.diffuse = 0.75
+        actor.visibility = False
+        self._prisms[panel_id] = (actor, lut, dim_lut)
 
     def render(self, visible: list[str], highlight: list[str] | None = None) -> np.ndarray:
         """The frame (height, width, 3) uint8 with only `visible` panels shown; if any are
         highlighted, the other visible panels are dimmed."""
-        for panel_id, (actor, normal, dimmed) in self._actors.items():
+        for panel_id, (actor, normal, dimmed, _) in self._actors.items():
             actor.visibility = panel_id in visible
             actor.texture = dimmed if highlight and panel_id not in highlight else normal
+        for panel_id, (actor, lut, dim_lut) in self._prisms.items():
+            actor.visibility = panel_id in visible
+            actor.mapper.lookup_table = dim_lut if highlight and panel_id not in highlight else lut
         self.plotter.render()  # screenshot() alone renders only on its first call
         return self.plotter.screenshot(return_img=True)[..., :3].copy()
 
@@ -130,6 +153,67 @@ class EquirectRenderer:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygons, values: np.ndarray,
+                  palette: str, height_scale: float = 1.0):
+    """Prisms whose heights encode `values`, laid on a horizontal table below eye level.
+
+    The map's centre sits at the panel's yaw and pitch, 6 units away (inside the panel
+    cylinder, so walls never hide it); its width fills `width` degrees and north points away
+    from the viewer.  Returns the mesh with a 'value' cell array and normal and dimmed colour tables.
+    """
+    from matplotlib import colormaps
+
+    distance = 6.0
+    rings = [max(poly, key=lambda p: len(p[0]))[0] for poly in polygons]  # each area's largest shell
+    allxy = np.concatenate(rings)
+    lo, hi = allxy.min(axis=0), allxy.max(axis=0)
+    centre = (lo + hi) / 2
+    span_x = 2 * distance * math.tan(math.radians(min(width, 170) / 2)) * 0.9
+    scale = span_x / max(hi[0] - lo[0], 1e-9)
+    depth = (hi[1] - lo[1]) * scale
+    finite = np.where(np.isfinite(values), values, np.nan)
+    vmin, vmax = np.nanmin(finite), np.nanmax(finite)
+    tallest = 0.25 * depth * height_scale
+    z0 = -distance * math.tan(math.radians(-pitch)) if pitch < 0 else -distance * 0.3
+    a = math.radians(yaw)
+    right = np.array([math.cos(a), -math.sin(a)])  # screen-right of the viewer facing `yaw`
+    ahead = np.array([math.sin(a), math.cos(a)])
+    points, faces, cell_values = [], [], []
+    count = 0
+    for ring, value in zip(rings, values):
+        if not np.isfinite(value):
+            continue
+        ring = ring[:-1] if np.allclose(ring[0], ring[-1]) else ring
+        if len(ring) < 3:
+            continue
+        local = (ring - centre) * scale
+        world = local[:, :1] * right + (local[:, 1:2] + distance) * ahead
+        h = tallest * (0.04 + 0.96 * (value - vmin) / max(vmax - vmin, 1e-12))
+        n = len(world)
+        bottom = np.column_stack([world, np.full(n, z0)])
+        top = np.column_stack([world, np.full(n, z0 + h)])
+        cap = pv.PolyData(top, np.hstack([[n], np.arange(n)])).triangulate()
+        cap_faces = cap.faces.reshape(-1, 4)[:, 1:] + count
+        points.append(top)
+        faces.append(np.hstack([np.full((len(cap_faces), 1), 3), cap_faces]).ravel())
+        cell_values.append(np.full(len(cap_faces), value))
+        points.append(bottom)
+        i = np.arange(n)
+        j = (i + 1) % n
+        sides = np.column_stack([np.full(n, 4), count + i, count + j, count + n + j, count + n + i]).ravel()
+        faces.append(sides)
+        cell_values.append(np.full(n, value))
+        count += 2 * n
+    mesh = pv.PolyData(np.vstack(points), np.concatenate(faces))
+    mesh.cell_data["value"] = np.concatenate(cell_values)
+    colours = colormaps[palette](np.linspace(0.18, 1.0, 256))
+    lut = pv.LookupTable(values=(colours * 255).astype(np.uint8))
+    lut.scalar_range = (float(vmin), float(vmax))
+    dim_lut = pv.LookupTable(values=(colours * np.array([0.35, 0.35, 0.35, 1]) * 255).astype(np.uint8))
+    dim_lut.scalar_range = (float(vmin), float(vmax))
+    return mesh, lut, dim_lut
 
 
 def _texture(image: np.ndarray) -> pv.Texture:

@@ -17,8 +17,9 @@ from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.validation import pydantic_problems
 from bridge.yaml_source import YamlDocument, load_yaml
 
-DATA_FORMATS = ("csv", "geojson", "parquet")
-_EXTENSIONS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".parquet": "parquet", ".pq": "parquet"}
+DATA_FORMATS = ("csv", "excel", "geojson", "parquet")
+_EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel",
+               ".geojson": "geojson", ".json": "geojson", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def _range(lo: float, hi: float, *, open_lo: bool = False):
@@ -55,16 +56,65 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Pivot(_Strict):
+    """Long (tidy) data to one column per value of `columns`: indicator/value tables."""
+
+    columns: str = Field(description="Column whose values become new columns, e.g. indicator")
+    values: str = Field(description="Column holding the numbers, e.g. value")
+
+
+class Points(_Strict):
+    """Rows are point locations: which columns hold the coordinates, and in what system."""
+
+    x: str = Field(description="Column of longitudes or eastings")
+    y: str = Field(description="Column of latitudes or northings")
+    crs: str = Field("EPSG:4326", description="EPSG:4326 (WGS84 lon/lat) or EPSG:27700 (British National Grid)")
+
+
+class Aggregate(_Strict):
+    """Points counted (and summed) per polygon of the base dataset: point-in-area aggregation."""
+
+    count: str | None = Field("count", description="Name of the new column counting points per area")
+    sum: list[str] = Field(default_factory=list, description="Columns summed per area")
+
+
+class JoinOn(_Strict):
+    on: str = Field(description="A column of the joined table whose values match this dataset's key (many-to-one)")
+
+
 class Dataset(_Strict):
     """A table the scene reads: a file beside the scene and the key column it joins on."""
 
     path: str = Field(description="File path, relative to the scene file")
-    key: str = Field(description="Column (or GeoJSON property) holding the area code to join on")
-    format: Literal["csv", "geojson", "parquet"] | None = Field(None, description="Inferred from the file extension when omitted")
-    join: bool = Field(True, description="Join this table to the base dataset on its key")
+    key: str | None = Field(None, description="Column (or GeoJSON property) holding the area code to join on")
+    format: Literal["csv", "excel", "geojson", "parquet"] | None = Field(None, description="Inferred from the file extension when omitted")
+    join: bool | JoinOn = Field(True, description="true: join to the base on the key; {on: column}: match the key against that column; false: stand alone")
+    encoding: str | None = Field(None, description="CSV text encoding; detected (UTF-8, else cp1252) when omitted")
+    delimiter: str | None = Field(None, description="CSV delimiter; detected when omitted")
+    sheet: str | int | None = Field(None, description="Excel: sheet name or 0-based number (default: the first)")
+    header_row: int = Field(1, ge=1, description="Excel/CSV: the 1-based row holding the column names")
+    where: Expr | None = Field(None, description="Keep only rows where this is true, e.g. period == \"2017/18\"")  # type: ignore[valid-type]
+    pivot: Pivot | None = None
+    crs: str | None = Field(None, description="Coordinates' system, e.g. EPSG:27700; GeoJSON default: its crs member or WGS84")
+    points: Points | None = None
+    aggregate: Aggregate | None = None
+    counts: list[str] = Field(default_factory=list, description="Columns that count people: small values are suppressed")
+    personal: bool = Field(False, description="Rows are about individual people: never drawn as points unless the scene allows it")
 
     def resolved_format(self) -> str | None:
         return self.format or _EXTENSIONS.get(Path(self.path).suffix.lower())
+
+
+class Disclosure(_Strict):
+    """Statistical disclosure control for counts of people."""
+
+    min_count: int = Field(5, ge=1, description="Counts below this are shown as suppressed")
+    allow_personal_points: bool = Field(False, description="Allow datasets marked personal to be drawn as points")
+
+
+class Measure(_Strict):
+    expr: Expr  # type: ignore[valid-type]
+    count: bool = Field(False, description="The measure counts people: small values are suppressed")
 
 
 class Classes(_Strict):
@@ -86,47 +136,145 @@ class _Panel(_Strict):
     height: Height = Field(description="Degrees of pitch the panel spans")  # type: ignore[valid-type]
 
 
+class Raster(_Strict):
+    """A georeferenced picture under a map: a GeoTIFF, or any image with stated bounds."""
+
+    path: str = Field(description="PNG/JPEG/TIFF beside the scene")
+    bounds: tuple[float, float, float, float] | None = Field(None, description="west, south, east, north; read from a GeoTIFF when omitted")
+    crs: str = Field("EPSG:27700", description="Coordinates of the bounds")
+    opacity: float = Field(0.85, ge=0, le=1)
+
+
+class Layer(_Strict):
+    """Points drawn over a map: a points dataset."""
+
+    data: str = Field(description="A dataset with points:")
+    colour: str = Field("#f8fafc", description="A colour name or #hex")
+    size: float = Field(4.0, gt=0, le=200, description="Marker area in points²")
+
+
 class MapPanel(_Panel):
-    """A choropleth: the base dataset's polygons coloured by an expression."""
+    """A choropleth: the base dataset's polygons coloured by an expression, with optional layers."""
 
     type: Literal["map"]
-    colour: Expr
+    colour: Expr | None = Field(None, description="Value per area; omit for outlines only (e.g. under points)")  # type: ignore[valid-type]
     classes: Classes = Classes()
-    palette: str = Field("viridis", description="A matplotlib colour map name")
+    palette: str = Field("viridis", description="A matplotlib colour map name (colour-blind-safe default)")
     legend: str | None = Field(None, description="Legend heading, e.g. the unit")
+    labels: int = Field(0, ge=0, le=30, description="Label the top N areas by value")
+    label: Expr | None = Field(None, description="Text of those labels (default: the key)")  # type: ignore[valid-type]
+    outline: str | None = Field(None, description="A GeoJSON dataset drawn as outlines on top (e.g. districts)")
+    raster: Raster | None = None
+    points: Layer | None = None
+
+
+class PointsPanel(_Panel):
+    """Individual points over the base dataset's outlines."""
+
+    type: Literal["points"]
+    data: str = Field(description="A dataset with points:")
+    colour: Expr | None = Field(None, description="Value per point, coloured with the palette")  # type: ignore[valid-type]
+    palette: str = "viridis"
+    size: float = Field(4.0, gt=0, le=200)
+    legend: str | None = None
+
+
+class HeatmapPanel(_Panel):
+    """Density of points (optionally weighted) over the base dataset's outlines."""
+
+    type: Literal["heatmap"]
+    data: str = Field(description="A dataset with points:")
+    weight: Expr | None = None  # type: ignore[valid-type]
+    radius_km: float = Field(2.0, gt=0, le=100, description="Smoothing radius")
+    palette: str = "inferno"
+    legend: str | None = None
+
+
+class ExtrudedPanel(_Panel):
+    """3D prisms over the map whose heights encode a value, seen from the centre of the room."""
+
+    type: Literal["extruded"]
+    colour: Expr  # type: ignore[valid-type]
+    palette: str = "viridis"
+    height_scale: float = Field(1.0, gt=0, le=10, description="Tallest prism as a fraction of the map's depth × 0.25")
+    legend: str | None = None
 
 
 class BarPanel(_Panel):
     """A horizontal bar chart, sorted, optionally the top N."""
 
     type: Literal["bar"]
-    value: Expr
-    label: Expr
+    value: Expr  # type: ignore[valid-type]
+    label: Expr  # type: ignore[valid-type]
     top: int | None = Field(15, ge=1, le=100)
     order: Literal["descending", "ascending"] = "descending"
     unit: str | None = None
+    highlight: str | None = Field(None, description="Label of a bar to pick out")
+
+
+class LinePanel(_Panel):
+    """A time series: one line per series."""
+
+    type: Literal["line"]
+    x: Expr = Field(description="Column of periods (text or numbers), in order")  # type: ignore[valid-type]
+    y: Expr  # type: ignore[valid-type]
+    series: Expr | None = Field(None, description="Column naming each line")  # type: ignore[valid-type]
+    where: Expr | None = None  # type: ignore[valid-type]
+    unit: str | None = None
+    highlight: str | None = Field(None, description="Series to draw strongest")
+
+
+class TablePanel(_Panel):
+    """The top N rows of a table."""
+
+    type: Literal["table"]
+    columns: dict[str, Expr] = Field(min_length=1, description="Heading → expression")  # type: ignore[valid-type]
+    sort: str | None = Field(None, description="Heading to sort by (descending)")
+    top: int = Field(10, ge=1, le=40)
+    format: str = Field("{:,.1f}", description="Format of numbers")
 
 
 class KpiPanel(_Panel):
-    """One big number with a label."""
+    """One big number with a label, optionally its change against a comparison and a sparkline."""
 
     type: Literal["kpi"]
-    value: Expr
+    value: Expr  # type: ignore[valid-type]
     label: str | None = None
     unit: str | None = None
     format: str = Field("{:,.0f}", description="Python format spec, e.g. '{:.1%}'")
+    compare: Expr | None = Field(None, description="A number to compare with; the change is shown")  # type: ignore[valid-type]
+    compare_label: str | None = Field(None, description="e.g. 'vs England'")
+    spark: Expr | None = Field(None, description="A column of values drawn as a small line")  # type: ignore[valid-type]
 
 
 class TextPanel(_Panel):
-    """A title or a paragraph."""
+    """A title or a paragraph; **double asterisks** mark emphasis."""
 
     type: Literal["text"]
     text: str
     style: Literal["title", "paragraph"] = "paragraph"
 
 
-Panel = Annotated[Union[MapPanel, BarPanel, KpiPanel, TextPanel], Field(discriminator="type")]
-PANEL_TYPES = {"map": MapPanel, "bar": BarPanel, "kpi": KpiPanel, "text": TextPanel}
+class ImagePanel(_Panel):
+    """A picture from disk."""
+
+    type: Literal["image"]
+    path: str = Field(description="PNG or JPEG beside the scene")
+    fit: Literal["contain", "cover"] = "contain"
+
+
+Panel = Annotated[Union[MapPanel, PointsPanel, HeatmapPanel, ExtrudedPanel, BarPanel, LinePanel, TablePanel,
+                        KpiPanel, TextPanel, ImagePanel], Field(discriminator="type")]
+PANEL_TYPES = {"map": MapPanel, "points": PointsPanel, "heatmap": HeatmapPanel, "extruded": ExtrudedPanel,
+               "bar": BarPanel, "line": LinePanel, "table": TablePanel, "kpi": KpiPanel, "text": TextPanel,
+               "image": ImagePanel}
+
+
+class Mark(_Strict):
+    """Rows a step picks out in a panel: the top N, or those where a condition holds."""
+
+    top: int | None = Field(None, ge=1, le=100)
+    where: Expr | None = None  # type: ignore[valid-type]
 
 
 class Step(_Strict):
@@ -135,13 +283,14 @@ class Step(_Strict):
     title: str
     show: list[str] = Field(min_length=1, description="Panel ids shown in this step")
     highlight: str | list[str] | None = Field(None, description="Shown panel(s) to emphasise; the others dim")
+    mark: dict[str, Mark] = Field(default_factory=dict, description="Panel id → rows to pick out in this step")
+    notes: str = Field("", description="Presenter notes")
 
     @property
     def highlighted(self) -> list[str]:
         if self.highlight is None:
             return []
         return [self.highlight] if isinstance(self.highlight, str) else list(self.highlight)
-    notes: str = Field("", description="Presenter notes")
 
 
 class Scene(_Strict):
@@ -150,8 +299,10 @@ class Scene(_Strict):
     title: str
     source: str | None = Field(None, description="Shown small on every panel unless it has its own")
     base: str | None = Field(None, description="The dataset others join to; defaults to the first")
+    disclosure: Disclosure = Disclosure()
+    theme: str | None = Field(None, description="A theme YAML file (colours, fonts, type sizes)")
     datasets: dict[str, Dataset] = Field(min_length=1)
-    derive: dict[str, Expr] = Field(default_factory=dict, description="Named measures computed once")
+    derive: dict[str, Union[Expr, Measure]] = Field(default_factory=dict, description="Named measures computed once")  # type: ignore[valid-type]
     panels: list[Panel] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
 
@@ -166,9 +317,16 @@ class Scene(_Strict):
     def panel(self, panel_id: str):
         return next(p for p in self.panels if p.id == panel_id)
 
-    def data_path(self, dataset: Dataset) -> Path:
+    def path(self, relative: str) -> Path:
         folder = self.file.parent if self.file else Path.cwd()
-        return (folder / dataset.path).resolve()
+        return (folder / relative).resolve()
+
+    def data_path(self, dataset: Dataset) -> Path:
+        return self.path(dataset.path)
+
+    def measure(self, name: str) -> Measure:
+        value = self.derive[name]
+        return value if isinstance(value, Measure) else Measure(expr=value)
 
 
 def json_schema() -> dict[str, Any]:

@@ -77,7 +77,7 @@ def test_unknown_column_in_panel_is_located(workdir):
 
 def test_kpi_needs_one_number(workdir):
     text = MINIMAL.replace("steps:", "  - {id: k, type: kpi, value: people.total, width: 20, height: 10}\nsteps:")
-    with pytest.raises(BridgeError, match=r"a KPI needs one number: wrap it, e.g. sum\(people.total\)"):
+    with pytest.raises(BridgeError, match=r"a single number is needed: wrap it, e.g. sum\(people.total\)"):
         load_briefing(write_scene(workdir, text))
 
 
