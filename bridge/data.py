@@ -199,6 +199,8 @@ class SceneData:
             values = self._numbers(panel.value, here + ("value",), panel.data)
             labels = self._texts(panel.label, here + ("label",), panel.data)
             frame = pd.DataFrame({"label": labels, "value": values}).dropna()
+            if panel.group:
+                frame = frame.groupby("label", as_index=False)["value"].agg(panel.group)
             frame = frame.sort_values("value", ascending=panel.order == "ascending", kind="stable")
             if panel.top:
                 frame = frame.head(panel.top)
@@ -395,6 +397,8 @@ class SceneData:
             content = self.panel_content(index)
             if mark.top:
                 return frozenset(content.labels[: mark.top])
+            if panel.group:
+                raise BridgeError(self.doc.problem(key_path + ("where",), "on a grouped bar chart, mark rows with top: N"))
             keep = self.evaluate(mark.where, key_path + ("where",), panel.data)
             labels = self._texts(panel.label, ("panels", index, "label"), panel.data)
             return frozenset(labels[_condition(keep, self.doc.problem(key_path + ("where",), "must be a condition")).to_numpy()])
@@ -528,7 +532,7 @@ def _aggregate_points(data: SceneData, name: str) -> None:
         raise BridgeError(doc.problem(here, "aggregate needs points: give the dataset points: {x: …, y: …}"))
     if base.geometry is None:
         raise BridgeError(doc.problem(here, f"the base dataset '{base.name}' has no polygons to count points in"))
-    polygons = [shapely.multipolygons([shapely.polygons(rings[0], rings[1:]) for rings in areas]) for areas in base.geometry]
+    polygons = shapely_areas(base.geometry)
     tree = shapely.STRtree(polygons)
     xy = table.points
     valid = np.isfinite(xy).all(axis=1)
@@ -548,6 +552,13 @@ def _aggregate_points(data: SceneData, name: str) -> None:
             data.counts.add((name, column))
     data.aligned[name] = pd.DataFrame(out)
     data.joins.append(JoinReport(name, int(len(np.unique(area_idx))), n, []))
+
+
+def shapely_areas(geometry: list) -> list:
+    """Our polygons (lists of rings) as shapely multipolygons, holes kept."""
+    import shapely
+
+    return [shapely.multipolygons([shapely.polygons(p[0], p[1:] or None) for p in areas]) for areas in geometry]
 
 
 def _keys(column: pd.Series) -> pd.Series:

@@ -23,6 +23,8 @@ AGGREGATES: dict[str, Callable[[pd.Series], float]] = {
     "min": lambda s: float(s.min()),
     "max": lambda s: float(s.max()),
     "count": lambda s: float(s.count()),
+    "first": lambda s: float(s.dropna().iloc[0]) if s.notna().any() else float("nan"),
+    "last": lambda s: float(s.dropna().iloc[-1]) if s.notna().any() else float("nan"),
 }
 ELEMENTWISE: dict[str, Callable[[Any], Any]] = {
     "abs": np.abs,

@@ -360,20 +360,24 @@ def _colourbar(c: Canvas, mappable, title, bottom, top, ticks: bool):
 
 
 def _draw_extruded_caption(c: Canvas, panel: ExtrudedPanel, content: MapContent, source):
-    """The 3D prisms are real geometry; this caption carries their title, legend and source."""
+    """The 3D prisms are real geometry; this caption carries their title, colour key and source."""
     t = c.theme
     bottom, top = c.header(panel.title, source)
     values = content.values[np.isfinite(content.values)]
     lo, hi = float(values.min()), float(values.max())
-    cax = c.fig.add_axes((c.frac_w(1.2), bottom + (top - bottom) * 0.25, 1 - c.frac_w(2.4), (top - bottom) * 0.25))
-    gradient = np.linspace(0, 1, 256)[None, :]
-    cax.imshow(gradient, aspect="auto", cmap=matplotlib.colors.ListedColormap(palette(panel.palette, 256)))
-    cax.set_yticks([])
-    cax.set_xticks([0, 255], [_fmt(lo), _fmt(hi)])
-    cax.tick_params(colors=t.text, labelsize=c.pt(t.body_deg))
-    if panel.legend:
-        c.fig.text(0.5, bottom + (top - bottom) * 0.6, f"{panel.legend} — taller and brighter is higher", color=t.muted,
-                   fontsize=c.pt(t.body_deg), ha="center")
+    bar_h = c.frac_h(t.body_deg)
+    room = top - bottom - bar_h - c.frac_h(t.small_deg * 1.5)
+    if room < 0:
+        need = c.height_deg * (1 - room)
+        raise BridgeError(f"the caption of an extruded map needs {need:.1f}° but has {c.height_deg:.1f}°; make the panel taller")
+    y = bottom + c.frac_h(t.small_deg * 1.5) + room / 2
+    cax = c.fig.add_axes((c.frac_w(9), y, 1 - c.frac_w(18), bar_h))
+    cax.imshow(np.linspace(0, 1, 256)[None, :], aspect="auto", cmap=matplotlib.colors.ListedColormap(palette(panel.palette, 256)))
+    cax.set_axis_off()
+    c.fig.text(c.frac_w(8.5), y + bar_h / 2, _fmt(lo), color=t.text, fontsize=c.pt(t.body_deg), ha="right", va="center")
+    c.fig.text(1 - c.frac_w(8.5), y + bar_h / 2, _fmt(hi), color=t.text, fontsize=c.pt(t.body_deg), ha="left", va="center")
+    note = f"{panel.legend}: taller and brighter is higher" if panel.legend else "taller and brighter is higher"
+    c.fig.text(0.5, y - c.frac_h(0.3), note, color=t.muted, fontsize=c.pt(t.small_deg), ha="center", va="top")
 
 
 # --- charts -------------------------------------------------------------------------------
@@ -443,19 +447,36 @@ def _draw_table(c: Canvas, panel: TablePanel, content: TableContent, source):
     ax = c.fig.add_axes((c.frac_w(1.2), bottom, 1 - c.frac_w(2.4), top - bottom))
     ax.set_axis_off()
     rows = len(content.rows) + 1
-    row_h = min(1 / rows, c.frac_h(t.body_deg * 2.0) / (top - bottom))
-    widths = np.array([max(len(h), *(len(r[i]) for r in content.rows)) for i, h in enumerate(content.headings)], float)
+    widths = np.array([max(len(h), *(len(r[i]) for r in content.rows)) + 3 for i, h in enumerate(content.headings)], float)
+    size = max(MIN_TEXT_DEG, min(t.body_deg, (c.width_deg - 2.4) / (0.62 * widths.sum()),
+                                  (top - bottom) * c.height_deg / (rows * 1.7)))
+    row_h = min(1 / rows, c.frac_h(size * 1.7) / (top - bottom))
     lefts = np.concatenate([[0], np.cumsum(widths / widths.sum())])
+    numeric = [all(_is_number(r[i]) or r[i] in (SUPPRESSED, "–") for r in content.rows) for i in range(len(widths))]
+
+    def put(i, y, text, **style):
+        right = numeric[i]
+        x = lefts[i + 1] - 0.01 if right else lefts[i]
+        ax.text(x, y, text, fontsize=c.pt(size), va="center", ha="right" if right else "left", **style)
+
     for i, heading in enumerate(content.headings):
-        ax.text(lefts[i], 1 - row_h / 2, heading, color=t.muted, fontsize=c.pt(t.body_deg), fontweight="bold", va="center")
+        put(i, 1 - row_h / 2, heading, color=t.muted, fontweight="bold")
     for r, row in enumerate(content.rows):
         y = 1 - (r + 1.5) * row_h
         if r % 2 == 0:
             ax.add_patch(matplotlib.patches.Rectangle((0, y - row_h / 2), 1, row_h, color="#0f172a", zorder=0))
         for i, cell in enumerate(row):
-            ax.text(lefts[i], y, cell, color=t.muted if cell == SUPPRESSED else t.text, fontsize=c.pt(t.body_deg), va="center")
+            put(i, y, cell, color=t.muted if cell == SUPPRESSED else t.text)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+        return True
+    except ValueError:
+        return False
 
 
 def _draw_kpi(c: Canvas, panel: KpiPanel, content: KpiContent):
@@ -481,10 +502,11 @@ def _draw_kpi(c: Canvas, panel: KpiPanel, content: KpiContent):
         change = content.value / content.compare - 1
         arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
         text = f"{arrow} {abs(change):.0%} {panel.compare_label or 'vs comparison'}"
-        c.fig.text(0.81, label_h + (1 - title_h - label_h) * 0.72, text, color=t.mark, fontsize=c.pt(t.body_deg),
-                   ha="center", va="center", family=t.font)
+        c.fig.text(0.81, 1 - title_h - c.frac_h(0.3), text, color=t.mark, fontsize=c.pt(t.body_deg),
+                   ha="center", va="top", family=t.font)
     if content.spark is not None and len(content.spark) > 1:
-        ax = c.fig.add_axes((0.64, label_h + 0.08, 0.33, (1 - title_h - label_h) * 0.45))
+        spark_top = 1 - title_h - c.frac_h(t.body_deg * 1.8)
+        ax = c.fig.add_axes((0.66, label_h + c.frac_h(0.3), 0.3, max(0.05, spark_top - label_h - c.frac_h(0.3))))
         ax.plot(content.spark, color=t.accent, linewidth=0.2 * c.ppd)
         ax.plot(len(content.spark) - 1, content.spark[-1], "o", color=t.mark, markersize=0.5 * c.ppd)
         ax.set_axis_off()
@@ -507,22 +529,44 @@ def _draw_text(c: Canvas, panel: TextPanel):
     y = top
     line_h = c.frac_h(t.body_deg * 1.5)
     for paragraph in panel.text.split("\n\n"):
-        for line in textwrap.wrap(paragraph, chars):
+        for line in _wrap_emphasis(paragraph, chars):
             _emphasised_line(c, line, c.frac_w(1.2), y)
             y -= line_h
         y -= line_h * 0.6
 
 
-def _emphasised_line(c: Canvas, line: str, x: float, y: float) -> None:
-    """One line of text where **words** are bold, drawn piece by piece."""
+def _wrap_emphasis(paragraph: str, width: int) -> list[list[tuple[str, bool]]]:
+    """Wrap text whose **emphasis** may span lines: lines of (word, bold) pairs."""
+    words, bold = [], False
+    for chunk in re.split(r"(\*\*)", paragraph):
+        if chunk == "**":
+            bold = not bold
+            continue
+        words += [(w, bold) for w in chunk.split()]
+    lines, current, length = [], [], 0
+    for word, b in words:
+        if current and length + 1 + len(word) > width:
+            lines.append(current)
+            current, length = [], 0
+        current.append((word, b))
+        length += len(word) + (1 if length else 0)
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _emphasised_line(c: Canvas, words: list[tuple[str, bool]], x: float, y: float) -> None:
+    """One line of words, the emphasised ones bold and in the mark colour, drawn run by run."""
     t = c.theme
     renderer = c.canvas.get_renderer()
-    pieces = re.split(r"(\*\*.+?\*\*)", line)
-    for piece in pieces:
-        if not piece:
-            continue
-        bold = piece.startswith("**") and piece.endswith("**")
-        text = piece[2:-2] if bold else piece
+    runs: list[tuple[str, bool]] = []
+    for word, bold in words:
+        if runs and runs[-1][1] == bold:
+            runs[-1] = (runs[-1][0] + " " + word, bold)
+        else:
+            gap = " " if runs and not re.match(r"[.,;:!?)\]]", word) else ""
+            runs.append((gap + word, bold))
+    for text, bold in runs:
         artist = c.fig.text(x, y, text, color=t.mark if bold else t.text, fontsize=c.pt(t.body_deg), va="top", ha="left",
                             fontweight="bold" if bold else "normal", family=t.font)
         x += artist.get_window_extent(renderer=renderer).width / c.w

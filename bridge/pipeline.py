@@ -25,6 +25,7 @@ from bridge.scene import Scene, load_scene
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 DIM = 0.35  # brightness of panels that are not highlighted
+CAPTION = 0.33  # share of an extruded map's box taken by its caption
 
 
 @dataclass
@@ -112,9 +113,9 @@ class PanelArt:
 
 
 def caption_extent(panel) -> tuple[float, float, float, float]:
-    """An extruded map's caption: the top fifth of its box (the prisms stand below it)."""
+    """An extruded map's caption: the top third of its box (the prisms stand below it)."""
     y0, y1, p0, p1 = panel_extent(panel.yaw, panel.pitch, panel.width, panel.height)
-    return y0, y1, p1 - 0.22 * (p1 - p0), p1
+    return y0, y1, p1 - CAPTION * (p1 - p0), p1
 
 
 def draw_panels(briefing: Briefing, frame_width: int, progress: Progress | None = None) -> dict[str, np.ndarray]:
@@ -137,7 +138,9 @@ def add_panels(renderer, briefing: Briefing, art: PanelArt, progress: Progress |
             y0, y1, p0, p1 = caption_extent(panel)
             renderer.add_panel(panel.id, (y0 + y1) / 2, (p0 + p1) / 2, y1 - y0, p1 - p0, image, dim(image))
             content = briefing.contents[i]
-            renderer.add_extruded(panel.id, panel.yaw, panel.pitch, panel.width, panel.height * 0.78,
+            prism_top = p0 - 0.02 * (p1 - p0)  # just under the caption
+            prism_bottom = panel.pitch - panel.height / 2
+            renderer.add_extruded(panel.id, panel.yaw, (prism_top + prism_bottom) / 2, panel.width, prism_top - prism_bottom,
                                   content.polygons, content.values, panel.palette, panel.height_scale)
         else:
             renderer.add_panel(panel.id, panel.yaw, panel.pitch, panel.width, panel.height, image, dim(image))

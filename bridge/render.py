@@ -165,18 +165,25 @@ def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygon
     """
     from matplotlib import colormaps
 
-    distance = 6.0
     rings = [max(poly, key=lambda p: len(p[0]))[0] for poly in polygons]  # each area's largest shell
     allxy = np.concatenate(rings)
     lo, hi = allxy.min(axis=0), allxy.max(axis=0)
     centre = (lo + hi) / 2
-    span_x = 2 * distance * math.tan(math.radians(min(width, 170) / 2)) * 0.9
-    scale = span_x / max(hi[0] - lo[0], 1e-9)
+    # The table lies below eye level so its near edge is seen at the box's bottom pitch and its
+    # far edge at the top (at most 8 units away: inside the walls that carry the panels).
+    top_pitch = math.radians(min(pitch + height / 2, -3.0))
+    bottom_pitch = math.radians(min(pitch - height / 2, math.degrees(top_pitch) - 5))
+    eye_above = 8.0 * math.tan(-top_pitch)
+    near, far = eye_above / math.tan(-bottom_pitch), eye_above / math.tan(-top_pitch)
+    box_depth = far - near
+    box_width = 2 * (near + far) / 2 * math.tan(math.radians(min(width, 170) / 2)) * 0.92
+    scale = min(box_depth / max(hi[1] - lo[1], 1e-9), box_width / max(hi[0] - lo[0], 1e-9))
     depth = (hi[1] - lo[1]) * scale
+    distance = (near + far) / 2
+    z0 = -eye_above
     finite = np.where(np.isfinite(values), values, np.nan)
     vmin, vmax = np.nanmin(finite), np.nanmax(finite)
-    tallest = 0.25 * depth * height_scale
-    z0 = -distance * math.tan(math.radians(-pitch)) if pitch < 0 else -distance * 0.3
+    tallest = min(0.1 * depth, 0.6 * eye_above) * height_scale  # prisms stay below eye level
     a = math.radians(yaw)
     right = np.array([math.cos(a), -math.sin(a)])  # screen-right of the viewer facing `yaw`
     ahead = np.array([math.sin(a), math.cos(a)])

@@ -210,6 +210,7 @@ class BarPanel(_Panel):
     order: Literal["descending", "ascending"] = "descending"
     unit: str | None = None
     highlight: str | None = Field(None, description="Label of a bar to pick out")
+    group: Literal["sum", "mean"] | None = Field(None, description="Combine rows with the same label, e.g. areas into wards")
 
 
 class LinePanel(_Panel):
