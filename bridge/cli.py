@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a scene and its data", description="Check a scene file and its data: keys, values, files, columns, joins and expressions.")
     p.add_argument("scene", type=Path, help="scene YAML file")
+    p.add_argument("--room", default=None, help="room profile to check the layout against (blend zones); default: bridge")
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("render", help="render a scene to equirectangular and projector images",
@@ -102,6 +103,11 @@ def cmd_validate(args) -> int:
     scene = briefing.scene
     out.print(f"[green]ok[/] {_escape(str(args.scene))}: '{_escape(scene.title)}' — {len(scene.datasets)} datasets "
               f"({_escape(briefing.data.summary())}), {len(scene.panels)} panels, {len(scene.steps)} steps")
+    from bridge.checks import seam_warnings
+    from bridge.room import load_room
+
+    for warning in seam_warnings(scene, briefing.data.doc, load_room(args.room)):
+        err.print(f"[yellow]warning:[/] {_escape(str(warning))}")
     for join in briefing.data.joins:
         if join.unmatched_keys:
             sample = ", ".join(join.unmatched_keys[:5])
@@ -150,6 +156,12 @@ def cmd_render(args) -> int:
     for n in result.steps:
         out.print(f"  {result.out_dir / f'step-{n:02d}'}/  equirect.png, projector-1..{len(room.projectors)}.png")
     out.print(f"  {result.contact_sheet}")
+    smallest, panel_id = result.smallest_text
+    if smallest < float("inf"):
+        from bridge.panels import MIN_TEXT_DEG
+
+        verdict = "legible" if smallest >= MIN_TEXT_DEG else f"[yellow]under the {MIN_TEXT_DEG}° legible across a room: enlarge it[/]"
+        out.print(f"smallest text: {smallest:.2f}° of visual angle (panel '{_escape(panel_id)}'), {verdict}")
     return 0
 
 

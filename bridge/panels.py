@@ -149,11 +149,17 @@ class Canvas:
         self.canvas.draw()
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 
+    def texts(self) -> list[str]:
+        """Every piece of text on the panel (titles, labels, ticks, legend entries): for checks."""
+        self.canvas.draw()
+        return [t.get_text() for t in self.fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+
 
 @dataclass
 class Drawn:
     image: np.ndarray
     smallest_text_deg: float
+    texts: list[str]
 
 
 def draw_panel(panel, content, size_px, px_per_degree, source: str | None, theme: Theme = THEME,
@@ -180,7 +186,7 @@ def draw_panel(panel, content, size_px, px_per_degree, source: str | None, theme
         _draw_image(canvas, panel, content, source)
     else:  # pragma: no cover - the scene model admits only the types above
         raise TypeError(f"no drawing for {type(panel).__name__}")
-    return Drawn(canvas.image(), canvas.smallest)
+    return Drawn(canvas.image(), canvas.smallest, canvas.texts())
 
 
 # --- maps -------------------------------------------------------------------------------

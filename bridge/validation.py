@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import typing
 from typing import Annotated, Any, Union
 
@@ -17,12 +18,20 @@ def pydantic_problems(exc: ValidationError, doc: YamlDocument, root: type[BaseMo
     `tags` maps the discriminator values of a tagged union (panel types) to their models.
     """
     tags = tags or {}
-    problems = []
+    by_path: dict[tuple, list[str]] = {}
     for err in exc.errors(include_url=False):
-        key_path, model = _walk(root, err["loc"], tags)
+        key_path, model, branch = _walk(root, err["loc"], tags)
         if err["type"].startswith("union_tag"):
             key_path = key_path + ("type",)
-        problems.append(doc.problem(key_path, _message(err, key_path, model, tags)))
+        message = _message(err, key_path, model, tags)
+        if branch is not None and len(key_path) > branch:
+            # An error inside one of several allowed shapes: name the position, not the shape's insides.
+            key_path, message = key_path[:branch], message if key_path[branch:] == () else f"{'.'.join(map(str, key_path[branch:]))}: {message}"
+        by_path.setdefault(key_path, [])
+        if message not in by_path[key_path]:
+            by_path[key_path].append(message)
+    problems = [doc.problem(path, "; or ".join(messages) if len(messages) > 1 else messages[0])
+                for path, messages in by_path.items()]
     problems.sort(key=lambda p: (p.line or 0, p.key or ""))
     return problems
 
@@ -55,27 +64,45 @@ def _literal_options(expected: str) -> list[str]:
     return [part.strip(" '") for part in expected.replace(" or ", ",").split(",")]
 
 
-def _walk(root, loc, tags: dict) -> tuple[tuple, type[BaseModel] | None]:
-    """Follow pydantic's error location through the model, dropping union tags.
+_UNIONS = (Union, types.UnionType)
 
-    Returns the key path as the user wrote it and the model that owns the last key.
+
+def _walk(root, loc, tags: dict) -> tuple[tuple, type[BaseModel] | None, int | None]:
+    """Follow pydantic's error location through the model, dropping union tags and branch names.
+
+    Returns the key path as the user wrote it, the model that owns the last key, and (for an
+    error inside a plain union) the length of the path where the union sits.
     """
     path: list = []
     annotation: Any = root
     owner = None
-    for part in loc:
+    branch = None
+    parts = list(loc)
+    k = 0
+    while k < len(parts):
+        part = parts[k]
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             owner = annotation
             field = annotation.model_fields.get(part) if isinstance(part, str) else None
             path.append(part)
             annotation = field.annotation if field else None
+            k += 1
             continue
         origin = typing.get_origin(annotation)
         args = typing.get_args(annotation)
-        if origin is Union and isinstance(part, str) and part in tags:
+        if origin in _UNIONS and isinstance(part, str) and part in tags:
             annotation = tags[part]  # a discriminator tag: not in the user's file
+            k += 1
             continue
+        if origin in _UNIONS and isinstance(part, str):
+            members = {_branch_name(a): a for a in args}
+            match = members.get(part) or next((a for name, a in members.items() if part.startswith(name)), None)
+            if match is not None or "[" in part:
+                branch = len(path) if branch is None else branch
+                annotation = match
+                k += 1
+                continue
         if origin in (list, tuple) and args:
             path.append(part)
             annotation = args[0]
@@ -85,14 +112,20 @@ def _walk(root, loc, tags: dict) -> tuple[tuple, type[BaseModel] | None]:
         else:
             path.append(part)
             annotation = None
+        k += 1
+    return tuple(path), owner, branch
+
+
+def _branch_name(annotation) -> str:
+    """How pydantic names a union member in an error location."""
     annotation = _unwrap(annotation)
-    return tuple(path), owner
+    return getattr(annotation, "__name__", str(annotation))
 
 
 def _unwrap(annotation):
     while typing.get_origin(annotation) is Annotated:
         annotation = typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) is Union:
+    if typing.get_origin(annotation) in _UNIONS:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
             return _unwrap(args[0])

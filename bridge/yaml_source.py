@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,21 @@ import yaml
 from bridge.errors import BridgeError, Problem, format_key_path
 
 KeyPath = tuple  # of str | int
+
+
+class BridgeLoader(yaml.SafeLoader):
+    """The safe loader with YAML 1.2 booleans: only true/false, so on/off/yes/no stay text.
+
+    (In YAML 1.1 `join: {on: ...}` would read as `{True: ...}`, and a column named No
+    would be False.)"""
+
+
+BridgeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+BridgeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 class YamlDocument:
@@ -45,7 +61,7 @@ def load_yaml(path: str | Path, what: str = "file") -> YamlDocument:
     except UnicodeDecodeError as exc:
         raise BridgeError(Problem(path, None, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})")) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=BridgeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -58,7 +74,7 @@ def load_yaml(path: str | Path, what: str = "file") -> YamlDocument:
     _index(node, (), lines, problems, path)
     if problems:
         raise BridgeError(problems)
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=BridgeLoader)  # noqa: S506 - a SafeLoader subclass
     return YamlDocument(path, data, lines)
 
 

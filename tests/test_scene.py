@@ -105,3 +105,17 @@ def test_schema_lists_panel_types():
         assert f"'{kind}'" in text
     assert schema["properties"]["panels"]["type"] == "array"
     assert "file" not in schema["properties"]
+
+
+def test_yes_no_on_off_stay_text(workdir):
+    """YAML 1.2 booleans: `on` is a key, not True (the Norway problem)."""
+    text = MINIMAL.replace("key: lsoa21_code}\n", "key: lsoa21_code, join: {on: 'areas.lsoa21_code'}}\n", 2)
+    scene, _ = load_scene(write_scene(workdir, text))
+    assert scene.datasets["people"].join.on == "areas.lsoa21_code"
+
+
+def test_union_errors_name_the_key_once(workdir):
+    text = MINIMAL.replace("panels:", "derive:\n  m: {expr: 'people.total', count: maybe}\npanels:")
+    problems = problems_of(write_scene(workdir, text))
+    located = [p for p in problems if "derive.m" in p]
+    assert len(located) == 1 and "count" in located[0], problems

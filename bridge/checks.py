@@ -1,0 +1,56 @@
+"""Room-aware checks of a briefing: what would read badly on the walls.
+
+Blend zones are where two projectors overlap and cross-fade; a title or a KPI's number
+laid across one shows any misalignment at its worst, so `bridge validate` warns about it.
+"""
+
+from __future__ import annotations
+
+from bridge.errors import Problem
+from bridge.panels import THEME
+from bridge.room import Room, wrap_yaw
+from bridge.scene import KpiPanel, Scene
+from bridge.yaml_source import YamlDocument
+
+
+def blend_zones(room: Room) -> list[tuple[float, float, str]]:
+    """(start yaw, end yaw, description) of every overlap, start < end, unwrapped from start."""
+    ordered = sorted(room.projectors, key=lambda p: p.yaw_min % 360)
+    zones = []
+    for a, b in zip(ordered, ordered[1:] + ordered[:1]):
+        start = wrap_yaw(b.yaw_min)
+        width = ((a.yaw_max - b.yaw_min + 180) % 360) - 180
+        if width > 0 and len(ordered) > 1:
+            zones.append((start, start + width, f"projectors {a.number} and {b.number}"))
+    return zones
+
+
+def _crosses(y0: float, y1: float, zone: tuple[float, float, str]) -> bool:
+    """Does the yaw interval [y0, y1] meet the zone, allowing for wrap-around?"""
+    z0, z1, _ = zone
+    for shift in (-360, 0, 360):
+        if y0 < z1 + shift and y1 > z0 + shift:
+            return True
+    return False
+
+
+def seam_warnings(scene: Scene, doc: YamlDocument, room: Room) -> list[Problem]:
+    """Titles and KPI numbers that cross a blend zone."""
+    warnings = []
+    zones = blend_zones(room)
+    for i, panel in enumerate(scene.panels):
+        left = panel.yaw - panel.width / 2
+        parts = []
+        if isinstance(panel, KpiPanel):
+            parts.append(("its number", panel.yaw - panel.width * 0.3, panel.yaw + panel.width * 0.3))
+        elif panel.title:
+            title_width = min(panel.width - 2.4, 0.62 * THEME.title_deg * len(panel.title))
+            parts.append(("its title", left + 1.2, left + 1.2 + title_width))
+        for what, y0, y1 in parts:
+            for zone in zones:
+                if _crosses(y0, y1, zone):
+                    warnings.append(doc.problem(("panels", i, "yaw"),
+                        f"'{panel.id}': {what} (yaw {wrap_yaw(y0):.0f}°..{wrap_yaw(y1):.0f}°) crosses the blend zone of "
+                        f"{zone[2]} ({wrap_yaw(zone[0]):.0f}°..{wrap_yaw(zone[1]):.0f}°); move the panel's yaw or narrow it"))
+                    break
+    return warnings
