@@ -168,7 +168,7 @@ def cmd_render(args) -> int:
 def cmd_calibrate(args) -> int:
     from bridge.calibration import PATTERNS, pattern_frame
     from bridge.compositor import Compositor
-    from bridge.pipeline import prepare_out_dir, save_frames
+    from bridge.pipeline import ImageWriter, prepare_out_dir, save_frames
     from bridge.room import load_room
 
     width, height = parse_size(args.size)
@@ -176,9 +176,10 @@ def cmd_calibrate(args) -> int:
     out_dir = prepare_out_dir(args.out or Path("out") / "calibration" / Path(room.source).stem, None)
     patterns = PATTERNS if args.pattern == "all" else (args.pattern,)
     compositor = Compositor(room, width, height)
-    for name in patterns:
-        frame = pattern_frame(name, room, width, height)
-        save_frames(out_dir / name, frame, compositor.split(frame), room)
+    with ImageWriter() as writer:
+        for name in patterns:
+            frame = pattern_frame(name, room, width, height)
+            save_frames(out_dir / name, frame, compositor.split(frame), room, writer)
         out.print(f"  {out_dir / name}/  equirect.png, projector-1..{len(room.projectors)}.png")
     out.print(f"wrote {len(patterns)} pattern(s) for {_escape(room.name)}")
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import gzip
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -694,7 +695,8 @@ def _points(frame: pd.DataFrame, dataset: Dataset, doc: YamlDocument, here: tupl
 def _read_geojson(path: Path):
     """A FeatureCollection of (Multi)Polygons: properties as a table, rings as coordinate arrays."""
     try:
-        collection = json.loads(path.read_text(encoding="utf-8"))
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        collection = json.loads(raw.decode("utf-8"))
     except json.JSONDecodeError as exc:
         raise BridgeError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
     features = collection.get("features") if isinstance(collection, dict) else None

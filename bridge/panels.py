@@ -341,6 +341,24 @@ def _draw_points(c: Canvas, panel, content: PointsContent, source):
         image = ax.imshow(density, extent=(*xlim, *ylim), origin="lower", cmap=panel.palette, alpha=0.9, zorder=2,
                           interpolation="bilinear")
         _colourbar(c, image, panel.legend or "density", bottom, top, ticks=False)
+    elif inside.sum() > 200_000:
+        # Too many to draw as markers: bin them to the axes' pixels (mean value per pixel).
+        ax_w_px = (1 - c.frac_w(16) - c.frac_w(2)) * c.w
+        cell = max((xlim[1] - xlim[0]) / max(ax_w_px, 1), 1.0)
+        nx, ny = int((xlim[1] - xlim[0]) / cell) + 1, int((ylim[1] - ylim[0]) / cell) + 1
+        ix = ((xy[inside, 0] - xlim[0]) / cell).astype(np.intp).clip(0, nx - 1)
+        iy = ((xy[inside, 1] - ylim[0]) / cell).astype(np.intp).clip(0, ny - 1)
+        flat = iy * nx + ix
+        counts = np.bincount(flat, minlength=nx * ny).reshape(ny, nx)
+        if content.values is None:
+            image = ax.imshow(np.where(counts > 0, 1.0, np.nan), extent=(*xlim, *ylim), origin="lower",
+                              cmap=matplotlib.colors.ListedColormap([t.text]), zorder=2, interpolation="nearest")
+        else:
+            sums = np.bincount(flat, weights=np.nan_to_num(content.values[inside]), minlength=nx * ny).reshape(ny, nx)
+            layer = np.ma.masked_where(counts == 0, sums / np.maximum(counts, 1))
+            image = ax.imshow(layer, extent=(*xlim, *ylim), origin="lower", cmap=panel.palette, zorder=2,
+                              interpolation="nearest")
+            _colourbar(c, image, panel.legend, bottom, top, ticks=True)
     else:
         colours = t.text if content.values is None else content.values[inside]
         scatter = ax.scatter(xy[inside, 0], xy[inside, 1], s=panel.size, c=colours, cmap=panel.palette, linewidths=0,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -188,12 +189,12 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
     compositor = Compositor(room, width, height)
     result = RenderResult(out_dir, steps)
     thumbs: list[list[np.ndarray]] = []
-    with EquirectRenderer(width, height) as renderer:
+    with EquirectRenderer(width, height) as renderer, ImageWriter() as writer:
         add_panels(renderer, briefing, art, progress)
         for k, n in enumerate(steps):
             frame = render_step(renderer, briefing, art, n - 1)
             projector_images = compositor.split(frame)
-            result.files += save_frames(out_dir / f"step-{n:02d}", frame, projector_images, room)
+            result.files += save_frames(out_dir / f"step-{n:02d}", frame, projector_images, room, writer)
             thumbs.append(projector_images)
             if progress:
                 progress("rendering steps", k + 1, len(steps))
@@ -219,12 +220,40 @@ def prepare_out_dir(out_dir: Path, step_count: int | None) -> Path:
     return out_dir
 
 
-def save_frames(folder: Path, frame: np.ndarray | None, projector_images: list[np.ndarray], room: Room) -> list[Path]:
+class ImageWriter:
+    """Writes PNGs on two background threads (zlib releases the GIL) while the next frame renders."""
+
+    def __init__(self):
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="png")
+        self.pending = []
+
+    def save(self, image: np.ndarray, path: Path) -> Path:
+        image = np.ascontiguousarray(image)  # projector images may be views into a wider buffer
+        self.pending.append(self.pool.submit(_save, image, path))
+        return path
+
+    def close(self) -> None:
+        try:
+            for future in self.pending:
+                future.result()  # re-raises a failed write (disk full, permissions) here
+        finally:
+            self.pool.shutdown()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def save_frames(folder: Path, frame: np.ndarray | None, projector_images: list[np.ndarray], room: Room,
+                writer: ImageWriter | None = None) -> list[Path]:
     """Write equirect.png (if given) and projector-K.png into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    files = [_save(frame, folder / "equirect.png")] if frame is not None else []
+    save = writer.save if writer else _save
+    files = [save(frame, folder / "equirect.png")] if frame is not None else []
     for p, img in zip(room.projectors, projector_images):
-        files.append(_save(img, folder / f"projector-{p.number}.png"))
+        files.append(save(img, folder / f"projector-{p.number}.png"))
     return files
 
 

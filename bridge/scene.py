@@ -22,6 +22,14 @@ _EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".
                ".geojson": "geojson", ".json": "geojson", ".parquet": "parquet", ".pq": "parquet"}
 
 
+def format_of(path: str) -> str | None:
+    """The data format a file name implies (a trailing .gz is looked through)."""
+    suffixes = [x.lower() for x in Path(path).suffixes]
+    if len(suffixes) > 1 and suffixes[-1] == ".gz":
+        suffixes.pop()
+    return _EXTENSIONS.get(suffixes[-1]) if suffixes else None
+
+
 def _range(lo: float, hi: float, *, open_lo: bool = False):
     """A float type limited to lo..hi whose error reads '400 is outside -180..180'."""
 
@@ -102,7 +110,7 @@ class Dataset(_Strict):
     personal: bool = Field(False, description="Rows are about individual people: never drawn as points unless the scene allows it")
 
     def resolved_format(self) -> str | None:
-        return self.format or _EXTENSIONS.get(Path(self.path).suffix.lower())
+        return self.format or format_of(self.path)
 
 
 class Disclosure(_Strict):
@@ -369,7 +377,7 @@ def _cross_references(raw: dict, doc: YamlDocument) -> list[Problem]:
         problems.append(doc.problem(("base",), f"no dataset '{base}'{did_you_mean(base, datasets)}; datasets: {', '.join(datasets)}"))
     for name, dataset in datasets_raw.items():
         if isinstance(dataset, dict) and isinstance(dataset.get("path"), str) and not dataset.get("format"):
-            if Path(dataset["path"]).suffix.lower() not in _EXTENSIONS:
+            if format_of(dataset["path"]) is None:
                 problems.append(doc.problem(("datasets", name, "path"), f"cannot tell the format of '{dataset['path']}'; add format: one of {', '.join(DATA_FORMATS)}"))
     derive = raw.get("derive") if isinstance(raw.get("derive"), dict) else {}
     for name in derive:

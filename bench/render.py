@@ -1,0 +1,153 @@
+"""How long do big maps and the sample take to render?
+
+  england_lsoa_s     every LSOA in England and Wales (35,672 polygons) as a choropleth of
+                     the England-wide fuel-poverty table: YAML → data → panel → frame
+  million_points_s   a point layer of 1,000,000 points: YAML → data → panel → frame
+  sample_briefing_s  `bridge render scenes/finding-dave.yaml`, all steps, a cold process,
+                     from the YAML file to the projector images on disk
+Peers in the same run: the bare matplotlib draw of the same polygons / points (no loading,
+joining, projection or 3D capture) — what any pipeline built on matplotlib pays at least.
+Writes bench/results/render.json.  Needs ../shared/data (the England-wide files).
+Run: .venv/bin/python bench/render.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("BRIDGE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def frame_of(scene_path: Path, width: int = 4096) -> tuple[float, dict]:
+    """Seconds from the YAML file to the equirectangular frame of step 1, and a breakdown."""
+    from bridge.pipeline import PanelArt, add_panels, load_briefing, render_step
+    from bridge.render import EquirectRenderer
+
+    t0 = time.perf_counter()
+    briefing = load_briefing(scene_path)
+    t1 = time.perf_counter()
+    art = PanelArt(briefing, width)
+    for panel in briefing.scene.panels:
+        art.image(panel.id)
+    t2 = time.perf_counter()
+    with EquirectRenderer(width, width // 2) as renderer:
+        add_panels(renderer, briefing, art)
+        frame = render_step(renderer, briefing, art, 0)
+    t3 = time.perf_counter()
+    assert frame.max() > 100, "nothing was drawn"
+    return t3 - t0, {"load": t1 - t0, "draw": t2 - t1, "capture": t3 - t2}
+
+
+def bare_polygons(briefing) -> float:
+    """The peer: matplotlib drawing the same, already projected polygons."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+
+    from bridge.panels import compound_path
+
+    content = briefing.contents[0]
+    t = time.perf_counter()
+    fig = Figure(figsize=(19.2, 10.8), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    paths = [compound_path(p) for p in content.polygons]
+    ax.add_collection(PathCollection(paths, facecolors="C0", linewidths=0.3))
+    ax.autoscale_view()
+    FigureCanvasAgg(fig).draw()
+    return time.perf_counter() - t
+
+
+def bare_points(xy: np.ndarray) -> float:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    t = time.perf_counter()
+    fig = Figure(figsize=(19.2, 10.8), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.scatter(xy[:, 0], xy[:, 1], s=1, linewidths=0, rasterized=True)
+    FigureCanvasAgg(fig).draw()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bridge.pipeline import load_briefing
+
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        boundaries = SHARED / "boundaries" / "lsoa21_england_wales.geojson.gz"
+        fuel = SHARED / "fuel_poverty" / "fuel_poverty_lsoa_2022_england.csv"
+        if not boundaries.exists():
+            sys.exit(f"missing {boundaries}: set BRIDGE_SHARED_DATA to the shared data folder")
+        england = tmp / "england.yaml"
+        england.write_text(f"""
+title: England and Wales
+datasets:
+  areas: {{path: {boundaries}, key: lsoa21_code}}
+  homes: {{path: {fuel}, key: LSOA Code}}
+panels:
+  - {{id: map, type: map, title: Households in fuel poverty, colour: 'homes["Proportion of households fuel poor (%)"]', legend: "%", width: 80, height: 45}}
+steps:
+  - {{title: All areas, show: [map]}}
+""")
+        seconds, parts = frame_of(england)
+        results["england_lsoa_s"] = seconds
+        results["england_lsoa_parts"] = parts
+        results["england_bare_matplotlib_s"] = bare_polygons(load_briefing(england))
+
+        rng = np.random.default_rng(0)
+        n = 1_000_000
+        xy = np.column_stack([rng.uniform(330000, 380000, n), rng.uniform(270000, 345000, n)])
+        pd.DataFrame({"easting": xy[:, 0], "northing": xy[:, 1], "value": rng.random(n)}).to_parquet(tmp / "points.parquet")
+        points = tmp / "points.yaml"
+        points.write_text(f"""
+title: A million points
+datasets:
+  areas: {{path: {ROOT / 'data/sample/shropshire_lsoa21.geojson'}, key: lsoa21_code}}
+  dots: {{path: {tmp / 'points.parquet'}, points: {{x: easting, y: northing, crs: EPSG:27700}}, join: false}}
+panels:
+  - {{id: dots, type: points, data: dots, colour: value, size: 0.5, width: 80, height: 45}}
+steps:
+  - {{title: Points, show: [dots]}}
+""")
+        seconds, parts = frame_of(points)
+        results["million_points_s"] = seconds
+        results["million_points_parts"] = parts
+        results["million_points_bare_matplotlib_s"] = bare_points(xy)
+
+        t = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "bridge", "render", str(ROOT / "scenes" / "finding-dave.yaml"),
+                              "--out", str(tmp / "sample")], capture_output=True, text=True)
+        results["sample_briefing_s"] = time.perf_counter() - t
+        if run.returncode:
+            sys.exit(run.stderr)
+
+    print("render times on this machine (4096×2048 frame; seconds; one run each, cold caches)")
+    print(f"{'case':<44}{'Bridge':>9}{'bare matplotlib':>17}")
+    print(f"{'England+Wales LSOA choropleth (35,672)':<44}{results['england_lsoa_s']:>9.2f}{results['england_bare_matplotlib_s']:>17.2f}")
+    print(f"{'1,000,000 points':<44}{results['million_points_s']:>9.2f}{results['million_points_bare_matplotlib_s']:>17.2f}")
+    print(f"{'sample briefing, all steps, cold process':<44}{results['sample_briefing_s']:>9.2f}{'':>17}")
+    for key in ("england_lsoa_parts", "million_points_parts"):
+        print(f"  {key}: " + ", ".join(f"{k} {v:.2f}" for k, v in results[key].items()))
+    out = ROOT / "bench" / "results" / "render.json"
+    out.write_text(json.dumps({k: (round(v, 3) if isinstance(v, float) else {a: round(b, 3) for a, b in v.items()})
+                               for k, v in results.items()}, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
