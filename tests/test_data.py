@@ -92,3 +92,13 @@ def test_map_needs_polygons(workdir):
     text = MINIMAL.replace("steps:", "  - {id: m, type: map, data: people, colour: total, width: 20, height: 10}\nsteps:")
     with pytest.raises(BridgeError, match="a map needs polygons"):
         load_briefing(write_scene(workdir, text))
+
+
+def test_every_panel_type_is_in_a_sample_scene():
+    from bridge.scene import PANEL_TYPES
+
+    seen = set()
+    for path in sorted((ROOT / "scenes").glob("*.yaml")):
+        briefing = load_briefing(path)  # validates data, joins, expressions and marks
+        seen |= {p.type for p in briefing.scene.panels}
+    assert seen == set(PANEL_TYPES)
