@@ -333,6 +333,17 @@ class Scene(_Strict):
     def data_path(self, dataset: Dataset) -> Path:
         return self.path(dataset.path)
 
+    def input_files(self) -> list[Path]:
+        """Every file the briefing reads besides itself: data, theme, rasters and images."""
+        files = [self.data_path(d) for d in self.datasets.values()]
+        files += [self.path(self.theme)] if self.theme else []
+        for panel in self.panels:
+            if isinstance(panel, ImagePanel):
+                files.append(self.path(panel.path))
+            if isinstance(panel, MapPanel) and panel.raster:
+                files.append(self.path(panel.raster.path))
+        return list(dict.fromkeys(files))
+
     def measure(self, name: str) -> Measure:
         value = self.derive[name]
         return value if isinstance(value, Measure) else Measure(expr=value)
