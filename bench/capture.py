@@ -17,7 +17,7 @@ import numpy as np
 
 from bridge.layout import direction, x_to_yaw, y_to_pitch
 from bridge.pipeline import draw_panels, load_briefing
-from bridge.render import BACKGROUND, EquirectRenderer, panel_mesh, pv
+from bridge.render import EquirectRenderer, panel_mesh, pv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ class CubeFaceCapture:
     def __init__(self, width, height, face):
         self.width, self.height, self.face = width, height, face
         self.plotter = pv.Plotter(off_screen=True, window_size=(face, face))
-        self.plotter.set_background([c / 255 for c in BACKGROUND])
+        self.plotter.set_background("#05070b")
         self.plotter.renderer.GetCullers().RemoveAllItems()
         self.actors = {}
         yaw = x_to_yaw(np.arange(width) + 0.5, width)

@@ -143,23 +143,6 @@ def _references(node: ast.AST) -> list[ColumnRef]:
     return refs
 
 
-def is_aggregate(expr: Expression) -> bool:
-    """True when the expression reduces to one number (its outermost column use is aggregated)."""
-    return _is_scalar(expr.tree)
-
-
-def _is_scalar(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.Call):
-        return node.func.id in AGGREGATES or _is_scalar(node.args[0])
-    if isinstance(node, ast.BinOp):
-        return _is_scalar(node.left) and _is_scalar(node.right)
-    if isinstance(node, ast.UnaryOp):
-        return _is_scalar(node.operand)
-    return False
-
-
 def evaluate(expr: Expression, resolve: Callable[[ColumnRef], pd.Series]) -> pd.Series | float:
     """Evaluate `expr`; `resolve` turns each column reference into a numeric-or-text Series."""
 

@@ -27,7 +27,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from bridge.data import BarContent, KpiContent, LineContent, MapContent, PointsContent, TableContent  # noqa: E402
-from bridge.errors import BridgeError, Problem  # noqa: E402
+from bridge.errors import BridgeError  # noqa: E402
 from bridge.scene import (BarPanel, ExtrudedPanel, HeatmapPanel, ImagePanel, KpiPanel, LinePanel, MapPanel,  # noqa: E402
                           PointsPanel, TablePanel, TextPanel)
 
@@ -601,10 +601,3 @@ def _draw_image(c: Canvas, panel: ImagePanel, pixels: np.ndarray, source):
     ax = c.fig.add_axes((c.frac_w(1), bottom, 1 - c.frac_w(2), top - bottom))
     ax.set_axis_off()
     ax.imshow(pixels, interpolation="antialiased", aspect="equal" if panel.fit == "contain" else "auto")
-
-
-def smallest_text_problem(panel, where, smallest: float) -> Problem | None:
-    """A warning when a panel's text would be too small to read across the room."""
-    if smallest < MIN_TEXT_DEG:
-        return Problem(None, None, where, f"its smallest text is {smallest:.2f}°, under the {MIN_TEXT_DEG}° legible in a room; make the panel larger")
-    return None

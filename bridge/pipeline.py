@@ -107,11 +107,6 @@ class PanelArt:
                 self.smallest = (drawn.smallest_text_deg, panel_id)
         return self.cache[(panel_id, marked)]
 
-    def for_step(self, step_index: int) -> dict[str, np.ndarray]:
-        """Images of the panels a step shows, with that step's marked rows."""
-        step = self.briefing.scene.steps[step_index]
-        return {pid: self.image(pid, self.briefing.marks.get((step_index, pid), frozenset())) for pid in step.show}
-
 
 def caption_extent(panel) -> tuple[float, float, float, float]:
     """An extruded map's caption: the top third of its box (the prisms stand below it)."""
@@ -189,7 +184,7 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
     compositor = Compositor(room, width, height)
     result = RenderResult(out_dir, steps)
     thumbs: list[list[np.ndarray]] = []
-    with EquirectRenderer(width, height) as renderer, ImageWriter() as writer:
+    with EquirectRenderer(width, height, background=briefing.theme.background) as renderer, ImageWriter() as writer:
         add_panels(renderer, briefing, art, progress)
         for k, n in enumerate(steps):
             frame = render_step(renderer, briefing, art, n - 1)

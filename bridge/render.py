@@ -15,7 +15,6 @@ import numpy as np
 
 from bridge.layout import PANEL_RADIUS, direction, panel_extent
 
-BACKGROUND = (5, 7, 11)
 
 
 def choose_offscreen_backend() -> str | None:
@@ -73,12 +72,12 @@ def panel_mesh(yaw: float, pitch: float, width: float, height: float, radius: fl
 class EquirectRenderer:
     """One offscreen VTK scene reused for every step: panels are added once, steps toggle them."""
 
-    def __init__(self, width: int, height: int, cube_resolution: int | None = None):
+    def __init__(self, width: int, height: int, cube_resolution: int | None = None, background: str = "#05070b"):
         if width != 2 * height:
             raise ValueError("an equirectangular frame is twice as wide as it is tall")
         self.width, self.height = width, height
         self.plotter = pv.Plotter(off_screen=True, window_size=(width, height))
-        self.plotter.set_background([c / 255 for c in BACKGROUND])
+        self.plotter.set_background(background)
         renderer = self.plotter.renderer
         renderer.GetCullers().RemoveAllItems()  # objects outside the main camera must not vanish
         camera = self.plotter.camera
