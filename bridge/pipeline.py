@@ -25,7 +25,6 @@ from bridge.room import Room
 from bridge.scene import Scene, load_scene
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
-DIM = 0.35  # brightness of panels that are not highlighted
 CAPTION = 0.33  # share of an extruded map's box taken by its caption
 
 
@@ -132,20 +131,16 @@ def add_panels(renderer, briefing: Briefing, art: PanelArt, progress: Progress |
         image = art.image(panel.id)
         if panel.type == "extruded":
             y0, y1, p0, p1 = caption_extent(panel)
-            renderer.add_panel(panel.id, (y0 + y1) / 2, (p0 + p1) / 2, y1 - y0, p1 - p0, image, dim(image))
+            renderer.add_panel(panel.id, (y0 + y1) / 2, (p0 + p1) / 2, y1 - y0, p1 - p0, image)
             content = briefing.contents[i]
             prism_top = p0 - 0.02 * (p1 - p0)  # just under the caption
             prism_bottom = panel.pitch - panel.height / 2
             renderer.add_extruded(panel.id, panel.yaw, (prism_top + prism_bottom) / 2, panel.width, prism_top - prism_bottom,
                                   content.polygons, content.values, panel.palette, panel.height_scale)
         else:
-            renderer.add_panel(panel.id, panel.yaw, panel.pitch, panel.width, panel.height, image, dim(image))
+            renderer.add_panel(panel.id, panel.yaw, panel.pitch, panel.width, panel.height, image)
         if progress:
             progress("drawing panels", i + 1, len(scene.panels))
-
-
-def dim(image: np.ndarray) -> np.ndarray:
-    return (image * DIM).astype(np.uint8)
 
 
 def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) -> np.ndarray:
@@ -153,8 +148,7 @@ def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) ->
     step = briefing.scene.steps[step_index]
     for panel_id in step.show:
         marked = briefing.marks.get((step_index, panel_id), frozenset())
-        image = art.image(panel_id, marked)
-        renderer.set_images(panel_id, image, dim(image))
+        renderer.set_images(panel_id, art.image(panel_id, marked))
     return renderer.render(step.show, step.highlighted)
 
 

@@ -41,6 +41,8 @@ choose_offscreen_backend()
 import pyvista as pv  # noqa: E402
 import vtk  # noqa: E402
 
+DIM = 0.35  # brightness of panels a highlighted step does not pick out
+
 pv.global_theme.multi_samples = 0  # 8x MSAA is 5-10x slower in software GL and buys nothing here
 pv.global_theme.smooth_shading = False
 
@@ -105,19 +107,19 @@ class EquirectRenderer:
         self._prisms: dict[str, tuple] = {}
 
     def add_panel(self, panel_id: str, yaw: float, pitch: float, width: float, height: float,
-                  image: np.ndarray, dimmed: np.ndarray | None = None) -> None:
-        """Place a panel's image; `dimmed` is shown instead when another panel is highlighted."""
+                  image: np.ndarray) -> None:
+        """Place a panel's image on its curved strip (hidden until a step shows it)."""
         mesh = panel_mesh(yaw, pitch, width, height)
-        texture = _texture(image)
-        actor = self.plotter.add_mesh(mesh, texture=texture, lighting=False, name=panel_id)
+        actor = self.plotter.add_mesh(mesh, texture=_texture(image), lighting=False, name=panel_id)
         actor.visibility = False
-        self._actors[panel_id] = (actor, texture, _texture(dimmed) if dimmed is not None else texture, image)
+        self._actors[panel_id] = (actor, image)
 
-    def set_images(self, panel_id: str, image: np.ndarray, dimmed: np.ndarray) -> None:
-        """Swap a panel's pictures (a step that marks rows shows a variant); a no-op if unchanged."""
-        actor, _, _, shown = self._actors[panel_id]
+    def set_images(self, panel_id: str, image: np.ndarray) -> None:
+        """Swap a panel's picture (a step that marks rows shows a variant); a no-op if unchanged."""
+        actor, shown = self._actors[panel_id]
         if image is not shown:
-            self._actors[panel_id] = (actor, _texture(image), _texture(dimmed), image)
+            actor.texture = _texture(image)
+            self._actors[panel_id] = (actor, image)
 
     def add_extruded(self, panel_id: str, yaw: float, pitch: float, width: float, height: float,
                      polygons, values: np.ndarray, palette: str, height_scale: float = 1.0) -> None:
@@ -135,9 +137,10 @@ class EquirectRenderer:
     def render(self, visible: list[str], highlight: list[str] | None = None) -> np.ndarray:
         """The frame (height, width, 3) uint8 with only `visible` panels shown; if any are
         highlighted, the other visible panels are dimmed."""
-        for panel_id, (actor, normal, dimmed, _) in self._actors.items():
+        for panel_id, (actor, _) in self._actors.items():
             actor.visibility = panel_id in visible
-            actor.texture = dimmed if highlight and panel_id not in highlight else normal
+            # Unlit textures are multiplied by the actor's colour: grey dims a panel for free.
+            actor.prop.color = (DIM,) * 3 if highlight and panel_id not in highlight else (1.0, 1.0, 1.0)
         for panel_id, (actor, lut, dim_lut) in self._prisms.items():
             actor.visibility = panel_id in visible
             actor.mapper.lookup_table = dim_lut if highlight and panel_id not in highlight else lut
@@ -217,7 +220,7 @@ def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygon
     colours = colormaps[palette](np.linspace(0.18, 1.0, 256))
     lut = pv.LookupTable(values=(colours * 255).astype(np.uint8))
     lut.scalar_range = (float(vmin), float(vmax))
-    dim_lut = pv.LookupTable(values=(colours * np.array([0.35, 0.35, 0.35, 1]) * 255).astype(np.uint8))
+    dim_lut = pv.LookupTable(values=(colours * np.array([DIM, DIM, DIM, 1]) * 255).astype(np.uint8))
     dim_lut.scalar_range = (float(vmin), float(vmax))
     return mesh, lut, dim_lut
 
