@@ -299,10 +299,11 @@ def _draw_map(c: Canvas, panel: MapPanel, content: MapContent, source, marked: f
     if content.outline is not None:
         ax.add_collection(PathCollection([compound_path(p) for p in content.outline], facecolors="none",
                                          edgecolors=t.text, linewidths=max(0.8, 0.08 * c.ppd), zorder=3))
-    if marked:
+    if marked:  # a dark halo under a bright line reads on any palette
         picked = [p for p, key in zip(paths, content.keys) if key in marked]
-        ax.add_collection(PathCollection(picked, facecolors="none", edgecolors=t.mark,
-                                         linewidths=max(1.5, 0.15 * c.ppd), zorder=4))
+        width = max(1.5, 0.15 * c.ppd)
+        ax.add_collection(PathCollection(picked, facecolors="none", edgecolors=t.background, linewidths=width * 2.2, zorder=4))
+        ax.add_collection(PathCollection(picked, facecolors="none", edgecolors=t.accent, linewidths=width, zorder=4))
     if content.points is not None:
         xy, colour, size = content.points
         ax.scatter(xy[:, 0], xy[:, 1], s=size, c=colour, linewidths=0, zorder=5, rasterized=True)
