@@ -93,7 +93,7 @@ def test_outputs_overlapping_or_partial_are_refused(tmp_path):
     path.write_text(GOOD.replace("[800, 600]}", "[800, 600], output: {x: 0, y: 0}}"))
     with pytest.raises(BridgeError) as exc:
         load_room(path)
-    assert "overlaps projector 1" in str(exc.value) and ":5: projectors[1].output" in str(exc.value)
+    assert "overlaps projector 1" in str(exc.value) and ":6: projectors[1].output" in str(exc.value)
     path.write_text(GOOD + "display: {layout: mirror}\n")
     with pytest.raises(BridgeError, match="display.layout"):
         load_room(path)
