@@ -84,6 +84,16 @@ def window_plan(room, mode: str, fit: tuple[int, int] | None = None) -> list[tup
     return [((x0, y0, w, h), slots)]
 
 
+def screen_fit() -> tuple[int, int]:
+    """90% of the screen, for a rehearsal window that fits the desk's monitor."""
+    probe = vtk.vtkRenderWindow()
+    try:
+        w, h = probe.GetScreenSize()
+    finally:
+        probe.Finalize()
+    return (int(w * 0.9), int(h * 0.9)) if w > 0 and h > 0 else (1600, 900)
+
+
 class ShowWindows:
     """The room's output windows and the prepared frames they show."""
 
@@ -96,6 +106,8 @@ class ShowWindows:
         self.fade: tuple[float, float, int] | None = None  # (start, duration s, target step)
         self.textures: list[list] = []
         self.step_count = 0
+        if self.windowed and fit is None and not offscreen:
+            fit = screen_fit()
         for (x, y, w, h), slots in window_plan(room, mode, fit):
             self.windows.append(self._window(x, y, w, h, slots, title))
         self.set_frames(prepared, prime=True)
