@@ -48,7 +48,7 @@ class Slot:
     projector: int  # index into room.projectors
     renderer: object
     base: object  # vtkActor showing the current step
-    top: object  # vtkActor fading in the next step
+    top: object  # vtkActor drawing a cross-fade: mixes two steps' textures in one pass
 
 
 @dataclass
@@ -115,6 +115,9 @@ class ShowWindows:
     # -- building -------------------------------------------------------------------
     def _window(self, x, y, w, h, slots, title) -> Window:
         rw = vtk.vtkRenderWindow()
+        if not self.offscreen and rw.GetClassName() in ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow"):
+            raise RuntimeError(f"show windows need an on-screen render window, got {rw.GetClassName()}: "
+                               "bridge.render was imported before DISPLAY was set")
         rw.SetWindowName(title)
         rw.SetSize(w, h)
         rw.SetMultiSamples(0)
@@ -156,6 +159,15 @@ class ShowWindows:
             actor.GetProperty().LightingOff()
             renderer.AddActor(actor)
             actors.append(actor)
+        # The fade quad mixes two textures in its fragment shader: one pass, no blending, so a
+        # fade frame costs about what a still frame does (an opacity fade through VTK's
+        # translucency pass ran at a third of the frame rate in software GL).
+        actors[1].GetShaderProperty().AddFragmentShaderReplacement(
+            "//VTK::TCoord::Impl", True,
+            "//VTK::TCoord::Impl\n"
+            "fragOutput0 = vec4(mix(texture(previous, tcoordVCVSOutput).rgb, texture(following, tcoordVCVSOutput).rgb, fade), 1.0);\n",
+            False)
+        actors[1].GetShaderProperty().GetFragmentCustomUniforms().SetUniformf("fade", 0.0)
         actors[1].VisibilityOff()
         # Pixel-exact: a parallel camera whose view is exactly the quad (recipe from gpu.py).
         camera = renderer.GetActiveCamera()
@@ -199,12 +211,20 @@ class ShowWindows:
 
     def _prime(self) -> None:
         """Draw every step once into the back buffer, unseen: the textures reach the GPU now."""
-        for s in range(self.step_count):
-            self._apply(View("step", s))
+        for s in range(self.step_count + 1):  # then once more with the fade quad: its shader compiles now
+            self._apply(View("step", min(s, self.step_count - 1)))
+            if s == self.step_count:
+                for w in self.windows:
+                    for slot in w.slots:
+                        prop = slot.top.GetProperty()
+                        prop.SetTexture("previous", self.textures[slot.projector][0])
+                        prop.SetTexture("following", self.textures[slot.projector][0])
+                        slot.top.VisibilityOn()
             for w in self.windows:
                 w.render_window.SwapBuffersOff()
                 w.render_window.Render()
                 w.render_window.SwapBuffersOn()
+        self._apply(View("step", 0))
 
     # -- showing --------------------------------------------------------------------
     def show(self, view: View, fade_ms: int = 0, now: float | None = None) -> bool:
@@ -224,9 +244,12 @@ class ShowWindows:
             self.fade = ((now or time.perf_counter()), fade_ms / 1000, view.step)
             for w in self.windows:
                 for slot in w.slots:
-                    slot.top.SetTexture(self.textures[slot.projector][view.step])
-                    slot.top.GetProperty().SetOpacity(0.0)
+                    prop = slot.top.GetProperty()
+                    prop.SetTexture("previous", self.textures[slot.projector][previous.step])
+                    prop.SetTexture("following", self.textures[slot.projector][view.step])
+                    slot.top.GetShaderProperty().GetFragmentCustomUniforms().SetUniformf("fade", 0.0)
                     slot.top.VisibilityOn()
+                    slot.base.VisibilityOff()
             return True
         self._apply(view)
         return True
@@ -256,7 +279,7 @@ class ShowWindows:
             return True
         for w in self.windows:
             for slot in w.slots:
-                slot.top.GetProperty().SetOpacity(alpha)
+                slot.top.GetShaderProperty().GetFragmentCustomUniforms().SetUniformf("fade", alpha)
         return True
 
     def render(self) -> None:
@@ -299,7 +322,7 @@ class ShowWindows:
         for w in self.windows:
             for slot in w.slots:  # drop texture references before the context goes
                 slot.base.SetTexture(None)
-                slot.top.SetTexture(None)
+                slot.top.GetProperty().RemoveAllTextures()
             w.render_window.Finalize()
         self.windows, self.textures = [], []
 
@@ -322,6 +345,7 @@ class Live:
         self.problems: list[Problem] = []
         self.status = "ready"
         self.latencies: list[float] = []  # seconds from key to the new frame on every window
+        self.frames_drawn = 0
         self._key_time: float | None = None
         self._dirty = True
         self._incoming = None  # (prepared, texture builder) while new frames are being uploaded
@@ -374,6 +398,7 @@ class Live:
             drew = True
         if self.windows.advance_fade(now) or drew:
             self.windows.render()
+            self.frames_drawn += 1
             if self._key_time is not None and self.windows.fade is None:
                 self.latencies.append(time.perf_counter() - self._key_time)
                 self._key_time = None

@@ -38,6 +38,17 @@ steps:
 """
 
 
+def _die_with_parent() -> None:
+    """Xvfb is stopped with its parent even if the parent crashes (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
 @pytest.fixture(scope="module")
 def display():
     """A fresh Xvfb on a display number it picks itself; DISPLAY string."""
@@ -45,7 +56,8 @@ def display():
         pytest.fail("Xvfb and xdotool are needed (scripts/setup.sh installs them)")
     read, write = os.pipe()
     server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=_die_with_parent)
     os.close(write)
     with os.fdopen(read) as f:
         number = f.readline().strip()
