@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import ImageGrab
 
-from conftest import write_scene
+from tests.conftest import write_scene
 
 FIT = (960, 540)
 
