@@ -352,7 +352,7 @@ class Live:
         for w in self.windows.windows:
             if w.x_id is not None:
                 log.info("window %s", hex(w.x_id))
-        log.info("show started: %d steps, layout %s", prepared.step_count, mode)
+        self.mode = mode
         self._update_console()
 
     # -- input ---------------------------------------------------------------------
@@ -407,6 +407,8 @@ class Live:
 
     def run(self, until=None) -> None:
         """Loop until the presenter quits (or `until()` is true)."""
+        self.tick()
+        log.info("show started: %d steps, layout %s; first frame on screen", self.prepared.step_count, self.mode)
         while not self.presenter.quit and not (until and until()):
             if not self.tick():
                 time.sleep(IDLE_SLEEP)
