@@ -217,6 +217,8 @@ def cmd_launch(args) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         raise BridgeError("launch: no display (DISPLAY is not set); run it on the room's desktop, or under a virtual "
                           "X server for a test: Xvfb :99 & DISPLAY=:99 bridge launch … --windowed")
+    if os.environ.get("VTK_DEFAULT_OPENGL_WINDOW") in ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow"):
+        os.environ.pop("VTK_DEFAULT_OPENGL_WINDOW")  # an offscreen choice inherited from a headless parent
     room = load_room(args.room)
     fit = None
     if args.fit:

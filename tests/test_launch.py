@@ -85,6 +85,7 @@ class Running:
         self.log = folder / "show.log"
         self.stdout = folder / "stdout.txt"
         env = dict(os.environ, DISPLAY=display, BRIDGE_CACHE=str(folder / "cache"), COLUMNS="100")
+        env.pop("VTK_DEFAULT_OPENGL_WINDOW", None)  # this process may have chosen EGL for its own offscreen tests
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bridge", "launch", str(scene), "--room", "rehearsal", "--windowed",
              "--size", "1024x512", "--fit", f"{FIT[0]}x{FIT[1]}", "--log", str(self.log)],
