@@ -30,8 +30,11 @@ class FileWatcher:
     def set_paths(self, paths) -> None:
         """Watch these files from now on (after a reload the scene may name other data)."""
         self.paths = [Path(p) for p in paths]
-        self._seen = {p: _signature(p) for p in self.paths}
-        self._last = dict(self._seen)
+        old = getattr(self, "_seen", {})
+        # Files already watched keep their last reported state, so a save made while the
+        # previous change was being prepared is still seen as a change.
+        self._seen = {p: old[p] if p in old else _signature(p) for p in self.paths}
+        self._last = {p: _signature(p) for p in self.paths}
 
     def poll(self, now: float) -> list[Path]:
         """Files changed since the last report, once they have settled; [] otherwise."""
@@ -43,7 +46,12 @@ class FileWatcher:
             self._last = current
             self._pending_since = now
             return []
-        if self._pending_since is None or now - self._pending_since < self.settle:
+        if current == self._seen:
+            self._pending_since = None
+            return []
+        if self._pending_since is None:
+            self._pending_since = now
+        if now - self._pending_since < self.settle:
             return []
         self._pending_since = None
         changed = [p for p in self.paths if current[p] != self._seen[p]]

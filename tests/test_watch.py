@@ -48,3 +48,13 @@ def test_cache_key_follows_scene_data_room_and_size(workdir: Path):
     csv = workdir / "data" / "census21_age_shropshire.csv"
     csv.write_bytes(csv.read_bytes() + b"\n")
     assert content_key(scene, room, (512, 256))[0] != key
+
+
+def test_a_save_during_re_preparation_is_not_lost(tmp_path: Path):
+    a = tmp_path / "a.txt"
+    a.write_text("1")
+    w = FileWatcher([a], interval=0.0, settle=0.0)
+    a.write_text("22")
+    w.set_paths([a])  # the show swaps in frames and re-reads the file list after this save
+    assert w.poll(0.0) == [a]
+    assert w.poll(0.1) == []
