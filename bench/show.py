@@ -122,6 +122,7 @@ def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> 
             live.tick()
         fade_s = time.perf_counter() - t0
         fade_frames = live.frames_drawn - frames0
+        window_count = len(windows.windows)
     finally:
         live.close()
     floor_ms = statistics.median(floor) * 1000
@@ -133,7 +134,7 @@ def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> 
         "crossfade_fps": round(fade_frames / fade_s, 2),
         "floor_fps": round(1000 / floor_ms, 2),
         "keys": len(from_event),
-        "windows": len(windows.windows),
+        "windows": window_count,
     }
 
 
