@@ -87,6 +87,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder; default: out/split/<image name>/")
     p.set_defaults(run=cmd_split)
 
+    p = sub.add_parser("launch", help="run the live show on the room's displays",
+                       description="Prepare every step (cached), open the room's outputs and step through with a keyboard or "
+                                   "presentation clicker. Keys: next Right/Down/PgDn/Space/Enter/N, previous Left/Up/PgUp/"
+                                   "Backspace/P, Home/End, digits+Enter jump, B or . blackout, W white-out, F freeze, "
+                                   "R reload, Esc or Q twice quit.")
+    p.add_argument("scene", type=Path, help="scene YAML file")
+    p.add_argument("--room", default=None, help="room profile name or YAML path; default: bridge")
+    p.add_argument("--windowed", action="store_true", help="one normal window scaled to fit, for rehearsing at a desk")
+    p.add_argument("--layout", choices=("span", "per-projector"), default=None,
+                   help="override the room profile's display layout")
+    p.add_argument("--size", default=None, metavar="WxH", help="equirectangular frame size, 2:1; default: matched to the room")
+    p.add_argument("--fit", default=None, metavar="WxH", help="--windowed: largest window size; default 90%% of the screen")
+    p.add_argument("--log", type=Path, default=None, help="log file; default: out/<scene name>/show.log")
+    p.add_argument("--no-cache", action="store_true", help="prepare the steps again even if cached")
+    p.set_defaults(run=cmd_launch)
+
     p = sub.add_parser("rooms", help="list the room profiles that ship with Bridge", description="List the shipped room profiles and what each holds.")
     p.set_defaults(run=cmd_rooms)
 
@@ -200,6 +216,76 @@ def cmd_split(args) -> int:
               f"{time.perf_counter() - started:.1f} s:")
     for f in files:
         out.print(f"  {f}")
+    return 0
+
+
+def cmd_launch(args) -> int:
+    import logging
+    import os
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bridge.room import load_room
+
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
+        raise BridgeError("launch: no display (DISPLAY is not set); run it on the room's desktop, or under a virtual "
+                          "X server for a test: Xvfb :99 & DISPLAY=:99 bridge launch … --windowed")
+    if os.environ.get("VTK_DEFAULT_OPENGL_WINDOW") in ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow"):
+        os.environ.pop("VTK_DEFAULT_OPENGL_WINDOW")  # an offscreen choice inherited from a headless parent
+    room = load_room(args.room)
+    fit = None
+    if args.fit:
+        m = re.fullmatch(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*", args.fit)
+        if not m or int(m.group(1)) < 16 or int(m.group(2)) < 16:
+            raise BridgeError(f"--fit: '{args.fit}' is not WIDTHxHEIGHT of at least 16x16, e.g. 1280x720")
+        fit = (int(m.group(1)), int(m.group(2)))
+    from bridge.prepare import default_size, prepare
+
+    size = parse_size(args.size) if args.size else default_size(room)
+    log_path = args.log or Path("out") / args.scene.stem / "show.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    logger = logging.getLogger("bridge")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.info("launch %s in %s (%s) at %dx%d", args.scene, room.name, room.source, *size)
+    started = time.perf_counter()
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=out, transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(what: str, done: int, total: int) -> None:
+                if what not in tasks:
+                    tasks[what] = bar.add_task(what, total=total)
+                bar.update(tasks[what], completed=done)
+
+            prepared = prepare(args.scene, room, size, progress, use_cache=not args.no_cache)
+    except BridgeError as exc:
+        for problem in exc.problems:
+            logger.error("%s", problem)
+        raise
+    how = "loaded from cache" if prepared.from_cache else "prepared"
+    out.print(f"{prepared.step_count} steps {how} in {time.perf_counter() - started:.1f} s; log: {log_path}")
+    logger.info("%d steps %s in %.1f s", prepared.step_count, how, time.perf_counter() - started)
+
+    from bridge.console import PresenterConsole
+    from bridge.show import Live
+
+    mode = "windowed" if args.windowed else (args.layout or room.layout)
+    live = Live(args.scene, room, prepared, size, mode, fit=fit)
+    try:
+        with PresenterConsole() as console:
+            live.console = console
+            console.update(live)
+            live.run()
+    except KeyboardInterrupt:
+        logger.info("interrupted from the terminal")
+    finally:
+        live.close()
+        logger.removeHandler(handler)
+        handler.close()
     return 0
 
 

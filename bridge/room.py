@@ -10,6 +10,7 @@ gamma, gain, black level and an optional fine-warp grid.  Profiles ship in
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass
 from importlib import resources
@@ -60,6 +61,24 @@ class Warp(_Strict):
     offsets: list[tuple[float, float]] = Field(description="rows×cols [dx, dy] pairs, row by row from the top-left")
 
 
+class Output(_Strict):
+    """Where the projector's output sits on the combined desktop, top-left corner in pixels."""
+
+    x: int = Field(ge=0, le=65535)
+    y: int = Field(ge=0, le=65535)
+
+
+class Display(_Strict):
+    """How `bridge launch` drives the outputs.
+
+    span: one borderless window over the combined desktop (the usual multi-output graphics
+    card set-up), each projector's image at its output offset.  per-projector: one
+    borderless full-screen window per output, at the output's position.
+    """
+
+    layout: Literal["span", "per-projector"] = "span"
+
+
 class ProjectorSpec(_Strict):
     name: str | None = None
     yaw: Annotated[float, Field(ge=-180, le=180, description="Yaw of the projector's centre, degrees")]
@@ -69,6 +88,7 @@ class ProjectorSpec(_Strict):
     gain: float = Field(1.0, gt=0, le=4.0, description="Brightness multiplier in linear light")
     black_level: float = Field(0.0, ge=0, lt=0.5, description="Black lift in linear light, 0..0.5")
     warp: Warp | None = None
+    output: Output | None = Field(None, description="Position on the desktop; default: outputs side by side in order")
 
 
 class RoomSpec(_Strict):
@@ -76,6 +96,7 @@ class RoomSpec(_Strict):
     description: str = ""
     screen: Screen
     blend: Blend = Blend()
+    display: Display = Display()
     projectors: list[ProjectorSpec] = Field(min_length=1)
 
 
@@ -100,6 +121,7 @@ class Projector:
     gain: float = 1.0
     black_level: float = 0.0
     warp: np.ndarray | None = None  # (rows, cols, 2) offsets in projector pixels
+    output: tuple[int, int] = (0, 0)  # top-left of its output on the combined desktop
 
     @property
     def yaw_centre(self) -> float:
@@ -140,10 +162,19 @@ class Room:
     projectors: tuple[Projector, ...]
     source: str
     digest: str  # hash of the profile's content: keys the lookup-table cache
+    layout: str = "span"  # how `bridge launch` opens windows: span | per-projector
 
     @property
     def pitch_range(self) -> tuple[float, float]:
         return self.projectors[0].pitch_min, self.projectors[0].pitch_max
+
+    def desktop(self) -> tuple[int, int, int, int]:
+        """(x, y, width, height) of the box round every projector's output on the desktop."""
+        x0 = min(p.output[0] for p in self.projectors)
+        y0 = min(p.output[1] for p in self.projectors)
+        x1 = max(p.output[0] + p.width for p in self.projectors)
+        y1 = max(p.output[1] + p.height for p in self.projectors)
+        return x0, y0, x1 - x0, y1 - y0
 
     def overlaps(self) -> list[float]:
         """Degrees each projector shares with the next one round the room (clockwise)."""
@@ -215,6 +246,7 @@ def build_room(spec: RoomSpec, doc: YamlDocument) -> Room:
     if screen.eye_height_m >= screen.height_m:
         problems.append(doc.problem(("screen", "eye_height_m"), "the eye must be below the top of the screen"))
     projectors = []
+    outputs = _outputs(spec, doc, problems)
     for i, p in enumerate(spec.projectors):
         if screen.shape == "flat" and p.span_deg >= 170:
             problems.append(doc.problem(("projectors", i, "span_deg"), f"{p.span_deg:g}° is too wide for a flat wall; keep it under 170°"))
@@ -230,13 +262,38 @@ def build_room(spec: RoomSpec, doc: YamlDocument) -> Room:
             yaw_min=p.yaw - p.span_deg / 2, yaw_max=p.yaw + p.span_deg / 2,
             width=p.resolution[0], height=p.resolution[1], shape=screen.shape,
             top=(screen.height_m - screen.eye_height_m) / distance, bottom=-screen.eye_height_m / distance,
-            gamma=p.gamma, gain=p.gain, black_level=p.black_level, warp=warp))
+            gamma=p.gamma, gain=p.gain, black_level=p.black_level, warp=warp, output=outputs[i]))
     if problems:
         raise BridgeError(problems)
-    digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
-    room = Room(spec.name, spec.description, screen, spec.blend, tuple(projectors), str(doc.path), digest)
+    # Output positions and layout do not change a single pixel of a projector's image: keep
+    # them out of the digest so moving a window does not invalidate cached tables and frames.
+    geometry = spec.model_dump(exclude={"display": True, "projectors": {"__all__": {"output"}}})
+    digest = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()[:16]
+    room = Room(spec.name, spec.description, screen, spec.blend, tuple(projectors), str(doc.path), digest,
+                spec.display.layout)
     _check_coverage(room, doc)
     return room
+
+
+def _outputs(spec: RoomSpec, doc: YamlDocument, problems: list[Problem]) -> list[tuple[int, int]]:
+    """Each projector's desktop position: given for all or none (then side by side), never overlapping."""
+    given = [p.output is not None for p in spec.projectors]
+    if not any(given):
+        xs = np.cumsum([0] + [p.resolution[0] for p in spec.projectors[:-1]])
+        return [(int(x), 0) for x in xs]
+    if not all(given):
+        missing = [i for i, g in enumerate(given) if not g]
+        problems.append(doc.problem(("projectors", missing[0]),
+            "has no output: {x, y} while other projectors do; give every projector its output position or none"))
+        return [(0, 0)] * len(spec.projectors)
+    rects = [(p.output.x, p.output.y, p.resolution[0], p.resolution[1]) for p in spec.projectors]
+    for j, (xj, yj, wj, hj) in enumerate(rects):
+        for i, (xi, yi, wi, hi) in enumerate(rects[:j]):
+            if xi < xj + wj and xj < xi + wi and yi < yj + hj and yj < yi + hi:
+                problems.append(doc.problem(("projectors", j, "output"),
+                    f"the output at ({xj}, {yj}) sized {wj}×{hj} overlaps projector {i + 1}'s at ({xi}, {yi}) "
+                    f"sized {wi}×{hi}; outputs are separate areas of the desktop"))
+    return [(x, y) for x, y, _, _ in rects]
 
 
 def _check_coverage(room: Room, doc: YamlDocument) -> None:

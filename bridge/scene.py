@@ -314,6 +314,7 @@ class Scene(_Strict):
     derive: dict[str, Union[Expr, Measure]] = Field(default_factory=dict, description="Named measures computed once")  # type: ignore[valid-type]
     panels: list[Panel] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
+    transition_ms: int = Field(0, ge=0, le=10000, description="Cross-fade between steps in the live show, milliseconds; 0 cuts")
 
     # Set by load_scene: where the file is, so data paths and messages can be resolved.
     model_config = ConfigDict(extra="forbid", frozen=False)

@@ -19,7 +19,7 @@ def bridge(*args, cwd=None):
 def test_help_and_version():
     result = bridge("--help")
     assert result.returncode == 0
-    for command in ("validate", "render", "calibrate", "split", "rooms", "schema"):
+    for command in ("validate", "render", "calibrate", "split", "launch", "rooms", "schema"):
         assert command in result.stdout
         assert bridge(command, "--help").returncode == 0
     from bridge import __version__
@@ -158,3 +158,22 @@ def test_split_refuses_bad_images(tmp_path, content, fragment):
     result = bridge("split", path, "--out", tmp_path / "s")
     assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_launch_bad_input_is_a_clear_error_not_a_traceback(workdir, tmp_path):
+    import os
+
+    scene = write_scene(workdir, MINIMAL.replace("show: [note]", "show: [nope]"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run([sys.executable, "-m", "bridge", "launch", str(scene)], capture_output=True, text=True, env=env)
+    assert result.returncode == 2 and "no display" in result.stderr and "Traceback" not in result.stderr
+    env["DISPLAY"] = ":31999"  # never opened: the scene is refused before any window
+    env["BRIDGE_CACHE"] = str(tmp_path / "cache")
+    result = subprocess.run([sys.executable, "-m", "bridge", "launch", str(scene), "--room", "rehearsal",
+                             "--log", str(tmp_path / "show.log")], capture_output=True, text=True, env=env)
+    assert result.returncode == 2, result.stderr
+    assert "scene.yaml:8: steps[0].show[0]: no panel 'nope'" in result.stderr and "Traceback" not in result.stderr
+    assert "no panel 'nope'" in (tmp_path / "show.log").read_text()  # errors are logged too
+    result = subprocess.run([sys.executable, "-m", "bridge", "launch", str(scene), "--windowed", "--fit", "tiny"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 2 and "--fit" in result.stderr

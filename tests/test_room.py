@@ -58,3 +58,42 @@ def test_bad_rooms(tmp_path, old, new, fragment):
 def test_unknown_room_name():
     with pytest.raises(BridgeError, match="did you mean 'bridge'"):
         load_room("bridg")
+
+
+def test_outputs_default_side_by_side_and_layout_span(tmp_path):
+    path = tmp_path / "room.yaml"
+    path.write_text(GOOD)
+    room = load_room(path)
+    assert room.layout == "span"
+    assert [p.output for p in room.projectors] == [(0, 0), (800, 0), (1600, 0)]
+    assert room.desktop() == (0, 0, 2400, 600)
+
+
+def test_outputs_given_move_windows_but_not_the_digest(tmp_path):
+    path = tmp_path / "room.yaml"
+    path.write_text(GOOD)
+    plain = load_room(path)
+    placed = GOOD.replace("display", "").replace("[800, 600]}", "[800, 600], output: {x: OX, y: 100}}")
+    for x in (0, 900, 1800):
+        placed = placed.replace("OX", str(x), 1)
+    path.write_text(placed + "display: {layout: per-projector}\n")
+    room = load_room(path)
+    assert room.layout == "per-projector"
+    assert [p.output for p in room.projectors] == [(0, 100), (900, 100), (1800, 100)]
+    assert room.desktop() == (0, 100, 2600, 600)
+    assert room.digest == plain.digest  # frames and lookup tables stay cached
+
+
+def test_outputs_overlapping_or_partial_are_refused(tmp_path):
+    path = tmp_path / "room.yaml"
+    path.write_text(GOOD.replace("[800, 600]}", "[800, 600], output: {x: 0, y: 0}}", 2))
+    with pytest.raises(BridgeError) as exc:
+        load_room(path)
+    assert "projectors[2]: has no output" in str(exc.value)
+    path.write_text(GOOD.replace("[800, 600]}", "[800, 600], output: {x: 0, y: 0}}"))
+    with pytest.raises(BridgeError) as exc:
+        load_room(path)
+    assert "overlaps projector 1" in str(exc.value) and ":6: projectors[1].output" in str(exc.value)
+    path.write_text(GOOD + "display: {layout: mirror}\n")
+    with pytest.raises(BridgeError, match="display.layout"):
+        load_room(path)

@@ -1,0 +1,216 @@
+"""How much the live show adds to the display's own cost, in the default room at full resolution.
+
+Starts its own Xvfb (big enough for the combined desktop), prepares the sample briefing for
+the default room (cached after the first run), opens the show and measures, per layout:
+
+- floor: redrawing every projector window with nothing changed (the display's own cost);
+- key to frame: from the key event reaching the show (sent by xdotool to the window) to
+  the new step presented in every window, median and 99th percentile; also from the
+  moment xdotool was started, which adds the X round trip and xdotool's own start-up;
+- cross-fade: frames drawn per second during a 3 s cross-fade.
+
+Prints a table and writes bench/results/show.json; its top-level keys are for the room's
+own layout.  Run: .venv/bin/python bench/show.py [--keys N] [--layouts span,per-projector]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENE = ROOT / "scenes" / "finding-dave.yaml"
+
+
+def _die_with_parent() -> None:
+    """Xvfb is stopped with its parent even if the parent crashes (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=_die_with_parent)
+    os.close(write)
+    with os.fdopen(read) as f:
+        return server, ":" + f.readline().strip()
+
+
+def percentile(values, q):
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(len(values) - 1, int(k) + 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> dict:
+    from bridge.show import Live
+
+    live = Live(SCENE, room, prepared, size, layout, poll_interval=3600)
+    try:
+        for _ in range(3):
+            live.tick()
+        windows = live.windows
+        # Floor: every window redrawn and presented, nothing changed (half before the keys, half after).
+        floor = []
+
+        def sample_floor(n):
+            for _ in range(n):
+                t = time.perf_counter()
+                windows.render()
+                floor.append(time.perf_counter() - t)
+
+        sample_floor(floor_repeat // 2)
+        # Keys from xdotool, one at a time, each after the previous frame is up.
+        env = dict(os.environ)
+        target = hex(windows.windows[0].x_id)
+        sent: list[float] = []
+        live.latencies.clear()
+        done = threading.Event()
+
+        def sender():
+            for k in range(keys):
+                key = "Right" if (k // (prepared.step_count - 1)) % 2 == 0 else "Left"
+                want = len(live.latencies) + 1
+                sent.append(time.perf_counter())
+                subprocess.run(["xdotool", "key", "--window", target, key], env=env, stderr=subprocess.DEVNULL, check=True)
+                deadline = time.monotonic() + 10
+                while len(live.latencies) < want and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                time.sleep(0.05)
+            done.set()
+
+        presented: list[float] = []
+        original_render = windows.render
+
+        def render_and_stamp():
+            original_render()
+            presented.append(time.perf_counter())
+
+        windows.render = render_and_stamp
+        thread = threading.Thread(target=sender, daemon=True)
+        thread.start()
+        live.run(until=done.is_set)
+        thread.join()
+        windows.render = original_render
+        sample_floor(floor_repeat - floor_repeat // 2)
+        from_event = [s * 1000 for s in live.latencies]
+        from_send = [min(p for p in presented if p > s) - s for s in sent if any(p > s for p in presented)]
+        from_send = [v * 1000 for v in from_send]
+        # Cross-fade: frames drawn while one 1.5 s fade runs.
+        live.prepared.transition_ms = 3000
+        windows.render = original_render
+        live.key("Right" if live.presenter.step < prepared.step_count - 1 else "Left")
+        frames0, t0 = live.frames_drawn, time.perf_counter()
+        live.tick()
+        while windows.fade is not None:
+            live.tick()
+        fade_s = time.perf_counter() - t0
+        fade_frames = live.frames_drawn - frames0
+        window_count = len(windows.windows)
+    finally:
+        live.close()
+    floor_ms = statistics.median(floor) * 1000
+    return {
+        "floor_ms": round(floor_ms, 1),
+        "key_to_frame_ms_median": round(statistics.median(from_event), 1),
+        "key_to_frame_ms_p99": round(percentile(from_event, 0.99), 1),
+        "key_sent_to_frame_ms_median": round(statistics.median(from_send), 1),
+        "crossfade_fps": round(fade_frames / fade_s, 2),
+        "floor_fps": round(1000 / floor_ms, 2),
+        "keys": len(from_event),
+        "windows": window_count,
+    }
+
+
+def one_layout(layout: str, keys: int, floor_repeat: int) -> int:
+    """Child mode: measure one layout on the X server in DISPLAY and print JSON."""
+    from bridge.prepare import default_size, prepare
+    from bridge.room import load_room
+
+    room = load_room()
+    size = default_size(room)
+    prepared = prepare(SCENE, room, size)
+    print(json.dumps(measure(layout, room, prepared, size, keys, floor_repeat)))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keys", type=int, default=40)
+    parser.add_argument("--floor-repeat", type=int, default=20)
+    parser.add_argument("--layouts", default="span,per-projector")
+    parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        return one_layout(args.one, args.keys, args.floor_repeat)
+    for tool in ("Xvfb", "xdotool"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is needed: bash scripts/setup.sh installs it")
+
+    from bridge.room import load_room
+
+    room = load_room()
+    x, y, w, h = room.desktop()
+    server, display = start_xvfb(x + w, y + h)
+    os.environ["DISPLAY"] = display
+    try:
+        from bridge.prepare import default_size, prepare
+
+        size = default_size(room)
+        t = time.perf_counter()
+        prepared = prepare(SCENE, room, size)
+        prepare_s = time.perf_counter() - t
+        results = {}
+        for layout in args.layouts.split(","):  # one process each: a fresh set of windows and X connections
+            child = subprocess.run([sys.executable, __file__, "--one", layout, "--keys", str(args.keys),
+                                    "--floor-repeat", str(args.floor_repeat)], capture_output=True, text=True, check=True)
+            results[layout] = json.loads(child.stdout.strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    rows = [("floor: redraw all windows, nothing changed (ms)", "floor_ms"),
+            ("key → new frame in all windows, median (ms)", "key_to_frame_ms_median"),
+            ("key → new frame in all windows, p99 (ms)", "key_to_frame_ms_p99"),
+            ("xdotool started → new frame, median (ms)", "key_sent_to_frame_ms_median"),
+            ("cross-fade (frames/s)", "crossfade_fps"),
+            ("floor frame rate (frames/s)", "floor_fps")]
+    layouts = list(results)
+    print(f"Show on {display} (Xvfb, software GL), room '{room.name}', {len(room.projectors)}×"
+          f"{room.projectors[0].width}×{room.projectors[0].height}, frames {size[0]}×{size[1]}, "
+          f"{prepared.step_count} steps ({'cached' if prepared.from_cache else 'prepared'} in {prepare_s:.1f} s)")
+    print(f"{'':52}" + "".join(f"{name:>16}" for name in layouts))
+    for label, key in rows:
+        print(f"{label:52}" + "".join(f"{results[name][key]:>16}" for name in layouts))
+    main_layout = room.layout if room.layout in results else layouts[0]
+    r = results[main_layout]
+    print(f"targets ({main_layout}): key-to-frame median / floor = {r['key_to_frame_ms_median'] / r['floor_ms']:.2f} "
+          f"(≤ 1.25); cross-fade / floor rate = {r['crossfade_fps'] / r['floor_fps']:.2f} (≥ 0.8)")
+    out = {k: r[k] for k in ("floor_ms", "key_to_frame_ms_median", "key_to_frame_ms_p99", "crossfade_fps")}
+    out.update({"layout": main_layout, "layouts": results, "frame": f"{size[0]}x{size[1]}",
+                "projectors": f"{len(room.projectors)}x{room.projectors[0].width}x{room.projectors[0].height}",
+                "display": "Xvfb + Mesa llvmpipe", "cores": os.cpu_count()})
+    path = ROOT / "bench" / "results" / "show.json"
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":  # the preparer spawns processes: keep imports side-effect free
+    sys.exit(main())

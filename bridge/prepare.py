@@ -1,0 +1,300 @@
+"""Prepared steps: every step rendered and split for the room before the show, cached on disk.
+
+A show must never wait for a render, so `bridge launch` renders every step and splits it
+into projector images up front; stepping then only swaps images.  The result is cached
+under a key hashed from the scene file's bytes, its data files' bytes, the room's
+geometry and the frame size, so launching an unchanged scene again starts at once.
+
+Rendering runs in a child process, never in the show's: VTK holds the interpreter lock
+while it renders and its OpenGL contexts do not mix across threads, so a render in a
+thread would freeze the show's windows for seconds.  The child (offscreen: EGL or OSMesa)
+writes the cache entry; the show maps it back in.  A background thread in the show waits
+for the child, so the windows keep answering keys while a reload is prepared.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from bridge import __version__
+from bridge.errors import BridgeError, Problem
+
+PREPARE_VERSION = 1
+KEEP_ENTRIES = 4  # cache entries kept (each is steps × projectors images)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Prepared:
+    """Every step's projector images, ready to show, and what the presenter needs to know."""
+
+    key: str
+    title: str
+    titles: list[str]
+    notes: list[str]
+    transition_ms: int
+    frames: list[np.ndarray]  # per projector: (steps, height, width, 3) uint8, possibly memory-mapped
+    watched: list[Path]  # the scene and its data files
+    from_cache: bool = False
+
+    @property
+    def step_count(self) -> int:
+        return len(self.titles)
+
+
+def default_size(room) -> tuple[int, int]:
+    """An equirectangular frame about as sharp as the room's sharpest projector (≤ 8192 wide)."""
+    px_per_degree = max(p.width / p.span for p in room.projectors)
+    width = int(min(8192, max(1024, math.ceil(360 * px_per_degree / 512) * 512)))
+    return width, width // 2
+
+
+def cache_root() -> Path:
+    from bridge.compositor import cache_dir
+
+    return cache_dir().parent / "show"
+
+
+def watched_files(scene_path: Path) -> list[Path]:
+    """The scene file and every data file it names (raises BridgeError for a bad scene)."""
+    from bridge.scene import load_scene
+
+    scene, _ = load_scene(scene_path)
+    return [Path(scene_path).resolve()] + [scene.data_path(d) for d in scene.datasets.values()]
+
+
+def content_key(scene_path: Path, room, size: tuple[int, int]) -> tuple[str, list[Path]]:
+    """Hash of everything the frames depend on; raises BridgeError if the scene is unreadable."""
+    files = watched_files(scene_path)
+    h = hashlib.sha256(f"v{PREPARE_VERSION}:{__version__}:{room.digest}:{size[0]}x{size[1]}".encode())
+    for path in files:
+        h.update(str(path).encode())
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+        except OSError:
+            h.update(b"<missing>")  # the child reports the missing file with its line
+    return h.hexdigest()[:24], files
+
+
+def load_cached(key: str, watched: list[Path]) -> Prepared | None:
+    """A finished cache entry, memory-mapped; None if absent or damaged."""
+    folder = cache_root() / key
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        frames = [np.load(folder / f"projector-{i + 1}.npy", mmap_mode="r") for i in range(meta["projectors"])]
+    except (OSError, ValueError, KeyError):
+        return None
+    if any(f.shape[0] != len(meta["titles"]) for f in frames):
+        return None
+    os.utime(folder)  # most recently used: kept longest
+    return Prepared(key, meta["title"], meta["titles"], meta["notes"], meta["transition_ms"], frames, watched, True)
+
+
+def prepare(scene_path: Path, room, size: tuple[int, int] | None = None, progress: Progress | None = None,
+            use_cache: bool = True) -> Prepared:
+    """Load from the cache, or render in a child process and then load; raises BridgeError."""
+    size = size or default_size(room)
+    key, watched = content_key(scene_path, room, size)
+    if use_cache:
+        hit = load_cached(key, watched)
+        if hit is not None:
+            return hit
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited VTK or X state
+    messages = ctx.Queue()
+    child = ctx.Process(target=_child, args=(str(scene_path), room.source, size, key, messages), daemon=True)
+    child.start()
+    try:
+        result = None
+        while result is None:
+            try:
+                message = messages.get(timeout=0.2)
+            except queue.Empty:
+                if not child.is_alive():
+                    try:  # it may have posted its result just before exiting
+                        message = messages.get(timeout=1.0)
+                    except queue.Empty:
+                        raise BridgeError(Problem(scene_path, None, None,
+                            f"preparing the steps failed: the render process stopped (exit code {child.exitcode})")) from None
+                else:
+                    continue
+            kind = message[0]
+            if kind == "progress" and progress:
+                progress(*message[1:])
+            elif kind == "error":
+                raise BridgeError([Problem(*p) for p in message[1]])
+            elif kind == "crash":
+                raise RuntimeError(f"preparing the steps crashed in the render process:\n{message[1]}")
+            elif kind == "done":
+                result = message[1]
+    finally:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+    if result != key:  # a file changed while rendering: the caller's watcher asks again
+        key, watched = result, watched_files(scene_path)
+    prepared = load_cached(key, watched)
+    if prepared is None:
+        raise BridgeError(Problem(cache_root() / key, None, None, "the prepared frames could not be read back; is the disk full?"))
+    prepared.from_cache = False
+    return prepared
+
+
+def _child(scene_path: str, room_source: str, size: tuple[int, int], key: str, messages) -> None:
+    """Render every step in this (spawned) process and write the cache entry."""
+    # Offscreen rendering must not open windows on the show's X server when a headless
+    # backend exists; with none (an unusual machine) VTK renders on the display hidden.
+    if ctypes.util.find_library("EGL") or ctypes.util.find_library("OSMesa"):
+        os.environ.pop("DISPLAY", None)
+        os.environ.pop("WAYLAND_DISPLAY", None)
+    devnull = os.open(os.devnull, os.O_WRONLY)  # VTK warnings would scribble over the console
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        from bridge.room import load_room
+
+        room = load_room(room_source)
+        key_after = render_to_cache(Path(scene_path), room, size, key,
+                                    lambda what, done, total: messages.put(("progress", what, done, total)))
+        messages.put(("done", key_after))
+    except BridgeError as exc:
+        messages.put(("error", [(str(p.file) if p.file is not None else None, p.line, p.key, p.message) for p in exc.problems]))
+    except BaseException:  # noqa: BLE001 - a bug: hand the traceback to the show's log
+        messages.put(("crash", traceback.format_exc()))
+
+
+def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, progress: Progress | None = None) -> str:
+    """Render and split every step into a new cache entry; returns the key it was stored under."""
+    from bridge.compositor import Compositor
+    from bridge.pipeline import DIM, draw_panels, load_briefing
+    from bridge.render import EquirectRenderer
+
+    briefing = load_briefing(scene_path)
+    scene = briefing.scene
+    width, height = size
+    images = draw_panels(briefing, width, progress)
+    compositor = Compositor(room, width, height)
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+    try:
+        n = len(scene.steps)
+        frames = [np.lib.format.open_memmap(tmp / f"projector-{p.number}.npy", mode="w+", dtype=np.uint8,
+                                            shape=(n, p.height, p.width, 3)) for p in room.projectors]
+        with EquirectRenderer(width, height) as renderer:
+            for panel in scene.panels:
+                image = images[panel.id]
+                renderer.add_panel(panel.id, panel.yaw, panel.pitch, panel.width, panel.height,
+                                   image, (image * DIM).astype(np.uint8))
+            for s, step in enumerate(scene.steps):
+                frame = renderer.render(step.show, step.highlighted)
+                for dst, image in zip(frames, compositor.split(frame)):
+                    dst[s] = image[..., :3]
+                if progress:
+                    progress("preparing steps", s + 1, n)
+        for f in frames:
+            f.flush()
+        del frames
+        meta = {"title": scene.title, "titles": [s.title for s in scene.steps], "notes": [s.notes for s in scene.steps],
+                "transition_ms": scene.transition_ms, "projectors": len(room.projectors), "size": [width, height]}
+        (tmp / "meta.json").write_text(json.dumps(meta))
+        # Stored under the content it was rendered from: if a file changed meanwhile, hash again.
+        key_now, _ = content_key(scene_path, room, size)
+        if key_now != key:
+            key = hashlib.sha256(f"stale:{key}:{key_now}".encode()).hexdigest()[:24]  # never matches a real key
+        final = root / key
+        if final.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    _prune(root)
+    return key
+
+
+def _prune(root: Path) -> None:
+    """Keep the most recently used entries only."""
+    entries = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[KEEP_ENTRIES:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass
+class Outcome:
+    """What a background preparation ended with: new frames, or the problems that stopped it."""
+
+    prepared: Prepared | None = None
+    problems: list[Problem] = field(default_factory=list)
+    crash: str | None = None
+    reason: str = ""
+
+
+class BackgroundPreparer:
+    """Re-prepares in a background thread on request; the show polls for the outcome.
+
+    Requests while one is running are merged into one more run afterwards, so a burst of
+    saves from an editor costs at most two preparations.
+    """
+
+    def __init__(self, scene_path: Path, room, size: tuple[int, int], progress: Progress | None = None):
+        self.scene_path, self.room, self.size = Path(scene_path), room, size
+        self.progress = progress
+        self._pending: str | None = None
+        self._busy = False
+        self._lock = threading.Lock()
+        self._outcomes: queue.Queue[Outcome] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._busy or self._pending is not None
+
+    def request(self, reason: str) -> None:
+        with self._lock:
+            self._pending = reason
+            if self._thread is None or not self._thread.is_alive():
+                self._busy = True
+                self._thread = threading.Thread(target=self._run, name="bridge-prepare", daemon=True)
+                self._thread.start()
+
+    def poll(self) -> Outcome | None:
+        try:
+            return self._outcomes.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                reason, self._pending = self._pending, None
+                if reason is None:
+                    self._busy = False
+                    return
+            try:
+                self._outcomes.put(Outcome(prepare(self.scene_path, self.room, self.size, self.progress), reason=reason))
+            except BridgeError as exc:
+                self._outcomes.put(Outcome(problems=exc.problems, reason=reason))
+            except Exception:  # noqa: BLE001 - keep the show up; the log gets the traceback
+                self._outcomes.put(Outcome(crash=traceback.format_exc(), reason=reason))
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)

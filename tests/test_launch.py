@@ -1,0 +1,203 @@
+"""End to end under a virtual X server: `bridge launch --windowed`, keys from xdotool, screenshots.
+
+The test starts its own Xvfb on a free display (`-displayfd` picks it), runs the show in
+a subprocess, sends keys to its window with xdotool and grabs the screen with Pillow.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import ImageGrab
+
+from tests.conftest import write_scene
+
+FIT = (960, 540)
+
+SCENE = """
+title: Launch test
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+  people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}
+panels:
+  - {id: hello, type: text, style: title, text: Hello room, yaw: 0, pitch: 0, width: 60, height: 20}
+  - {id: count, type: kpi, value: sum(people.total), label: residents, yaw: 0, pitch: 0, width: 40, height: 20}
+  - {id: side, type: text, text: Over here, yaw: 120, pitch: 0, width: 60, height: 20}
+steps:
+  - {title: Hello, show: [hello], notes: Say hello}
+  - {title: Count, show: [count, side]}
+  - {title: Side, show: [side]}
+"""
+
+
+def _die_with_parent() -> None:
+    """Xvfb is stopped with its parent even if the parent crashes (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+@pytest.fixture(scope="module")
+def display():
+    """A fresh Xvfb on a display number it picks itself; DISPLAY string."""
+    if not shutil.which("Xvfb") or not shutil.which("xdotool"):
+        pytest.fail("Xvfb and xdotool are needed (scripts/setup.sh installs them)")
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=_die_with_parent)
+    os.close(write)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()
+    assert number.isdigit(), "Xvfb did not report a display number"
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+
+
+class Running:
+    """A launched show: its log, its window and its screen."""
+
+    def __init__(self, folder: Path, display: str, scene: Path):
+        self.folder, self.display = folder, display
+        self.log = folder / "show.log"
+        self.stdout = folder / "stdout.txt"
+        env = dict(os.environ, DISPLAY=display, BRIDGE_CACHE=str(folder / "cache"), COLUMNS="100")
+        env.pop("VTK_DEFAULT_OPENGL_WINDOW", None)  # this process may have chosen EGL for its own offscreen tests
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "launch", str(scene), "--room", "rehearsal", "--windowed",
+             "--size", "1024x512", "--fit", f"{FIT[0]}x{FIT[1]}", "--log", str(self.log)],
+            cwd=folder, env=env, stdout=open(self.stdout, "w"), stderr=subprocess.STDOUT)
+        text = wait_for(self._started, 180, "the show to start")
+        self.window = re.search(r"window (0x[0-9a-f]+)", text).group(1)
+
+    def _started(self) -> str | None:
+        if self.process.poll() is not None:
+            pytest.fail("bridge launch exited early:\n" + self.stdout.read_text())
+        text = self.log.read_text() if self.log.exists() else ""
+        return text if "show started" in text else None
+
+    def key(self, keysym: str) -> None:
+        subprocess.run(["xdotool", "key", "--window", self.window, keysym], env=dict(os.environ, DISPLAY=self.display),
+                       check=True, stderr=subprocess.DEVNULL)
+
+    def screen(self) -> np.ndarray:
+        """The window's area of the screen (it sits at 0,0: Xvfb has no window manager)."""
+        shot = np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB")).astype(np.int16)
+        return shot[:FIT[0] * 800 // 3840 + 1, :FIT[0]]
+
+    def log_text(self) -> str:
+        return self.log.read_text()
+
+    def close(self) -> int:
+        if self.process.poll() is None:
+            self.key("Escape")
+            self.key("Escape")
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return -9
+
+
+def settled(run: Running, *, differs_from=None, equals=None, black=False) -> np.ndarray:
+    """Wait for the screen to reach a state (black, equal to a shot, or different from one); the shot."""
+    found = {}
+
+    def check():
+        shot = run.screen()
+        if black:
+            ok = shot.max() <= 8
+        elif equals is not None:
+            ok = np.abs(shot - equals).max() <= 3
+        else:
+            ok = np.abs(shot - differs_from).mean() > 2
+        if ok:
+            found["shot"] = shot
+        return ok
+
+    wait_for(check, 15, "the screen to change")
+    return found["shot"]
+
+
+def test_launch_windowed_steps_blacks_out_and_survives_broken_edits(workdir: Path, display: str):
+    scene = write_scene(workdir, SCENE)
+    run = Running(workdir, display, scene)
+    try:
+        first = run.screen()
+        assert first.shape == (201, 960, 3)
+        assert first.max() > 100  # the title is on screen, not a black window
+
+        run.key("Right")
+        second = settled(run, differs_from=first)
+        assert "key Right: step 2" in run.log_text()
+
+        run.key("b")
+        settled(run, black=True)
+        run.key("b")
+        settled(run, equals=second)  # came back to the same picture
+        assert "blackout on" in run.log_text() and "blackout off" in run.log_text()
+
+        # A truncated data file: the room keeps the last good frames, the console says why.
+        csv = workdir / "data" / "census21_age_shropshire.csv"
+        good_csv = csv.read_bytes()
+        csv.write_bytes(good_csv[:40])
+        wait_for(lambda: "ERROR" in run.log_text(), 60, "the broken data file to be reported")
+        assert np.abs(run.screen() - second).max() <= 3
+        assert "census21_age_shropshire.csv" in run.log_text().split("ERROR", 1)[1]
+
+        # Invalid YAML in the scene: same, with the line.
+        csv.write_bytes(good_csv)
+        good_scene = scene.read_text()
+        scene.write_text(good_scene.replace("steps:\n", "steps: [\n"))
+        wait_for(lambda: re.search(r"ERROR .*scene\.yaml:\d+: invalid YAML", run.log_text()), 60,
+                 "the invalid YAML to be reported with its line")
+        assert np.abs(run.screen() - second).max() <= 3
+        run.key("Left")  # still answering keys
+        settled(run, equals=first)
+        run.key("Right")
+
+        # Fixed again: the new frames are swapped in and the show carries on.
+        scene.write_text(good_scene.replace("Hello room", "Hello again"))
+        wait_for(lambda: "reloaded" in run.log_text(), 90, "the fixed scene to be reloaded")
+        settled(run, equals=second)
+        run.key("Home")
+        settled(run, differs_from=first)  # step 1's title changed
+    finally:
+        code = run.close()
+    stdout = run.stdout.read_text()
+    assert code == 0, stdout
+    assert re.search(r"error: .*census21_age_shropshire\.csv", stdout)
+    assert re.search(r"error: .*scene\.yaml:\d+: invalid YAML", stdout)
+    assert "show ended" in run.log_text()
+
+
+def test_second_launch_of_an_unchanged_scene_starts_from_the_cache(workdir: Path, display: str):
+    scene = write_scene(workdir, SCENE)
+    for expected in ("prepared", "loaded from cache"):
+        run = Running(workdir, display, scene)
+        assert run.close() == 0
+        assert f"steps {expected} in" in run.log_text()
+        run.log.unlink()
