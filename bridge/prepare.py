@@ -71,11 +71,11 @@ def cache_root() -> Path:
 
 
 def watched_files(scene_path: Path) -> list[Path]:
-    """The scene file and every data file it names (raises BridgeError for a bad scene)."""
+    """The scene file and every file it reads: data, theme, rasters, images (BridgeError for a bad scene)."""
     from bridge.scene import load_scene
 
     scene, _ = load_scene(scene_path)
-    return [Path(scene_path).resolve()] + [scene.data_path(d) for d in scene.datasets.values()]
+    return [Path(scene_path).resolve()] + scene.input_files()
 
 
 def content_key(scene_path: Path, room, size: tuple[int, int]) -> tuple[str, list[Path]]:
@@ -182,13 +182,13 @@ def _child(scene_path: str, room_source: str, size: tuple[int, int], key: str, m
 def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, progress: Progress | None = None) -> str:
     """Render and split every step into a new cache entry; returns the key it was stored under."""
     from bridge.compositor import Compositor
-    from bridge.pipeline import DIM, draw_panels, load_briefing
+    from bridge.pipeline import PanelArt, add_panels, load_briefing, render_step
     from bridge.render import EquirectRenderer
 
     briefing = load_briefing(scene_path)
     scene = briefing.scene
     width, height = size
-    images = draw_panels(briefing, width, progress)
+    art = PanelArt(briefing, width)
     compositor = Compositor(room, width, height)
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -197,13 +197,10 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
         n = len(scene.steps)
         frames = [np.lib.format.open_memmap(tmp / f"projector-{p.number}.npy", mode="w+", dtype=np.uint8,
                                             shape=(n, p.height, p.width, 3)) for p in room.projectors]
-        with EquirectRenderer(width, height) as renderer:
-            for panel in scene.panels:
-                image = images[panel.id]
-                renderer.add_panel(panel.id, panel.yaw, panel.pitch, panel.width, panel.height,
-                                   image, (image * DIM).astype(np.uint8))
-            for s, step in enumerate(scene.steps):
-                frame = renderer.render(step.show, step.highlighted)
+        with EquirectRenderer(width, height, background=briefing.theme.background) as renderer:
+            add_panels(renderer, briefing, art, progress)
+            for s in range(n):
+                frame = render_step(renderer, briefing, art, s)
                 for dst, image in zip(frames, compositor.split(frame)):
                     dst[s] = image[..., :3]
                 if progress:
