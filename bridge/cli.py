@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
                                    "presentation clicker. Keys: next Right/Down/PgDn/Space/Enter/N, previous Left/Up/PgUp/"
                                    "Backspace/P, Home/End, digits+Enter jump, B or . blackout, W white-out, F freeze, "
                                    "R reload, Esc or Q twice quit.")
-    p.add_argument("scene", type=Path, help="scene YAML file")
+    p.add_argument("scene", type=Path, nargs="?", help="scene YAML file (omit with --patterns)")
+    p.add_argument("--patterns", action="store_true",
+                   help="show the calibration patterns (grid, blend, ids, colour) as steps instead of a scene")
     p.add_argument("--room", default=None, help="room profile name or YAML path; default: bridge")
     p.add_argument("--windowed", action="store_true", help="one normal window scaled to fit, for rehearsing at a desk")
     p.add_argument("--layout", choices=("span", "per-projector"), default=None,
@@ -232,6 +234,8 @@ def cmd_launch(args) -> int:
                           "X server for a test: Xvfb :99 & DISPLAY=:99 bridge launch … --windowed")
     if os.environ.get("VTK_DEFAULT_OPENGL_WINDOW") in ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow"):
         os.environ.pop("VTK_DEFAULT_OPENGL_WINDOW")  # an offscreen choice inherited from a headless parent
+    if (args.scene is None) == (not args.patterns):
+        raise BridgeError("launch: give a scene file, or --patterns to show the test patterns (not both)")
     room = load_room(args.room)
     fit = None
     if args.fit:
@@ -239,17 +243,18 @@ def cmd_launch(args) -> int:
         if not m or int(m.group(1)) < 16 or int(m.group(2)) < 16:
             raise BridgeError(f"--fit: '{args.fit}' is not WIDTHxHEIGHT of at least 16x16, e.g. 1280x720")
         fit = (int(m.group(1)), int(m.group(2)))
-    from bridge.prepare import default_size, prepare
+    from bridge.prepare import default_size, prepare, prepare_patterns
 
     size = parse_size(args.size) if args.size else default_size(room)
-    log_path = args.log or Path("out") / args.scene.stem / "show.log"
+    name = args.scene.stem if args.scene else "patterns"
+    log_path = args.log or Path("out") / name / "show.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     logger = logging.getLogger("bridge")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    logger.info("launch %s in %s (%s) at %dx%d", args.scene, room.name, room.source, *size)
+    logger.info("launch %s in %s (%s) at %dx%d", args.scene or "test patterns", room.name, room.source, *size)
     started = time.perf_counter()
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -261,7 +266,10 @@ def cmd_launch(args) -> int:
                     tasks[what] = bar.add_task(what, total=total)
                 bar.update(tasks[what], completed=done)
 
-            prepared = prepare(args.scene, room, size, progress, use_cache=not args.no_cache)
+            if args.patterns:
+                prepared = prepare_patterns(room, size, progress)
+            else:
+                prepared = prepare(args.scene, room, size, progress, use_cache=not args.no_cache)
     except BridgeError as exc:
         for problem in exc.problems:
             logger.error("%s", problem)
@@ -274,7 +282,7 @@ def cmd_launch(args) -> int:
     from bridge.show import Live
 
     mode = "windowed" if args.windowed else (args.layout or room.layout)
-    live = Live(args.scene, room, prepared, size, mode, fit=fit)
+    live = Live(args.scene or Path("patterns"), room, prepared, size, mode, fit=fit)
     try:
         with PresenterConsole() as console:
             live.console = console

@@ -57,6 +57,29 @@ class Prepared:
         return len(self.titles)
 
 
+def prepare_patterns(room, size: tuple[int, int], progress: Progress | None = None) -> Prepared:
+    """The calibration patterns as a show's steps, so an operator can align the room live."""
+    from bridge.calibration import PATTERNS, pattern_frame
+    from bridge.compositor import Compositor
+
+    width, height = size
+    compositor = Compositor(room, width, height)
+    frames = [np.empty((len(PATTERNS), p.height, p.width, 3), np.uint8) for p in room.projectors]
+    for k, name in enumerate(PATTERNS):
+        for dst, image in zip(frames, compositor.split(pattern_frame(name, room, width, height))):
+            dst[k] = image
+        if progress:
+            progress("drawing test patterns", k + 1, len(PATTERNS))
+    notes = {
+        "grid": "Lines every 10°: they must run on unbroken across projector boundaries.",
+        "blend": "Flat white: the overlaps must be neither brighter nor darker than the rest.",
+        "ids": "Each projector's number at its centre: check each is on its own wall.",
+        "colour": "Colour bars and a grey ramp: match colour and gamma across projectors.",
+    }
+    return Prepared("patterns", f"Test patterns — {room.name}", [f"Test pattern: {n}" for n in PATTERNS],
+                    [notes[n] for n in PATTERNS], 0, frames, [])
+
+
 def default_size(room) -> tuple[int, int]:
     """An equirectangular frame about as sharp as the room's sharpest projector (≤ 8192 wide)."""
     px_per_degree = max(p.width / p.span for p in room.projectors)

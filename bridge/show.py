@@ -373,6 +373,9 @@ class Live:
         self.presenter.quit = True
 
     def reload(self, reason: str) -> None:
+        if not self.prepared.watched:  # test patterns: nothing on disk to reload from
+            log.info("reload: nothing to reload (%s)", reason)
+            return
         log.info("reload: %s", reason)
         self.status = "re-preparing…"
         self.preparer.request(reason)

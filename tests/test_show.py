@@ -146,3 +146,30 @@ def test_key_presses_are_logged(room, caplog):
         assert "key Next: step 2" in caplog.text and "step 2: Step 2" in caplog.text and "key f: frozen" in caplog.text
     finally:
         live.close()
+
+
+def test_patterns_as_show_steps(tmp_path, monkeypatch):
+    """`bridge launch --patterns`: the four calibration patterns as steps of a show."""
+    monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path))
+    from bridge.calibration import PATTERNS
+    from bridge.prepare import prepare_patterns
+    from bridge.room import load_room
+
+    room = load_room("rehearsal")
+    prepared = prepare_patterns(room, (1024, 512))
+    assert prepared.step_count == len(PATTERNS) and prepared.watched == []
+    blend = prepared.frames[0][PATTERNS.index("blend")]
+    assert blend.shape == (800, 1280, 3) and blend[400, 640].min() == 255 and blend[400, 0].max() < 40
+    ids = prepared.frames[1][PATTERNS.index("ids")]
+    assert (ids[250:450, 540:740].max(axis=-1) > 100).sum() > 300  # projector 2's number at its centre
+
+
+def test_launch_needs_a_scene_or_patterns():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, DISPLAY=":987")
+    for args in ([], ["scenes/finding-dave.yaml", "--patterns"]):
+        result = subprocess.run([sys.executable, "-m", "bridge", "launch", *args], capture_output=True, text=True, env=env)
+        assert result.returncode == 2 and "--patterns" in result.stderr and "Traceback" not in result.stderr
