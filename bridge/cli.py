@@ -7,6 +7,7 @@ code 2 (bad input); nothing the user wrote is touched.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -134,6 +135,23 @@ def cmd_validate(args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def progress_bars(console: Console):
+    """A `progress(what, done, total)` callback drawing one rich bar per kind of work."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=total)
+            bar.update(tasks[what], completed=done)
+
+        yield progress
+
+
 def parse_size(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*", text)
     if not m:
@@ -147,8 +165,6 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def cmd_render(args) -> int:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from bridge.pipeline import load_briefing, render_briefing
     from bridge.room import load_room
 
@@ -158,15 +174,7 @@ def cmd_render(args) -> int:
     briefing = load_briefing(args.scene)
     out_dir = args.out or Path("out") / briefing.name
     steps = [args.step] if args.step is not None else None
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(what: str, done: int, total: int) -> None:
-            if what not in tasks:
-                tasks[what] = bar.add_task(what, total=total)
-            bar.update(tasks[what], completed=done)
-
+    with progress_bars(err) as progress:
         result = render_briefing(briefing, room, out_dir, size, steps, progress)
     elapsed = time.perf_counter() - started
     out.print(f"rendered {len(result.steps)} step(s) of '{_escape(briefing.scene.title)}' for {_escape(room.name)} "
@@ -194,10 +202,12 @@ def cmd_calibrate(args) -> int:
     out_dir = prepare_out_dir(args.out or Path("out") / "calibration" / Path(room.source).stem, None)
     patterns = PATTERNS if args.pattern == "all" else (args.pattern,)
     compositor = Compositor(room, width, height)
-    with ImageWriter() as writer:
-        for name in patterns:
+    with progress_bars(err) as progress, ImageWriter() as writer:
+        for k, name in enumerate(patterns):
             frame = pattern_frame(name, room, width, height)
             save_frames(out_dir / name, frame, compositor.split(frame), room, writer)
+            progress("drawing patterns", k + 1, len(patterns))
+    for name in patterns:
         out.print(f"  {out_dir / name}/  equirect.png, projector-1..{len(room.projectors)}.png")
     out.print(f"wrote {len(patterns)} pattern(s) for {_escape(room.name)}")
     return 0
@@ -224,8 +234,6 @@ def cmd_split(args) -> int:
 def cmd_launch(args) -> int:
     import logging
     import os
-
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from bridge.room import load_room
 
@@ -257,15 +265,7 @@ def cmd_launch(args) -> int:
     logger.info("launch %s in %s (%s) at %dx%d", args.scene or "test patterns", room.name, room.source, *size)
     started = time.perf_counter()
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=out, transient=True) as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(what: str, done: int, total: int) -> None:
-                if what not in tasks:
-                    tasks[what] = bar.add_task(what, total=total)
-                bar.update(tasks[what], completed=done)
-
+        with progress_bars(out) as progress:
             if args.patterns:
                 prepared = prepare_patterns(room, size, progress)
             else:
