@@ -353,7 +353,10 @@ class SceneData:
                         cells.append("suppressed")
                         hidden += 1
                     else:
-                        cells.append(panel.format.format(number) if counts[heading] is False else f"{number:,.0f}")
+                        try:
+                            cells.append(panel.format.format(number) if counts[heading] is False else f"{number:,.0f}")
+                        except (ValueError, IndexError, KeyError) as exc:
+                            raise BridgeError(self.doc.problem(here + ("format",), f"'{panel.format}' cannot format {number!r}: {exc}")) from None
                 else:
                     cells.append(str(value))
             rows.append(cells)

@@ -179,8 +179,11 @@ def evaluate(expr: Expression, resolve: Callable[[ColumnRef], pd.Series]) -> pd.
         if isinstance(node, ast.BinOp):
             left = _numeric(ev(node.left), node.left)
             right = _numeric(ev(node.right), node.right)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                result = _BINOPS[type(node.op)](left, right)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                try:
+                    result = _BINOPS[type(node.op)](left, right)
+                except (ZeroDivisionError, OverflowError):
+                    result = float("nan")  # one number divided by zero: a gap, as for columns
             if isinstance(result, pd.Series):
                 result = result.replace([np.inf, -np.inf], np.nan)
             return result

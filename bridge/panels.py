@@ -166,6 +166,17 @@ def draw_panel(panel, content, size_px, px_per_degree, source: str | None, theme
                marked: frozenset[str] = frozenset()) -> Drawn:
     """An RGB uint8 image (h, w, 3) of one panel; row 0 is the top.  `marked`: rows a step picks out."""
     canvas = Canvas(size_px, px_per_degree, theme)
+    try:
+        _draw(canvas, panel, content, source, marked)
+    except ValueError as exc:
+        if "must be non-negative" not in str(exc):
+            raise
+        raise BridgeError(f"the panel is too small for its content ({canvas.width_deg:.0f}°×{canvas.height_deg:.0f}°); "
+                          "make it wider or taller") from None
+    return Drawn(canvas.image(), canvas.smallest, canvas.texts())
+
+
+def _draw(canvas: Canvas, panel, content, source, marked) -> None:
     if isinstance(panel, MapPanel):
         _draw_map(canvas, panel, content, source, marked)
     elif isinstance(panel, (PointsPanel, HeatmapPanel)):
@@ -186,7 +197,6 @@ def draw_panel(panel, content, size_px, px_per_degree, source: str | None, theme
         _draw_image(canvas, panel, content, source)
     else:  # pragma: no cover - the scene model admits only the types above
         raise TypeError(f"no drawing for {type(panel).__name__}")
-    return Drawn(canvas.image(), canvas.smallest, canvas.texts())
 
 
 # --- maps -------------------------------------------------------------------------------

@@ -52,6 +52,16 @@ def _expression(text: str) -> str:
     return text
 
 
+def _palette(name: str) -> str:
+    from matplotlib import colormaps
+
+    if name not in colormaps:
+        raise ValueError(f"unknown palette '{name}'{did_you_mean(name, list(colormaps))}; "
+                         "colour-blind-safe choices: viridis, cividis, magma, inferno, plasma, YlOrRd, Blues")
+    return name
+
+
+Palette = Annotated[str, AfterValidator(_palette), Field(description="A matplotlib colour map, e.g. viridis")]
 Yaw = _range(-180, 180)
 Pitch = _range(-80, 80)
 Width = _range(0, 360, open_lo=True)
@@ -167,7 +177,7 @@ class MapPanel(_Panel):
     type: Literal["map"]
     colour: Expr | None = Field(None, description="Value per area; omit for outlines only (e.g. under points)")  # type: ignore[valid-type]
     classes: Classes = Classes()
-    palette: str = Field("viridis", description="A matplotlib colour map name (colour-blind-safe default)")
+    palette: Palette = Field("viridis", description="A matplotlib colour map name (colour-blind-safe default)")  # type: ignore[valid-type]
     legend: str | None = Field(None, description="Legend heading, e.g. the unit")
     labels: int = Field(0, ge=0, le=30, description="Label the top N areas by value")
     label: Expr | None = Field(None, description="Text of those labels (default: the key)")  # type: ignore[valid-type]
@@ -182,7 +192,7 @@ class PointsPanel(_Panel):
     type: Literal["points"]
     data: str = Field(description="A dataset with points:")
     colour: Expr | None = Field(None, description="Value per point, coloured with the palette")  # type: ignore[valid-type]
-    palette: str = "viridis"
+    palette: Palette = "viridis"  # type: ignore[valid-type]
     size: float = Field(4.0, gt=0, le=200)
     legend: str | None = None
 
@@ -194,7 +204,7 @@ class HeatmapPanel(_Panel):
     data: str = Field(description="A dataset with points:")
     weight: Expr | None = None  # type: ignore[valid-type]
     radius_km: float = Field(2.0, gt=0, le=100, description="Smoothing radius")
-    palette: str = "inferno"
+    palette: Palette = "inferno"  # type: ignore[valid-type]
     legend: str | None = None
 
 
@@ -203,7 +213,7 @@ class ExtrudedPanel(_Panel):
 
     type: Literal["extruded"]
     colour: Expr  # type: ignore[valid-type]
-    palette: str = "viridis"
+    palette: Palette = "viridis"  # type: ignore[valid-type]
     height_scale: float = Field(1.0, gt=0, le=10, description="Tallest prism as a fraction of the map's depth × 0.25")
     legend: str | None = None
 
@@ -385,7 +395,7 @@ def _cross_references(raw: dict, doc: YamlDocument) -> list[Problem]:
     datasets_raw = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
     datasets = [str(k) for k in datasets_raw]
     base = raw.get("base")
-    if base is not None and base not in datasets_raw:
+    if isinstance(base, str) and base not in datasets_raw:
         problems.append(doc.problem(("base",), f"no dataset '{base}'{did_you_mean(base, datasets)}; datasets: {', '.join(datasets)}"))
     for name, dataset in datasets_raw.items():
         if isinstance(dataset, dict) and isinstance(dataset.get("path"), str) and not dataset.get("format"):
@@ -405,9 +415,12 @@ def _cross_references(raw: dict, doc: YamlDocument) -> list[Problem]:
             if pid in ids:
                 problems.append(doc.problem(("panels", i, "id"), f"'{pid}' is already the id of panels[{ids[pid]}]; ids must be unique"))
             ids.setdefault(pid, i)
-        data = panel.get("data")
-        if data is not None and data not in datasets_raw:
-            problems.append(doc.problem(("panels", i, "data"), f"no dataset '{data}'{did_you_mean(data, datasets)}; datasets: {', '.join(datasets)}"))
+        named = [(("panels", i, "data"), panel.get("data")), (("panels", i, "outline"), panel.get("outline"))]
+        if isinstance(panel.get("points"), dict):
+            named.append((("panels", i, "points", "data"), panel["points"].get("data")))
+        for where, data in named:
+            if isinstance(data, str) and data not in datasets_raw:
+                problems.append(doc.problem(where, f"no dataset '{data}'{did_you_mean(str(data), datasets)}; datasets: {', '.join(datasets)}"))
         pitch, height = panel.get("pitch", 0), panel.get("height")
         if _number(pitch) and _number(height) and abs(pitch) + height / 2 > 85:
             problems.append(doc.problem(("panels", i, "height"), f"the panel reaches pitch {abs(pitch) + height / 2:g}°; keep pitch ± height/2 within -85..85"))
@@ -417,12 +430,18 @@ def _cross_references(raw: dict, doc: YamlDocument) -> list[Problem]:
             continue
         show = step.get("show") if isinstance(step.get("show"), list) else []
         for j, panel_id in enumerate(show):
-            if panel_id not in ids:
+            if isinstance(panel_id, str) and panel_id not in ids:
                 problems.append(doc.problem(("steps", s, "show", j), f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
+        marks = step.get("mark") if isinstance(step.get("mark"), dict) else {}
+        for panel_id in marks:
+            if panel_id not in ids:
+                problems.append(doc.problem(("steps", s, "mark", panel_id), f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
+            elif panel_id not in show:
+                problems.append(doc.problem(("steps", s, "mark", panel_id), f"'{panel_id}' is not shown in this step; add it to show"))
         highlight = step.get("highlight")
         for j, panel_id in enumerate(highlight if isinstance(highlight, list) else [highlight]):
             where = ("steps", s, "highlight", j) if isinstance(highlight, list) else ("steps", s, "highlight")
-            if panel_id is not None and panel_id not in show:
+            if isinstance(panel_id, str) and panel_id not in show:
                 problems.append(doc.problem(where, f"'{panel_id}' is not shown in this step; add it to show or pick from {', '.join(map(str, show))}"))
     return problems
 

@@ -139,7 +139,8 @@ def test_extruded_map_renders_in_3d(workdir):
 
 
 @pytest.mark.parametrize("panel,fragment", [
-    ("{id: p, type: map, colour: older, palette: nope, width: 50, height: 30}", "unknown palette 'nope'"),
+    ("{id: p, type: map, colour: older, palette: viridos, width: 50, height: 30}", "unknown palette 'viridos' (did you mean 'viridis'?)"),
+    ("{id: p, type: map, colour: older, width: 1, height: 30}", "the panel is too small for its content"),
     ("{id: p, type: map, data: people, colour: older, width: 50, height: 30}", "a map needs polygons"),
     ("{id: p, type: heatmap, data: people, width: 50, height: 30}", "has no points"),
     ("{id: p, type: image, path: data/nope.png, width: 30, height: 20}", "image not found"),

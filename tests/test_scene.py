@@ -39,6 +39,8 @@ BAD = [
     ("title: Test\n", "titel: Test\n", 1, "titel: unknown key (did you mean 'title'?)"),
     ("key: lsoa21_code}\n  people", "key: lsoa21_code, format: shp}\n  people", 3, "datasets.areas.format: 'shp' is not valid"),
     ("text: Hello,", "text: Hello, style: titel,", 6, "(did you mean 'title'?)"),
+    ("show: [note]}", "show: [note], mark: {notes: {top: 3}}}", 8, "steps[0].mark.notes: no panel 'notes' (did you mean 'note'?)"),
+    ("type: text, text: Hello,", "type: map, outline: countyy,", 6, "panels[0].outline: no dataset 'countyy'"),
 ]
 
 
