@@ -30,6 +30,7 @@ from bridge.layout import pitch_to_y, yaw_to_x
 from bridge.room import Projector, Room, wrap_yaw
 
 LUT_VERSION = 2
+KEEP_TABLES = 8  # cached rooms × frame sizes kept (about 90 MB each at 8192×4096 for five WUXGA projectors)
 
 
 def bourke_ramp(x: np.ndarray, p: float) -> np.ndarray:
@@ -252,7 +253,9 @@ class Compositor:
             return None
         try:
             with np.load(path) as data:
-                return [ProjectorLookup(p, data[f"x{i}"], data[f"y{i}"], data[f"w{i}"]) for i, p in enumerate(room.projectors)]
+                lookups = [ProjectorLookup(p, data[f"x{i}"], data[f"y{i}"], data[f"w{i}"]) for i, p in enumerate(room.projectors)]
+            os.utime(path)  # most recently used: kept by the pruning in _save
+            return lookups
         except (OSError, KeyError, ValueError):
             return None  # a damaged cache entry is rebuilt
 
@@ -266,6 +269,9 @@ class Compositor:
             with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
                 np.savez(tmp, **arrays)
             os.replace(tmp.name, path)
+            entries = sorted(path.parent.glob("*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+            for stale in entries[KEEP_TABLES:]:
+                stale.unlink(missing_ok=True)
         except OSError:
             pass  # no writable cache: compile every time, still correct
 

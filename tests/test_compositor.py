@@ -200,3 +200,15 @@ def test_cylinder_rooms_take_the_separable_path(tmp_path, monkeypatch):
         banded = cylinder.sample(frame, lut).astype(float)
         exact = cv2.remap(frame, lut.map_x, lut.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP).astype(float)
         assert np.abs(banded - exact).mean() < 0.5
+
+
+def test_lookup_cache_keeps_the_most_recent(tmp_path, monkeypatch):
+    from bridge import compositor
+
+    monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path))
+    monkeypatch.setattr(compositor, "KEEP_TABLES", 2)
+    room = load_room("rehearsal")
+    for width in (256, 512, 1024):
+        Compositor(room, width, width // 2)
+    assert len(list((tmp_path / "lut").glob("*.npz"))) == 2
+    assert Compositor(room, 1024, 512).from_cache and not Compositor(room, 256, 128).from_cache
