@@ -575,7 +575,7 @@ def _read(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> Table:
     if not path.exists():
         raise BridgeError(doc.problem(here + ("path",), f"file not found: {path} (paths are relative to the scene file)"))
     fmt = dataset.resolved_format()
-    geometry = None
+    geometry = points = file_crs = None
     try:
         if fmt == "csv":
             frame = _read_csv(path, dataset)
@@ -584,6 +584,10 @@ def _read(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> Table:
                                   header=dataset.header_row - 1)
         elif fmt == "parquet":
             frame = pd.read_parquet(path)
+        elif fmt == "vector":
+            frame, geometry, points, file_crs = _read_vector(path, dataset.layer)
+            if geometry is not None:
+                geometry = _project(geometry, dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",))
         else:
             frame, geometry, file_crs = _read_geojson(path)
             geometry = _project(geometry, dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",))
@@ -595,8 +599,8 @@ def _read(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> Table:
         raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
-    except Exception as exc:  # openpyxl and pyarrow raise their own types for corrupt files
-        if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile", "pyarrow"):
+    except Exception as exc:  # openpyxl, pyarrow and GDAL raise their own types for corrupt files
+        if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile", "pyarrow", "pyogrio"):
             raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
         raise
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -606,6 +610,9 @@ def _read(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> Table:
             raise BridgeError(doc.problem(here + (key,),
                 f"no column '{column}' in {path.name}{did_you_mean(column, frame.columns)}; it has: {_listing(frame.columns)}"))
     table = Table(name, frame, dataset.key, geometry)
+    if fmt == "vector" and points is not None and dataset.points is None:
+        x, y = _transformer(dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",)).transform(points[:, 0], points[:, 1])
+        table.points = np.column_stack([x, y])
     if dataset.where:
         keep = _evaluate_local(table, dataset.where, doc, here + ("where",))
         if not isinstance(keep, pd.Series) or keep.dtype != bool:
@@ -693,6 +700,31 @@ def _points(frame: pd.DataFrame, dataset: Dataset, doc: YamlDocument, here: tupl
         raise BridgeError(doc.problem(here, f"columns '{spec.x}' and '{spec.y}' hold no numbers"))
     bx, by = _transformer(spec.crs, doc, here + ("crs",)).transform(x, y)
     return np.column_stack([bx, by])
+
+
+def _read_vector(path: Path, layer):
+    """GeoPackage, Shapefile or FlatGeobuf through GDAL (pyogrio): polygons or points, and the CRS."""
+    import shapely
+    from pyogrio.raw import read
+
+    meta, _, wkb, fields = read(path, layer=layer)
+    frame = pd.DataFrame({name: values for name, values in zip(meta["fields"], fields)})
+    shapes = shapely.from_wkb(wkb) if wkb is not None else None
+    if shapes is None or len(shapes) == 0:
+        return frame, None, None, meta.get("crs")
+    kinds = set(shapely.get_type_id(shapes).tolist())
+    if kinds <= {0}:  # points
+        return frame, None, shapely.get_coordinates(shapes)[:, :2], meta.get("crs")
+    if not kinds <= {3, 6}:
+        raise BridgeError(f"{path.name} mixes geometry types; maps need polygons or points")
+    geometry = []
+    for i, shape in enumerate(shapes):
+        if shape is None or shape.is_empty:
+            raise BridgeError(f"feature {i} of {path.name} has no geometry")
+        parts = shape.geoms if shape.geom_type == "MultiPolygon" else [shape]
+        geometry.append([[np.asarray(p.exterior.coords)[:, :2]] + [np.asarray(r.coords)[:, :2] for r in p.interiors]
+                         for p in parts])
+    return frame, geometry, None, meta.get("crs")
 
 
 def _read_geojson(path: Path):

@@ -17,9 +17,10 @@ from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.validation import pydantic_problems
 from bridge.yaml_source import YamlDocument, load_yaml
 
-DATA_FORMATS = ("csv", "excel", "geojson", "parquet")
+DATA_FORMATS = ("csv", "excel", "geojson", "parquet", "vector")
 _EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel",
-               ".geojson": "geojson", ".json": "geojson", ".parquet": "parquet", ".pq": "parquet"}
+               ".geojson": "geojson", ".json": "geojson", ".parquet": "parquet", ".pq": "parquet",
+               ".gpkg": "vector", ".shp": "vector", ".fgb": "vector"}
 
 
 def format_of(path: str) -> str | None:
@@ -105,7 +106,9 @@ class Dataset(_Strict):
 
     path: str = Field(description="File path, relative to the scene file")
     key: str | None = Field(None, description="Column (or GeoJSON property) holding the area code to join on")
-    format: Literal["csv", "excel", "geojson", "parquet"] | None = Field(None, description="Inferred from the file extension when omitted")
+    format: Literal["csv", "excel", "geojson", "parquet", "vector"] | None = Field(
+        None, description="Inferred from the file extension when omitted; vector = GeoPackage, Shapefile, FlatGeobuf (via GDAL)")
+    layer: str | int | None = Field(None, description="GeoPackage: the layer to read (default: the first)")
     join: bool | JoinOn = Field(True, description="true: join to the base on the key; {on: column}: match the key against that column; false: stand alone")
     encoding: str | None = Field(None, description="CSV text encoding; detected (UTF-8, else cp1252) when omitted")
     delimiter: str | None = Field(None, description="CSV delimiter; detected when omitted")
