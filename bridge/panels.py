@@ -26,7 +26,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
-from bridge.data import BarContent, KpiContent, LineContent, MapContent, PointsContent, TableContent  # noqa: E402
+from bridge.content import BarContent, KpiContent, LineContent, MapContent, PointsContent, TableContent  # noqa: E402
 from bridge.errors import BridgeError  # noqa: E402
 from bridge.scene import (BarPanel, ExtrudedPanel, HeatmapPanel, ImagePanel, KpiPanel, LinePanel, MapPanel,  # noqa: E402
                           PointsPanel, TablePanel, TextPanel)
@@ -207,7 +207,7 @@ def classify(values: np.ndarray, panel) -> np.ndarray:
     method, count = panel.classes.method, panel.classes.count
     if method == "fixed":
         if not panel.classes.breaks:
-            raise BridgeError(f"classes.method fixed needs classes.breaks, e.g. [10, 20, 30]")
+            raise BridgeError("classes.method fixed needs classes.breaks, e.g. [10, 20, 30]")
         inner = sorted(panel.classes.breaks)
         return np.array([min(finite.min(), inner[0]), *inner, max(finite.max(), inner[-1])])
     if method == "equal":

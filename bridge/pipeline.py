@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from bridge.content import marked_rows, panel_content
 from bridge.data import SceneData, load_data
 from bridge.errors import BridgeError, Problem
 from bridge.layout import panel_extent
@@ -50,7 +51,7 @@ def load_briefing(path: str | Path) -> Briefing:
     contents, problems = [], []
     for i in range(len(scene.panels)):
         try:
-            contents.append(data.panel_content(i))
+            contents.append(panel_content(data, i))
         except BridgeError as exc:
             problems.extend(exc.problems)
     marks: dict[tuple[int, str], frozenset[str]] = {}
@@ -58,7 +59,7 @@ def load_briefing(path: str | Path) -> Briefing:
     for s, step in enumerate(scene.steps):
         for panel_id, mark in step.mark.items():
             try:
-                marks[(s, panel_id)] = data.marked(index[panel_id], mark, ("steps", s, "mark", panel_id))
+                marks[(s, panel_id)] = marked_rows(data, index[panel_id], mark, ("steps", s, "mark", panel_id))
             except BridgeError as exc:
                 problems.extend(exc.problems)
     theme = THEME

@@ -1,7 +1,6 @@
 """The file watcher and the prepared-frame cache key: what counts as a change."""
 
 import os
-import time
 from pathlib import Path
 
 from bridge.prepare import content_key
