@@ -149,17 +149,27 @@ class Canvas:
         self.canvas.draw()
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 
-    def texts(self) -> list[str]:
-        """Every piece of text on the panel (titles, labels, ticks, legend entries): for checks."""
+    def texts(self) -> list[tuple[str, tuple[float, float, float, float]]]:
+        """Every piece of text on the panel (titles, labels, ticks, legend entries) with its pixel box: for checks."""
         self.canvas.draw()
-        return [t.get_text() for t in self.fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+        renderer = self.canvas.get_renderer()
+        out = []
+        for artist in self.fig.findobj(matplotlib.text.Text):
+            if artist.get_visible() and artist.get_text():
+                box = artist.get_window_extent(renderer=renderer)
+                out.append((artist.get_text(), (box.x0, box.y0, box.x1, box.y1)))
+        return out
 
 
 @dataclass
 class Drawn:
     image: np.ndarray
     smallest_text_deg: float
-    texts: list[str]
+    text_boxes: list[tuple[str, tuple[float, float, float, float]]]
+
+    @property
+    def texts(self) -> list[str]:
+        return [text for text, _ in self.text_boxes]
 
 
 def draw_panel(panel, content, size_px, px_per_degree, source: str | None, theme: Theme = THEME,
@@ -317,15 +327,34 @@ def _draw_map(c: Canvas, panel: MapPanel, content: MapContent, source, marked: f
     if content.points is not None:
         xy, colour, size = content.points
         ax.scatter(xy[:, 0], xy[:, 1], s=size, c=colour, linewidths=0, zorder=5, rasterized=True)
-    if panel.labels and content.values is not None:
-        order = np.argsort(np.where(np.isfinite(content.values) & ~content.suppressed, -content.values, np.inf))
-        for k in order[: panel.labels]:
-            centre = paths[k].vertices.mean(axis=0)
-            ax.annotate(content.labels[k], centre, color=t.text, fontsize=c.pt(t.small_deg), ha="center", va="center",
-                        zorder=6, bbox=dict(boxstyle="round,pad=0.2", fc=t.card, ec="none", alpha=0.7))
     _fit_extent(ax, paths)
+    if panel.labels and content.values is not None:
+        _label_top_areas(c, ax, panel.labels, content, paths)
     if handles:
         _legend(c, handles, panel.legend, bottom, top)
+
+
+def _label_top_areas(c: Canvas, ax, count: int, content: MapContent, paths) -> None:
+    """Label the highest areas at their centres, nudging a label that would cover another."""
+    t = c.theme
+    renderer = c.canvas.get_renderer()
+    to_data = ax.transData.inverted()
+    placed: list = []
+    order = np.argsort(np.where(np.isfinite(content.values) & ~content.suppressed, -content.values, np.inf))
+    for k in order[:count]:
+        x, y = paths[k].vertices.mean(axis=0)
+        label = ax.text(x, y, content.labels[k], color=t.text, fontsize=c.pt(t.small_deg), ha="center", va="center",
+                        zorder=6, bbox=dict(boxstyle="round,pad=0.2", fc=t.card, ec="none", alpha=0.8))
+        box = label.get_window_extent(renderer=renderer)
+        px, py = ax.transData.transform((x, y))
+        for shift in (0, 1, -1, 2, -2, 3, -3):
+            moved = box.translated(0, shift * box.height * 1.15)
+            if not any(moved.overlaps(other) for other in placed):
+                label.set_position(to_data.transform((px, py + shift * box.height * 1.15)))
+                placed.append(moved)
+                break
+        else:
+            label.remove()  # no room: leave it out rather than cover another
 
 
 def _draw_points(c: Canvas, panel, content: PointsContent, source):

@@ -167,8 +167,9 @@ def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygon
     """
     from matplotlib import colormaps
 
-    rings = [max(poly, key=lambda p: len(p[0]))[0] for poly in polygons]  # each area's largest shell
-    allxy = np.concatenate(rings)
+    # Every shell of every area (islands included; holes are left filled: prisms are solid).
+    shells = [(part[0], value) for area, value in zip(polygons, values) for part in area]
+    allxy = np.concatenate([ring for ring, _ in shells])
     lo, hi = allxy.min(axis=0), allxy.max(axis=0)
     centre = (lo + hi) / 2
     # The table lies below eye level so its near edge is seen at the box's bottom pitch and its
@@ -191,7 +192,7 @@ def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygon
     ahead = np.array([math.sin(a), math.cos(a)])
     points, faces, cell_values = [], [], []
     count = 0
-    for ring, value in zip(rings, values):
+    for ring, value in shells:
         if not np.isfinite(value):
             continue
         ring = ring[:-1] if np.allclose(ring[0], ring[-1]) else ring

@@ -51,6 +51,17 @@ def test_map_colours_every_class_and_has_a_legend(workdir):
     assert drawn.smallest_text_deg >= 0.6
 
 
+def test_map_labels_do_not_cover_each_other(workdir):
+    b = scene_with(workdir, "  - {id: p, type: map, colour: older, labels: 12, label: areas.lsoa21_name, width: 40, height: 26}\n")
+    drawn = draw(b, size=(800, 520))
+    names = set(b.contents[0].labels)
+    boxes = [box for text, box in drawn.text_boxes if text in names]
+    assert 4 <= len(boxes) <= 12
+    for i, (ax0, ay0, ax1, ay1) in enumerate(boxes):
+        for bx0, by0, bx1, by1 in boxes[i + 1:]:
+            assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, "two labels overlap"
+
+
 def test_map_raster_underlay(workdir):
     b = scene_with(workdir, "  - {id: p, type: map, raster: {path: data/indoors_shropshire.tif, opacity: 1}, width: 50, height: 30}\n")
     assert b.contents[0].raster[0].shape[2] == 3
