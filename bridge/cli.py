@@ -48,6 +48,11 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+def _room_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--room", default=None,
+                   help="room profile: a shipped name (see `bridge rooms`) or a YAML path; default: bridge")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bridge",
@@ -58,13 +63,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a scene and its data", description="Check a scene file and its data: keys, values, files, columns, joins and expressions.")
     p.add_argument("scene", type=Path, help="scene YAML file")
-    p.add_argument("--room", default=None, help="room profile to check the layout against (blend zones); default: bridge")
+    _room_option(p)
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("render", help="render a scene to equirectangular and projector images",
                        description="Render every step (or one) to DIR/step-NN/equirect.png, DIR/step-NN/projector-K.png and DIR/contact-sheet.png.")
     p.add_argument("scene", type=Path, help="scene YAML file")
-    p.add_argument("--room", default=None, help="room profile: a shipped name (see `bridge rooms`) or a YAML path; default: bridge")
+    _room_option(p)
     p.add_argument("--out", type=Path, default=None, help="output folder; default: out/<scene name>/")
     p.add_argument("--step", type=int, default=None, metavar="N", help="render only step N (1-based)")
     p.add_argument("--size", default="4096x2048", metavar="WxH", help="equirectangular frame size, 2:1; default 4096x2048")
@@ -75,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "grid: yaw/pitch lines every 10° (continuous across projectors when aligned); "
                                    "blend: flat white (overlaps must not be brighter or darker); ids: each projector's number; "
                                    "colour: colour bars and a grey ramp.")
-    p.add_argument("--room", default=None, help="room profile name or YAML path; default: bridge")
+    _room_option(p)
     p.add_argument("--out", type=Path, default=None, help="output folder; default: out/calibration/<room>/")
     p.add_argument("--pattern", choices=("grid", "blend", "ids", "colour", "all"), default="all")
     p.add_argument("--size", default="8192x4096", metavar="WxH", help="equirectangular size the patterns are drawn at; default 8192x4096")
@@ -84,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("split", help="split any equirectangular picture into the room's projector images",
                        description="Split a 2:1 equirectangular PNG or JPEG (a 360° photo, a drone panorama) into DIR/projector-K.png.")
     p.add_argument("image", type=Path, help="equirectangular PNG or JPEG, exactly 2:1")
-    p.add_argument("--room", default=None, help="room profile name or YAML path; default: bridge")
+    _room_option(p)
     p.add_argument("--out", type=Path, default=None, help="output folder; default: out/split/<image name>/")
     p.set_defaults(run=cmd_split)
 
@@ -96,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("scene", type=Path, nargs="?", help="scene YAML file (omit with --patterns)")
     p.add_argument("--patterns", action="store_true",
                    help="show the calibration patterns (grid, blend, ids, colour) as steps instead of a scene")
-    p.add_argument("--room", default=None, help="room profile name or YAML path; default: bridge")
+    _room_option(p)
     p.add_argument("--windowed", action="store_true", help="one normal window scaled to fit, for rehearsing at a desk")
     p.add_argument("--layout", choices=("span", "per-projector"), default=None,
                    help="override the room profile's display layout")
