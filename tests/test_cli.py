@@ -177,3 +177,13 @@ def test_launch_bad_input_is_a_clear_error_not_a_traceback(workdir, tmp_path):
     result = subprocess.run([sys.executable, "-m", "bridge", "launch", str(scene), "--windowed", "--fit", "tiny"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 2 and "--fit" in result.stderr
+
+
+def test_validate_reports_unmatched_keys(workdir):
+    import pandas as pd
+
+    path = workdir / "data" / "census21_age_shropshire.csv"
+    pd.read_csv(path).iloc[3:].to_csv(path, index=False)
+    result = bridge("validate", write_scene(workdir, MINIMAL))
+    assert result.returncode == 0
+    assert "warning: people: 3 of 198 areas have no row" in result.stderr
