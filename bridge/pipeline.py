@@ -125,10 +125,13 @@ def draw_panels(briefing: Briefing, frame_width: int, progress: Progress | None 
     return {p.id: art.image(p.id) for p in panels}
 
 
-def add_panels(renderer, briefing: Briefing, art: PanelArt, progress: Progress | None = None) -> None:
-    """Put every panel into the 3D room: textured strips, and prisms for extruded maps."""
+def add_panels(renderer, briefing: Briefing, art: PanelArt, progress: Progress | None = None,
+               only: set[str] | None = None) -> None:
+    """Put the panels (all, or `only` those) into the 3D room: textured strips, and prisms for extruded maps."""
     scene = briefing.scene
     for i, panel in enumerate(scene.panels):
+        if only is not None and panel.id not in only:
+            continue
         image = art.image(panel.id)
         if panel.type == "extruded":
             y0, y1, p0, p1 = caption_extent(panel)

@@ -34,7 +34,7 @@ import numpy as np
 from bridge import __version__
 from bridge.errors import BridgeError, Problem
 
-PREPARE_VERSION = 1
+PREPARE_VERSION = 2
 KEEP_ENTRIES = 4  # cache entries kept (each is steps × projectors images)
 Progress = Callable[[str, int, int], None]
 
@@ -202,8 +202,51 @@ def _child(scene_path: str, room_source: str, size: tuple[int, int], key: str, m
         messages.put(("crash", traceback.format_exc()))
 
 
+def step_keys(briefing, room, size: tuple[int, int]) -> list[str]:
+    """One hash per step of everything its frame depends on, so an edit re-renders only the
+    steps it touches: every input file, the scene's shared settings, the step's own show,
+    highlight and marks, and the panels it shows.  Titles and notes are not in it (editing
+    presenter notes re-renders nothing)."""
+    raw = briefing.data.doc.data
+    h = hashlib.sha256(f"v{PREPARE_VERSION}:{__version__}:{room.digest}:{size[0]}x{size[1]}".encode())
+    for path in briefing.scene.input_files():
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(b"<missing>")
+    shared = {k: v for k, v in raw.items() if k not in ("panels", "steps", "transition_ms", "title")}
+    h.update(json.dumps(shared, sort_keys=True, default=str).encode())
+    common = h.hexdigest()
+    panels = {p.get("id"): p for p in raw["panels"] if isinstance(p, dict)}
+    keys = []
+    for step in raw["steps"]:
+        own = {k: v for k, v in step.items() if k not in ("title", "notes")}
+        shown = [panels.get(panel_id) for panel_id in step.get("show", [])]
+        keys.append(hashlib.sha256(json.dumps([common, own, shown], sort_keys=True, default=str).encode()).hexdigest()[:24])
+    return keys
+
+
+def _reusable_steps(root: Path, room, size: tuple[int, int]) -> dict[str, tuple[Path, int]]:
+    """Step key → (cache entry, index) for every step already rendered for this room and size."""
+    found: dict[str, tuple[Path, int]] = {}
+    entries = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime)
+    for folder in entries:  # oldest first: newer entries win
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if meta.get("size") == list(size) and meta.get("projectors") == len(room.projectors):
+            for index, step_key in enumerate(meta.get("step_keys", [])):
+                found[step_key] = (folder, index)
+    return found
+
+
 def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, progress: Progress | None = None) -> str:
-    """Render and split every step into a new cache entry; returns the key it was stored under."""
+    """Render and split the steps into a new cache entry; returns the key it was stored under.
+
+    Steps whose frames an earlier entry already holds (same step key) are copied, not rendered.
+    """
     from bridge.compositor import Compositor
     from bridge.pipeline import PanelArt, add_panels, load_briefing, render_step
     from bridge.render import EquirectRenderer
@@ -211,28 +254,39 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
     briefing = load_briefing(scene_path)
     scene = briefing.scene
     width, height = size
-    art = PanelArt(briefing, width)
-    compositor = Compositor(room, width, height)
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
+    keys = step_keys(briefing, room, size)
+    reusable = _reusable_steps(root, room, size)
+    to_render = [s for s, step_key in enumerate(keys) if step_key not in reusable]
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     try:
         n = len(scene.steps)
         frames = [np.lib.format.open_memmap(tmp / f"projector-{p.number}.npy", mode="w+", dtype=np.uint8,
                                             shape=(n, p.height, p.width, 3)) for p in room.projectors]
-        with EquirectRenderer(width, height, background=briefing.theme.background) as renderer:
-            add_panels(renderer, briefing, art, progress)
-            for s in range(n):
-                frame = render_step(renderer, briefing, art, s)
-                for dst, image in zip(frames, compositor.split(frame)):
-                    dst[s] = image[..., :3]
-                if progress:
-                    progress("preparing steps", s + 1, n)
+        for s, step_key in enumerate(keys):
+            if step_key in reusable:
+                folder, index = reusable[step_key]
+                for i, dst in enumerate(frames):
+                    dst[s] = np.load(folder / f"projector-{i + 1}.npy", mmap_mode="r")[index]
+        if to_render:
+            art = PanelArt(briefing, width)
+            compositor = Compositor(room, width, height)
+            needed = {panel_id for s in to_render for panel_id in scene.steps[s].show}
+            with EquirectRenderer(width, height, background=briefing.theme.background) as renderer:
+                add_panels(renderer, briefing, art, progress, only=needed)
+                for done, s in enumerate(to_render):
+                    frame = render_step(renderer, briefing, art, s)
+                    for dst, image in zip(frames, compositor.split(frame)):
+                        dst[s] = image[..., :3]
+                    if progress:
+                        progress("preparing steps", done + 1, len(to_render))
         for f in frames:
             f.flush()
         del frames
         meta = {"title": scene.title, "titles": [s.title for s in scene.steps], "notes": [s.notes for s in scene.steps],
-                "transition_ms": scene.transition_ms, "projectors": len(room.projectors), "size": [width, height]}
+                "transition_ms": scene.transition_ms, "projectors": len(room.projectors), "size": [width, height],
+                "step_keys": keys, "rendered": to_render}
         (tmp / "meta.json").write_text(json.dumps(meta))
         # Stored under the content it was rendered from: if a file changed meanwhile, hash again.
         key_now, _ = content_key(scene_path, room, size)

@@ -173,3 +173,46 @@ def test_launch_needs_a_scene_or_patterns():
     for args in ([], ["scenes/finding-dave.yaml", "--patterns"]):
         result = subprocess.run([sys.executable, "-m", "bridge", "launch", *args], capture_output=True, text=True, env=env)
         assert result.returncode == 2 and "--patterns" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_edit_re_renders_only_the_steps_it_touches(workdir, monkeypatch):
+    import json
+
+    import numpy as np
+
+    from bridge.prepare import cache_root, content_key, load_cached, render_to_cache
+    from bridge.room import load_room
+    from tests.conftest import write_scene
+
+    monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
+    text = """
+title: Edits
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+panels:
+  - {id: a, type: text, text: Alpha, yaw: 0, width: 30, height: 10}
+  - {id: b, type: text, text: Beta, yaw: 72, width: 30, height: 10}
+steps:
+  - {title: One, show: [a], notes: first}
+  - {title: Two, show: [b]}
+  - {title: Three, show: [a, b]}
+"""
+    room, size = load_room("rehearsal"), (1024, 512)
+    scene = write_scene(workdir, text)
+
+    def prepare_now():
+        key, watched = content_key(scene, room, size)
+        key = render_to_cache(scene, room, size, key)
+        meta = json.loads((cache_root() / key / "meta.json").read_text())
+        return load_cached(key, watched), meta["rendered"]
+
+    first, rendered = prepare_now()
+    assert rendered == [0, 1, 2]
+    scene.write_text(scene.read_text().replace("text: Beta", "text: Gamma"))
+    second, rendered = prepare_now()
+    assert rendered == [1, 2]  # step 1 shows only panel a: copied, not rendered
+    assert np.array_equal(first.frames[0][0], second.frames[0][0])
+    assert not np.array_equal(first.frames[1][1], second.frames[1][1])
+    scene.write_text(scene.read_text().replace("notes: first", "notes: changed"))
+    third, rendered = prepare_now()
+    assert rendered == [] and third.notes[0] == "changed"
