@@ -293,7 +293,7 @@ def contact_sheet(rows: list[list[np.ndarray]], row_labels: list[str], column_la
         draw.text((gap, y + 4), label, fill=(241, 245, 249), font=font)
         y += label_h
         for c, img in enumerate(images):
-            thumb = Image.fromarray(img).resize((thumb_width, thumb_h), Image.Resampling.LANCZOS)
+            thumb = Image.fromarray(img).resize((thumb_width, thumb_h), Image.Resampling.LANCZOS, reducing_gap=2.0)
             sheet.paste(thumb, (gap + c * (thumb_width + gap), y))
         y += thumb_h + gap
     return np.asarray(sheet)

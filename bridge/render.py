@@ -190,7 +190,7 @@ def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygon
     a = math.radians(yaw)
     right = np.array([math.cos(a), -math.sin(a)])  # screen-right of the viewer facing `yaw`
     ahead = np.array([math.sin(a), math.cos(a)])
-    points, faces, cell_values = [], [], []
+    points, caps, cap_values, sides, side_values = [], [], [], [], []
     count = 0
     for ring, value in shells:
         if not np.isfinite(value):
@@ -202,21 +202,23 @@ def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygon
         world = local[:, :1] * right + (local[:, 1:2] + distance) * ahead
         h = tallest * (0.04 + 0.96 * (value - vmin) / max(vmax - vmin, 1e-12))
         n = len(world)
-        bottom = np.column_stack([world, np.full(n, z0)])
-        top = np.column_stack([world, np.full(n, z0 + h)])
-        cap = pv.PolyData(top, np.hstack([[n], np.arange(n)])).triangulate()
-        cap_faces = cap.faces.reshape(-1, 4)[:, 1:] + count
-        points.append(top)
-        faces.append(np.hstack([np.full((len(cap_faces), 1), 3), cap_faces]).ravel())
-        cell_values.append(np.full(len(cap_faces), value))
-        points.append(bottom)
+        points.append(np.column_stack([world, np.full(n, z0 + h)]))  # top ring: count .. count+n
+        points.append(np.column_stack([world, np.full(n, z0)]))  # bottom ring
+        caps.append(np.r_[n, count + np.arange(n)])
+        cap_values.append(value)
         i = np.arange(n)
         j = (i + 1) % n
-        sides = np.column_stack([np.full(n, 4), count + i, count + j, count + n + j, count + n + i]).ravel()
-        faces.append(sides)
-        cell_values.append(np.full(n, value))
+        sides.append(np.column_stack([np.full(n, 4), count + i, count + j, count + n + j, count + n + i]).ravel())
+        side_values.append(np.full(n, value))
         count += 2 * n
-    mesh = pv.PolyData(np.vstack(points), np.concatenate(faces))
+    all_points = np.vstack(points)
+    # One triangulation for every cap (concave shells need ear-clipping): far faster than one per area.
+    top = pv.PolyData(all_points, np.concatenate(caps))
+    top.cell_data["value"] = np.array(cap_values)
+    top = top.triangulate()
+    walls = pv.PolyData(all_points, np.concatenate(sides))
+    mesh = pv.PolyData(all_points, np.concatenate([top.faces, walls.faces]))
+    cell_values = [top.cell_data["value"], np.concatenate(side_values)]
     mesh.cell_data["value"] = np.concatenate(cell_values)
     colours = colormaps[palette](np.linspace(0.18, 1.0, 256))
     lut = pv.LookupTable(values=(colours * 255).astype(np.uint8))
