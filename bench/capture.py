@@ -8,18 +8,14 @@ bench/results/capture.json.  Run: .venv/bin/python bench/capture.py [--repeat N]
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import time
-from pathlib import Path
 
 import numpy as np
 
+from _common import ROOT, timed, write_result
 from bridge.layout import direction, x_to_yaw, y_to_pitch
 from bridge.pipeline import draw_panels, load_briefing
 from bridge.render import EquirectRenderer, panel_mesh, pv
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 class CubeFaceCapture:
@@ -77,18 +73,6 @@ class CubeFaceCapture:
         return stack[self.face_index, self.v, self.u]
 
 
-def timed(fn, repeat):
-    first = time.perf_counter()
-    out = fn()
-    first = time.perf_counter() - first
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return out, first * 1000, statistics.median(times) * 1000
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -117,10 +101,7 @@ def main():
               "panoramic_ms": round(pano_ms, 1), "panoramic_first_ms": round(pano_first, 1),
               "cubefaces_ms": round(cube_ms, 1), "cubefaces_first_ms": round(cube_first, 1),
               "cubefaces_over_panoramic": round(cube_ms / pano_ms, 2), "psnr_db": round(float(psnr), 1)}
-    out = ROOT / "bench" / "results" / "capture.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_result("capture", result)
 
 
 if __name__ == "__main__":

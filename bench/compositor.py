@@ -12,20 +12,16 @@ Prints a table and writes bench/results/compositor.json.  Run: .venv/bin/python 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import statistics
-import time
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from _common import timed, write_result
 from bridge.compositor import Compositor
 from bridge.room import load_room
 
-ROOT = Path(__file__).resolve().parents[1]
 W, H = 8192, 4096
 
 
@@ -37,16 +33,6 @@ def test_frame() -> np.ndarray:
     g = 110 + 90 * np.cos(5 * pitch + yaw) + noise
     b = 110 + 80 * np.sin(40 * yaw + 20 * pitch) + noise
     return np.clip(np.dstack([r, g, b]), 0, 255).astype(np.uint8)
-
-
-def median_ms(fn, repeat: int) -> tuple[float, list[float]]:
-    fn()  # warm up: page in buffers, build blend plans
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), times
 
 
 def main() -> None:
@@ -61,13 +47,13 @@ def main() -> None:
     results: dict[str, float] = {}
 
     out = cylinder.split(frame)
-    results["cylinder_ms"], _ = median_ms(lambda: cylinder.split(frame, out), args.repeat)
+    _, _, results["cylinder_ms"] = timed(lambda: cylinder.split(frame, out), args.repeat)
     out = flat.split(frame)
-    results["flat_ms"], _ = median_ms(lambda: flat.split(frame, out), args.repeat)
+    _, _, results["flat_ms"] = timed(lambda: flat.split(frame, out), args.repeat)
 
     maps = [(lut.map_x, lut.map_y) for lut in flat.lookups]
     bare = [np.empty_like(o) for o in out]
-    results["cv2_remap_ms"], _ = median_ms(
+    _, _, results["cv2_remap_ms"] = timed(
         lambda: [cv2.remap(frame, mx, my, cv2.INTER_LINEAR, dst=d, borderMode=cv2.BORDER_WRAP) for (mx, my), d in zip(maps, bare)],
         args.repeat)
 
@@ -79,14 +65,14 @@ def main() -> None:
         screen = flat_room.screen
         vfov = 2 * math.degrees(math.atan(screen.height_m / 2 / screen.distance_m))
         views = [(p.yaw_centre, (p.height, p.width)) for p in flat_room.projectors]
-        results["py360convert_ms"], _ = median_ms(
+        _, _, results["py360convert_ms"] = timed(
             lambda: [py360convert.e2p(frame, fov_deg=(84, vfov), u_deg=u, v_deg=0, out_hw=hw, mode="bilinear") for u, hw in views],
             args.peer_repeat)
     else:
         results["py360convert_ms"] = float("nan")
 
     sources = [o.copy() for o in out]
-    results["floor_ms"], _ = median_ms(lambda: [np.copyto(d, s) for d, s in zip(bare, sources)], args.repeat)
+    _, _, results["floor_ms"] = timed(lambda: [np.copyto(d, s) for d, s in zip(bare, sources)], args.repeat)
 
     rows = [
         ("Bridge CPU, cylinder room (blended)", results["cylinder_ms"]),
@@ -110,10 +96,7 @@ def main() -> None:
         print(f"  {name.replace('_', ' ')}: {value:.2f}×")
     record = {k: round(v, 2) for k, v in {**results, **ratios}.items()}
     record.update({"frame": f"{W}x{H}", "projectors": "5x1920x1200", "repeat": args.repeat, "cores": os.cpu_count()})
-    path = ROOT / "bench" / "results" / "compositor.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_result("compositor", record)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,31 @@
+"""What every benchmark here shares: timing with a warm-up, and writing bench/results/NAME.json."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(fn, repeat: int):
+    """(last result, first call ms, median ms of `repeat` further calls): the first call pays warm-up."""
+    t = time.perf_counter()
+    out = fn()
+    first = (time.perf_counter() - t) * 1000
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return out, first, statistics.median(times)
+
+
+def write_result(name: str, record: dict) -> Path:
+    path = ROOT / "bench" / "results" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
+    return path
