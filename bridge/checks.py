@@ -15,14 +15,8 @@ from bridge.yaml_source import YamlDocument
 
 def blend_zones(room: Room) -> list[tuple[float, float, str]]:
     """(start yaw, end yaw, description) of every overlap, start < end, unwrapped from start."""
-    ordered = sorted(room.projectors, key=lambda p: p.yaw_min % 360)
-    zones = []
-    for a, b in zip(ordered, ordered[1:] + ordered[:1]):
-        start = wrap_yaw(b.yaw_min)
-        width = ((a.yaw_max - b.yaw_min + 180) % 360) - 180
-        if width > 0 and len(ordered) > 1:
-            zones.append((start, start + width, f"projectors {a.number} and {b.number}"))
-    return zones
+    return [(wrap_yaw(b.yaw_min), wrap_yaw(b.yaw_min) + shared, f"projectors {a.number} and {b.number}")
+            for a, b, shared in room.neighbours() if shared > 0]
 
 
 def _crosses(y0: float, y1: float, zone: tuple[float, float, str]) -> bool:

@@ -176,19 +176,23 @@ class Room:
         y1 = max(p.output[1] + p.height for p in self.projectors)
         return x0, y0, x1 - x0, y1 - y0
 
+    def neighbours(self) -> list[tuple[Projector, Projector, float]]:
+        """Each projector with the next one clockwise round the room and the degrees they share
+        (negative: a gap).  Empty for a single projector."""
+        ordered = sorted(self.projectors, key=lambda p: p.yaw_min % 360)
+        if len(ordered) == 1:
+            return []
+        return [(a, b, _shared_degrees(a, b)) for a, b in zip(ordered, ordered[1:] + ordered[:1])]
+
     def overlaps(self) -> list[float]:
         """Degrees each projector shares with the next one round the room (clockwise)."""
-        ordered = sorted(self.projectors, key=lambda p: p.yaw_min % 360)
-        return [_shared_degrees(a, b) for a, b in zip(ordered, ordered[1:] + ordered[:1])] if len(ordered) > 1 else [0.0]
+        return [shared for _, _, shared in self.neighbours()] or [0.0]
 
     def neighbour_overlaps(self, projector: Projector) -> tuple[float, float]:
         """Overlap (degrees) on the projector's left and right edges."""
-        ordered = sorted(self.projectors, key=lambda p: p.yaw_min % 360)
-        if len(ordered) == 1:
-            return 0.0, 0.0
-        i = ordered.index(projector)
-        left, right = ordered[i - 1], ordered[(i + 1) % len(ordered)]
-        return max(0.0, _shared_degrees(left, projector)), max(0.0, _shared_degrees(projector, right))
+        left = next((max(0.0, s) for a, b, s in self.neighbours() if b is projector), 0.0)
+        right = next((max(0.0, s) for a, b, s in self.neighbours() if a is projector), 0.0)
+        return left, right
 
     def summary(self) -> str:
         p = self.projectors
@@ -298,15 +302,11 @@ def _outputs(spec: RoomSpec, doc: YamlDocument, problems: list[Problem]) -> list
 
 def _check_coverage(room: Room, doc: YamlDocument) -> None:
     """Every yaw must be lit, and no projector may be swallowed by its neighbours' overlap."""
-    ordered = sorted(room.projectors, key=lambda p: p.yaw_min % 360)
     problems = []
-    total = sum(p.span for p in ordered)
+    total = sum(p.span for p in room.projectors)
     if total < 360:
         problems.append(doc.problem(("projectors",), f"the projectors cover {total:g}° in all; they must cover 360°"))
-    for a, b in zip(ordered, ordered[1:] + ordered[:1]):
-        if len(ordered) == 1:
-            break
-        shared = _shared_degrees(a, b)
+    for a, b, shared in room.neighbours():
         if shared < 0:
             problems.append(doc.problem(("projectors", b.number - 1),
                 f"gap of {-shared:.1f}° between {a.name} (ends at yaw {wrap_yaw(a.yaw_max):g}) and {b.name} (starts at {wrap_yaw(b.yaw_min):g}); widen span_deg"))
