@@ -56,7 +56,7 @@ class Theme:
 THEME = Theme()
 
 
-def load_theme(path: Path, doc, key_path) -> Theme:
+def load_theme(path: Path) -> Theme:
     """A theme YAML: any of Theme's fields; type sizes below the legibility floor are refused."""
     from bridge.yaml_source import load_yaml
 

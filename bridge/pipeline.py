@@ -1,8 +1,8 @@
 """The whole path, one way: scene file → validated model → data → panel images → frames → projectors.
 
-`prepare` does everything up to drawn panel images (and is what `bridge validate` runs
-without drawing); `render_briefing` turns them into equirectangular and projector frames
-and writes them with a contact sheet.
+`load_briefing` does everything up to evaluated panel contents (it is what `bridge validate`
+runs); `PanelArt` draws the panels, `add_panels`/`render_step` put them in the room and
+capture a step, and `render_briefing` writes every step's frames and a contact sheet.
 """
 
 from __future__ import annotations
@@ -64,10 +64,14 @@ def load_briefing(path: str | Path) -> Briefing:
                 problems.extend(exc.problems)
     theme = THEME
     if scene.theme:
-        try:
-            theme = load_theme(scene.path(scene.theme), doc, ("theme",))
-        except BridgeError as exc:
-            problems.extend(exc.problems)
+        theme_path = scene.path(scene.theme)
+        if not theme_path.exists():
+            problems.append(doc.problem(("theme",), f"theme file not found: {theme_path} (paths are relative to the scene file)"))
+        else:
+            try:
+                theme = load_theme(theme_path)
+            except BridgeError as exc:
+                problems.extend(exc.problems)
     if problems:
         raise BridgeError(problems)
     return Briefing(scene, data, contents, marks, theme)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.pipeline import PanelArt, load_briefing
+from bridge.pipeline import load_briefing
 from tests.conftest import SAMPLE, write_scene
 
 BASE = """
@@ -44,7 +44,6 @@ def test_a_count_of_three_never_appears(workdir):
     assert b.contents[0].suppressed.sum() == 1 and b.contents[1].suppressed[0] and b.contents[2].suppressed
     table_cells = {row[0]: row[1] for row in b.contents[3].rows}
     assert table_cells[code] == "suppressed" and b.contents[3].suppressed_cells == 1
-    art = PanelArt(b, 2048)
     from bridge.panels import draw_panel
 
     for i, panel in enumerate(b.scene.panels):
@@ -52,7 +51,6 @@ def test_a_count_of_three_never_appears(workdir):
         shown = [t for t in drawn.texts if SMALL.search(t)]
         assert not shown, f"{panel.id} shows {shown}"
         assert any("suppressed" in t for t in drawn.texts), panel.id
-    assert art is not None
 
 
 def test_ratios_are_not_suppressed(workdir):
@@ -139,6 +137,9 @@ def test_theme_file(workdir):
         load_briefing(write_scene(workdir, text))
     text = "\n".join(map(str, info.value.problems))
     assert "did you mean 'accent'" in text and "at least 0.6" in text
+    (workdir / "theme.yaml").unlink()
+    with pytest.raises(BridgeError, match=r"scene.yaml:\d+: theme: theme file not found"):
+        load_briefing(write_scene(workdir, BASE + "theme: theme.yaml\npanels:\n  - {id: p, type: text, text: hi, width: 20, height: 10}\nsteps:\n  - {title: One, show: [p]}\n"))
 
 
 def test_validate_warns_about_blend_zones(workdir):
