@@ -87,9 +87,7 @@ class SceneData:
             if ref.column in frame.columns:
                 return frame[ref.column]
             names = list(frame.columns) + (list(self.derived) if on_base else [])
-            raise expressions.ExpressionError(
-                f"no column or measure '{ref.column}' in {dataset}{did_you_mean(ref.column, names)}; "
-                f"it has: {_listing(names)}")
+            raise expressions.ExpressionError(missing_column(ref.column, names, dataset, what="column or measure"))
         if ref.dataset not in self.tables:
             raise expressions.ExpressionError(
                 f"no dataset '{ref.dataset}'{did_you_mean(ref.dataset, self.tables)}; datasets: {', '.join(self.tables)}")
@@ -98,9 +96,7 @@ class SceneData:
                 f"dataset '{ref.dataset}' is not joined to '{dataset}'; use its columns in a panel with data: {ref.dataset}")
         frame = self.aligned.get(ref.dataset, self.tables[ref.dataset].frame) if on_base else self.tables[ref.dataset].frame
         if ref.column not in frame.columns:
-            raise expressions.ExpressionError(
-                f"dataset '{ref.dataset}' has no column '{ref.column}'{did_you_mean(ref.column, frame.columns)}; "
-                f"it has: {_listing(frame.columns)}")
+            raise expressions.ExpressionError(missing_column(ref.column, frame.columns, owner=f"dataset '{ref.dataset}'"))
         return frame[ref.column]
 
     def summary(self) -> str:
@@ -115,11 +111,30 @@ def _listing(names, limit: int = 12) -> str:
     return ", ".join(names[:limit]) + more
 
 
-def _transformer(crs: str, doc: YamlDocument, key_path: tuple) -> Transformer:
+def missing_column(column, columns, where: str | None = None, *, what: str = "column", owner: str | None = None) -> str:
+    """The message for a column that is not there, in one shape everywhere:
+
+    "no column 'X' in WHERE (did you mean 'Y'?); it has: a, b, c, … (N more)", or with `owner`
+    "OWNER has no column 'X' (did you mean 'Y'?); it has: …".  The suggestion is sought among all
+    `columns`, including those the listing folds into "(N more)".
+    """
+    names = [str(c) for c in columns]
+    if owner:
+        head = f"{owner} has no {what} '{column}'"
+    else:
+        head = f"no {what} '{column}'" + (f" in {where}" if where else "")
+    return f"{head}{did_you_mean(column, names)}; it has: {_listing(names)}"
+
+
+def transformer(crs: str, doc: YamlDocument, key_path: tuple) -> Transformer:
+    """A transformer from `crs` to British National Grid, or a located error for an unknown CRS."""
     try:
         return Transformer.from_crs(CRS.from_user_input(crs), BNG, always_xy=True)
     except CRSError:
         raise BridgeError(doc.problem(key_path, f"unknown coordinate system '{crs}'; use EPSG:4326 or EPSG:27700")) from None
+
+
+_transformer = transformer  # the old private name, still imported by bridge/content.py
 
 
 def load_data(scene: Scene, doc: YamlDocument) -> SceneData:
@@ -219,7 +234,7 @@ def _aggregate_points(data: SceneData, name: str) -> None:
         data.counts.add((name, agg.count))
     for column in agg.sum:
         if column not in table.frame.columns:
-            raise BridgeError(doc.problem(here + ("sum",), f"no column '{column}'{did_you_mean(column, table.frame.columns)}"))
+            raise BridgeError(doc.problem(here + ("sum",), missing_column(column, table.frame.columns)))
         values = pd.to_numeric(table.frame[column], errors="coerce").to_numpy(dtype=float)
         out[column] = np.bincount(area_idx, weights=np.nan_to_num(values[point_idx]), minlength=n)
         if column in scene.datasets[name].counts:
@@ -277,11 +292,10 @@ def _read(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> Table:
     for column in [dataset.key, *(dataset.counts or [])]:
         if column is not None and column not in frame.columns:
             key = "key" if column == dataset.key else "counts"
-            raise BridgeError(doc.problem(here + (key,),
-                f"no column '{column}' in {path.name}{did_you_mean(column, frame.columns)}; it has: {_listing(frame.columns)}"))
+            raise BridgeError(doc.problem(here + (key,), missing_column(column, frame.columns, path.name)))
     table = Table(name, frame, dataset.key, geometry)
     if fmt == "vector" and points is not None and dataset.points is None:
-        x, y = _transformer(dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",)).transform(points[:, 0], points[:, 1])
+        x, y = transformer(dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",)).transform(points[:, 0], points[:, 1])
         table.points = np.column_stack([x, y])
     if dataset.where:
         keep = _evaluate_local(table, dataset.where, doc, here + ("where",))
@@ -322,9 +336,7 @@ def _read_csv(path: Path, dataset: Dataset) -> pd.DataFrame:
 def _evaluate_local(table: Table, text: str, doc: YamlDocument, key_path: tuple):
     def resolve(ref: expressions.ColumnRef):
         if ref.dataset not in (None, table.name) or ref.column not in table.frame.columns:
-            raise expressions.ExpressionError(
-                f"no column '{ref.column}' in {table.name}{did_you_mean(ref.column, table.frame.columns)}; "
-                f"it has: {_listing(table.frame.columns)}")
+            raise expressions.ExpressionError(missing_column(ref.column, table.frame.columns, table.name))
         return table.frame[ref.column].reset_index(drop=True)
 
     try:
@@ -343,8 +355,7 @@ def _pivot(table: Table, dataset: Dataset, doc: YamlDocument, here: tuple) -> Ta
     for key in ("columns", "values"):
         column = getattr(pivot, key)
         if column not in table.frame.columns:
-            raise BridgeError(doc.problem(here + ("pivot", key),
-                f"no column '{column}'{did_you_mean(column, table.frame.columns)}; it has: {_listing(table.frame.columns)}"))
+            raise BridgeError(doc.problem(here + ("pivot", key), missing_column(column, table.frame.columns)))
     if table.key is None:
         raise BridgeError(doc.problem(here, "pivot needs a key: the column that names each area"))
     frame = table.frame
@@ -363,12 +374,12 @@ def _points(frame: pd.DataFrame, dataset: Dataset, doc: YamlDocument, here: tupl
     for key in ("x", "y"):
         column = getattr(spec, key)
         if column not in frame.columns:
-            raise BridgeError(doc.problem(here + (key,), f"no column '{column}'{did_you_mean(column, frame.columns)}; it has: {_listing(frame.columns)}"))
+            raise BridgeError(doc.problem(here + (key,), missing_column(column, frame.columns)))
     x = pd.to_numeric(frame[spec.x], errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(frame[spec.y], errors="coerce").to_numpy(dtype=float)
     if np.isnan(x).all() or np.isnan(y).all():
         raise BridgeError(doc.problem(here, f"columns '{spec.x}' and '{spec.y}' hold no numbers"))
-    bx, by = _transformer(spec.crs, doc, here + ("crs",)).transform(x, y)
+    bx, by = transformer(spec.crs, doc, here + ("crs",)).transform(x, y)
     return np.column_stack([bx, by])
 
 
@@ -434,13 +445,13 @@ def _read_geojson(path: Path):
 
 def _project(geometry: list, crs: str, doc: YamlDocument, key_path: tuple) -> list:
     """All rings to British National Grid metres in one vectorised transform."""
-    transformer = _transformer(crs, doc, key_path)
+    to_bng = transformer(crs, doc, key_path)
     rings = [ring for areas in geometry for poly in areas for ring in poly]
     if not rings:
         return geometry
     lengths = np.array([len(r) for r in rings])
     allxy = np.concatenate(rings)
-    x, y = transformer.transform(allxy[:, 0], allxy[:, 1])
+    x, y = to_bng.transform(allxy[:, 0], allxy[:, 1])
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise BridgeError(doc.problem(key_path, f"some coordinates cannot be projected from {crs}; check the crs"))
     projected = np.split(np.column_stack([x, y]), np.cumsum(lengths)[:-1])

@@ -102,3 +102,17 @@ def test_every_panel_type_is_in_a_sample_scene():
         briefing = load_briefing(path)  # validates data, joins, expressions and marks
         seen |= {p.type for p in briefing.scene.panels}
     assert seen == set(PANEL_TYPES)
+
+
+def test_suggestion_found_among_columns_folded_into_more(workdir):
+    # 16 columns: the listing shows 12 and "… (4 more)"; the misspelt one is the 14th.
+    columns = ["lsoa21_code", "apples", "bananas", "cherries", "dates", "elderberries", "figs", "grapes",
+               "hazelnuts", "kiwis", "lemons", "mangoes", "nectarines", "pensioners", "quinces", "raisins"]
+    pd.DataFrame([[f"E0100000{i}"] + list(range(1, 16)) for i in range(3)], columns=columns).to_csv(
+        workdir / "data" / "wide.csv", index=False)
+    text = MINIMAL.replace("panels:", "  wide: {path: data/wide.csv, key: lsoa21_code, counts: [pensionrs]}\npanels:")
+    with pytest.raises(BridgeError) as info:
+        data_of(write_scene(workdir, text))
+    msg = "\n".join(messages(info))
+    assert "datasets.wide.counts: no column 'pensionrs' in wide.csv (did you mean 'pensioners'?)" in msg, msg
+    assert "mangoes, … (4 more)" in msg and "pensioners," not in msg, msg
