@@ -30,27 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 
 
-def _die_with_parent() -> None:
-    """Xvfb is stopped with its parent even if the parent crashes (Linux prctl PR_SET_PDEATHSIG)."""
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
-    except OSError:
-        pass
-
-
-def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
-    read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
-                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              preexec_fn=_die_with_parent)
-    os.close(write)
-    with os.fdopen(read) as f:
-        return server, ":" + f.readline().strip()
-
-
 def percentile(values, q):
     values = sorted(values)
     k = (len(values) - 1) * q
@@ -164,12 +143,12 @@ def main() -> int:
             sys.exit(f"{tool} is needed: bash scripts/setup.sh installs it")
 
     from bridge.room import load_room
+    from bridge.xvfb import virtual_display
 
     room = load_room()
     x, y, w, h = room.desktop()
-    server, display = start_xvfb(x + w, y + h)
-    os.environ["DISPLAY"] = display
-    try:
+    with virtual_display(x + w, y + h) as display:
+        os.environ["DISPLAY"] = display
         from bridge.prepare import default_size, prepare
 
         size = default_size(room)
@@ -181,9 +160,6 @@ def main() -> int:
             child = subprocess.run([sys.executable, __file__, "--one", layout, "--keys", str(args.keys),
                                     "--floor-repeat", str(args.floor_repeat)], capture_output=True, text=True, check=True)
             results[layout] = json.loads(child.stdout.strip().splitlines()[-1])
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     rows = [("floor: redraw all windows, nothing changed (ms)", "floor_ms"),
             ("key → new frame in all windows, median (ms)", "key_to_frame_ms_median"),

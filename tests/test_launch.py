@@ -1,6 +1,6 @@
 """End to end under a virtual X server: `bridge launch --windowed`, keys from xdotool, screenshots.
 
-The test starts its own Xvfb on a free display (`-displayfd` picks it), runs the show in
+The test starts its own Xvfb on a free display (bridge/xvfb.py), runs the show in
 a subprocess, sends keys to its window with xdotool and grabs the screen with Pillow.
 """
 
@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import ImageGrab
 
+from bridge.xvfb import virtual_display
 from tests.conftest import write_scene
 
 FIT = (960, 540)
@@ -38,33 +39,13 @@ steps:
 """
 
 
-def _die_with_parent() -> None:
-    """Xvfb is stopped with its parent even if the parent crashes (Linux prctl PR_SET_PDEATHSIG)."""
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
-    except OSError:
-        pass
-
-
 @pytest.fixture(scope="module")
 def display():
     """A fresh Xvfb on a display number it picks itself; DISPLAY string."""
     if not shutil.which("Xvfb") or not shutil.which("xdotool"):
         pytest.fail("Xvfb and xdotool are needed (scripts/setup.sh installs them)")
-    read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              preexec_fn=_die_with_parent)
-    os.close(write)
-    with os.fdopen(read) as f:
-        number = f.readline().strip()
-    assert number.isdigit(), "Xvfb did not report a display number"
-    yield f":{number}"
-    server.terminate()
-    server.wait(timeout=10)
+    with virtual_display(1280, 720) as name:
+        yield name
 
 
 def wait_for(predicate, timeout: float, what: str):
