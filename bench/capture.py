@@ -12,10 +12,10 @@ import argparse
 import numpy as np
 
 from _common import ROOT, timed, write_result
+from bridge.backend import use_offscreen
 from bridge.layout import direction, x_to_yaw, y_to_pitch
 from bridge.pipeline import draw_panels, load_briefing
-from bridge.render import EquirectRenderer, panel_mesh, pv
-
+from bridge.render import EquirectRenderer, panel_mesh, panel_texture, pv
 
 
 class CubeFaceCapture:
@@ -27,6 +27,7 @@ class CubeFaceCapture:
 
     def __init__(self, width, height, face):
         self.width, self.height, self.face = width, height, face
+        use_offscreen()
         self.plotter = pv.Plotter(off_screen=True, window_size=(face, face))
         self.plotter.set_background("#05070b")
         self.plotter.renderer.GetCullers().RemoveAllItems()
@@ -51,9 +52,7 @@ class CubeFaceCapture:
             self.v[m] = np.clip(((1 - vv) / 2 * face).astype(np.int32), 0, face - 1)
 
     def add_panel(self, pid, yaw, pitch, width, height, image):
-        from bridge.render import _texture
-
-        actor = self.plotter.add_mesh(panel_mesh(yaw, pitch, width, height), texture=_texture(image), lighting=False)
+        actor = self.plotter.add_mesh(panel_mesh(yaw, pitch, width, height), texture=panel_texture(image), lighting=False)
         self.actors[pid] = actor
 
     def render(self, visible):

@@ -30,8 +30,7 @@ SHARED = Path(os.environ.get("BRIDGE_SHARED_DATA", ROOT.parent / "shared" / "dat
 
 def frame_of(scene_path: Path, width: int = 4096) -> tuple[float, dict]:
     """Seconds from the YAML file to the equirectangular frame of step 1, and a breakdown."""
-    from bridge.pipeline import PanelArt, add_panels, load_briefing, render_step
-    from bridge.render import EquirectRenderer
+    from bridge.pipeline import PanelArt, add_panels, load_briefing, make_renderer, render_step
 
     t0 = time.perf_counter()
     briefing = load_briefing(scene_path)
@@ -40,7 +39,7 @@ def frame_of(scene_path: Path, width: int = 4096) -> tuple[float, dict]:
     for panel in briefing.scene.panels:
         art.image(panel.id)
     t2 = time.perf_counter()
-    with EquirectRenderer(width, width // 2) as renderer:
+    with make_renderer(briefing, width, width // 2) as renderer:
         add_panels(renderer, briefing, art)
         frame = render_step(renderer, briefing, art, 0)
     t3 = time.perf_counter()
@@ -57,7 +56,7 @@ def bare_polygons(briefing) -> float:
     from matplotlib.collections import PathCollection
     from matplotlib.figure import Figure
 
-    from bridge.panels import compound_path
+    from bridge.panels.geo import compound_path
 
     content = briefing.contents[0]
     t = time.perf_counter()

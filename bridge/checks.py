@@ -7,9 +7,9 @@ laid across one shows any misalignment at its worst, so `bridge validate` warns 
 from __future__ import annotations
 
 from bridge.errors import Problem
-from bridge.panels import THEME
 from bridge.room import Room, wrap_yaw
-from bridge.scene import KpiPanel, Scene
+from bridge.scene import Scene
+from bridge.theme import DEFAULT_THEME, Theme
 from bridge.yaml_source import YamlDocument
 
 
@@ -28,19 +28,12 @@ def _crosses(y0: float, y1: float, zone: tuple[float, float, str]) -> bool:
     return False
 
 
-def seam_warnings(scene: Scene, doc: YamlDocument, room: Room) -> list[Problem]:
-    """Titles and KPI numbers that cross a blend zone."""
+def seam_warnings(scene: Scene, doc: YamlDocument, room: Room, theme: Theme = DEFAULT_THEME) -> list[Problem]:
+    """Titles, KPI numbers (whatever each panel type says must stay whole) that cross a blend zone."""
     warnings = []
     zones = blend_zones(room)
     for i, panel in enumerate(scene.panels):
-        left = panel.yaw - panel.width / 2
-        parts = []
-        if isinstance(panel, KpiPanel):
-            parts.append(("its number", panel.yaw - panel.width * 0.3, panel.yaw + panel.width * 0.3))
-        elif panel.title:
-            title_width = min(panel.width - 2.4, 0.62 * THEME.title_deg * len(panel.title))
-            parts.append(("its title", left + 1.2, left + 1.2 + title_width))
-        for what, y0, y1 in parts:
+        for what, y0, y1 in panel.seam_parts(theme):
             for zone in zones:
                 if _crosses(y0, y1, zone):
                     warnings.append(doc.problem(("panels", i, "yaw"),

@@ -1,4 +1,4 @@
-"""The `bridge` command: validate, render, calibrate, split, rooms, schema.
+"""The `bridge` command: validate, render, calibrate, split, launch, rooms, panels, schema.
 
 Errors the user can fix are printed as `file:line: key: message` lines and exit with
 code 2 (bad input); nothing the user wrote is touched.
@@ -114,8 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rooms", help="list the room profiles that ship with Bridge", description="List the shipped room profiles and what each holds.")
     p.set_defaults(run=cmd_rooms)
 
-    p = sub.add_parser("schema", help="print the scene format as JSON Schema",
-                       description="Print the scene format as JSON Schema, for editor completion (see README).")
+    p = sub.add_parser("panels", help="list the panel types a scene can use",
+                       description="List the panel types (built in, and any registered by plug-ins) and their keys.")
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown (as in the README)")
+    p.set_defaults(run=cmd_panels)
+
+    p = sub.add_parser("schema", help="print the scene (or theme) format as JSON Schema",
+                       description="Print the scene format, or the theme file format, as JSON Schema, for editor completion (see README).")
+    p.add_argument("format", nargs="?", choices=("scene", "theme"), default="scene", help="which file format (default: scene)")
     p.set_defaults(run=cmd_schema)
     return parser
 
@@ -130,7 +136,7 @@ def cmd_validate(args) -> int:
     from bridge.checks import seam_warnings
     from bridge.room import load_room
 
-    for warning in seam_warnings(scene, briefing.data.doc, load_room(args.room)):
+    for warning in seam_warnings(scene, briefing.data.doc, load_room(args.room), briefing.theme):
         err.print(f"[yellow]warning:[/] {_escape(str(warning))}")
     for join in briefing.data.joins:
         if join.unmatched_keys:
@@ -189,7 +195,7 @@ def cmd_render(args) -> int:
     out.print(f"  {result.contact_sheet}")
     smallest, panel_id = result.smallest_text
     if smallest < float("inf"):
-        from bridge.panels import MIN_TEXT_DEG
+        from bridge.theme import MIN_TEXT_DEG
 
         verdict = "legible" if smallest >= MIN_TEXT_DEG else f"[yellow]under the {MIN_TEXT_DEG}° legible across a room: enlarge it[/]"
         out.print(f"smallest text: {smallest:.2f}° of visual angle (panel '{_escape(panel_id)}'), {verdict}")
@@ -199,7 +205,7 @@ def cmd_render(args) -> int:
 def cmd_calibrate(args) -> int:
     from bridge.calibration import PATTERNS, pattern_frame
     from bridge.compositor import Compositor
-    from bridge.pipeline import ImageWriter, prepare_out_dir, save_frames
+    from bridge.output import ImageWriter, prepare_out_dir, save_frames
     from bridge.room import load_room
 
     width, height = parse_size(args.size)
@@ -220,7 +226,7 @@ def cmd_calibrate(args) -> int:
 
 def cmd_split(args) -> int:
     from bridge.compositor import Compositor
-    from bridge.pipeline import prepare_out_dir, read_equirect, save_frames
+    from bridge.output import prepare_out_dir, read_equirect, save_frames
     from bridge.room import load_room
 
     room = load_room(args.room)
@@ -245,8 +251,9 @@ def cmd_launch(args) -> int:
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         raise BridgeError("launch: no display (DISPLAY is not set); run it on the room's desktop, or under a virtual "
                           "X server for a test: Xvfb :99 & DISPLAY=:99 bridge launch … --windowed")
-    if os.environ.get("VTK_DEFAULT_OPENGL_WINDOW") in ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow"):
-        os.environ.pop("VTK_DEFAULT_OPENGL_WINDOW")  # an offscreen choice inherited from a headless parent
+    from bridge.backend import use_onscreen
+
+    use_onscreen()  # drop an offscreen choice inherited from a headless parent
     if (args.scene is None) == (not args.patterns):
         raise BridgeError("launch: give a scene file, or --patterns to show the test patterns (not both)")
     room = load_room(args.room)
@@ -318,8 +325,27 @@ def cmd_rooms(args) -> int:
     return 0
 
 
-def cmd_schema(args) -> int:
-    from bridge.scene import json_schema
+def cmd_panels(args) -> int:
+    from rich.table import Table
 
+    from bridge import panels
+
+    if args.markdown:
+        sys.stdout.write(panels.markdown_table())
+        return 0
+    table = Table(title="Panel types (type: NAME in a scene's panels:)")
+    for col in ("type", "shows", "its own keys (? optional)"):
+        table.add_column(col)
+    for name, doc, keys in panels.describe():
+        table.add_row(name, doc, ", ".join(keys))
+    out.print(table)
+    return 0
+
+
+def cmd_schema(args) -> int:
+    if args.format == "theme":
+        from bridge.theme import json_schema
+    else:
+        from bridge.scene import json_schema
     sys.stdout.write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
     return 0

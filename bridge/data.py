@@ -5,7 +5,7 @@ from long to wide form if asked, and its coordinates projected to British Nation
 metres.  Joinable datasets are aligned to the base dataset's rows (a left join: the base's
 areas keep their order; areas missing elsewhere become gaps), on their key or, for
 many-to-one joins, on a column of the joined table.  Points can be counted per area.
-Panels then ask for expressions over those aligned columns (bridge/content.py).
+Panel types then ask for expressions over those aligned columns (bridge/panels/).
 """
 
 from __future__ import annotations
@@ -132,9 +132,6 @@ def transformer(crs: str, doc: YamlDocument, key_path: tuple) -> Transformer:
         return Transformer.from_crs(CRS.from_user_input(crs), BNG, always_xy=True)
     except CRSError:
         raise BridgeError(doc.problem(key_path, f"unknown coordinate system '{crs}'; use EPSG:4326 or EPSG:27700")) from None
-
-
-_transformer = transformer  # the old private name, still imported by bridge/content.py
 
 
 def load_data(scene: Scene, doc: YamlDocument) -> SceneData:

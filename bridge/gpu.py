@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyvista as pv
 
+from bridge.backend import pixel_exact_camera, use_offscreen, use_onscreen
 from bridge.compositor import ProjectorLookup
-from bridge.render import pv  # noqa: F401  (chooses the offscreen backend before VTK loads)
 
 SHADER_FILE = Path(__file__).resolve().parent.parent / "shaders" / "compositor.frag"
 
@@ -44,6 +45,10 @@ class GpuProjector:
     def __init__(self, lut: ProjectorLookup, frame: np.ndarray, off_screen: bool = True):
         p = lut.projector
         self.lut = lut
+        if off_screen:
+            use_offscreen()
+        else:
+            use_onscreen()
         self.plotter = pv.Plotter(off_screen=off_screen, window_size=(p.width, p.height))
         quad = pv.Plane(center=(p.width / 2, p.height / 2, 0), direction=(0, 0, 1),
                         i_size=p.width, j_size=p.height, i_resolution=1, j_resolution=1)
@@ -59,14 +64,7 @@ class GpuProjector:
         uniforms.SetUniformf("gamma", float(p.gamma))
         uniforms.SetUniformf("gain", float(p.gain))
         uniforms.SetUniformf("black_level", float(p.black_level))
-        # Pixel-exact: a parallel camera whose view is exactly the quad.
-        camera = self.plotter.camera
-        camera.enable_parallel_projection()
-        camera.focal_point = (p.width / 2, p.height / 2, 0)
-        camera.position = (p.width / 2, p.height / 2, 10)
-        camera.up = (0, 1, 0)
-        camera.parallel_scale = p.height / 2
-        camera.clipping_range = (1, 100)
+        pixel_exact_camera(self.plotter.renderer.GetActiveCamera(), p.width, p.height)
         self.plotter.camera_set = True
 
     def set_frame(self, frame: np.ndarray) -> None:

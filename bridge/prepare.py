@@ -248,8 +248,7 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
     Steps whose frames an earlier entry already holds (same step key) are copied, not rendered.
     """
     from bridge.compositor import Compositor
-    from bridge.pipeline import PanelArt, add_panels, load_briefing, render_step
-    from bridge.render import EquirectRenderer
+    from bridge.pipeline import PanelArt, add_panels, load_briefing, make_renderer, render_step
 
     briefing = load_briefing(scene_path)
     scene = briefing.scene
@@ -273,7 +272,7 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
             art = PanelArt(briefing, width)
             compositor = Compositor(room, width, height)
             needed = {panel_id for s in to_render for panel_id in scene.steps[s].show}
-            with EquirectRenderer(width, height, background=briefing.theme.background) as renderer:
+            with make_renderer(briefing, width, height) as renderer:
                 add_panels(renderer, briefing, art, progress, only=needed)
                 for done, s in enumerate(to_render):
                     frame = render_step(renderer, briefing, art, s)

@@ -28,10 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+import pyvista as pv
+import vtk
+
+from bridge.backend import OFFSCREEN_WINDOWS, pixel_exact_camera, use_offscreen, use_onscreen
 from bridge.errors import Problem
 from bridge.prepare import BackgroundPreparer, Prepared
 from bridge.presenter import Presenter, View
-from bridge.render import pv, vtk
 from bridge.watch import FileWatcher
 
 log = logging.getLogger("bridge.show")
@@ -100,6 +103,10 @@ class ShowWindows:
     def __init__(self, room, prepared: Prepared, mode: str = "span", offscreen: bool = False,
                  fit: tuple[int, int] | None = None, title: str = "Bridge"):
         self.room, self.mode, self.offscreen = room, mode, offscreen
+        if offscreen:
+            use_offscreen()
+        else:
+            use_onscreen()
         self.windowed = mode == "windowed"
         self.windows: list[Window] = []
         self.view: View | None = None
@@ -115,9 +122,9 @@ class ShowWindows:
     # -- building -------------------------------------------------------------------
     def _window(self, x, y, w, h, slots, title) -> Window:
         rw = vtk.vtkRenderWindow()
-        if not self.offscreen and rw.GetClassName() in ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow"):
+        if not self.offscreen and rw.GetClassName() in OFFSCREEN_WINDOWS:
             raise RuntimeError(f"show windows need an on-screen render window, got {rw.GetClassName()}: "
-                               "bridge.render was imported before DISPLAY was set")
+                               "VTK_DEFAULT_OPENGL_WINDOW asks for an offscreen one")
         rw.SetWindowName(title)
         rw.SetSize(w, h)
         rw.SetMultiSamples(0)
@@ -169,14 +176,7 @@ class ShowWindows:
             False)
         actors[1].GetShaderProperty().GetFragmentCustomUniforms().SetUniformf("fade", 0.0)
         actors[1].VisibilityOff()
-        # Pixel-exact: a parallel camera whose view is exactly the quad (recipe from gpu.py).
-        camera = renderer.GetActiveCamera()
-        camera.ParallelProjectionOn()
-        camera.SetFocalPoint(p.width / 2, p.height / 2, 0)
-        camera.SetPosition(p.width / 2, p.height / 2, 10)
-        camera.SetViewUp(0, 1, 0)
-        camera.SetParallelScale(p.height / 2)
-        camera.SetClippingRange(1, 100)
+        pixel_exact_camera(renderer.GetActiveCamera(), p.width, p.height)
         rw.AddRenderer(renderer)
         return Slot(index, renderer, actors[0], actors[1])
 

@@ -95,13 +95,13 @@ def test_map_needs_polygons(workdir):
 
 
 def test_every_panel_type_is_in_a_sample_scene():
-    from bridge.scene import PANEL_TYPES
+    from bridge.panels import panel_types
 
     seen = set()
     for path in sorted((ROOT / "scenes").glob("*.yaml")):
         briefing = load_briefing(path)  # validates data, joins, expressions and marks
         seen |= {p.type for p in briefing.scene.panels}
-    assert seen == set(PANEL_TYPES)
+    assert seen == set(panel_types())
 
 
 def test_suggestion_found_among_columns_folded_into_more(workdir):

@@ -44,7 +44,7 @@ def test_a_count_of_three_never_appears(workdir):
     assert b.contents[0].suppressed.sum() == 1 and b.contents[1].suppressed[0] and b.contents[2].suppressed
     table_cells = {row[0]: row[1] for row in b.contents[3].rows}
     assert table_cells[code] == "suppressed" and b.contents[3].suppressed_cells == 1
-    from bridge.panels import draw_panel
+    from bridge.panels.canvas import draw_panel
 
     for i, panel in enumerate(b.scene.panels):
         drawn = draw_panel(panel, b.contents[i], (1000, 700), 20.0, None)
@@ -57,7 +57,7 @@ def test_ratios_are_not_suppressed(workdir):
     b = brief(workdir, derive="derive:\n  share: 100 * people[\"Aged 65 years and over\"] / people.total\n",
               panels="  - {id: p, type: map, colour: share, width: 50, height: 30}\n")
     assert not b.contents[0].suppressed.any()
-    from bridge.content import is_count
+    from bridge.disclosure import is_count
 
     assert is_count(b.data, 'sum(people["Aged 65 years and over"])') and not is_count(b.data, "share")
 

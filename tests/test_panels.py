@@ -7,7 +7,8 @@ import pytest
 from matplotlib.colors import to_rgb
 
 from bridge.errors import BridgeError
-from bridge.panels import THEME, draw_panel, palette
+from bridge.panels.canvas import draw_panel, palette
+from bridge.theme import DEFAULT_THEME as THEME
 from bridge.pipeline import load_briefing
 from tests.conftest import write_scene
 

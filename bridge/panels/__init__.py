@@ -1,0 +1,93 @@
+"""Panel types: one module each, found through this registry by a panel's `type:`.
+
+A panel type is a `PanelModel` subclass (see bridge/panels/base.py) with a
+`type: Literal["name"]` key, registered with `@register`.  The scene format (and so
+`bridge validate`, the JSON Schema and `bridge panels`) is built from this registry, so a new
+kind of panel is one new module: see README "Adding a panel type".
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from bridge.panels.base import PanelModel
+
+BUILT_IN = ("map", "points", "heatmap", "extruded", "bar", "line", "table", "kpi", "text", "image")
+
+_types: dict[str, type[PanelModel]] = {}
+_version = 0  # bumped on every change, so models built from the registry know when to rebuild
+
+
+def type_name(model: type[PanelModel]) -> str:
+    """The value of the model's `type: Literal["name"]` key."""
+    field = model.model_fields.get("type")
+    args = typing.get_args(field.annotation) if field else ()
+    if typing.get_origin(field.annotation if field else None) is not typing.Literal or len(args) != 1:
+        raise TypeError(f"{model.__name__} needs a key `type: Literal[\"name\"]` naming its panel type")
+    return args[0]
+
+
+def register(model: type[PanelModel]) -> type[PanelModel]:
+    """Make `model` a panel type the scene format accepts (a class decorator)."""
+    global _version
+    if not (isinstance(model, type) and issubclass(model, PanelModel)):
+        raise TypeError(f"{model!r} is not a PanelModel subclass")
+    name = type_name(model)
+    if name in _types and _types[name] is not model:
+        raise ValueError(f"panel type '{name}' is already registered by {_types[name].__module__}")
+    _types[name] = model
+    _version += 1
+    return model
+
+
+def unregister(name: str) -> None:
+    """Forget a panel type (for tests and plug-ins that are unloaded)."""
+    global _version
+    _types.pop(name, None)
+    _version += 1
+
+
+def panel_types() -> dict[str, type[PanelModel]]:
+    """type name → model, in registration order (built-in types first)."""
+    return dict(_types)
+
+
+def version() -> int:
+    return _version
+
+
+def panel_union():
+    """The annotation for a scene's `panels:` items: one of the registered types, by `type:`."""
+    models = tuple(_types.values())
+    if len(models) == 1:
+        return models[0]
+    return Annotated[Union[models], Field(discriminator="type")]  # type: ignore[valid-type]
+
+
+def describe() -> list[tuple[str, str, list[str]]]:
+    """(type, first line of its docstring, its own keys with '?' on optional ones) per panel type."""
+    common = PanelModel.model_fields
+    rows = []
+    for name, model in _types.items():
+        doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
+        keys = [key + ("" if field.is_required() else "?") for key, field in model.model_fields.items()
+                if key != "type" and not (key in common and field.annotation == common[key].annotation
+                                          and field.is_required() == common[key].is_required())]
+        rows.append((name, doc, keys))
+    return rows
+
+
+def markdown_table() -> str:
+    """The README's table of panel types: name, what it shows, its own keys."""
+    lines = ["| type | shows | its own keys (`?` optional) |", "|---|---|---|"]
+    for name, doc, keys in describe():
+        lines.append(f"| `{name}` | {doc} | {', '.join(f'`{k}`' for k in keys)} |")
+    return "\n".join(lines) + "\n"
+
+
+for _module in BUILT_IN:  # each registers its type on import
+    importlib.import_module(f"bridge.panels.{_module}")

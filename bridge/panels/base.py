@@ -1,0 +1,81 @@
+"""What every panel type is: a scene model that also knows its content, drawing and place.
+
+A panel type subclasses `PanelModel`, adds its own keys and a `type: Literal["name"]`, and
+overrides the hooks below; `bridge.panels.register` makes the scene format accept it.  The
+hooks run in the pipeline's order: `content` (data → what to show, with disclosure control),
+`marked_rows` (what a step picks out), `draw` (content → pixels on a Canvas), `place`
+(the picture, and any 3D geometry, into the room).  Nothing outside the panel's module needs
+to know the type exists.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field
+
+from bridge.errors import BridgeError
+from bridge.fields import Height, PanelId, Pitch, Strict, Width, Yaw
+from bridge.layout import panel_extent
+
+if TYPE_CHECKING:
+    from bridge.data import SceneData
+    from bridge.panels.canvas import Canvas
+    from bridge.theme import Theme
+
+Extent = tuple[float, float, float, float]  # yaw min, yaw max, pitch min, pitch max (degrees)
+
+
+class PanelModel(Strict):
+    """Where a panel sits round the viewer, and what every panel may say."""
+
+    id: PanelId  # type: ignore[valid-type]
+    title: str | None = None
+    source: str | None = Field(None, description="Where the data came from; defaults to the scene's source")
+    data: str | None = Field(None, description="Dataset name; defaults to the scene's base dataset")
+    yaw: Yaw = Field(0, description="Degrees; 0 ahead, positive to the right")  # type: ignore[valid-type]
+    pitch: Pitch = Field(0, description="Degrees; positive up")  # type: ignore[valid-type]
+    width: Width = Field(description="Degrees of yaw the panel spans")  # type: ignore[valid-type]
+    height: Height = Field(description="Degrees of pitch the panel spans")  # type: ignore[valid-type]
+
+    #: Keys (as paths) whose values name a dataset: checked against `datasets:` by validate.
+    dataset_keys: ClassVar[tuple[tuple[str, ...], ...]] = (("data",),)
+
+    # --- data → content -------------------------------------------------------------------
+    def content(self, data: SceneData, here: tuple) -> Any:
+        """What the panel shows, evaluated from the scene's data (`here`: its key path for errors)."""
+        return None
+
+    def marked_rows(self, data: SceneData, content: Any, mark, here: tuple, mark_path: tuple) -> frozenset[str]:
+        """Rows a step's `mark:` picks out (labels or area keys); most panels cannot mark rows."""
+        raise BridgeError(data.doc.problem(mark_path, f"marking rows works on map and bar panels, not {self.type}"))  # type: ignore[attr-defined]
+
+    def files(self) -> list[str]:
+        """Files the panel reads besides datasets (relative to the scene), so edits are watched."""
+        return []
+
+    # --- checks without drawing ---------------------------------------------------------
+    def layout_problems(self, theme: Theme) -> list[tuple[tuple, str]]:
+        """(key path under the panel, message) for what cannot fit, found before drawing."""
+        return []
+
+    def seam_parts(self, theme: Theme) -> list[tuple[str, float, float]]:
+        """(what, yaw from, yaw to) of the parts that must not straddle a blend zone: the title."""
+        if not self.title:
+            return []
+        left = self.yaw - self.width / 2
+        width = min(self.width - 2.4, theme.text_width_deg(self.title, theme.title_deg, bold=True))
+        return [("its title", left + 1.2, left + 1.2 + width)]
+
+    # --- drawing and placing --------------------------------------------------------------
+    def draw(self, canvas: Canvas, content: Any, source: str | None, marked: frozenset[str]) -> None:
+        """Draw the panel's picture on `canvas` (`marked`: rows the step picks out)."""
+        raise NotImplementedError(f"panel type {type(self).__name__} has no draw()")
+
+    def texture_extent(self) -> Extent:
+        """The box of angles the panel's picture covers (by default, the whole panel)."""
+        return panel_extent(self.yaw, self.pitch, self.width, self.height)
+
+    def place(self, renderer, image, content: Any) -> None:
+        """Put the picture (and any 3D geometry) into the room: a curved strip by default."""
+        renderer.add_panel(self.id, self.yaw, self.pitch, self.width, self.height, image)

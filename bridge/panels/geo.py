@@ -1,0 +1,175 @@
+"""What the map-like panel types share: area values, point layers, and drawing on map axes.
+
+Maps, extruded maps, point maps and heat maps all draw the base dataset's areas in British
+National Grid metres; this module holds the content they share (areas with values under
+disclosure control, point tables that respect `personal:`) and the axes they draw on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.collections import PathCollection
+from matplotlib.path import Path as MplPath
+
+from bridge.disclosure import is_count, suppression_mask
+from bridge.errors import BridgeError
+from bridge.panels.values import numbers
+
+if TYPE_CHECKING:
+    from bridge.data import Polygons, SceneData, Table
+    from bridge.panels.canvas import Canvas
+
+LEGEND_DEG = 16  # width kept for a map's legend or colour bar
+
+
+@dataclass
+class MapContent:
+    polygons: list[Polygons]
+    values: np.ndarray | None  # None: outlines only
+    suppressed: np.ndarray  # bool per area
+    keys: list[str]
+    labels: list[str]
+    outline: list[Polygons] | None = None
+    raster: tuple[np.ndarray, tuple[float, float, float, float], float] | None = None  # image, BNG bounds, opacity
+    points: tuple[np.ndarray, str, float] | None = None  # xy, colour, size
+
+
+@dataclass
+class PointsContent:
+    outline: list[Polygons]
+    xy: np.ndarray
+    values: np.ndarray | None
+    weights: np.ndarray | None = None
+
+
+# --- content ------------------------------------------------------------------------------
+
+def area_content(data: SceneData, table_name: str, colour: str | None, here: tuple) -> MapContent:
+    """A dataset's polygons with a value per area from `colour` (small counts of people suppressed)."""
+    table = data.tables[table_name]
+    if table.geometry is None:
+        raise BridgeError(data.doc.problem(here + ("data",),
+            f"a map needs polygons, but dataset '{table.name}' has none; use a GeoJSON dataset"))
+    keys = [str(k) for k in table.frame[table.key]] if table.key else [str(i) for i in range(len(table.frame))]
+    values, suppressed = None, np.zeros(len(keys), bool)
+    if colour:
+        series = numbers(data, colour, here + ("colour",), table.name)
+        if series.notna().sum() == 0:
+            raise BridgeError(data.doc.problem(here + ("colour",), "every value is missing; check the joins and the expression"))
+        values = series.to_numpy(dtype=float)
+        suppressed = suppression_mask(data, values, is_count(data, colour, table.name))
+    return MapContent(table.geometry, values, suppressed, keys, keys)
+
+
+def point_table(data: SceneData, name: str, key_path: tuple) -> Table:
+    """A dataset with points, refused if its rows are people and the scene does not allow that."""
+    table = data.tables[name]
+    if table.points is None:
+        raise BridgeError(data.doc.problem(key_path, f"dataset '{name}' has no points; give it points: {{x: …, y: …}}"))
+    if data.scene.datasets[name].personal and not data.scene.disclosure.allow_personal_points:
+        raise BridgeError(data.doc.problem(key_path,
+            f"dataset '{name}' is marked personal: its rows are people and are never drawn as points. "
+            "Aggregate it per area (aggregate:), or set disclosure: {allow_personal_points: true} if that is approved"))
+    return table
+
+
+def points_content(data: SceneData, dataset: str, here: tuple, values: str | None = None,
+                   weights: str | None = None) -> PointsContent:
+    """A point layer over the base dataset's outlines, with an optional value or weight per point."""
+    table = point_table(data, dataset, here + ("data",))
+    base = data.base
+    if base.geometry is None:
+        raise BridgeError(data.doc.problem(here, "points are drawn over the base dataset's areas, which have no polygons"))
+    shown = weighted = None
+    if values:
+        shown = numbers(data, values, here + ("colour",), table.name).to_numpy(dtype=float)
+    if weights:
+        weighted = numbers(data, weights, here + ("weight",), table.name).fillna(0).to_numpy(dtype=float)
+    return PointsContent(base.geometry, table.points, shown, weighted)
+
+
+# --- drawing ------------------------------------------------------------------------------
+
+def compound_path(polygons) -> MplPath:
+    """One matplotlib path for a (multi)polygon, holes wound opposite to their shell."""
+    verts, codes = [], []
+    for poly in polygons:
+        for r, xy in enumerate(poly):
+            area2 = np.sum(xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1])
+            if (r == 0) != (area2 > 0):  # shells anticlockwise, holes clockwise
+                xy = xy[::-1]
+            verts.append(xy)
+            code = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
+            code[0] = MplPath.MOVETO
+            codes.append(code)
+    return MplPath(np.concatenate(verts), np.concatenate(codes))
+
+
+def map_axes(c: Canvas, bottom: float, top: float, legend: bool):
+    """Axes for a map, leaving room on the right for a legend."""
+    legend_w = c.frac_w(LEGEND_DEG) if legend else 0
+    ax = c.fig.add_axes((c.frac_w(1), bottom, 1 - legend_w - c.frac_w(2), top - bottom))
+    ax.set_axis_off()
+    ax.set_facecolor(c.theme.card)
+    return ax
+
+
+def fit_extent(ax, paths) -> None:
+    allxy = np.concatenate([p.vertices for p in paths])
+    ax.set_xlim(allxy[:, 0].min(), allxy[:, 0].max())
+    ax.set_ylim(allxy[:, 1].min(), allxy[:, 1].max())
+    ax.set_aspect("equal")
+
+
+def colourbar(c: Canvas, mappable, title, bottom, top, ticks: bool):
+    """A vertical colour bar at the right; without ticks it reads 'low' to 'high'."""
+    t = c.theme
+    cax = c.fig.add_axes((1 - c.frac_w(6), bottom + (top - bottom) * 0.2, c.frac_w(1.4), (top - bottom) * 0.6))
+    bar = c.fig.colorbar(mappable, cax=cax)
+    bar.outline.set_edgecolor(t.border)
+    cax.tick_params(colors=t.text, labelsize=c.pt(t.body_deg))
+    if not ticks:
+        cax.set_yticks([])
+        cax.text(0.5, -0.04, "low", transform=cax.transAxes, ha="center", va="top", color=t.muted, fontsize=c.pt(t.body_deg))
+        cax.text(0.5, 1.04, "high", transform=cax.transAxes, ha="center", va="bottom", color=t.muted, fontsize=c.pt(t.body_deg))
+    if title:
+        c.fig.text(1 - c.frac_w(5.3), bottom + (top - bottom) * 0.85, title, color=t.muted, fontsize=c.pt(t.body_deg), ha="center")
+
+
+@dataclass
+class PointAxes:
+    """Map axes with the base areas drawn, ready for a point layer."""
+
+    ax: object
+    bottom: float
+    top: float
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    inside: np.ndarray  # points within the view
+
+    def grid(self, c: Canvas) -> tuple[float, int, int]:
+        """A grid of about one cell per axes pixel: (cell size in metres, columns, rows)."""
+        ax_w_px = (1 - c.frac_w(LEGEND_DEG) - c.frac_w(2)) * c.w
+        cell = max((self.xlim[1] - self.xlim[0]) / max(ax_w_px, 1), 1.0)
+        return cell, int((self.xlim[1] - self.xlim[0]) / cell) + 1, int((self.ylim[1] - self.ylim[0]) / cell) + 1
+
+    def finish(self) -> None:
+        self.ax.set_xlim(self.xlim)
+        self.ax.set_ylim(self.ylim)
+
+
+def point_axes(c: Canvas, title: str | None, source: str | None, content: PointsContent, legend: bool) -> PointAxes:
+    """Header, map axes and the base areas in grey, for a points or heat map."""
+    t = c.theme
+    bottom, top = c.header(title, source)
+    ax = map_axes(c, bottom, top, legend)
+    paths = [compound_path(p) for p in content.outline]
+    fit_extent(ax, paths)
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    ax.add_collection(PathCollection(paths, facecolors=t.missing, edgecolors=t.border, linewidths=0.3, zorder=1))
+    xy = content.xy
+    inside = np.isfinite(xy).all(axis=1) & (xy[:, 0] >= xlim[0]) & (xy[:, 0] <= xlim[1]) & (xy[:, 1] >= ylim[0]) & (xy[:, 1] <= ylim[1])
+    return PointAxes(ax, bottom, top, xlim, ylim, inside)

@@ -1,0 +1,45 @@
+"""`type: heatmap` — the density of points (optionally weighted) over the base dataset's outlines."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from bridge.fields import Expr, Palette
+from bridge.panels import register
+from bridge.panels.base import PanelModel
+from bridge.panels.canvas import Canvas
+from bridge.panels.geo import PointsContent, colourbar, point_axes, points_content
+
+
+@register
+class HeatmapPanel(PanelModel):
+    """Density of points (optionally weighted) over the base dataset's outlines."""
+
+    type: Literal["heatmap"]
+    data: str = Field(description="A dataset with points:")
+    weight: Expr | None = None  # type: ignore[valid-type]
+    radius_km: float = Field(2.0, gt=0, le=100, description="Smoothing radius")
+    palette: Palette = "inferno"  # type: ignore[valid-type]
+    legend: str | None = None
+
+    def content(self, data, here) -> PointsContent:
+        return points_content(data, self.data, here, weights=self.weight)
+
+    def draw(self, c: Canvas, content: PointsContent, source, marked) -> None:
+        # A kernel density on a grid: histogram, then a Gaussian blur of radius_km.
+        view = point_axes(c, self.title, source, content, legend=True)
+        xy, inside = content.xy, view.inside
+        cell, nx, ny = view.grid(c)
+        weights = content.weights[inside] if content.weights is not None else None
+        grid, _, _ = np.histogram2d(xy[inside, 1], xy[inside, 0], bins=(ny, nx), range=(view.ylim, view.xlim), weights=weights)
+        sigma = self.radius_km * 1000 / cell
+        density = cv2.GaussianBlur(grid.astype(np.float32), (0, 0), sigmaX=max(sigma, 0.5))
+        density = np.ma.masked_less_equal(density, density.max() * 0.02)
+        image = view.ax.imshow(density, extent=(*view.xlim, *view.ylim), origin="lower", cmap=self.palette, alpha=0.9,
+                               zorder=2, interpolation="bilinear")
+        colourbar(c, image, self.legend or "density", view.bottom, view.top, ticks=False)
+        view.finish()

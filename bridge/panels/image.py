@@ -1,0 +1,43 @@
+"""`type: image` — a picture from disk (a photo, a plan of the room), with title and source."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from bridge.errors import BridgeError
+from bridge.panels import register
+from bridge.panels.base import PanelModel
+from bridge.panels.canvas import Canvas
+
+
+@register
+class ImagePanel(PanelModel):
+    """A picture from disk."""
+
+    type: Literal["image"]
+    path: str = Field(description="PNG or JPEG beside the scene")
+    fit: Literal["contain", "cover"] = "contain"
+
+    def files(self) -> list[str]:
+        return [self.path]
+
+    def content(self, data, here) -> np.ndarray:
+        from PIL import Image
+
+        path = data.scene.path(self.path)
+        try:
+            with Image.open(path) as image:
+                return np.asarray(image.convert("RGB"))
+        except FileNotFoundError:
+            raise BridgeError(data.doc.problem(here + ("path",), f"image not found: {path}")) from None
+        except OSError as exc:
+            raise BridgeError(data.doc.problem(here + ("path",), f"cannot read {path.name} as an image: {exc}")) from None
+
+    def draw(self, c: Canvas, pixels: np.ndarray, source, marked) -> None:
+        bottom, top = c.header(self.title, source)
+        ax = c.fig.add_axes((c.frac_w(1), bottom, 1 - c.frac_w(2), top - bottom))
+        ax.set_axis_off()
+        ax.imshow(pixels, interpolation="antialiased", aspect="equal" if self.fit == "contain" else "auto")

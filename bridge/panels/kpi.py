@@ -1,0 +1,85 @@
+"""`type: kpi` — one big number with a label, its change against a comparison, a sparkline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
+from bridge.errors import BridgeError
+from bridge.fields import Expr
+from bridge.panels import register
+from bridge.panels.base import PanelModel
+from bridge.panels.canvas import Canvas
+from bridge.panels.values import numbers, scalar
+
+
+@dataclass
+class KpiContent:
+    value: float
+    suppressed: bool
+    compare: float | None = None
+    spark: np.ndarray | None = None
+
+
+@register
+class KpiPanel(PanelModel):
+    """One big number with a label, optionally its change against a comparison and a sparkline."""
+
+    type: Literal["kpi"]
+    value: Expr  # type: ignore[valid-type]
+    label: str | None = None
+    unit: str | None = None
+    format: str = Field("{:,.0f}", description="Python format spec, e.g. '{:.1%}'")
+    compare: Expr | None = Field(None, description="A number to compare with; the change is shown")  # type: ignore[valid-type]
+    compare_label: str | None = Field(None, description="e.g. 'vs England'")
+    spark: Expr | None = Field(None, description="A column of values drawn as a small line")  # type: ignore[valid-type]
+
+    def content(self, data, here) -> KpiContent:
+        value = scalar(data, self.value, here + ("value",), self.data)
+        try:
+            self.format.format(value)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise BridgeError(data.doc.problem(here + ("format",), f"'{self.format}' cannot format {value!r}: {exc}")) from None
+        compare = scalar(data, self.compare, here + ("compare",), self.data) if self.compare else None
+        spark = numbers(data, self.spark, here + ("spark",), self.data).dropna().to_numpy() if self.spark else None
+        return KpiContent(value, bool(suppression_mask(data, [value], is_count(data, self.value, self.data))[0]), compare, spark)
+
+    def seam_parts(self, theme) -> list[tuple[str, float, float]]:
+        """The big number, across the middle 60% of the panel."""
+        return [("its number", self.yaw - self.width * 0.3, self.yaw + self.width * 0.3)]
+
+    def draw(self, c: Canvas, content: KpiContent, source, marked) -> None:
+        t = c.theme
+        number = SUPPRESSED if content.suppressed else self.format.format(content.value)
+        label = " ".join(x for x in (self.unit, self.label) if x)
+        title_h = 0
+        if self.title:
+            c.fig.text(0.5, 1 - c.frac_h(0.8), self.title, color=t.muted, fontsize=c.pt(t.body_deg),
+                       ha="center", va="top", family=t.font)
+            title_h = c.frac_h(t.body_deg * 1.8)
+        label_h = c.frac_h(t.body_deg * 2.2) if label else 0
+        extra = content.compare is not None or content.spark is not None
+        number_w = 0.62 if extra else 1.0
+        size_deg = min((1 - title_h - label_h) * c.height_deg * 0.62,
+                       0.9 * number_w * c.width_deg / max(1, t.glyph_em_bold * len(number)))
+        centre_x = number_w / 2
+        c.fig.text(centre_x, label_h + (1 - title_h - label_h) / 2, number, color=t.muted if content.suppressed else t.text,
+                   fontsize=c.pt(size_deg), fontweight="bold", ha="center", va="center", family=t.font)
+        if label:
+            c.fig.text(0.5, c.frac_h(0.8), label, color=t.accent, fontsize=c.pt(t.body_deg), ha="center", va="bottom", family=t.font)
+        if content.compare is not None and not content.suppressed and content.compare != 0:
+            change = content.value / content.compare - 1
+            arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
+            text = f"{arrow} {abs(change):.0%} {self.compare_label or 'vs comparison'}"
+            c.fig.text(0.81, 1 - title_h - c.frac_h(0.3), text, color=t.mark, fontsize=c.pt(t.body_deg),
+                       ha="center", va="top", family=t.font)
+        if content.spark is not None and len(content.spark) > 1:
+            spark_top = 1 - title_h - c.frac_h(t.body_deg * 1.8)
+            ax = c.fig.add_axes((0.66, label_h + c.frac_h(0.3), 0.3, max(0.05, spark_top - label_h - c.frac_h(0.3))))
+            ax.plot(content.spark, color=t.accent, linewidth=0.2 * c.ppd)
+            ax.plot(len(content.spark) - 1, content.spark[-1], "o", color=t.mark, markersize=0.5 * c.ppd)
+            ax.set_axis_off()

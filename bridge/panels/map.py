@@ -1,0 +1,228 @@
+"""`type: map` — a choropleth: areas coloured by an expression, with optional layers on top."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from matplotlib.collections import PathCollection
+from matplotlib.patches import Patch
+from pydantic import Field, model_validator
+
+from bridge.disclosure import SUPPRESSED
+from bridge.errors import BridgeError
+from bridge.fields import Colour, Expr, Palette, Strict
+from bridge.panels import register
+from bridge.panels.base import PanelModel
+from bridge.panels.canvas import Canvas, fmt_number, palette
+from bridge.panels.geo import MapContent, area_content, compound_path, fit_extent, map_axes, point_table
+from bridge.panels.values import condition, numbers, texts
+
+
+class Classes(Strict):
+    """How a choropleth groups values into colours."""
+
+    method: Literal["quantiles", "equal", "fixed"] = "quantiles"
+    count: int = Field(5, ge=2, le=9)
+    breaks: list[float] | None = Field(None, description="Inner class boundaries, for method: fixed")
+
+    @model_validator(mode="after")
+    def _fixed_needs_breaks(self):
+        if self.method == "fixed" and not self.breaks:
+            raise ValueError("method fixed needs breaks, e.g. breaks: [10, 20, 30]")
+        return self
+
+
+class Raster(Strict):
+    """A georeferenced picture under a map: a GeoTIFF, or any image with stated bounds."""
+
+    path: str = Field(description="PNG/JPEG/TIFF beside the scene")
+    bounds: tuple[float, float, float, float] | None = Field(None, description="west, south, east, north; read from a GeoTIFF when omitted")
+    crs: str = Field("EPSG:27700", description="Coordinates of the bounds")
+    opacity: float = Field(0.85, ge=0, le=1)
+
+
+class Layer(Strict):
+    """Points drawn over a map: a points dataset."""
+
+    data: str = Field(description="A dataset with points:")
+    colour: Colour = "#f8fafc"  # type: ignore[valid-type]
+    size: float = Field(4.0, gt=0, le=200, description="Marker area in points²")
+
+
+@register
+class MapPanel(PanelModel):
+    """A choropleth: the base dataset's polygons coloured by an expression, with optional layers."""
+
+    type: Literal["map"]
+    colour: Expr | None = Field(None, description="Value per area; omit for outlines only (e.g. under points)")  # type: ignore[valid-type]
+    classes: Classes = Classes()
+    palette: Palette = Field("viridis", description="A matplotlib colour map name (colour-blind-safe default)")  # type: ignore[valid-type]
+    legend: str | None = Field(None, description="Legend heading, e.g. the unit")
+    labels: int = Field(0, ge=0, le=30, description="Label the top N areas by value")
+    label: Expr | None = Field(None, description="Text of those labels (default: the key)")  # type: ignore[valid-type]
+    outline: str | None = Field(None, description="A GeoJSON dataset drawn as outlines on top (e.g. districts)")
+    raster: Raster | None = None
+    points: Layer | None = None
+
+    dataset_keys = (("data",), ("outline",), ("points", "data"))
+
+    def files(self) -> list[str]:
+        return [self.raster.path] if self.raster else []
+
+    def content(self, data, here) -> MapContent:
+        table_name = self.data or data.scene.base_name
+        content = area_content(data, table_name, self.colour, here)
+        if self.label:
+            content.labels = texts(data, self.label, here + ("label",), table_name).tolist()
+        if self.outline:
+            outline = data.tables[self.outline]
+            if outline.geometry is None:
+                raise BridgeError(data.doc.problem(here + ("outline",), f"dataset '{self.outline}' has no polygons"))
+            content.outline = outline.geometry
+        if self.raster:
+            content.raster = _raster(data, self.raster, here + ("raster",))
+        if self.points:
+            layer = point_table(data, self.points.data, here + ("points", "data"))
+            content.points = (layer.points, self.points.colour, self.points.size)
+        return content
+
+    def marked_rows(self, data, content, mark, here, mark_path) -> frozenset[str]:
+        table = data.tables[self.data or data.scene.base_name]
+        keys = table.frame[table.key].astype(str).reset_index(drop=True)
+        if mark.top:
+            values = numbers(data, self.colour, here + ("colour",), table.name)
+            return frozenset(keys[values.sort_values(ascending=False).index[: mark.top]])
+        keep = data.evaluate(mark.where, mark_path + ("where",), table.name)
+        return frozenset(keys[condition(keep, data.doc.problem(mark_path + ("where",), "must be a condition")).to_numpy()])
+
+    def draw(self, c: Canvas, content: MapContent, source, marked) -> None:
+        t = c.theme
+        bottom, top = c.header(self.title, source)
+        ax = map_axes(c, bottom, top, content.values is not None)
+        paths = [compound_path(p) for p in content.polygons]
+        if content.raster is not None:
+            pixels, (x0, y0, x1, y1), opacity = content.raster
+            ax.imshow(pixels, extent=(x0, x1, y0, y1), alpha=opacity, zorder=0, interpolation="bilinear")
+        handles = []
+        if content.values is not None:
+            faces, edges, colours = class_colours(content.values, content.suppressed, self, t)
+            alpha = 0.75 if content.raster is not None else 1.0
+            ax.add_collection(PathCollection(paths, facecolors=faces, edgecolors=t.card, linewidths=0.3, alpha=alpha, zorder=1))
+            handles = [Patch(facecolor=col, edgecolor=t.border, label=f"{fmt_number(lo)} – {fmt_number(hi)}")
+                       for col, lo, hi in zip(colours, edges[:-1], edges[1:])][::-1]
+            if content.suppressed.any():
+                handles.append(Patch(facecolor=t.suppressed, edgecolor=t.border, hatch="///", label=SUPPRESSED))
+            if np.isnan(content.values[~content.suppressed]).any():
+                handles.append(Patch(facecolor=t.missing, edgecolor=t.border, label="no data"))
+        else:
+            ax.add_collection(PathCollection(paths, facecolors="none" if content.raster is not None else t.missing,
+                                             edgecolors=t.muted, linewidths=0.4, zorder=1))
+        if content.outline is not None:
+            ax.add_collection(PathCollection([compound_path(p) for p in content.outline], facecolors="none",
+                                             edgecolors=t.text, linewidths=max(0.8, 0.08 * c.ppd), zorder=3))
+        if marked:  # a dark halo under a bright line reads on any palette
+            picked = [p for p, key in zip(paths, content.keys) if key in marked]
+            width = max(1.5, 0.15 * c.ppd)
+            ax.add_collection(PathCollection(picked, facecolors="none", edgecolors=t.background, linewidths=width * 2.2, zorder=4))
+            ax.add_collection(PathCollection(picked, facecolors="none", edgecolors=t.accent, linewidths=width, zorder=4))
+        if content.points is not None:
+            xy, colour, size = content.points
+            ax.scatter(xy[:, 0], xy[:, 1], s=size, c=colour, linewidths=0, zorder=5, rasterized=True)
+        fit_extent(ax, paths)
+        if self.labels and content.values is not None:
+            _label_top_areas(c, ax, self.labels, content, paths)
+        if handles:
+            _legend(c, handles, self.legend, bottom, top)
+
+
+def classify(values: np.ndarray, classes: Classes) -> np.ndarray:
+    """Class boundaries (count + 1 edges, increasing) for a choropleth."""
+    finite = values[np.isfinite(values)]
+    method, count = classes.method, classes.count
+    if method == "fixed":
+        inner = sorted(classes.breaks or [])
+        return np.array([min(finite.min(), inner[0]), *inner, max(finite.max(), inner[-1])])
+    if method == "equal":
+        edges = np.linspace(finite.min(), finite.max(), count + 1)
+    else:
+        edges = np.nanquantile(finite, np.linspace(0, 1, count + 1))
+    return np.unique(edges)
+
+
+def class_colours(values: np.ndarray, suppressed: np.ndarray, panel: MapPanel, theme):
+    """Face colour per area, the class edges and colours (suppressed areas kept out of the classes)."""
+    shown = np.where(suppressed, np.nan, values)
+    edges = classify(shown, panel.classes)
+    colours = palette(panel.palette, max(1, len(edges) - 1))
+    classes = np.clip(np.searchsorted(edges, shown, side="right") - 1, 0, len(colours) - 1)
+    faces = [theme.missing if not np.isfinite(v) else colours[k] for v, k in zip(shown, classes)]
+    faces = [(theme.suppressed if s else f) for f, s in zip(faces, suppressed)]
+    return faces, edges, colours
+
+
+def _legend(c: Canvas, handles, title: str | None, bottom: float, top: float):
+    t = c.theme
+    legend = c.fig.legend(handles=handles, loc="center right", bbox_to_anchor=(1 - c.frac_w(1), (bottom + top) / 2),
+                          title=title or "", frameon=False, labelcolor=t.text,
+                          fontsize=c.pt(t.body_deg), title_fontsize=c.pt(t.body_deg),
+                          handlelength=1.4, handleheight=1.0)
+    legend.get_title().set_color(t.muted)
+
+
+def _label_top_areas(c: Canvas, ax, count: int, content: MapContent, paths) -> None:
+    """Label the highest areas at their centres, nudging a label that would cover another."""
+    t = c.theme
+    renderer = c.canvas.get_renderer()
+    to_data = ax.transData.inverted()
+    placed: list = []
+    order = np.argsort(np.where(np.isfinite(content.values) & ~content.suppressed, -content.values, np.inf))
+    for k in order[:count]:
+        x, y = paths[k].vertices.mean(axis=0)
+        label = ax.text(x, y, content.labels[k], color=t.text, fontsize=c.pt(t.small_deg), ha="center", va="center",
+                        zorder=6, bbox=dict(boxstyle="round,pad=0.2", fc=t.card, ec="none", alpha=0.8))
+        box = label.get_window_extent(renderer=renderer)
+        px, py = ax.transData.transform((x, y))
+        for shift in (0, 1, -1, 2, -2, 3, -3):
+            moved = box.translated(0, shift * box.height * 1.15)
+            if not any(moved.overlaps(other) for other in placed):
+                label.set_position(to_data.transform((px, py + shift * box.height * 1.15)))
+                placed.append(moved)
+                break
+        else:
+            label.remove()  # no room: leave it out rather than cover another
+
+
+def _raster(data, raster: Raster, key_path: tuple):
+    """The picture, its bounds in British National Grid metres and its opacity."""
+    from PIL import Image
+
+    from bridge.data import transformer
+
+    path = data.scene.path(raster.path)
+    try:
+        with Image.open(path) as image:
+            bounds = raster.bounds or _geotiff_bounds(image)
+            pixels = np.asarray(image.convert("RGB"))
+    except FileNotFoundError:
+        raise BridgeError(data.doc.problem(key_path + ("path",), f"image not found: {path}")) from None
+    except OSError as exc:
+        raise BridgeError(data.doc.problem(key_path + ("path",), f"cannot read {path.name}: {exc}")) from None
+    if bounds is None:
+        raise BridgeError(data.doc.problem(key_path, f"{path.name} is not a GeoTIFF; give bounds: [west, south, east, north]"))
+    west, south, east, north = bounds
+    if not (west < east and south < north):
+        raise BridgeError(data.doc.problem(key_path + ("bounds",), "must be [west, south, east, north] with west < east and south < north"))
+    (x0, x1), (y0, y1) = transformer(raster.crs, data.doc, key_path + ("crs",)).transform([west, east], [south, north])
+    return pixels, (x0, y0, x1, y1), raster.opacity
+
+
+def _geotiff_bounds(image) -> tuple[float, float, float, float] | None:
+    """Bounds from a GeoTIFF's ModelPixelScale (33550) and ModelTiepoint (33922) tags."""
+    tags = getattr(image, "tag_v2", None)
+    if not tags or 33550 not in tags or 33922 not in tags:
+        return None
+    sx, sy = tags[33550][:2]
+    _, _, _, x0, y0, _ = tags[33922][:6]
+    w, h = image.size
+    return x0, y0 - sy * h, x0 + sx * w, y0

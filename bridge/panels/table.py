@@ -1,0 +1,109 @@
+"""`type: table` — the top N rows of a table; counts of people under disclosure control."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
+from bridge.errors import BridgeError, did_you_mean
+from bridge.fields import Expr
+from bridge.panels import register
+from bridge.panels.base import PanelModel
+from bridge.panels.canvas import Canvas
+from bridge.theme import MIN_TEXT_DEG
+
+
+@dataclass
+class TableContent:
+    headings: list[str]
+    rows: list[list[str]]
+    suppressed_cells: int = 0
+
+
+@register
+class TablePanel(PanelModel):
+    """The top N rows of a table."""
+
+    type: Literal["table"]
+    columns: dict[str, Expr] = Field(min_length=1, description="Heading → expression")  # type: ignore[valid-type]
+    sort: str | None = Field(None, description="Heading to sort by (descending)")
+    top: int = Field(10, ge=1, le=40)
+    format: str = Field("{:,.1f}", description="Format of numbers")
+
+    def content(self, data, here) -> TableContent:
+        columns, counts = {}, {}
+        for heading, text in self.columns.items():
+            value = data.evaluate(text, here + ("columns", heading), self.data)
+            if not isinstance(value, pd.Series):
+                raise BridgeError(data.doc.problem(here + ("columns", heading), "must give a value per row"))
+            columns[heading] = value.reset_index(drop=True)
+            counts[heading] = is_count(data, text, self.data)
+        frame = pd.DataFrame(columns)
+        if self.sort:
+            if self.sort not in frame.columns:
+                raise BridgeError(data.doc.problem(here + ("sort",), f"no column '{self.sort}'{did_you_mean(self.sort, frame.columns)}; columns: {', '.join(frame.columns)}"))
+            frame = frame.assign(_k=pd.to_numeric(frame[self.sort], errors="coerce")).sort_values("_k", ascending=False, kind="stable").drop(columns="_k")
+        frame = frame.head(self.top)
+        rows, hidden = [], 0
+        for _, row in frame.iterrows():
+            cells = []
+            for heading, value in row.items():
+                number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+                if pd.isna(value):
+                    cells.append("–")
+                elif pd.notna(number) and not isinstance(value, str):
+                    if suppression_mask(data, [number], counts[heading])[0]:
+                        cells.append(SUPPRESSED)
+                        hidden += 1
+                    else:
+                        try:
+                            cells.append(self.format.format(number) if counts[heading] is False else f"{number:,.0f}")
+                        except (ValueError, IndexError, KeyError) as exc:
+                            raise BridgeError(data.doc.problem(here + ("format",), f"'{self.format}' cannot format {number!r}: {exc}")) from None
+                else:
+                    cells.append(str(value))
+            rows.append(cells)
+        return TableContent(list(frame.columns), rows, hidden)
+
+    def draw(self, c: Canvas, content: TableContent, source, marked) -> None:
+        t = c.theme
+        bottom, top = c.header(self.title, source)
+        ax = c.fig.add_axes((c.frac_w(1.2), bottom, 1 - c.frac_w(2.4), top - bottom))
+        ax.set_axis_off()
+        rows = len(content.rows) + 1
+        widths = np.array([max(len(h), *(len(r[i]) for r in content.rows)) + 3 for i, h in enumerate(content.headings)], float)
+        size = max(MIN_TEXT_DEG, min(t.body_deg, (c.width_deg - 2.4) / (t.glyph_em_bold * widths.sum()),
+                                      (top - bottom) * c.height_deg / (rows * 1.7)))
+        row_h = min(1 / rows, c.frac_h(size * 1.7) / (top - bottom))
+        lefts = np.concatenate([[0], np.cumsum(widths / widths.sum())])
+        numeric = [all(_is_number(r[i]) or r[i] in (SUPPRESSED, "–") for r in content.rows) for i in range(len(widths))]
+
+        def put(i, y, text, **style):
+            right = numeric[i]
+            x = lefts[i + 1] - 0.01 if right else lefts[i]
+            ax.text(x, y, text, fontsize=c.pt(size), va="center", ha="right" if right else "left", **style)
+
+        for i, heading in enumerate(content.headings):
+            put(i, 1 - row_h / 2, heading, color=t.muted, fontweight="bold")
+        for r, row in enumerate(content.rows):
+            y = 1 - (r + 1.5) * row_h
+            if r % 2 == 0:
+                ax.add_patch(matplotlib.patches.Rectangle((0, y - row_h / 2), 1, row_h, color=t.stripe, zorder=0))
+            for i, cell in enumerate(row):
+                put(i, y, cell, color=t.muted if cell == SUPPRESSED else t.text)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+        return True
+    except ValueError:
+        return False

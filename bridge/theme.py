@@ -1,0 +1,91 @@
+"""The look of a briefing: colours, type sizes and glyph metrics, as a validated model.
+
+One place for every colour and size a panel, the renderer, the checks or the contact sheet
+uses, so a council can restyle a briefing with a theme file (`theme: my-theme.yaml` in the
+scene) and the legibility and seam checks measure what is actually drawn.  Type sizes are
+degrees of visual angle: a size reads the same on any wall at any texture resolution.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, ValidationError
+
+from bridge.errors import BridgeError
+from bridge.fields import Colour, Palette, Strict
+
+MIN_TEXT_DEG = 0.6  # smallest legible text across a room, degrees of visual angle: a floor, not a style
+
+
+def _type_size(value: float) -> float:
+    if value < MIN_TEXT_DEG:
+        raise ValueError(f"{value:g}: type sizes are degrees of visual angle, at least {MIN_TEXT_DEG}")
+    return value
+
+
+TypeSize = Annotated[float, AfterValidator(_type_size),
+                     Field(json_schema_extra={"minimum": MIN_TEXT_DEG}, description="Degrees of visual angle")]
+
+
+class Theme(Strict):
+    """Colours and type sizes for a dark projector room (projectors wash out white)."""
+
+    background: Colour = Field("#05070b", description="The room between panels")  # type: ignore[valid-type]
+    card: Colour = Field("#111827", description="A panel's own background")  # type: ignore[valid-type]
+    border: Colour = Field("#334155", description="Panel borders, grid lines, legend swatch edges")  # type: ignore[valid-type]
+    text: Colour = "#f1f5f9"  # type: ignore[valid-type]
+    muted: Colour = Field("#94a3b8", description="Secondary text: sources, axis numbers, legend titles")  # type: ignore[valid-type]
+    accent: Colour = Field("#38bdf8", description="Bars, lines, KPI labels, marked areas' outlines")  # type: ignore[valid-type]
+    mark: Colour = Field("#facc15", description="What a step picks out, and emphasis in text")  # type: ignore[valid-type]
+    missing: Colour = Field("#3f3f46", description="Areas with no data")  # type: ignore[valid-type]
+    suppressed: Colour = Field("#1f2937", description="Areas whose count is suppressed (drawn hatched in the legend)")  # type: ignore[valid-type]
+    stripe: Colour = Field("#0f172a", description="Every other row of a table")  # type: ignore[valid-type]
+    sheet: Colour = Field("#12141a", description="Background of the contact sheet")  # type: ignore[valid-type]
+    series: Palette = Field("tab10", description="Colour map for several lines on one chart")  # type: ignore[valid-type]
+    title_deg: TypeSize = 2.0  # type: ignore[valid-type]
+    body_deg: TypeSize = 1.3  # type: ignore[valid-type]
+    small_deg: TypeSize = 0.8  # type: ignore[valid-type]
+    font: str = "DejaVu Sans"
+    glyph_em: float = Field(0.55, gt=0.2, le=1.5, description="The font's average advance per em (regular): to fit text before drawing it")
+    glyph_em_bold: float = Field(0.62, gt=0.2, le=1.5, description="The same for bold text")
+    glyph_em_display: float = Field(0.6, gt=0.2, le=1.5, description="The same for a one-line title-style text panel")
+    dim: float = Field(0.35, ge=0.05, le=1, description="Brightness of the panels a highlighted step does not pick out")
+
+    def text_width_deg(self, text: str, size_deg: float, bold: bool = False) -> float:
+        """Estimated width of one line of text, in degrees (glyph metrics, no drawing)."""
+        return (self.glyph_em_bold if bold else self.glyph_em) * size_deg * len(text)
+
+
+DEFAULT_THEME = Theme()
+
+
+def rgb255(colour: str) -> tuple[int, int, int]:
+    """A theme colour (any form matplotlib reads) as 8-bit RGB, for drawing with Pillow."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    return round(r * 255), round(g * 255), round(b * 255)
+
+
+def load_theme(path: Path) -> Theme:
+    """A theme YAML file: any of Theme's keys; every problem reported at once with file:line."""
+    from bridge.validation import pydantic_problems
+    from bridge.yaml_source import load_yaml
+
+    doc = load_yaml(path, what="theme file")
+    if not isinstance(doc.data, dict):
+        raise BridgeError(doc.problem((), "a theme is a mapping of keys like accent: '#38bdf8'"))
+    try:
+        return Theme.model_validate(doc.data)
+    except ValidationError as exc:
+        raise BridgeError(pydantic_problems(exc, doc, Theme)) from None
+
+
+def json_schema() -> dict[str, Any]:
+    """The theme file format as JSON Schema."""
+    schema = Theme.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Bridge theme"
+    return schema
