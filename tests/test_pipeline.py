@@ -1,0 +1,52 @@
+"""The order of the work, end to end: the sample's pictures, and every problem found before drawing."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bridge.errors import BridgeError
+from bridge.pipeline import load_briefing, render_briefing
+from bridge.room import load_room
+from tests.conftest import MINIMAL, ROOT, write_scene
+
+REFERENCE = ROOT / "tests" / "reference" / "finding-dave-2048x1024"
+
+
+def test_sample_frames_match_the_pictures_from_before_the_refactor(tmp_path):
+    """tests/reference/ holds the sample's frames rendered before panel types became modules.
+
+    On this project's machines they are reproduced exactly (checked when the refactor landed).
+    The test allows a handful of pixels to differ by a few levels, because another build of
+    Mesa's software rasteriser may round texture filtering differently; a moved label, a changed
+    colour or size would change thousands of pixels by far more.
+    """
+    briefing = load_briefing(ROOT / "scenes" / "finding-dave.yaml")
+    result = render_briefing(briefing, load_room("bridge"), tmp_path, (2048, 1024))
+    assert len(result.steps) == 6
+    for n in result.steps:
+        new = np.asarray(Image.open(tmp_path / f"step-{n:02d}" / "equirect.png")).astype(int)
+        old = np.asarray(Image.open(REFERENCE / f"step-{n:02d}.png")).astype(int)
+        assert new.shape == old.shape
+        differs = np.abs(new - old).max(axis=-1) > 2
+        assert differs.mean() <= 1e-4, f"step {n}: {differs.sum()} pixels differ from the reference"
+
+
+def test_rules_checked_without_drawing(workdir):
+    """A choropleth with fixed classes but no breaks used to fail only while drawing."""
+    text = MINIMAL.replace("steps:", "  - {id: m, type: map, colour: people.total, classes: {method: fixed}, width: 40, height: 20}\nsteps:")
+    with pytest.raises(BridgeError, match=r"scene.yaml:\d+: panels\[1\].classes: method fixed needs breaks"):
+        load_briefing(write_scene(workdir, text))
+
+
+def test_layout_and_data_problems_together(workdir):
+    (workdir / "theme.yaml").write_text("acent: red\n")
+    text = MINIMAL.replace("datasets:", "theme: theme.yaml\ndatasets:").replace(
+        "steps:",
+        "  - {id: m, type: map, colour: people.totl, width: 40, height: 20}\n"
+        "  - {id: x, type: extruded, colour: people.total, title: A title, width: 40, height: 3}\nsteps:")
+    with pytest.raises(BridgeError) as info:
+        load_briefing(write_scene(workdir, text))
+    text = "\n".join(map(str, info.value.problems))
+    assert "theme.yaml:1: acent: unknown key (did you mean 'accent'?)" in text
+    assert "panels[2].height: the caption of an extruded map needs" in text
+    assert "panels[1].colour: dataset 'people' has no column 'totl'" in text
