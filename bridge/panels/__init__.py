@@ -69,25 +69,44 @@ def panel_union():
 
 
 def describe() -> list[tuple[str, str, list[str]]]:
-    """(type, first line of its docstring, its own keys with '?' on optional ones) per panel type."""
+    """(type, its docstring's first line, its own keys) per panel type; required keys end in '*'."""
     common = PanelModel.model_fields
     rows = []
     for name, model in _types.items():
         doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
-        keys = [key + ("" if field.is_required() else "?") for key, field in model.model_fields.items()
+        keys = [_key_summary(key, field) + ("*" if field.is_required() else "")
+                for key, field in model.model_fields.items()
                 if key != "type" and not (key in common and field.annotation == common[key].annotation
                                           and field.is_required() == common[key].is_required())]
         rows.append((name, doc, keys))
     return rows
 
 
+def _key_summary(key: str, field) -> str:
+    """`key`, `key: a|b` for a choice, `key: {x, y}` for a nested mapping."""
+    from pydantic import BaseModel
+
+    annotation = field.annotation
+    for arg in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(arg) is typing.Literal:
+            return f"{key}: {'|'.join(str(a) for a in typing.get_args(arg))}"
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return f"{key}: {{{', '.join(arg.model_fields)}}}"
+        if typing.get_origin(arg) is dict:
+            return f"{key}: {{name: …}}"
+    return key
+
+
 def markdown_table() -> str:
-    """The README's table of panel types: name, what it shows, its own keys."""
-    lines = ["| type | shows | its own keys (`?` optional) |", "|---|---|---|"]
+    """The README's table of panel types (what `bridge panels --markdown` prints)."""
+    lines = ["| type | shows | its own keys (* required) |", "|---|---|---|"]
     for name, doc, keys in describe():
-        lines.append(f"| `{name}` | {doc} | {', '.join(f'`{k}`' for k in keys)} |")
+        cells = ", ".join(f"`{k}`" for k in keys).replace("|", "\\|")
+        lines.append(f"| `{name}` | " + doc.replace("|", "\\|") + f" | {cells} |")
     return "\n".join(lines) + "\n"
 
 
-for _module in BUILT_IN:  # each registers its type on import
+# Each built-in type registers itself on import.  (Importing them binds their names here, so
+# `map` in this module is bridge.panels.map, not the builtin: do not use the builtin here.)
+for _module in BUILT_IN:
     importlib.import_module(f"bridge.panels.{_module}")

@@ -27,7 +27,7 @@ class BarContent:
 
 @register
 class BarPanel(PanelModel):
-    """A horizontal bar chart, sorted, optionally the top N."""
+    """Sorted horizontal bars, optionally the top N, or rows grouped by label (e.g. areas into wards)."""
 
     type: Literal["bar"]
     value: Expr  # type: ignore[valid-type]

@@ -27,7 +27,7 @@ CAPTION = 0.33  # share of the panel's box taken by its caption
 
 @register
 class ExtrudedPanel(PanelModel):
-    """3D prisms over the map whose heights encode a value, seen from the centre of the room."""
+    """3D prisms whose height and colour encode a value, on a table below eye level, with a caption above."""
 
     type: Literal["extruded"]
     colour: Expr  # type: ignore[valid-type]

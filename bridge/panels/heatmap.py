@@ -17,7 +17,7 @@ from bridge.panels.geo import PointsContent, colourbar, point_axes, points_conte
 
 @register
 class HeatmapPanel(PanelModel):
-    """Density of points (optionally weighted) over the base dataset's outlines."""
+    """Density of points (optionally weighted), Gaussian-smoothed over `radius_km`, over the base outlines."""
 
     type: Literal["heatmap"]
     data: str = Field(description="A dataset with points:")

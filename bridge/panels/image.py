@@ -15,7 +15,7 @@ from bridge.panels.canvas import Canvas
 
 @register
 class ImagePanel(PanelModel):
-    """A picture from disk."""
+    """A PNG or JPEG from disk, fitted inside the panel (`contain`) or filling it (`cover`)."""
 
     type: Literal["image"]
     path: str = Field(description="PNG or JPEG beside the scene")

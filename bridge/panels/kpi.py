@@ -27,7 +27,7 @@ class KpiContent:
 
 @register
 class KpiPanel(PanelModel):
-    """One big number with a label, optionally its change against a comparison and a sparkline."""
+    """One big number with a label, its change against a comparison (`compare`) and a sparkline (`spark`)."""
 
     type: Literal["kpi"]
     value: Expr  # type: ignore[valid-type]

@@ -27,7 +27,7 @@ class LineContent:
 
 @register
 class LinePanel(PanelModel):
-    """A time series: one line per series."""
+    """A time series, one line per series, each labelled at its end; `highlight` picks one out."""
 
     type: Literal["line"]
     x: Expr = Field(description="Column of periods (text or numbers), in order")  # type: ignore[valid-type]

@@ -52,7 +52,7 @@ class Layer(Strict):
 
 @register
 class MapPanel(PanelModel):
-    """A choropleth: the base dataset's polygons coloured by an expression, with optional layers."""
+    """A choropleth of the base polygons (classes by quantiles, equal steps or fixed breaks), with optional labels, outlines, a raster underlay and points."""
 
     type: Literal["map"]
     colour: Expr | None = Field(None, description="Value per area; omit for outlines only (e.g. under points)")  # type: ignore[valid-type]

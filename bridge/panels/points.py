@@ -19,7 +19,7 @@ MARKER_LIMIT = 200_000  # above this many points, draw a per-pixel mean instead 
 
 @register
 class PointsPanel(PanelModel):
-    """Individual points over the base dataset's outlines."""
+    """Points of a dataset with `points:` over the base outlines, coloured by a value; binned to pixels past 200,000."""
 
     type: Literal["points"]
     data: str = Field(description="A dataset with points:")

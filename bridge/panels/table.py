@@ -28,7 +28,7 @@ class TableContent:
 
 @register
 class TablePanel(PanelModel):
-    """The top N rows of a table."""
+    """The top N rows of a table: `columns` maps each heading to an expression; counts of people suppressed."""
 
     type: Literal["table"]
     columns: dict[str, Expr] = Field(min_length=1, description="Heading → expression")  # type: ignore[valid-type]

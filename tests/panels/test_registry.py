@@ -108,3 +108,14 @@ def test_a_type_needs_a_literal_name_and_one_owner():
         panels.register(Nameless)
     with pytest.raises(ValueError, match="'map' is already registered"):
         panels.register(type("MapAgain", (GaugePanel,), {"__annotations__": {"type": Literal["map"]}}))
+
+
+def test_readme_panel_table_is_generated_from_the_registry():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- panel-types")
+    table = readme[readme.index("\n", start) + 1: readme.index("<!-- /panel-types -->")]
+    assert table == panels.markdown_table(), "run: bridge panels --markdown, and paste it into the README"
+    for name in panels.BUILT_IN:
+        assert f"| `{name}` |" in table
