@@ -69,7 +69,7 @@ def test_a_new_panel_type_validates_and_is_in_the_schema(gauge, workdir):
     assert isinstance(b.scene.panels[0], GaugePanel)
     assert b.contents[0] == pytest.approx(0.28, abs=0.05)  # Shropshire: about 28% aged 65+
     assert "gauge" in str(json_schema())
-    assert "gauge" in panels.markdown_table() and "`value`" in panels.markdown_table()
+    assert "gauge" in panels.markdown_table() and "`value*`" in panels.markdown_table()
 
 
 def test_its_errors_are_located_like_any_other(gauge, workdir):
