@@ -55,7 +55,8 @@ def load_briefing(path: str | Path) -> Briefing:
             except BridgeError as exc:
                 problems.extend(exc.problems)
     for i, panel in enumerate(scene.panels):
-        problems += [doc.problem(("panels", i, *keys), message) for keys, message in panel.layout_problems(theme)]
+        problems += [doc.problem(("panels", i, *keys), message)
+                     for keys, message in panel.layout_problems(theme, panel.source or scene.source)]
     try:
         data = load_data(scene, doc)
     except BridgeError as exc:

@@ -50,3 +50,13 @@ def test_layout_and_data_problems_together(workdir):
     assert "theme.yaml:1: acent: unknown key (did you mean 'accent'?)" in text
     assert "panels[2].height: the caption of an extruded map needs" in text
     assert "panels[1].colour: dataset 'people' has no column 'totl'" in text
+
+
+def test_a_header_that_leaves_no_room_is_found_by_validate(workdir):
+    """Before, a panel whose title filled it failed only while drawing ('too small for its content')."""
+    bar = ("  - {id: b, type: bar, value: people.total, label: people.lsoa21_code, width: 14, height: 4,"
+           " title: A long title that wraps onto several lines in a narrow panel, source: Census 2021}\nsteps:")
+    with pytest.raises(BridgeError, match=r"scene.yaml:\d+: panels\[1\].height: the title and source line leave no room"):
+        load_briefing(write_scene(workdir, MINIMAL.replace("steps:", bar)))
+    roomy = bar.replace("height: 4", "height: 30")
+    assert load_briefing(write_scene(workdir, MINIMAL.replace("steps:", roomy))).contents[1].labels

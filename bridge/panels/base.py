@@ -55,9 +55,29 @@ class PanelModel(Strict):
         return []
 
     # --- checks without drawing ---------------------------------------------------------
-    def layout_problems(self, theme: Theme) -> list[tuple[tuple, str]]:
-        """(key path under the panel, message) for what cannot fit, found before drawing."""
+    def layout_problems(self, theme: Theme, source: str | None) -> list[tuple[tuple, str]]:
+        """(key path under the panel, message) for what cannot fit, found before drawing.
+
+        By default: the title and source line (`Canvas.header`) must leave at least one line
+        of body text for the content.  Types that draw no header override this.
+        """
+        canvas = self.layout_canvas(theme)
+        bottom, top = canvas.header(self.title, source)
+        left = (top - bottom) * canvas.height_deg
+        if left < theme.body_deg:
+            need = canvas.height_deg - left + theme.body_deg
+            return [(("height",), f"the title and source line leave no room for the content: the panel needs about "
+                                  f"{need:.1f}° of wall height but has {canvas.height_deg:.1f}°; make it taller or the title shorter")]
         return []
+
+    def layout_canvas(self, theme: Theme) -> Canvas:
+        """A canvas the size of the panel's picture, to lay text out on without drawing it."""
+        from bridge.layout import panel_texture_size
+        from bridge.panels.canvas import Canvas
+
+        y0, y1, p0, p1 = self.texture_extent()
+        ppd = 20.0  # any density gives the same answer in degrees; this one is cheap
+        return Canvas(panel_texture_size(y1 - y0, p0, p1, ppd), ppd, theme)
 
     def seam_parts(self, theme: Theme) -> list[tuple[str, float, float]]:
         """(what, yaw from, yaw to) of the parts that must not straddle a blend zone: the title."""

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from bridge.errors import BridgeError
 from bridge.fields import Expr, Palette
-from bridge.layout import panel_extent, panel_texture_size
+from bridge.layout import panel_extent
 from bridge.panels import register
 from bridge.panels.base import Extent, PanelModel
 from bridge.panels.canvas import Canvas, fmt_number, palette
@@ -43,11 +43,9 @@ class ExtrudedPanel(PanelModel):
         y0, y1, p0, p1 = panel_extent(self.yaw, self.pitch, self.width, self.height)
         return y0, y1, p1 - CAPTION * (p1 - p0), p1
 
-    def layout_problems(self, theme) -> list[tuple[tuple, str]]:
-        y0, y1, p0, p1 = self.texture_extent()
-        ppd = 20.0  # any density gives the same answer in degrees; this one is cheap
-        c = Canvas(panel_texture_size(y1 - y0, p0, p1, ppd), ppd, theme)
-        _, room = _caption_room(c, self.title, self.source or "source")
+    def layout_problems(self, theme, source) -> list[tuple[tuple, str]]:
+        c = self.layout_canvas(theme)
+        _, room = _caption_room(c, self.title, source)
         if room < 0:
             return [(("height",), f"the caption of an extruded map needs {c.height_deg * (1 - room):.1f}° but has "
                                   f"{c.height_deg:.1f}°; make the panel taller")]

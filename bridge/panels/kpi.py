@@ -48,6 +48,9 @@ class KpiPanel(PanelModel):
         spark = numbers(data, self.spark, here + ("spark",), self.data).dropna().to_numpy() if self.spark else None
         return KpiContent(value, bool(suppression_mask(data, [value], is_count(data, self.value, self.data))[0]), compare, spark)
 
+    def layout_problems(self, theme, source) -> list[tuple[tuple, str]]:
+        return []  # the number shrinks to fit; a KPI has no header
+
     def seam_parts(self, theme) -> list[tuple[str, float, float]]:
         """The big number, across the middle 60% of the panel."""
         return [("its number", self.yaw - self.width * 0.3, self.yaw + self.width * 0.3)]

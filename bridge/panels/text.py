@@ -20,6 +20,11 @@ class TextPanel(PanelModel):
     text: str
     style: Literal["title", "paragraph"] = "paragraph"
 
+    def layout_problems(self, theme, source) -> list[tuple[tuple, str]]:
+        if self.style == "title":
+            return []  # a title-style text shrinks to fit
+        return super().layout_problems(theme, None)  # paragraphs show no source line
+
     def draw(self, c: Canvas, content, source, marked) -> None:
         t = c.theme
         if self.style == "title":
