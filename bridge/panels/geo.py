@@ -19,7 +19,8 @@ from bridge.errors import BridgeError
 from bridge.panels.values import numbers
 
 if TYPE_CHECKING:
-    from bridge.data import Polygons, SceneData, Table
+    from bridge.data import SceneData
+    from bridge.readers import Polygons, Table
     from bridge.panels.canvas import Canvas
 
 LEGEND_DEG = 16  # width kept for a map's legend or colour bar

@@ -197,7 +197,7 @@ def _raster(data, raster: Raster, key_path: tuple):
     """The picture, its bounds in British National Grid metres and its opacity."""
     from PIL import Image
 
-    from bridge.data import transformer
+    from bridge.readers import transformer
 
     path = data.scene.path(raster.path)
     try:

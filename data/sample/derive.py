@@ -23,15 +23,16 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 from PIL.TiffImagePlugin import ImageFileDirectory_v2  # noqa: E402
 
-from bridge.data import _project, _read_geojson, shapely_areas  # noqa: E402
+from bridge.data import shapely_areas  # noqa: E402
+from bridge.readers import project_to_bng, read_geojson  # noqa: E402
 from bridge.room import load_room  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
 
 def areas():
-    frame, geometry, _ = _read_geojson(HERE / "shropshire_lsoa21.geojson")
-    return frame, _project(geometry, "EPSG:4326", None, ())
+    frame, geometry, _ = read_geojson(HERE / "shropshire_lsoa21.geojson")
+    return frame, project_to_bng(geometry, "EPSG:4326", None, ())
 
 
 def centroids(frame, geometry):
