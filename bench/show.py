@@ -38,7 +38,7 @@ def percentile(values, q):
 
 
 def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> dict:
-    from bridge.show import Live
+    from bridge.live import Live
 
     live = Live(SCENE, room, prepared, size, layout, poll_interval=3600)
     try:

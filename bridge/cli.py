@@ -291,7 +291,7 @@ def cmd_launch(args) -> int:
     logger.info("%d steps %s in %.1f s", prepared.step_count, how, time.perf_counter() - started)
 
     from bridge.console import PresenterConsole
-    from bridge.show import Live
+    from bridge.live import Live
 
     mode = "windowed" if args.windowed else (args.layout or room.layout)
     live = Live(args.scene or Path("patterns"), room, prepared, size, mode, fit=fit)
