@@ -35,3 +35,20 @@ panels:
 steps:
   - {title: One, show: [note]}
 """
+
+# A base of areas and people with declared counts; `brief` adds datasets, measures and panels.
+BASE = """
+title: Data
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+  people: {path: data/census21_age_shropshire.csv, key: lsoa21_code, counts: [Aged 65 years and over, total]}
+"""
+
+
+def brief(workdir: Path, datasets: str = "", panels: str = "  - {id: p, type: text, text: hi, width: 20, height: 10}\n",
+          derive: str = ""):
+    """A loaded briefing of BASE plus `datasets`, `derive` and `panels` (one step showing panel p)."""
+    from bridge.pipeline import load_briefing
+
+    text = BASE + datasets + derive + "panels:\n" + panels + "steps:\n  - {title: One, show: [p]}\n"
+    return load_briefing(write_scene(workdir, text))

@@ -1,4 +1,4 @@
-"""Loading and joining data: right numbers, clear refusals."""
+"""Joining data (bridge/data.py): datasets aligned to the base's areas, derived measures, points per area."""
 
 import pandas as pd
 import pytest
@@ -7,7 +7,7 @@ from bridge.data import load_data
 from bridge.errors import BridgeError
 from bridge.pipeline import load_briefing
 from bridge.scene import load_scene
-from tests.conftest import MINIMAL, ROOT, SAMPLE, write_scene
+from tests.conftest import MINIMAL, ROOT, SAMPLE, brief, write_scene
 
 
 def data_of(path):
@@ -34,24 +34,6 @@ def test_derived_measure_matches_pandas(workdir):
     assert data.derived["older"].to_numpy() == pytest.approx(expected)
 
 
-def test_missing_file_is_named(workdir):
-    path = write_scene(workdir, MINIMAL.replace("data/census21_age_shropshire.csv", "data/nope.csv"))
-    with pytest.raises(BridgeError) as info:
-        data_of(path)
-    assert any(f"{path}:4: datasets.people.path: file not found" in m for m in messages(info)), messages(info)
-
-
-def test_missing_key_column_suggests(workdir):
-    path = write_scene(workdir, MINIMAL.replace("key: lsoa21_code}\n", "key: lsoa21_cod}\n", 1).replace(
-        "people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}",
-        "people: {path: data/census21_age_shropshire.csv, key: lsoa_code}"))
-    with pytest.raises(BridgeError) as info:
-        data_of(path)
-    text = "\n".join(messages(info))
-    assert "datasets.areas.key: no column 'lsoa21_cod'" in text and "did you mean 'lsoa21_code'" in text
-    assert "datasets.people.key: no column 'lsoa_code'" in text
-
-
 def test_join_matching_nothing_is_refused(workdir):
     frame = pd.read_csv(SAMPLE / "census21_age_shropshire.csv")
     frame["lsoa21_code"] = "X" + frame["lsoa21_code"]
@@ -61,58 +43,24 @@ def test_join_matching_nothing_is_refused(workdir):
     assert any("datasets.people.key: no key in 'lsoa21_code' matches" in m for m in messages(info)), messages(info)
 
 
-def test_parquet_loads(workdir):
-    pd.read_csv(SAMPLE / "census21_age_shropshire.csv").to_parquet(workdir / "data" / "people.parquet")
-    data = data_of(write_scene(workdir, MINIMAL.replace("census21_age_shropshire.csv", "people.parquet")))
-    assert data.joins[0].matched == 198
+def test_many_to_one_join_after_where(workdir):
+    datasets = (
+        "  homes: {path: data/fuel_poverty_2022_shropshire.csv, key: LSOA Code}\n"
+        "  falls:\n    path: data/admissions_falls_shropshire.csv\n    key: area_code\n"
+        "    where: period == \"2017/18\"\n    join: {on: 'homes[\"LA Code\"]'}\n"
+    )
+    b = brief(workdir, datasets)
+    falls = b.data.aligned["falls"]["value"]
+    assert falls.nunique() == 1 and len(falls) == 198  # every LSOA gets Shropshire's rate
 
 
-def test_unknown_column_in_panel_is_located(workdir):
-    text = MINIMAL.replace("steps:", "  - {id: k, type: kpi, value: sum(people.totl), width: 20, height: 10}\nsteps:")
-    path = write_scene(workdir, text)
-    with pytest.raises(BridgeError) as info:
-        load_briefing(path)
-    msg = messages(info)[0]
-    assert msg.startswith(f"{path}:7: panels[1].value: dataset 'people' has no column 'totl' (did you mean 'total'?)"), msg
-
-
-def test_kpi_needs_one_number(workdir):
-    text = MINIMAL.replace("steps:", "  - {id: k, type: kpi, value: people.total, width: 20, height: 10}\nsteps:")
-    with pytest.raises(BridgeError, match=r"a single number is needed: wrap it, e.g. sum\(people.total\)"):
-        load_briefing(write_scene(workdir, text))
-
-
-def test_non_numeric_column(workdir):
-    text = MINIMAL.replace("steps:", "  - {id: k, type: kpi, value: sum(people.lsoa21_name), width: 20, height: 10}\nsteps:")
-    with pytest.raises(BridgeError, match="is not numeric"):
-        load_briefing(write_scene(workdir, text))
-
-
-def test_map_needs_polygons(workdir):
-    text = MINIMAL.replace("steps:", "  - {id: m, type: map, data: people, colour: total, width: 20, height: 10}\nsteps:")
-    with pytest.raises(BridgeError, match="a map needs polygons"):
-        load_briefing(write_scene(workdir, text))
-
-
-def test_every_panel_type_is_in_a_sample_scene():
-    from bridge.panels import panel_types
-
-    seen = set()
-    for path in sorted((ROOT / "scenes").glob("*.yaml")):
-        briefing = load_briefing(path)  # validates data, joins, expressions and marks
-        seen |= {p.type for p in briefing.scene.panels}
-    assert seen == set(panel_types())
-
-
-def test_suggestion_found_among_columns_folded_into_more(workdir):
-    # 16 columns: the listing shows 12 and "… (4 more)"; the misspelt one is the 14th.
-    columns = ["lsoa21_code", "apples", "bananas", "cherries", "dates", "elderberries", "figs", "grapes",
-               "hazelnuts", "kiwis", "lemons", "mangoes", "nectarines", "pensioners", "quinces", "raisins"]
-    pd.DataFrame([[f"E0100000{i}"] + list(range(1, 16)) for i in range(3)], columns=columns).to_csv(
-        workdir / "data" / "wide.csv", index=False)
-    text = MINIMAL.replace("panels:", "  wide: {path: data/wide.csv, key: lsoa21_code, counts: [pensionrs]}\npanels:")
-    with pytest.raises(BridgeError) as info:
-        data_of(write_scene(workdir, text))
-    msg = "\n".join(messages(info))
-    assert "datasets.wide.counts: no column 'pensionrs' in wide.csv (did you mean 'pensioners'?)" in msg, msg
-    assert "mangoes, … (4 more)" in msg and "pensioners," not in msg, msg
+def test_points_counted_per_area(workdir):
+    frame = pd.read_csv(SAMPLE / "lsoa21_centroids_shropshire.csv")
+    datasets = (
+        "  visits: {path: data/lsoa21_centroids_shropshire.csv, points: {x: easting, y: northing, crs: EPSG:27700},"
+        " aggregate: {count: n, sum: [aged_65_plus]}, counts: [aged_65_plus]}\n"
+    )
+    b = brief(workdir, datasets)
+    counts = b.data.aligned["visits"]["n"]
+    assert counts.sum() >= 190 and (counts == 1).mean() > 0.95  # centroids fall in their own areas
+    assert b.data.aligned["visits"]["aged_65_plus"].sum() == pytest.approx(frame["aged_65_plus"][counts.to_numpy() > 0].sum(), rel=0.05)

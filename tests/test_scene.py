@@ -121,3 +121,14 @@ def test_union_errors_name_the_key_once(workdir):
     problems = problems_of(write_scene(workdir, text))
     located = [p for p in problems if "derive.m" in p]
     assert len(located) == 1 and "count" in located[0], problems
+
+
+def test_every_panel_type_is_in_a_sample_scene():
+    from bridge.panels import panel_types
+    from bridge.pipeline import load_briefing
+
+    seen = set()
+    for path in sorted((ROOT / "scenes").glob("*.yaml")):
+        briefing = load_briefing(path)  # validates data, joins, expressions and marks
+        seen |= {p.type for p in briefing.scene.panels}
+    assert seen == set(panel_types())

@@ -68,3 +68,26 @@ def test_scene_theme_reaches_the_pictures(workdir):
 def test_default_theme_is_the_documented_dark_room():
     assert DEFAULT_THEME.background == "#05070b" and DEFAULT_THEME.body_deg == 1.3
     assert DEFAULT_THEME.text_width_deg("abcd", 2.0, bold=True) == pytest.approx(4 * 2.0 * 0.62)
+
+
+BASE = """
+title: Data
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+  people: {path: data/census21_age_shropshire.csv, key: lsoa21_code, counts: [Aged 65 years and over, total]}
+"""
+
+
+def test_theme_file(workdir):
+    (workdir / "theme.yaml").write_text("accent: '#ff0000'\nbody_deg: 1.5\n")
+    text = BASE + "theme: theme.yaml\npanels:\n  - {id: p, type: text, text: hi, width: 20, height: 10}\nsteps:\n  - {title: One, show: [p]}\n"
+    b = load_briefing(write_scene(workdir, text))
+    assert b.theme.accent == "#ff0000" and b.theme.body_deg == 1.5
+    (workdir / "theme.yaml").write_text("acent: red\nsmall_deg: 0.3\n")
+    with pytest.raises(BridgeError) as info:
+        load_briefing(write_scene(workdir, text))
+    text = "\n".join(map(str, info.value.problems))
+    assert "did you mean 'accent'" in text and "at least 0.6" in text
+    (workdir / "theme.yaml").unlink()
+    with pytest.raises(BridgeError, match=r"scene.yaml:\d+: theme: theme file not found"):
+        load_briefing(write_scene(workdir, BASE + "theme: theme.yaml\npanels:\n  - {id: p, type: text, text: hi, width: 20, height: 10}\nsteps:\n  - {title: One, show: [p]}\n"))

@@ -1,0 +1,48 @@
+"""Room-aware checks (bridge/checks.py): titles and KPI numbers must not straddle a blend zone."""
+
+import subprocess
+import sys
+
+from bridge.checks import blend_zones, seam_warnings
+from bridge.room import load_room
+from bridge.scene import load_scene
+from tests.conftest import BASE, write_scene
+
+
+def warnings_for(workdir, panels: str, room="bridge"):
+    path = write_scene(workdir, BASE + "panels:\n" + panels + "steps:\n  - {title: One, show: [p]}\n")
+    scene, doc = load_scene(path)
+    return path, [str(w) for w in seam_warnings(scene, doc, load_room(room))]
+
+
+def test_blend_zones_are_the_overlaps_of_neighbours():
+    zones = blend_zones(load_room("bridge"))  # five projectors 84° wide, 72° apart: 12° overlaps
+    assert len(zones) == 5
+    assert all(z1 - z0 == 12 for z0, z1, _ in zones)
+    assert (30, 42, "projectors 1 and 2") in zones
+    assert (174, 186, "projectors 3 and 4") in zones  # across ±180°: unwrapped, start < end
+
+
+def test_validate_warns_about_blend_zones(workdir):
+    text = BASE + "panels:\n  - {id: k, type: kpi, value: sum(people.total), yaw: 36, width: 20, height: 8}\nsteps:\n  - {title: One, show: [k]}\n"
+    path = write_scene(workdir, text)
+    result = subprocess.run([sys.executable, "-m", "bridge", "validate", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "warning:" in result.stderr and "'k': its number" in result.stderr and "projectors 1 and 2" in result.stderr
+    moved = subprocess.run([sys.executable, "-m", "bridge", "validate", str(write_scene(workdir, text.replace("yaw: 36", "yaw: 0")))],
+                           capture_output=True, text=True)
+    assert "warning:" not in moved.stderr
+
+
+def test_a_title_across_the_back_seam_is_located(workdir):
+    path, warnings = warnings_for(workdir, "  - {id: p, type: text, title: Behind you, text: hi, yaw: 180, width: 30, height: 10}\n")
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(f"{path}:6: panels[0].yaw: 'p': its title"), warnings
+    assert "projectors 3 and 4" in warnings[0] and "move the panel's yaw or narrow it" in warnings[0]
+
+
+def test_untitled_text_and_panels_inside_one_projector_are_fine(workdir):
+    _, warnings = warnings_for(workdir, "  - {id: p, type: text, text: hi, yaw: 36, width: 30, height: 10}\n")
+    assert warnings == []  # no title: nothing that must stay whole
+    _, warnings = warnings_for(workdir, "  - {id: p, type: text, title: Ahead, text: hi, yaw: 0, width: 40, height: 10}\n")
+    assert warnings == []

@@ -1,0 +1,67 @@
+"""Disclosure control (bridge/disclosure.py): small counts of people are never shown; ratios are."""
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from bridge.disclosure import is_count, suppression_mask
+from bridge.pipeline import load_briefing
+from tests.conftest import BASE, brief, write_scene
+
+SMALL = re.compile(r"(?<![\d.,])3(?![\d.,%])")
+
+
+def test_a_count_of_three_never_appears(workdir):
+    frame = pd.read_csv(workdir / "data" / "census21_age_shropshire.csv")
+    frame.loc[0, "Aged 65 years and over"] = 3
+    frame.to_csv(workdir / "data" / "census21_age_shropshire.csv", index=False)
+    code = frame.loc[0, "lsoa21_code"]
+    panels = (
+        "  - {id: p, type: map, colour: 'people[\"Aged 65 years and over\"]', width: 50, height: 30}\n"
+        "  - {id: b, type: bar, value: 'people[\"Aged 65 years and over\"]', label: areas.lsoa21_name, order: ascending, top: 5, width: 50, height: 30}\n"
+        "  - {id: k, type: kpi, value: 'min(people[\"Aged 65 years and over\"])', width: 30, height: 10}\n"
+        "  - {id: t, type: table, columns: {Area: areas.lsoa21_code, Older: 'people[\"Aged 65 years and over\"]'}, top: 5, width: 50, height: 30}\n"
+    )
+    b = brief(workdir, panels=panels)
+    assert b.contents[0].suppressed.sum() == 1 and b.contents[1].suppressed[0] and b.contents[2].suppressed
+    table_cells = {row[0]: row[1] for row in b.contents[3].rows}
+    assert table_cells[code] == "suppressed" and b.contents[3].suppressed_cells == 1
+    from bridge.panels.canvas import draw_panel
+
+    for i, panel in enumerate(b.scene.panels):
+        drawn = draw_panel(panel, b.contents[i], (1000, 700), 20.0, None)
+        shown = [t for t in drawn.texts if SMALL.search(t)]
+        assert not shown, f"{panel.id} shows {shown}"
+        assert any("suppressed" in t for t in drawn.texts), panel.id
+
+
+def test_ratios_are_not_suppressed(workdir):
+    b = brief(workdir, derive="derive:\n  share: 100 * people[\"Aged 65 years and over\"] / people.total\n",
+              panels="  - {id: p, type: map, colour: share, width: 50, height: 30}\n")
+    assert not b.contents[0].suppressed.any()
+    assert is_count(b.data, 'sum(people["Aged 65 years and over"])') and not is_count(b.data, "share")
+
+
+def test_is_count_only_for_declared_counts_added_or_summed(workdir):
+    b = brief(workdir)
+    older, young = 'people["Aged 65 years and over"]', 'people["Aged 15 years and under"]'
+    assert is_count(b.data, "people.total")
+    assert is_count(b.data, f"{older} + people.total") and is_count(b.data, f"people.total - {older}")
+    assert is_count(b.data, f"max({older})")
+    assert not is_count(b.data, young)  # not declared under counts:
+    assert not is_count(b.data, f"people.total + {young}")  # one undeclared column is enough
+    assert not is_count(b.data, f"{older} / people.total") and not is_count(b.data, f"2 * {older}")
+    assert not is_count(b.data, "1")  # no column at all
+
+
+def test_suppression_mask_hides_one_up_to_min_count_minus_one(workdir):
+    b = brief(workdir)
+    assert b.data.min_count == 5
+    values = [0, 1, 4, 5, 120, np.nan]
+    assert suppression_mask(b.data, values, True).tolist() == [False, True, True, False, False, False]
+    assert not suppression_mask(b.data, values, False).any()  # not a count of people: nothing hidden
+    stricter = load_briefing(write_scene(workdir, BASE.replace("title: Data\n", "title: Data\ndisclosure: {min_count: 10}\n")
+                                         + "panels:\n  - {id: p, type: text, text: hi, width: 20, height: 10}\n"
+                                         "steps:\n  - {title: One, show: [p]}\n"))
+    assert suppression_mask(stricter.data, [5, 9, 10], True).tolist() == [True, True, False]

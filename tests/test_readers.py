@@ -1,0 +1,170 @@
+"""Reading dataset files (bridge/readers.py): formats, where, pivot, coordinates and geometry; clear refusals."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bridge.data import load_data
+from bridge.errors import BridgeError
+from bridge.pipeline import load_briefing
+from bridge.readers import missing_column, read_geojson
+from bridge.scene import load_scene
+from tests.conftest import BASE, MINIMAL, SAMPLE, brief, write_scene
+
+
+def data_of(path):
+    scene, doc = load_scene(path)
+    return load_data(scene, doc)
+
+
+def messages(exc_info):
+    return [str(p) for p in exc_info.value.problems]
+
+
+def test_missing_file_is_named(workdir):
+    path = write_scene(workdir, MINIMAL.replace("data/census21_age_shropshire.csv", "data/nope.csv"))
+    with pytest.raises(BridgeError) as info:
+        data_of(path)
+    assert any(f"{path}:4: datasets.people.path: file not found" in m for m in messages(info)), messages(info)
+
+
+def test_missing_key_column_suggests(workdir):
+    path = write_scene(workdir, MINIMAL.replace("key: lsoa21_code}\n", "key: lsoa21_cod}\n", 1).replace(
+        "people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}",
+        "people: {path: data/census21_age_shropshire.csv, key: lsoa_code}"))
+    with pytest.raises(BridgeError) as info:
+        data_of(path)
+    text = "\n".join(messages(info))
+    assert "datasets.areas.key: no column 'lsoa21_cod'" in text and "did you mean 'lsoa21_code'" in text
+    assert "datasets.people.key: no column 'lsoa_code'" in text
+
+
+def test_parquet_loads(workdir):
+    pd.read_csv(SAMPLE / "census21_age_shropshire.csv").to_parquet(workdir / "data" / "people.parquet")
+    data = data_of(write_scene(workdir, MINIMAL.replace("census21_age_shropshire.csv", "people.parquet")))
+    assert data.joins[0].matched == 198
+
+
+def test_suggestion_found_among_columns_folded_into_more(workdir):
+    # 16 columns: the listing shows 12 and "… (4 more)"; the misspelt one is the 14th.
+    columns = ["lsoa21_code", "apples", "bananas", "cherries", "dates", "elderberries", "figs", "grapes",
+               "hazelnuts", "kiwis", "lemons", "mangoes", "nectarines", "pensioners", "quinces", "raisins"]
+    pd.DataFrame([[f"E0100000{i}"] + list(range(1, 16)) for i in range(3)], columns=columns).to_csv(
+        workdir / "data" / "wide.csv", index=False)
+    text = MINIMAL.replace("panels:", "  wide: {path: data/wide.csv, key: lsoa21_code, counts: [pensionrs]}\npanels:")
+    with pytest.raises(BridgeError) as info:
+        data_of(write_scene(workdir, text))
+    msg = "\n".join(messages(info))
+    assert "datasets.wide.counts: no column 'pensionrs' in wide.csv (did you mean 'pensioners'?)" in msg, msg
+    assert "mangoes, … (4 more)" in msg and "pensioners," not in msg, msg
+
+
+def test_excel_with_sheet_and_header_row(workdir):
+    frame = pd.read_csv(SAMPLE / "fuel_poverty_2022_shropshire.csv")
+    with pd.ExcelWriter(workdir / "data" / "fp.xlsx") as writer:
+        pd.DataFrame({"a": ["Table 3: fuel poverty", None]}).to_excel(writer, sheet_name="Notes", index=False)
+        frame.to_excel(writer, sheet_name="Table 3", index=False, startrow=2)
+    b = brief(workdir, "  homes: {path: data/fp.xlsx, sheet: Table 3, header_row: 3, key: LSOA Code}\n")
+    assert [j for j in b.data.joins if j.dataset == "homes"][0].matched == 198
+    with pytest.raises(BridgeError, match=r"datasets.homes.sheet: .*Table 9"):
+        brief(workdir, "  homes: {path: data/fp.xlsx, sheet: Table 9, header_row: 3, key: LSOA Code}\n")
+
+
+def test_csv_delimiter_and_encoding_detected(workdir):
+    frame = pd.read_csv(SAMPLE / "census21_age_shropshire.csv")
+    frame["note"] = "café"
+    frame.to_csv(workdir / "data" / "semi.csv", sep=";", index=False, encoding="cp1252")
+    b = brief(workdir, "  semi: {path: data/semi.csv, key: lsoa21_code}\n")
+    assert b.data.aligned["semi"]["note"].iloc[0] == "café"
+
+
+def test_where_and_pivot(workdir):
+    datasets = "  wide: {path: data/admissions_falls_shropshire.csv, key: period, pivot: {columns: area_name, values: value}, join: false}\n"
+    b = brief(workdir, datasets)
+    wide = b.data.tables["wide"].frame
+    assert {"Shropshire", "England"} <= set(wide.columns) and len(wide) == 8
+    with pytest.raises(BridgeError, match="no rows of admissions_falls_shropshire.csv are left"):
+        brief(workdir, "  f: {path: data/admissions_falls_shropshire.csv, where: period == \"1999\", join: false}\n")
+    with pytest.raises(BridgeError, match="several rows for"):
+        brief(workdir, "  f: {path: data/admissions_falls_shropshire.csv, key: area_code, pivot: {columns: indicator, values: value}, join: false}\n")
+
+
+def test_points_reprojected_to_bng(workdir):
+    frame = pd.read_csv(SAMPLE / "lsoa21_centroids_shropshire.csv")
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(frame["easting"], frame["northing"])
+    frame.assign(lon=lon, lat=lat).to_csv(workdir / "data" / "wgs.csv", index=False)
+    b = brief(workdir, "  wgs: {path: data/wgs.csv, points: {x: lon, y: lat}, join: false}\n")
+    assert np.allclose(b.data.tables["wgs"].points, frame[["easting", "northing"]].to_numpy(), atol=0.5)
+
+
+def test_invalid_geometry_and_bad_crs(workdir):
+    bad = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "A"}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0]]]}}]}
+    (workdir / "data" / "bad.geojson").write_text(json.dumps(bad))
+    with pytest.raises(BridgeError, match="fewer than 4 points"):
+        brief(workdir, "  bad: {path: data/bad.geojson, key: code, join: false}\n")
+    with pytest.raises(BridgeError, match="unknown coordinate system 'EPSG:nope'"):
+        brief(workdir, "  c: {path: data/lsoa21_centroids_shropshire.csv, points: {x: easting, y: northing, crs: 'EPSG:nope'}, join: false}\n")
+
+
+@pytest.mark.parametrize("suffix", ["gpkg", "shp"])
+def test_geopackage_and_shapefile(workdir, suffix):
+    """Vector files through GDAL: the Shropshire areas written as GeoPackage/Shapefile in BNG read back the same."""
+    import shapely
+    from pyogrio.raw import write
+
+    from bridge.data import shapely_areas
+    from bridge.readers import project_to_bng
+
+    frame, geometry, _ = read_geojson(SAMPLE / "shropshire_lsoa21.geojson")
+    bng = project_to_bng(geometry, "EPSG:4326", None, ())
+    wkb = shapely.to_wkb(np.array(shapely_areas(bng)))
+    path = workdir / "data" / f"areas.{suffix}"
+    write(path, wkb, [frame["lsoa21_code"].to_numpy(), frame["lsoa21_name"].to_numpy()], ["code", "name"],
+          geometry_type="MultiPolygon", crs="EPSG:27700")
+    text = BASE.replace("areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}", f"areas: {{path: data/areas.{suffix}, key: code}}")
+    text = text.replace("people: {path: data/census21_age_shropshire.csv, key: lsoa21_code", "people: {path: data/census21_age_shropshire.csv, key: lsoa21_code")
+    b = load_briefing(write_scene(workdir, text + "panels:\n  - {id: p, type: map, colour: people.total, width: 50, height: 30}\nsteps:\n  - {title: One, show: [p]}\n"))
+    assert b.data.joins[0].matched == 198
+    ring, expected = b.data.base.geometry[0][0][0], bng[0][0][0]
+    # Read in BNG, not projected twice (Shapefiles may store the ring the other way round).
+    assert len(ring) == len(expected) and np.allclose(np.sort(ring, axis=0), np.sort(expected, axis=0), atol=0.01)
+
+
+def test_missing_column_message_has_one_shape():
+    columns = [f"c{i}" for i in range(14)] + ["total"]
+    assert missing_column("totl", columns, "people.csv") == (
+        "no column 'totl' in people.csv (did you mean 'total'?); it has: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, … (3 more)")
+    assert missing_column("x", ["a", "b"], owner="dataset 'people'") == "dataset 'people' has no column 'x'; it has: a, b"
+    assert missing_column("Shropshre", ["Shropshire"], what="series") == "no series 'Shropshre' (did you mean 'Shropshire'?); it has: Shropshire"
+
+
+@pytest.mark.parametrize("content,fragment", [
+    ("{\n  \"type\": \"FeatureCollection\",\n  \"features\": [,]\n}", "not valid JSON at line 3"),
+    ('{"type": "Feature"}', "not a GeoJSON FeatureCollection"),
+    ('{"type": "FeatureCollection", "features": [{"geometry": {"type": "Point", "coordinates": [0, 0]}}]}',
+     "feature 0 has geometry 'Point'; maps need Polygon or MultiPolygon"),
+])
+def test_bad_geojson_is_explained(tmp_path, content, fragment):
+    path = tmp_path / "bad.geojson"
+    path.write_text(content)
+    with pytest.raises(BridgeError, match=fragment):
+        read_geojson(path)
+
+
+def test_geojson_rings_holes_and_named_crs(tmp_path):
+    square = [[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]
+    hole = [[1, 1], [1, 2], [2, 2], [2, 1], [1, 1]]
+    collection = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
+                  "features": [{"type": "Feature", "properties": {"code": "A"}, "geometry": {"type": "Polygon", "coordinates": [square, hole]}},
+                               {"type": "Feature", "properties": {"code": "B"}, "geometry": {"type": "MultiPolygon", "coordinates": [[square], [square]]}}]}
+    path = tmp_path / "areas.geojson"
+    path.write_text(json.dumps(collection))
+    frame, geometry, crs = read_geojson(path)
+    assert list(frame["code"]) == ["A", "B"] and crs == "EPSG:27700"
+    assert [len(poly) for poly in geometry[0]] == [2] and len(geometry[1]) == 2  # shell + hole; two polygons
+    assert np.array_equal(geometry[0][0][1], np.array(hole, float))
