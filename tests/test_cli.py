@@ -179,6 +179,15 @@ def test_launch_bad_input_is_a_clear_error_not_a_traceback(workdir, tmp_path):
     assert result.returncode == 2 and "--fit" in result.stderr
 
 
+def test_launch_needs_a_scene_or_patterns():
+    import os
+
+    env = dict(os.environ, DISPLAY=":987")
+    for args in ([], ["scenes/finding-dave.yaml", "--patterns"]):
+        result = subprocess.run([sys.executable, "-m", "bridge", "launch", *args], capture_output=True, text=True, env=env)
+        assert result.returncode == 2 and "--patterns" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_validate_reports_unmatched_keys(workdir):
     import pandas as pd
 

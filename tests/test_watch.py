@@ -1,12 +1,9 @@
-"""The file watcher and the prepared-frame cache key: what counts as a change."""
+"""The file watcher (bridge/watch.py): what counts as a change, reported once it has settled."""
 
 import os
 from pathlib import Path
 
-from bridge.prepare import content_key
-from bridge.room import load_room
 from bridge.watch import FileWatcher
-from tests.conftest import MINIMAL, write_scene
 
 
 def test_watcher_reports_a_change_once_it_has_settled(tmp_path: Path):
@@ -34,19 +31,6 @@ def test_watcher_sees_a_same_size_rewrite(tmp_path: Path):
     os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     w.poll(0.0)
     assert w.poll(0.1) == [a]
-
-
-def test_cache_key_follows_scene_data_room_and_size(workdir: Path):
-    scene = write_scene(workdir, MINIMAL)
-    room = load_room("rehearsal")
-    key, watched = content_key(scene, room, (512, 256))
-    assert watched[0] == scene.resolve() and len(watched) == 3
-    assert content_key(scene, room, (512, 256))[0] == key
-    assert content_key(scene, room, (1024, 512))[0] != key
-    assert content_key(scene, load_room("bridge"), (512, 256))[0] != key
-    csv = workdir / "data" / "census21_age_shropshire.csv"
-    csv.write_bytes(csv.read_bytes() + b"\n")
-    assert content_key(scene, room, (512, 256))[0] != key
 
 
 def test_a_save_during_re_preparation_is_not_lost(tmp_path: Path):

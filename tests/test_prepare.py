@@ -1,0 +1,71 @@
+"""Show preparation (bridge/prepare.py): patterns as steps, the cache key, and re-rendering only what an edit touched."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bridge.calibration import PATTERNS
+from bridge.prepare import cache_root, content_key, load_cached, prepare_patterns, render_to_cache
+from bridge.room import load_room
+from tests.conftest import MINIMAL, write_scene
+
+
+def test_cache_key_follows_scene_data_room_and_size(workdir: Path):
+    scene = write_scene(workdir, MINIMAL)
+    room = load_room("rehearsal")
+    key, watched = content_key(scene, room, (512, 256))
+    assert watched[0] == scene.resolve() and len(watched) == 3
+    assert content_key(scene, room, (512, 256))[0] == key
+    assert content_key(scene, room, (1024, 512))[0] != key
+    assert content_key(scene, load_room("bridge"), (512, 256))[0] != key
+    csv = workdir / "data" / "census21_age_shropshire.csv"
+    csv.write_bytes(csv.read_bytes() + b"\n")
+    assert content_key(scene, room, (512, 256))[0] != key
+
+
+def test_patterns_as_show_steps(tmp_path, monkeypatch):
+    """`bridge launch --patterns`: the four calibration patterns as steps of a show."""
+    monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path))
+    room = load_room("rehearsal")
+    prepared = prepare_patterns(room, (1024, 512))
+    assert prepared.step_count == len(PATTERNS) and prepared.watched == []
+    blend = prepared.frames[0][PATTERNS.index("blend")]
+    assert blend.shape == (800, 1280, 3) and blend[400, 640].min() == 255 and blend[400, 0].max() < 40
+    ids = prepared.frames[1][PATTERNS.index("ids")]
+    assert (ids[250:450, 540:740].max(axis=-1) > 100).sum() > 300  # projector 2's number at its centre
+
+
+def test_an_edit_re_renders_only_the_steps_it_touches(workdir, monkeypatch):
+    monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
+    text = """
+title: Edits
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+panels:
+  - {id: a, type: text, text: Alpha, yaw: 0, width: 30, height: 10}
+  - {id: b, type: text, text: Beta, yaw: 72, width: 30, height: 10}
+steps:
+  - {title: One, show: [a], notes: first}
+  - {title: Two, show: [b]}
+  - {title: Three, show: [a, b]}
+"""
+    room, size = load_room("rehearsal"), (1024, 512)
+    scene = write_scene(workdir, text)
+
+    def prepare_now():
+        key, watched = content_key(scene, room, size)
+        key = render_to_cache(scene, room, size, key)
+        meta = json.loads((cache_root() / key / "meta.json").read_text())
+        return load_cached(key, watched), meta["rendered"]
+
+    first, rendered = prepare_now()
+    assert rendered == [0, 1, 2]
+    scene.write_text(scene.read_text().replace("text: Beta", "text: Gamma"))
+    second, rendered = prepare_now()
+    assert rendered == [1, 2]  # step 1 shows only panel a: copied, not rendered
+    assert np.array_equal(first.frames[0][0], second.frames[0][0])
+    assert not np.array_equal(first.frames[1][1], second.frames[1][1])
+    scene.write_text(scene.read_text().replace("notes: first", "notes: changed"))
+    third, rendered = prepare_now()
+    assert rendered == [] and third.notes[0] == "changed"
