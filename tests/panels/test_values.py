@@ -1,0 +1,72 @@
+"""Expressions into the shapes drawing needs (bridge/panels/values.py), with located errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bridge.errors import BridgeError, Problem
+from bridge.panels.values import condition, numbers, scalar, texts
+from bridge.pipeline import load_briefing
+from tests.conftest import MINIMAL, write_scene
+
+HERE = ("panels", 0, "value")
+
+
+@pytest.fixture
+def scene(workdir):
+    path = write_scene(workdir, MINIMAL)
+    return path, load_briefing(path).data
+
+
+def error(call) -> str:
+    with pytest.raises(BridgeError) as info:
+        call()
+    (problem,) = info.value.problems
+    return str(problem)
+
+
+def test_numbers_gives_a_number_per_row(scene, workdir):
+    _, data = scene
+    values = numbers(data, "people.total", HERE, None)
+    assert len(values) == 198 and values.dtype == float and list(values.index) == list(range(198))
+    assert values.sum() == pytest.approx(pd.read_csv(workdir / "data" / "census21_age_shropshire.csv")["total"].sum())
+
+
+def test_numbers_refuses_text_with_a_located_message(scene):
+    path, data = scene
+    message = error(lambda: numbers(data, "people.lsoa21_name", HERE, None))
+    assert message.startswith(f"{path}:6: panels[0].value: 'people.lsoa21_name' is not numeric (e.g. 'Shropshire"), message
+    assert message.endswith("; use a column of numbers")
+
+
+def test_numbers_keeps_missing_values_as_nan(scene, workdir):
+    path, data = scene
+    frame = pd.read_csv(workdir / "data" / "census21_age_shropshire.csv")
+    frame.loc[0, "total"] = None
+    frame.to_csv(workdir / "data" / "census21_age_shropshire.csv", index=False)
+    values = numbers(load_briefing(path).data, "people.total", HERE, None)
+    assert values.isna().sum() == 1 and values.notna().sum() == 197
+
+
+def test_one_number_or_one_per_row_as_asked(scene):
+    path, data = scene
+    assert scalar(data, "sum(people.total)", HERE, None) == pytest.approx(data.aligned["people"]["total"].sum())
+    assert error(lambda: scalar(data, "people.total", HERE, None)) == (
+        f"{path}:6: panels[0].value: 'people.total' gives one value per row; "
+        "a single number is needed: wrap it, e.g. sum(people.total)")
+    assert error(lambda: numbers(data, "sum(people.total)", HERE, None)) == (
+        f"{path}:6: panels[0].value: 'sum(people.total)' gives one number; this needs a value per row")
+
+
+def test_texts_and_conditions(scene):
+    path, data = scene
+    labels = texts(data, "areas.lsoa21_code", HERE, None)
+    assert labels.str.startswith("E01").all() and list(labels.index) == list(range(198))
+    assert error(lambda: texts(data, "count(people.total)", HERE, None)).endswith("panels[0].value: must be a column of labels")
+    wanted = Problem(path, 6, "panels[0].where", "must be true or false per row")
+    mask = condition(pd.Series([True, False], index=[7, 9]), wanted)
+    assert list(mask) == [True, False] and list(mask.index) == [0, 1]
+    for bad in (pd.Series([1, 0]), True, np.array([True])):
+        with pytest.raises(BridgeError) as info:
+            condition(bad, wanted)
+        assert info.value.problems == [wanted]
