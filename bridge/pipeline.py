@@ -61,19 +61,20 @@ def load_briefing(path: str | Path) -> Briefing:
         data = load_data(scene, doc)
     except BridgeError as exc:
         raise BridgeError(problems + exc.problems) from None
-    contents = []
+    contents, failed = [], set()
     for i, panel in enumerate(scene.panels):
         try:
             contents.append(panel.content(data, ("panels", i)))
         except BridgeError as exc:
             contents.append(None)
+            failed.add(i)
             problems.extend(exc.problems)
     marks: dict[tuple[int, str], frozenset[str]] = {}
     index = {p.id: i for i, p in enumerate(scene.panels)}
     for s, step in enumerate(scene.steps):
         for panel_id, mark in step.mark.items():
             i = index[panel_id]
-            if contents[i] is None:
+            if i in failed:
                 continue  # its content already failed: that problem is reported
             try:
                 marks[(s, panel_id)] = scene.panels[i].marked_rows(data, contents[i], mark, ("panels", i),

@@ -32,11 +32,15 @@ def test_the_title_is_the_part_that_must_stay_whole():
     assert y1 - y0 == pytest.approx(40 - 2.4)  # no wider than the panel less its margins
 
 
-def test_marking_rows_of_a_panel_that_cannot_is_located(workdir):
+@pytest.mark.parametrize("panel,kind", [
+    ("{id: p, type: kpi, value: sum(people.total), width: 40, height: 10}", "kpi"),
+    ("{id: p, type: text, text: hello, width: 40, height: 10}", "text"),  # no content at all: still refused
+])
+def test_marking_rows_of_a_panel_that_cannot_is_located(workdir, panel, kind):
     with pytest.raises(BridgeError) as info:
-        scene_with(workdir, "  - {id: p, type: kpi, value: sum(people.total), width: 40, height: 10}\n", "    mark: {p: {top: 2}}\n")
+        scene_with(workdir, f"  - {panel}\n", "    mark: {p: {top: 2}}\n")
     message = "\n".join(map(str, info.value.problems))
-    assert "steps[0].mark.p: marking rows works on map and bar panels, not kpi" in message, message
+    assert f"steps[0].mark.p: marking rows works on map and bar panels, not {kind}" in message, message
 
 
 def test_a_type_without_draw_says_so():
