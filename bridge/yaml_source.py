@@ -74,7 +74,12 @@ def load_yaml(path: str | Path, what: str = "file") -> YamlDocument:
     _index(node, (), lines, problems, path)
     if problems:
         raise BridgeError(problems)
-    data = yaml.load(text, Loader=BridgeLoader)  # noqa: S506 - a SafeLoader subclass
+    try:
+        data = yaml.load(text, Loader=BridgeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:  # a tag such as !!python/object: never constructed
+        mark = exc.problem_mark or exc.context_mark
+        raise BridgeError(Problem(path, mark.line + 1 if mark else None, None,
+                                  f"{exc.problem or exc.context}; Bridge reads plain YAML: remove the tag")) from None
     return YamlDocument(path, data, lines)
 
 
