@@ -15,6 +15,7 @@ import vtk
 
 from bridge.backend import use_offscreen
 from bridge.layout import PANEL_RADIUS, direction, panel_extent
+from bridge.theme import DEFAULT_THEME
 
 
 def panel_mesh(yaw: float, pitch: float, width: float, height: float, radius: float = PANEL_RADIUS) -> pv.PolyData:
@@ -44,8 +45,8 @@ def panel_mesh(yaw: float, pitch: float, width: float, height: float, radius: fl
 class EquirectRenderer:
     """One offscreen VTK scene reused for every step: panels are added once, steps toggle them."""
 
-    def __init__(self, width: int, height: int, cube_resolution: int | None = None, background: str = "#05070b",
-                 dim: float = 0.35):
+    def __init__(self, width: int, height: int, cube_resolution: int | None = None,
+                 background: str = DEFAULT_THEME.background, dim: float = DEFAULT_THEME.dim):
         if width != 2 * height:
             raise ValueError("an equirectangular frame is twice as wide as it is tall")
         use_offscreen()
