@@ -143,7 +143,14 @@ def cmd_validate(args) -> int:
             sample = ", ".join(join.unmatched_keys[:5])
             err.print(f"[yellow]warning:[/] {join.dataset}: {len(join.unmatched_keys)} of {join.base_rows} areas have no row "
                       f"(e.g. {_escape(sample)}); they are drawn as 'no data'")
+    _print_warnings(briefing)
     return 0
+
+
+def _print_warnings(briefing) -> None:
+    """Located warnings the data and panels recorded while the briefing was loaded."""
+    for warning in briefing.data.warnings:
+        err.print(f"[yellow]warning:[/] {_escape(str(warning))}")
 
 
 @contextlib.contextmanager
@@ -185,6 +192,7 @@ def cmd_render(args) -> int:
     briefing = load_briefing(args.scene)
     out_dir = args.out or Path("out") / briefing.name
     steps = [args.step] if args.step is not None else None
+    _print_warnings(briefing)
     with progress_bars(err) as progress:
         result = render_briefing(briefing, room, out_dir, size, steps, progress)
     elapsed = time.perf_counter() - started

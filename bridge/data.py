@@ -40,6 +40,13 @@ class SceneData:
     derived: dict[str, pd.Series]
     joins: list[JoinReport]
     counts: set[tuple[str | None, str]] = field(default_factory=set)  # (dataset or None for measures, column)
+    warnings: list[Problem] = field(default_factory=list)  # what was drawn but deserves a look (e.g. values not finite)
+
+    def warn(self, key_path: tuple, message: str) -> None:
+        """Record a located warning once (validate and render print them)."""
+        problem = self.doc.problem(key_path, message)
+        if problem not in self.warnings:
+            self.warnings.append(problem)
 
     @property
     def base(self) -> Table:

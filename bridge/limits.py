@@ -1,0 +1,30 @@
+"""Every limit on what a briefing, a data file, a theme or a room may ask of the machine.
+
+A briefing is emailed around and run in public meetings: these bounds keep any input to a
+clear error within seconds and a couple of gigabytes.  They live in one place so the README's
+"Security and limits" table is true, and each is named in the error that enforces it.
+"""
+
+from __future__ import annotations
+
+# Files
+MAX_YAML_BYTES = 2_000_000  # a scene, theme or room file
+MAX_YAML_NODES = 200_000  # mappings, lists and values, counting each alias expansion
+MAX_YAML_DEPTH = 64  # nesting of mappings and lists
+MAX_DATA_FILE_BYTES = 512 * 1024**2  # a dataset file as stored
+MAX_DECOMPRESSED_BYTES = 512 * 1024**2  # what a .gz, .xlsx or other zip may inflate to
+MAX_IMAGE_PIXELS = 40_000_000  # an image or raster panel's picture (e.g. 8000 × 5000)
+
+# Expressions and formats
+MAX_EXPRESSION_CHARS = 2_000
+MAX_EXPRESSION_DEPTH = 40  # nesting of operators and calls
+MAX_CONSTANT_DIGITS = 15  # digits of a number written in an expression
+MAX_MEASURE_MAGNITUDE = 1e15  # results larger than this are not measures of a council's data
+MAX_FORMAT_CHARS = 60  # a number format such as '{:,.1f}%'
+MAX_FORMAT_WIDTH = 40  # its field width
+
+# Rooms and frames
+MAX_PROJECTORS = 32
+MAX_PROJECTOR_SIDE = 8192  # pixels, each way
+MAX_FRAME_WIDTH = 16384  # the equirectangular frame (height is half)
+MAX_RENDER_BYTES = 3 * 1024**3  # frame + projector images + lookup tables a render would hold
