@@ -16,7 +16,7 @@ import pandas as pd
 
 from bridge import expressions
 from bridge.errors import BridgeError, Problem, did_you_mean
-from bridge.readers import Table, missing_column, read_dataset
+from bridge.readers import Table, missing_column, read_dataset, to_shapely
 from bridge.scene import Scene
 from bridge.yaml_source import YamlDocument
 
@@ -200,9 +200,7 @@ def _aggregate_points(data: SceneData, name: str) -> None:
 
 def shapely_areas(geometry: list) -> list:
     """Our polygons (lists of rings) as shapely multipolygons, holes kept."""
-    import shapely
-
-    return [shapely.multipolygons([shapely.polygons(p[0], p[1:] or None) for p in areas]) for areas in geometry]
+    return list(to_shapely(geometry))
 
 
 def _keys(column: pd.Series) -> pd.Series:

@@ -9,9 +9,12 @@ and polygons or points projected to British National Grid metres.  `where:` filt
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from pyproj.exceptions import CRSError
 
 from bridge import expressions
 from bridge.errors import BridgeError, did_you_mean
+from bridge.limits import MAX_DATA_FILE_BYTES, MAX_DECOMPRESSED_BYTES
 from bridge.scene import Dataset
 from bridge.yaml_source import YamlDocument
 
@@ -76,12 +80,15 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> 
     fmt = dataset.resolved_format()
     geometry = points = file_crs = None
     try:
+        _check_size(path)
         if fmt == "csv":
             frame = _read_csv(path, dataset)
         elif fmt == "excel":
+            _check_zip(path, "an Excel workbook (.xlsx)")
             frame = pd.read_excel(path, sheet_name=dataset.sheet if dataset.sheet is not None else 0,
                                   header=dataset.header_row - 1)
         elif fmt == "parquet":
+            _check_parquet(path)
             frame = pd.read_parquet(path)
         elif fmt == "vector":
             frame, geometry, points, file_crs = _read_vector(path, dataset.layer)
@@ -102,6 +109,8 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> 
         if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile", "pyarrow", "pyogrio"):
             raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
         raise
+    if geometry is not None:
+        _check_valid(geometry, path)
     frame.columns = [str(c).strip() for c in frame.columns]
     for column in [dataset.key, *(dataset.counts or [])]:
         if column is not None and column not in frame.columns:
@@ -128,15 +137,24 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> 
 
 
 def _read_csv(path: Path, dataset: Dataset) -> pd.DataFrame:
-    """CSV with its encoding and delimiter stated, or detected (UTF-8 else cp1252; sniffed delimiter)."""
-    raw = path.read_bytes()[:65536]
+    """CSV with its encoding and delimiter stated, or detected (a byte-order mark, else UTF-8, else
+    cp1252; sniffed delimiter).  A .csv.gz is inflated here, within the limit."""
+    data = read_capped(path)
+    raw = data[:65536]
     encoding = dataset.encoding
     if encoding is None:
-        try:
-            raw.decode("utf-8-sig")
-            encoding = "utf-8-sig"
-        except UnicodeDecodeError:
-            encoding = "cp1252"  # what Excel on Windows writes
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16"
+        elif b"\x00" in raw:
+            raise BridgeError(f"{path.name} holds NUL bytes: it looks like UTF-16 text without a byte-order mark; "
+                              "add encoding: utf-16-le (or utf-16-be) to the dataset")
+        else:
+            try:
+                raw.decode("utf-8-sig")
+                encoding = "utf-8-sig"
+            except UnicodeDecodeError as exc:
+                # A multi-byte character cut at the sample's end is still UTF-8.
+                encoding = "utf-8-sig" if exc.start >= len(raw) - 3 and len(data) > len(raw) else "cp1252"
     delimiter = dataset.delimiter
     if delimiter is None:
         sample = raw.decode(encoding, errors="replace")
@@ -144,7 +162,82 @@ def _read_csv(path: Path, dataset: Dataset) -> pd.DataFrame:
             delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    return pd.read_csv(path, encoding=encoding, sep=delimiter, header=dataset.header_row - 1)
+    return pd.read_csv(io.BytesIO(data), encoding=encoding, sep=delimiter, header=dataset.header_row - 1)
+
+
+def _check_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_DATA_FILE_BYTES:
+        raise BridgeError(f"{path.name} is {size / 1024**2:,.0f} MB; a dataset file may be at most "
+                          f"{MAX_DATA_FILE_BYTES / 1024**2:,.0f} MB (filter or aggregate it first)")
+
+
+def read_capped(path: Path) -> bytes:
+    """The file's bytes, a .gz inflated — refusing to inflate past MAX_DECOMPRESSED_BYTES."""
+    if path.suffix.lower() != ".gz":
+        return path.read_bytes()
+    chunks, total = [], 0
+    try:
+        with gzip.open(path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                total += len(chunk)
+                if total > MAX_DECOMPRESSED_BYTES:
+                    raise BridgeError(f"{path.name} inflates to more than {MAX_DECOMPRESSED_BYTES / 1024**2:,.0f} MB, "
+                                      "the limit for a compressed dataset")
+                chunks.append(chunk)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise BridgeError(f"{path.name} is not a readable .gz file ({exc})") from None
+    return b"".join(chunks)
+
+
+def _check_zip(path: Path, what: str) -> None:
+    """An .xlsx is a zip: refuse junk, and one whose parts would inflate past the limit."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise BridgeError(f"{path.name} is not {what}: it is not a zip archive; save it again from Excel as .xlsx") from None
+    if inflated > MAX_DECOMPRESSED_BYTES:
+        raise BridgeError(f"{path.name} inflates to {inflated / 1024**2:,.0f} MB; the limit for a workbook is "
+                          f"{MAX_DECOMPRESSED_BYTES / 1024**2:,.0f} MB")
+
+
+def _check_parquet(path: Path) -> None:
+    """Parquet columns are compressed: refuse a file whose data would inflate past the limit."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(path).metadata
+    inflated = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    if inflated > MAX_DECOMPRESSED_BYTES:
+        raise BridgeError(f"{path.name} holds {inflated / 1024**2:,.0f} MB of data once read; the limit is "
+                          f"{MAX_DECOMPRESSED_BYTES / 1024**2:,.0f} MB")
+
+
+def to_shapely(geometry: list) -> np.ndarray:
+    """Our polygons (lists of rings) as an array of shapely MultiPolygons, built in one vectorised call."""
+    import shapely
+
+    rings = [ring for areas in geometry for poly in areas for ring in poly]
+    if not rings:
+        return np.array([shapely.MultiPolygon() for _ in geometry], dtype=object)
+    ring_offsets = np.concatenate([[0], np.cumsum([len(r) for r in rings])])
+    polygon_offsets = np.concatenate([[0], np.cumsum([len(poly) for areas in geometry for poly in areas])])
+    area_offsets = np.concatenate([[0], np.cumsum([len(areas) for areas in geometry])])
+    return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, np.concatenate(rings),
+                                     (ring_offsets, polygon_offsets, area_offsets))
+
+
+def _check_valid(geometry: list, path: Path) -> None:
+    """Invalid polygons (self-intersecting, for example) are refused: their areas and maps would be wrong."""
+    import shapely
+
+    shapes = to_shapely(geometry)
+    bad = np.flatnonzero(~shapely.is_valid(shapes))
+    if len(bad):
+        reasons = "; ".join(f"feature {i}: {shapely.is_valid_reason(shapes[i])}" for i in bad[:3])
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise BridgeError(f"{path.name} has {len(bad)} invalid polygon(s) ({reasons}{more}); repair them, e.g. with "
+                          "QGIS's 'Fix geometries' or shapely.make_valid, and save the file again")
 
 
 def _evaluate_local(table: Table, text: str, doc: YamlDocument, key_path: tuple):
@@ -225,10 +318,11 @@ def _read_vector(path: Path, layer):
 def read_geojson(path: Path):
     """A FeatureCollection of (Multi)Polygons: properties as a table, rings as coordinate arrays."""
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-        collection = json.loads(raw.decode("utf-8"))
+        collection = json.loads(read_capped(path).decode("utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise BridgeError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise BridgeError("its JSON is nested too deeply to be GeoJSON") from None
     features = collection.get("features") if isinstance(collection, dict) else None
     if not isinstance(features, list):
         raise BridgeError("not a GeoJSON FeatureCollection (no 'features' list)")

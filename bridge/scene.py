@@ -12,7 +12,7 @@ from typing import Any, Literal, Union
 
 from pydantic import ConfigDict, Field, ValidationError, create_model
 
-from bridge import panels
+from bridge import containment, panels
 from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.fields import Expr, Strict
 from bridge.panels.base import PanelModel
@@ -156,8 +156,16 @@ class Scene(Strict):
         files = [self.data_path(d) for d in self.datasets.values()]
         files += [self.path(self.theme)] if self.theme else []
         for panel in self.panels:
-            files += [self.path(relative) for relative in panel.files()]
+            files += [self.path(relative) for _, relative in panel.files()]
         return list(dict.fromkeys(files))
+
+    def named_files(self) -> list[tuple[tuple, str]]:
+        """(key path, path as written) of every file the scene names: datasets, theme, panels' own files."""
+        named = [(("datasets", name, "path"), d.path) for name, d in self.datasets.items()]
+        named += [(("theme",), self.theme)] if self.theme else []
+        for i, panel in enumerate(self.panels):
+            named += [(("panels", i, *keys), relative) for keys, relative in panel.files()]
+        return named
 
     def measure(self, name: str) -> Measure:
         value = self.derive[name]
@@ -201,6 +209,10 @@ def load_scene(path: str | Path) -> tuple[Scene, YamlDocument]:
         problems.sort(key=lambda p: p.line or 0)
         raise BridgeError(problems)
     scene.file = Path(path)
+    problems = [doc.problem(key_path, why) for key_path, relative in scene.named_files()
+                if (why := containment.check(relative, scene.file))]
+    if problems:
+        raise BridgeError(problems)
     return scene, doc
 
 

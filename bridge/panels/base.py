@@ -50,8 +50,9 @@ class PanelModel(Strict):
         """Rows a step's `mark:` picks out (labels or area keys); most panels cannot mark rows."""
         raise BridgeError(data.doc.problem(mark_path, f"marking rows works on map and bar panels, not {self.type}"))  # type: ignore[attr-defined]
 
-    def files(self) -> list[str]:
-        """Files the panel reads besides datasets (relative to the scene), so edits are watched."""
+    def files(self) -> list[tuple[tuple, str]]:
+        """(key path under the panel, path as written) of files it reads besides datasets: they are
+        checked against the briefing's folders and watched during a show."""
         return []
 
     # --- checks without drawing ---------------------------------------------------------

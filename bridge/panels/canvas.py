@@ -23,6 +23,10 @@ from bridge.errors import BridgeError  # noqa: E402
 from bridge.theme import DEFAULT_THEME, Theme  # noqa: E402
 
 
+# What the analyst wrote is drawn as written: "$5m … $3m" is money, not matplotlib's maths mode.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
 class Canvas:
     """A matplotlib figure of an exact pixel size with type sizes given in degrees."""
 
@@ -112,15 +116,16 @@ class Drawn:
 def draw_panel(panel, content, size_px, px_per_degree, source: str | None, theme: Theme = DEFAULT_THEME,
                marked: frozenset[str] = frozenset()) -> Drawn:
     """An RGB uint8 image (h, w, 3) of one panel; row 0 is the top.  `marked`: rows a step picks out."""
-    canvas = Canvas(size_px, px_per_degree, theme)
-    try:
-        panel.draw(canvas, content, source, marked)
-    except ValueError as exc:
-        if "must be non-negative" not in str(exc):
-            raise
-        raise BridgeError(f"the panel is too small for its content ({canvas.width_deg:.0f}°×{canvas.height_deg:.0f}°); "
-                          "make it wider or taller") from None
-    return Drawn(canvas.image(), canvas.smallest, canvas.texts())
+    with matplotlib.rc_context(LITERAL_TEXT):
+        canvas = Canvas(size_px, px_per_degree, theme)
+        try:
+            panel.draw(canvas, content, source, marked)
+        except ValueError as exc:
+            if "must be non-negative" not in str(exc):
+                raise
+            raise BridgeError(f"the panel is too small for its content ({canvas.width_deg:.0f}°×{canvas.height_deg:.0f}°); "
+                              "make it wider or taller") from None
+        return Drawn(canvas.image(), canvas.smallest, canvas.texts())
 
 
 def palette(name: str, n: int) -> list:

@@ -11,6 +11,7 @@ from bridge.errors import BridgeError
 from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas
+from bridge.panels.pictures import read_rgb
 
 
 @register
@@ -21,20 +22,14 @@ class ImagePanel(PanelModel):
     path: str = Field(description="PNG or JPEG beside the scene")
     fit: Literal["contain", "cover"] = "contain"
 
-    def files(self) -> list[str]:
-        return [self.path]
+    def files(self) -> list[tuple[tuple, str]]:
+        return [(("path",), self.path)]
 
     def content(self, data, here) -> np.ndarray:
-        from PIL import Image
-
-        path = data.scene.path(self.path)
         try:
-            with Image.open(path) as image:
-                return np.asarray(image.convert("RGB"))
-        except FileNotFoundError:
-            raise BridgeError(data.doc.problem(here + ("path",), f"image not found: {path}")) from None
-        except OSError as exc:
-            raise BridgeError(data.doc.problem(here + ("path",), f"cannot read {path.name} as an image: {exc}")) from None
+            return read_rgb(data.scene.path(self.path))
+        except BridgeError as exc:
+            raise BridgeError([data.doc.problem(here + ("path",), p.message) for p in exc.problems]) from None
 
     def draw(self, c: Canvas, pixels: np.ndarray, source, marked) -> None:
         bottom, top = c.header(self.title, source)

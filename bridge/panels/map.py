@@ -15,7 +15,15 @@ from bridge.fields import Colour, Expr, Palette, Strict
 from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas, fmt_number, palette
-from bridge.panels.geo import MapContent, area_content, compound_path, fit_extent, map_axes, point_table
+from bridge.panels.geo import (
+    MapContent,
+    area_content,
+    compound_path,
+    fit_extent,
+    map_axes,
+    point_table,
+)
+from bridge.panels.pictures import read_rgb
 from bridge.panels.values import condition, numbers, texts
 
 
@@ -67,8 +75,8 @@ class MapPanel(PanelModel):
 
     dataset_keys = (("data",), ("outline",), ("points", "data"))
 
-    def files(self) -> list[str]:
-        return [self.raster.path] if self.raster else []
+    def files(self) -> list[tuple[tuple, str]]:
+        return [(("raster", "path"), self.raster.path)] if self.raster else []
 
     def content(self, data, here) -> MapContent:
         table_name = self.data or data.scene.base_name
@@ -195,19 +203,13 @@ def _label_top_areas(c: Canvas, ax, count: int, content: MapContent, paths) -> N
 
 def _raster(data, raster: Raster, key_path: tuple):
     """The picture, its bounds in British National Grid metres and its opacity."""
-    from PIL import Image
-
     from bridge.readers import transformer
 
     path = data.scene.path(raster.path)
     try:
-        with Image.open(path) as image:
-            bounds = raster.bounds or _geotiff_bounds(image)
-            pixels = np.asarray(image.convert("RGB"))
-    except FileNotFoundError:
-        raise BridgeError(data.doc.problem(key_path + ("path",), f"image not found: {path}")) from None
-    except OSError as exc:
-        raise BridgeError(data.doc.problem(key_path + ("path",), f"cannot read {path.name}: {exc}")) from None
+        pixels, bounds = read_rgb(path, lambda image: raster.bounds or _geotiff_bounds(image))
+    except BridgeError as exc:
+        raise BridgeError([data.doc.problem(key_path + ("path",), p.message) for p in exc.problems]) from None
     if bounds is None:
         raise BridgeError(data.doc.problem(key_path, f"{path.name} is not a GeoTIFF; give bounds: [west, south, east, north]"))
     west, south, east, north = bounds
