@@ -159,14 +159,6 @@ class Scene(Strict):
             files += [self.path(relative) for _, relative in panel.files()]
         return list(dict.fromkeys(files))
 
-    def named_files(self) -> list[tuple[tuple, str]]:
-        """(key path, path as written) of every file the scene names: datasets, theme, panels' own files."""
-        named = [(("datasets", name, "path"), d.path) for name, d in self.datasets.items()]
-        named += [(("theme",), self.theme)] if self.theme else []
-        for i, panel in enumerate(self.panels):
-            named += [(("panels", i, *keys), relative) for keys, relative in panel.files()]
-        return named
-
     def measure(self, name: str) -> Measure:
         value = self.derive[name]
         return value if isinstance(value, Measure) else Measure(expr=value)
@@ -199,7 +191,8 @@ def load_scene(path: str | Path) -> tuple[Scene, YamlDocument]:
     doc = load_yaml(path, what="scene file")
     if not isinstance(doc.data, dict):
         raise BridgeError(doc.problem((), "a scene must be a mapping with title, datasets, panels and steps"))
-    problems = _cross_references(doc.data, doc)
+    problems, contained = _contained(doc.data, doc, Path(path))
+    problems += _cross_references(doc.data, doc, contained)
     model = scene_model()
     try:
         scene = model.model_validate(doc.data)
@@ -209,14 +202,34 @@ def load_scene(path: str | Path) -> tuple[Scene, YamlDocument]:
         problems.sort(key=lambda p: p.line or 0)
         raise BridgeError(problems)
     scene.file = Path(path)
-    problems = [doc.problem(key_path, why) for key_path, relative in scene.named_files()
-                if (why := containment.check(relative, scene.file))]
-    if problems:
-        raise BridgeError(problems)
     return scene, doc
 
 
-def _cross_references(raw: dict, doc: YamlDocument) -> list[Problem]:
+def _contained(raw: dict, doc: YamlDocument, scene_file: Path) -> tuple[list[Problem], bool]:
+    """Every file the raw scene names must be a regular file inside the briefing's folders
+    (bridge/containment.py); checked before anything else so no other message names the file."""
+    named: list[tuple[tuple, Any]] = []
+    datasets = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
+    named += [(("datasets", name, "path"), d.get("path")) for name, d in datasets.items() if isinstance(d, dict)]
+    named.append((("theme",), raw.get("theme")))
+    panel_list = raw.get("panels") if isinstance(raw.get("panels"), list) else []
+    for i, panel in enumerate(panel_list):
+        if isinstance(panel, dict):
+            model = panels.panel_types().get(panel.get("type")) if isinstance(panel.get("type"), str) else None
+            named += [(("panels", i, *keys), _raw_value(panel, keys)) for keys in (model.file_keys if model else ())]
+    problems = [doc.problem(key_path, why) for key_path, relative in named
+                if isinstance(relative, str) and (why := containment.check(relative, scene_file))]
+    return problems, not problems
+
+
+def _raw_value(mapping: dict, keys: tuple) -> Any:
+    value: Any = mapping
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _cross_references(raw: dict, doc: YamlDocument, paths_ok: bool = True) -> list[Problem]:
     """Checks pydantic cannot do alone: names that must refer to other parts of the scene.
 
     They run on the raw YAML data, so they are reported together with type errors.
@@ -228,7 +241,7 @@ def _cross_references(raw: dict, doc: YamlDocument) -> list[Problem]:
     if isinstance(base, str) and base not in datasets_raw:
         problems.append(doc.problem(("base",), f"no dataset '{base}'{did_you_mean(base, datasets)}; datasets: {', '.join(datasets)}"))
     for name, dataset in datasets_raw.items():
-        if isinstance(dataset, dict) and isinstance(dataset.get("path"), str) and not dataset.get("format"):
+        if paths_ok and isinstance(dataset, dict) and isinstance(dataset.get("path"), str) and not dataset.get("format"):
             if format_of(dataset["path"]) is None:
                 problems.append(doc.problem(("datasets", name, "path"), f"cannot tell the format of '{dataset['path']}'; add format: one of {', '.join(DATA_FORMATS)}"))
     derive = raw.get("derive") if isinstance(raw.get("derive"), dict) else {}
@@ -276,13 +289,8 @@ def _cross_references(raw: dict, doc: YamlDocument) -> list[Problem]:
 def _named_datasets(panel: dict, index: int) -> list[tuple[tuple, Any]]:
     """(key path, value) of every key of this raw panel that names a dataset (per its type)."""
     model = panels.panel_types().get(panel.get("type")) if isinstance(panel.get("type"), str) else None
-    out = []
-    for keys in (model.dataset_keys if model else PanelModel.dataset_keys):
-        value: Any = panel
-        for key in keys:
-            value = value.get(key) if isinstance(value, dict) else None
-        out.append((("panels", index, *keys), value))
-    return out
+    return [(("panels", index, *keys), _raw_value(panel, keys))
+            for keys in (model.dataset_keys if model else PanelModel.dataset_keys)]
 
 
 def _number(value) -> bool:

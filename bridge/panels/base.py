@@ -50,10 +50,20 @@ class PanelModel(Strict):
         """Rows a step's `mark:` picks out (labels or area keys); most panels cannot mark rows."""
         raise BridgeError(data.doc.problem(mark_path, f"marking rows works on map and bar panels, not {self.type}"))  # type: ignore[attr-defined]
 
+    #: Keys (as paths) whose values name a file the panel reads besides datasets (an image, a
+    #: raster): checked against the briefing's folders by validate, and watched during a show.
+    file_keys: ClassVar[tuple[tuple[str, ...], ...]] = ()
+
     def files(self) -> list[tuple[tuple, str]]:
-        """(key path under the panel, path as written) of files it reads besides datasets: they are
-        checked against the briefing's folders and watched during a show."""
-        return []
+        """(key path under the panel, path as written) of the files named by `file_keys`."""
+        found = []
+        for keys in self.file_keys:
+            value = self
+            for key in keys:
+                value = getattr(value, key, None)
+            if isinstance(value, str):
+                found.append((keys, value))
+        return found
 
     # --- checks without drawing ---------------------------------------------------------
     def layout_problems(self, theme: Theme, source: str | None) -> list[tuple[tuple, str]]:

@@ -22,8 +22,7 @@ class ImagePanel(PanelModel):
     path: str = Field(description="PNG or JPEG beside the scene")
     fit: Literal["contain", "cover"] = "contain"
 
-    def files(self) -> list[tuple[tuple, str]]:
-        return [(("path",), self.path)]
+    file_keys = (("path",),)
 
     def content(self, data, here) -> np.ndarray:
         try:

@@ -75,8 +75,7 @@ class MapPanel(PanelModel):
 
     dataset_keys = (("data",), ("outline",), ("points", "data"))
 
-    def files(self) -> list[tuple[tuple, str]]:
-        return [(("raster", "path"), self.raster.path)] if self.raster else []
+    file_keys = (("raster", "path"),)
 
     def content(self, data, here) -> MapContent:
         table_name = self.data or data.scene.base_name
