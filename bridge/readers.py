@@ -97,6 +97,8 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> 
         else:
             frame, geometry, file_crs = read_geojson(path)
             geometry = project_to_bng(geometry, dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",))
+        if geometry is not None:
+            _check_valid(geometry, path)
     except BridgeError as exc:
         raise BridgeError([doc.problem(here + ("path",), p.message) for p in exc.problems]) from None
     except ValueError as exc:
@@ -109,8 +111,6 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> 
         if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile", "pyarrow", "pyogrio"):
             raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
         raise
-    if geometry is not None:
-        _check_valid(geometry, path)
     frame.columns = [str(c).strip() for c in frame.columns]
     for column in [dataset.key, *(dataset.counts or [])]:
         if column is not None and column not in frame.columns:
