@@ -40,6 +40,8 @@ class TextPanel(PanelModel):
         line_h = c.frac_h(t.body_deg * 1.5)
         for paragraph in self.text.split("\n\n"):
             for line in wrap_emphasis(paragraph, chars):
+                if y - line_h < 0:
+                    return  # below the panel: nothing more can show (and a huge text costs no time)
                 _emphasised_line(c, line, c.frac_w(1.2), y)
                 y -= line_h
             y -= line_h * 0.6

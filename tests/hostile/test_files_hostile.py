@@ -177,3 +177,10 @@ def test_dollars_in_titles_are_drawn_literally():
 
     money, plain = width("Spend $5m on homes and $3m on visits"), width("Spend S5m on homes and S3m on visits")
     assert abs(money - plain) / plain < 0.05
+
+
+def test_a_megabyte_of_text_renders_in_seconds(briefing, tmp_path):
+    """Lines below a text panel cannot show: they are not laid out (this took over 5 minutes)."""
+    text = "word **bold** " * 100_000
+    panel = f'  - {{id: p, type: text, text: "{text}", width: 30, height: 10}}'
+    accepted(run_bridge("render", scene(briefing, panel), "--out", tmp_path / "out", "--size", "1024x512"))
