@@ -15,6 +15,11 @@ MAX_DATA_FILE_BYTES = 512 * 1024**2  # a dataset file as stored
 MAX_DECOMPRESSED_BYTES = 512 * 1024**2  # what a .gz, .xlsx or other zip may inflate to
 MAX_IMAGE_PIXELS = 40_000_000  # an image or raster panel's picture (e.g. 8000 × 5000)
 
+# Scenes
+MAX_DATASETS = 50
+MAX_PANELS = 100
+MAX_STEPS = 100
+
 # Expressions and formats
 MAX_EXPRESSION_CHARS = 2_000
 MAX_EXPRESSION_DEPTH = 40  # nesting of operators and calls

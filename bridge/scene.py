@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, ValidationError, create_model
 from bridge import containment, panels
 from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.fields import Expr, Strict
+from bridge.limits import MAX_DATASETS, MAX_PANELS, MAX_STEPS
 from bridge.panels.base import PanelModel
 from bridge.validation import pydantic_problems
 from bridge.yaml_source import YamlDocument, load_yaml
@@ -127,10 +128,10 @@ class Scene(Strict):
     base: str | None = Field(None, description="The dataset others join to; defaults to the first")
     disclosure: Disclosure = Disclosure()
     theme: str | None = Field(None, description="A theme YAML file (colours, fonts, type sizes)")
-    datasets: dict[str, Dataset] = Field(min_length=1)
+    datasets: dict[str, Dataset] = Field(min_length=1, max_length=MAX_DATASETS)
     derive: dict[str, Union[Expr, Measure]] = Field(default_factory=dict, description="Named measures computed once")  # type: ignore[valid-type]
-    panels: list[PanelModel] = Field(min_length=1, description="The registered panel types (see scene_model)")
-    steps: list[Step] = Field(min_length=1)
+    panels: list[PanelModel] = Field(min_length=1, max_length=MAX_PANELS, description="The registered panel types (see scene_model)")
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
     transition_ms: int = Field(0, ge=0, le=10000, description="Cross-fade between steps in the live show, milliseconds; 0 cuts")
 
     # Set by load_scene: where the file is, so data paths and messages can be resolved.
@@ -172,7 +173,7 @@ def scene_model() -> type[Scene]:
     global _model
     if _model is None or _model[0] != panels.version():
         model = create_model("Scene", __base__=Scene, __doc__=Scene.__doc__,
-                             panels=(list[panels.panel_union()], Field(min_length=1)))  # type: ignore[valid-type]
+                             panels=(list[panels.panel_union()], Field(min_length=1, max_length=MAX_PANELS)))  # type: ignore[valid-type]
         _model = (panels.version(), model)
     return _model[1]
 

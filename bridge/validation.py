@@ -54,10 +54,18 @@ def _message(err: dict, key_path: tuple, model, tags: dict) -> str:
         return err["msg"].removeprefix("Value error, ")
     if kind == "literal_error":
         expected = err["ctx"]["expected"]
-        return f"{value!r} is not valid{did_you_mean(value, _literal_options(expected))}; use {expected}"
+        return f"{short_repr(value)} is not valid{did_you_mean(value, _literal_options(expected))}; use {expected}"
     if kind in ("too_short",) and isinstance(value, (list, dict)):
         return "must not be empty"
-    return f"{err['msg'][0].lower()}{err['msg'][1:]} (got {value!r})"
+    if kind == "too_long" and isinstance(value, (list, dict)):
+        return f"has {len(value)} entries; at most {err['ctx']['max_length']} are allowed (see README, Security and limits)"
+    return f"{err['msg'][0].lower()}{err['msg'][1:]} (got {short_repr(value)})"
+
+
+def short_repr(value, limit: int = 80) -> str:
+    """repr() of what the user wrote, cut short: an error quotes the input, it does not echo a file."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _literal_options(expected: str) -> list[str]:
