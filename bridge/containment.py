@@ -20,12 +20,14 @@ import stat
 from pathlib import Path
 
 ALLOW_ENV = "BRIDGE_ALLOW"
-_extra: list[Path] = []  # folders allowed on the command line for this run
 
 
 def allow(folders) -> None:
-    """Add operator-allowed folders (from --allow) for this process."""
-    _extra.extend(Path(f).expanduser().resolve() for f in folders)
+    """Add operator-allowed folders (from --allow) for this run: kept in BRIDGE_ALLOW so the
+    show's preparation processes, which start afresh, allow them too."""
+    current = [p for p in os.environ.get(ALLOW_ENV, "").split(os.pathsep) if p.strip()]
+    added = [str(Path(f).expanduser().resolve()) for f in folders]
+    os.environ[ALLOW_ENV] = os.pathsep.join(dict.fromkeys(current + added))
 
 
 def allowed_roots(scene_file: Path | None) -> list[Path]:
@@ -36,7 +38,6 @@ def allowed_roots(scene_file: Path | None) -> list[Path]:
         roots.append(folder.parent)
     env = os.environ.get(ALLOW_ENV, "")
     roots += [Path(p).expanduser().resolve() for p in env.split(os.pathsep) if p.strip()]
-    roots += _extra
     return list(dict.fromkeys(roots))
 
 
