@@ -9,12 +9,14 @@ import numpy as np
 from pydantic import Field
 
 from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
-from bridge.errors import BridgeError
 from bridge.fields import Expr
+from bridge.numformat import NumberFormat, format_number, is_missing
 from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas
 from bridge.panels.values import numbers, scalar
+
+NO_DATA = "no data"  # what a KPI shows when its value is missing, not finite or too large
 
 
 @dataclass
@@ -33,17 +35,13 @@ class KpiPanel(PanelModel):
     value: Expr  # type: ignore[valid-type]
     label: str | None = None
     unit: str | None = None
-    format: str = Field("{:,.0f}", description="Python format spec, e.g. '{:.1%}'")
+    format: NumberFormat = Field("{:,.0f}", description="How the number is written: one {:spec} field, e.g. '{:.1%}' or '£{:,.0f}m'")
     compare: Expr | None = Field(None, description="A number to compare with; the change is shown")  # type: ignore[valid-type]
     compare_label: str | None = Field(None, description="e.g. 'vs England'")
     spark: Expr | None = Field(None, description="A column of values drawn as a small line")  # type: ignore[valid-type]
 
     def content(self, data, here) -> KpiContent:
-        value = scalar(data, self.value, here + ("value",), self.data)
-        try:
-            self.format.format(value)
-        except (ValueError, IndexError, KeyError) as exc:
-            raise BridgeError(data.doc.problem(here + ("format",), f"'{self.format}' cannot format {value!r}: {exc}")) from None
+        value = scalar(data, self.value, here + ("value",), self.data)  # NaN when missing (drawn as no data)
         compare = scalar(data, self.compare, here + ("compare",), self.data) if self.compare else None
         spark = numbers(data, self.spark, here + ("spark",), self.data).dropna().to_numpy() if self.spark else None
         return KpiContent(value, bool(suppression_mask(data, [value], is_count(data, self.value, self.data))[0]), compare, spark)
@@ -57,7 +55,8 @@ class KpiPanel(PanelModel):
 
     def draw(self, c: Canvas, content: KpiContent, source, marked) -> None:
         t = c.theme
-        number = SUPPRESSED if content.suppressed else self.format.format(content.value)
+        missing = is_missing(content.value)
+        number = SUPPRESSED if content.suppressed else format_number(self.format, content.value, missing=NO_DATA)
         label = " ".join(x for x in (self.unit, self.label) if x)
         title_h = 0
         if self.title:
@@ -70,11 +69,12 @@ class KpiPanel(PanelModel):
         size_deg = min((1 - title_h - label_h) * c.height_deg * 0.62,
                        0.9 * number_w * c.width_deg / max(1, t.glyph_em_bold * len(number)))
         centre_x = number_w / 2
-        c.fig.text(centre_x, label_h + (1 - title_h - label_h) / 2, number, color=t.muted if content.suppressed else t.text,
+        c.fig.text(centre_x, label_h + (1 - title_h - label_h) / 2, number, color=t.muted if content.suppressed or missing else t.text,
                    fontsize=c.pt(size_deg), fontweight="bold", ha="center", va="center", family=t.font)
         if label:
             c.fig.text(0.5, c.frac_h(0.8), label, color=t.accent, fontsize=c.pt(t.body_deg), ha="center", va="bottom", family=t.font)
-        if content.compare is not None and not content.suppressed and content.compare != 0:
+        if (content.compare is not None and not content.suppressed and not missing and not is_missing(content.compare)
+                and content.compare != 0):
             change = content.value / content.compare - 1
             arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
             text = f"{arrow} {abs(change):.0%} {self.compare_label or 'vs comparison'}"

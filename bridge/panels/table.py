@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,10 +13,13 @@ from pydantic import Field
 
 from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError, did_you_mean
+from bridge.expressions import to_float
 from bridge.fields import Expr
+from bridge.numformat import MISSING, NumberFormat, format_number
 from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas
+from bridge.panels.values import measures
 from bridge.theme import MIN_TEXT_DEG
 
 
@@ -34,7 +38,7 @@ class TablePanel(PanelModel):
     columns: dict[str, Expr] = Field(min_length=1, description="Heading → expression")  # type: ignore[valid-type]
     sort: str | None = Field(None, description="Heading to sort by (descending)")
     top: int = Field(10, ge=1, le=40)
-    format: str = Field("{:,.1f}", description="Format of numbers")
+    format: NumberFormat = Field("{:,.1f}", description="How numbers are written: one {:spec} field, e.g. '{:,.1f}' or '{:.0%}'")
 
     def content(self, data, here) -> TableContent:
         columns, counts = {}, {}
@@ -42,30 +46,32 @@ class TablePanel(PanelModel):
             value = data.evaluate(text, here + ("columns", heading), self.data)
             if not isinstance(value, pd.Series):
                 raise BridgeError(data.doc.problem(here + ("columns", heading), "must give a value per row"))
-            columns[heading] = value.reset_index(drop=True)
+            value = value.reset_index(drop=True)
+            if pd.api.types.is_numeric_dtype(value) and not pd.api.types.is_bool_dtype(value):
+                value = measures(data, to_float(value), here + ("columns", heading))  # inf, too large: missing, reported
+            columns[heading] = value
             counts[heading] = is_count(data, text, self.data)
         frame = pd.DataFrame(columns)
         if self.sort:
             if self.sort not in frame.columns:
                 raise BridgeError(data.doc.problem(here + ("sort",), f"no column '{self.sort}'{did_you_mean(self.sort, frame.columns)}; columns: {', '.join(frame.columns)}"))
-            frame = frame.assign(_k=pd.to_numeric(frame[self.sort], errors="coerce")).sort_values("_k", ascending=False, kind="stable").drop(columns="_k")
+            frame = frame.assign(_k=to_float(frame[self.sort])).sort_values("_k", ascending=False, kind="stable").drop(columns="_k")
         frame = frame.head(self.top)
         rows, hidden = [], 0
         for _, row in frame.iterrows():
             cells = []
             for heading, value in row.items():
-                number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-                if pd.isna(value):
-                    cells.append("–")
-                elif pd.notna(number) and not isinstance(value, str):
+                if isinstance(value, str):
+                    cells.append(value)
+                elif pd.isna(value):
+                    cells.append(MISSING)
+                elif isinstance(value, (numbers.Number, np.number, np.bool_)):
+                    number = to_float(pd.Series([value])).iloc[0]
                     if suppression_mask(data, [number], counts[heading])[0]:
                         cells.append(SUPPRESSED)
                         hidden += 1
                     else:
-                        try:
-                            cells.append(self.format.format(number) if counts[heading] is False else f"{number:,.0f}")
-                        except (ValueError, IndexError, KeyError) as exc:
-                            raise BridgeError(data.doc.problem(here + ("format",), f"'{self.format}' cannot format {number!r}: {exc}")) from None
+                        cells.append(format_number(self.format if counts[heading] is False else "{:,.0f}", number))
                 else:
                     cells.append(str(value))
             rows.append(cells)

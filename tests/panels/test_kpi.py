@@ -15,7 +15,7 @@ def test_kpi_with_comparison_and_spark(workdir):
 
 
 def test_kpi_bad_format_is_located(workdir):
-    assert_error_located(workdir, "{id: p, type: kpi, value: sum(people.total), format: '{:q}', width: 40, height: 10}", "cannot format")
+    assert_error_located(workdir, "{id: p, type: kpi, value: sum(people.total), format: '{:q}', width: 40, height: 10}", "'q' in number format '{:q}' is not a number spec")
 
 
 def test_unknown_column_in_panel_is_located(workdir):
@@ -37,3 +37,34 @@ def test_non_numeric_column(workdir):
     text = MINIMAL.replace("steps:", "  - {id: k, type: kpi, value: sum(people.lsoa21_name), width: 20, height: 10}\nsteps:")
     with pytest.raises(BridgeError, match="is not numeric"):
         load_briefing(write_scene(workdir, text))
+
+
+def test_kpi_of_a_division_by_zero_shows_no_data_and_warns(workdir):
+    b = scene_with(workdir, "  - {id: p, type: kpi, value: sum(people.total) / 0, compare: '1', spark: 1 / (people.total > 1600), width: 40, height: 10}\n")
+    texts = draw(b, size=(800, 200)).texts
+    assert "no data" in texts and not any("nan" in t or "inf" in t for t in texts)
+    assert not any(t.startswith(("▲", "▼", "■")) for t in texts)  # no change against a missing number
+    messages = [str(w) for w in b.data.warnings]
+    assert any("panels[0].value: 'sum(people.total) / 0' is not finite (a division by zero, or a number too large?) "
+               "and is drawn as no data" in m for m in messages), messages
+    assert any(m.endswith("values are not finite (a division by zero, or a number too large?) and are drawn as no data")
+               and "panels[0].spark" in m for m in messages), messages
+
+
+def test_kpi_with_a_missing_comparison_draws_no_change(workdir):
+    b = scene_with(workdir, "  - {id: p, type: kpi, value: sum(people.total), compare: max(people.total) ** 400, compare_label: vs x, width: 40, height: 10}\n")
+    texts = draw(b, size=(800, 200)).texts
+    assert not any("vs x" in t or "nan" in t for t in texts)
+
+
+def test_kpi_number_format(workdir):
+    b = scene_with(workdir, "  - {id: p, type: kpi, value: '1234.56', format: '£{:,.1f}m', width: 40, height: 10}\n")
+    assert "£1,234.6m" in draw(b, size=(800, 200)).texts
+
+
+@pytest.mark.parametrize("fmt, fragment", [
+    ("{0.__class__}", "names a field ('0.__class__')"),
+    ("{:>1500000000}", "asks for a width of 1500000000; at most 40 is allowed"),
+])
+def test_kpi_unsafe_format_is_refused_where_it_is_written(workdir, fmt, fragment):
+    assert_error_located(workdir, f"{{id: p, type: kpi, value: sum(people.total), format: '{fmt}', width: 40, height: 10}}", fragment)

@@ -70,3 +70,32 @@ def test_texts_and_conditions(scene):
         with pytest.raises(BridgeError) as info:
             condition(bad, wanted)
         assert info.value.problems == [wanted]
+
+
+def test_values_not_finite_or_too_large_are_missing_and_reported(scene):
+    path, data = scene
+    values = numbers(data, "people.total / (people.total > 1600)", HERE, None)
+    gaps = int(values.isna().sum())
+    assert 0 < gaps < 198 and np.isfinite(values.dropna()).all()
+    assert [str(w) for w in data.warnings] == [
+        f"{path}:6: panels[0].value: {gaps} values are not finite (a division by zero, or a number too large?) and are drawn as no data"]
+    big = numbers(data, "people.total * 1e12", ("panels", 0, "colour"), None)
+    assert big.isna().sum() > 0 and (big.dropna().abs() <= 1e15).all()
+    assert "panels[0].colour: " in str(data.warnings[-1]) and "larger than 1e15 in magnitude (too large to be a measure)" in str(data.warnings[-1])
+    numbers(data, "people.total / (people.total > 1600)", HERE, None)
+    assert len(data.warnings) == 2  # each warning once
+
+
+def test_one_number_not_finite_or_too_large_is_missing_and_reported(scene):
+    path, data = scene
+    assert np.isnan(scalar(data, "1/0", HERE, None))
+    assert np.isnan(scalar(data, "sum(people.total) * 10**14", ("panels", 0, "yaw"), None))
+    assert np.isnan(scalar(data, "max(people.total) ** 400", ("panels", 0, "pitch"), None))
+    assert scalar(data, "-10**15", HERE, None) == -1e15
+    assert [str(w) for w in data.warnings] == [
+        f"{path}:6: panels[0].value: '1/0' is not finite (a division by zero, or a number too large?) and is drawn as no data",
+        (f"{path}:6: panels[0].yaw: 'sum(people.total) * 10**14' is larger than 1e15 in magnitude (too large to be a measure) "
+         "and is drawn as no data"),
+        (f"{path}:6: panels[0].pitch: 'max(people.total) ** 400' is not finite (a division by zero, or a number too large?) "
+         "and is drawn as no data"),
+    ]
