@@ -27,6 +27,7 @@ MAX_CONSTANT_DIGITS = 15  # digits of a number written in an expression
 MAX_MEASURE_MAGNITUDE = 1e15  # results larger than this are not measures of a council's data
 MAX_FORMAT_CHARS = 60  # a number format such as '{:,.1f}%'
 MAX_FORMAT_WIDTH = 40  # its field width
+MAX_FORMAT_PRECISION = 20  # digits after the point: more are noise in a float
 
 # Rooms and frames
 MAX_PROJECTORS = 32

@@ -19,9 +19,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from bridge.limits import MAX_FORMAT_CHARS, MAX_FORMAT_WIDTH, MAX_MEASURE_MAGNITUDE
+from bridge.limits import MAX_FORMAT_CHARS, MAX_FORMAT_PRECISION, MAX_FORMAT_WIDTH, MAX_MEASURE_MAGNITUDE
 
-MAX_FORMAT_PRECISION = 20  # digits after the point (or significant digits): more are noise in a float
 MISSING = "–"  # what a missing number is drawn as, unless the caller says otherwise
 
 EXAMPLES = "e.g. '{:,.0f}', '{:.1%}' or '£{:,.1f}m'"
