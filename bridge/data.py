@@ -59,9 +59,10 @@ class SceneData:
     def evaluate(self, text: str, key_path: tuple, dataset: str | None = None):
         """Evaluate an expression for a panel (or a derived measure) with located errors."""
         dataset = dataset or self.scene.base_name
-        expr = expressions.parse(text)
         try:
-            return expressions.evaluate(expr, lambda ref: self._column(ref, dataset))
+            expr = expressions.parse(text)
+            return expressions.evaluate(expr, lambda ref: self._column(ref, dataset),
+                                        notes=lambda message: self.warn(key_path, message))
         except expressions.ExpressionError as exc:
             raise BridgeError(self.doc.problem(key_path, str(exc))) from None
 
