@@ -39,7 +39,7 @@ class SceneData:
     aligned: dict[str, pd.DataFrame]  # joinable datasets, one row per base row
     derived: dict[str, pd.Series]
     joins: list[JoinReport]
-    counts: set[tuple[str | None, str]] = field(default_factory=set)  # (dataset or None for measures, column)
+    counts: set[tuple[str | None, str]] = field(default_factory=set)  # (dataset, column) after where:/pivot:; aligned tables keep the names
     warnings: list[Problem] = field(default_factory=list)  # what was drawn but deserves a look (e.g. values not finite)
 
     def warn(self, key_path: tuple, message: str) -> None:
@@ -113,8 +113,8 @@ def load_data(scene: Scene, doc: YamlDocument) -> SceneData:
         dup = base_keys[base_keys.duplicated()].iloc[0]
         raise BridgeError(doc.problem(("datasets", base.name, "key"), f"key '{base.key}' repeats ('{dup}'); the base dataset needs one row per area"))
     data = SceneData(scene, doc, tables, {base.name: base.frame.reset_index(drop=True)}, {}, [])
-    for name, dataset in scene.datasets.items():
-        data.counts.update((name, c) for c in dataset.counts)
+    for name in scene.datasets:
+        data.counts.update((name, c) for c in tables[name].counts)  # after where: and pivot:; joins keep the names
     # Joins on the key first, then many-to-one joins (which may use columns joined before them).
     order = sorted((n for n in tables if n != base.name), key=lambda n: isinstance(scene.datasets[n].join, bool) is False)
     for name in order:
@@ -193,7 +193,7 @@ def _aggregate_points(data: SceneData, name: str) -> None:
             raise BridgeError(doc.problem(here + ("sum",), missing_column(column, table.frame.columns)))
         values = pd.to_numeric(table.frame[column], errors="coerce").to_numpy(dtype=float)
         out[column] = np.bincount(area_idx, weights=np.nan_to_num(values[point_idx]), minlength=n)
-        if column in scene.datasets[name].counts:
+        if column in table.counts:
             data.counts.add((name, column))
     data.aligned[name] = pd.DataFrame(out)
     data.joins.append(JoinReport(name, int(len(np.unique(area_idx))), n, []))

@@ -4,7 +4,8 @@ CSV (encoding and delimiter detected), Excel, Parquet, GeoJSON (optionally gzipp
 GeoPackage/Shapefile/FlatGeobuf (through pyogrio's bundled GDAL) become a `Table`: rows,
 and polygons or points projected to British National Grid metres.  `where:` filters rows and
 `pivot:` turns long (tidy) data into one column per indicator, before any join
-(bridge/data.py joins the tables and evaluates expressions over them).
+(bridge/data.py joins the tables and evaluates expressions over them).  `counts:` names columns
+of the table as it is after `where:` and `pivot:` (`count_columns`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Table:
     key: str | None
     geometry: list[Polygons] | None = None
     points: np.ndarray | None = None  # (n, 2)
+    counts: frozenset[str] = frozenset()  # columns that count people (`counts:`, resolved by count_columns)
 
 
 def _listing(names, limit: int = 12) -> str:
@@ -112,10 +114,8 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> 
             raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
         raise
     frame.columns = [str(c).strip() for c in frame.columns]
-    for column in [dataset.key, *(dataset.counts or [])]:
-        if column is not None and column not in frame.columns:
-            key = "key" if column == dataset.key else "counts"
-            raise BridgeError(doc.problem(here + (key,), missing_column(column, frame.columns, path.name)))
+    if dataset.key is not None and dataset.key not in frame.columns:
+        raise BridgeError(doc.problem(here + ("key",), missing_column(dataset.key, frame.columns, path.name)))
     table = Table(name, frame, dataset.key, geometry)
     if fmt == "vector" and points is not None and dataset.points is None:
         x, y = transformer(dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",)).transform(points[:, 0], points[:, 1])
@@ -129,6 +129,7 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> 
             raise BridgeError(doc.problem(here + ("where",), f"no rows of {path.name} are left after '{dataset.where}'"))
     if dataset.pivot:
         table = _pivot(table, dataset, doc, here)
+    table.counts = count_columns(table, dataset, path, doc, here)
     if dataset.points:
         table.points = _points(table.frame, dataset, doc, here + ("points",))
     if table.frame.empty:
@@ -274,6 +275,36 @@ def _pivot(table: Table, dataset: Dataset, doc: YamlDocument, here: tuple) -> Ta
     wide = frame.pivot(index=table.key, columns=pivot.columns, values=pivot.values).reset_index()
     wide.columns = [str(c) for c in wide.columns]
     return Table(table.name, wide, table.key)
+
+
+def count_columns(table: Table, dataset: Dataset, path: Path, doc: YamlDocument, here: tuple) -> frozenset[str]:
+    """The columns `counts:` declares, named as the table is after `where:` and `pivot:`.
+
+    In a pivoted dataset the pivot's `values:` column (e.g. `counts: [value]`) stands for every
+    pivoted column (all but the key); a pivoted column can also be named on its own.  An
+    aggregated dataset may name its `aggregate: {count: …}` column (it is a count anyway).  A name
+    that matches nothing is refused at its line, with the columns that exist — every such name
+    at once.
+    """
+    columns = [str(c) for c in table.frame.columns]
+    values = dataset.pivot.values if dataset.pivot else None
+    made = [dataset.aggregate.count] if dataset.aggregate and dataset.aggregate.count else []
+    counts: set[str] = set()
+    problems = []
+    for i, column in enumerate(dataset.counts):
+        if values is not None and column == values:
+            counts.update(c for c in columns if c != table.key)
+        elif column in columns or column in made:
+            counts.add(column)
+        elif values is not None:
+            names = [c for c in columns if c != values] + [values]
+            problems.append(doc.problem(here + ("counts", i), missing_column(column, names, f"{path.name} once pivoted")
+                                        + f"; '{values}', the pivot's values column, makes every pivoted column a count"))
+        else:
+            problems.append(doc.problem(here + ("counts", i), missing_column(column, columns + made, path.name)))
+    if problems:
+        raise BridgeError(problems)
+    return frozenset(counts)
 
 
 def _points(frame: pd.DataFrame, dataset: Dataset, doc: YamlDocument, here: tuple) -> np.ndarray:

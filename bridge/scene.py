@@ -78,7 +78,10 @@ class Dataset(Strict):
     crs: str | None = Field(None, description="Coordinates' system, e.g. EPSG:27700; GeoJSON default: its crs member or WGS84")
     points: Points | None = None
     aggregate: Aggregate | None = None
-    counts: list[str] = Field(default_factory=list, description="Columns that count people: small values are suppressed")
+    counts: list[str] = Field(default_factory=list, description=(
+        "Columns that count people: small values are suppressed. Named as the table is after where: and pivot:; "
+        "in a pivoted dataset, naming the pivot's values: column (e.g. counts: [value]) makes every pivoted column "
+        "a count, or name pivoted columns one by one when only some indicators are counts"))
     personal: bool = Field(False, description="Rows are about individual people: never drawn as points unless the scene allows it")
 
     def resolved_format(self) -> str | None:

@@ -64,3 +64,16 @@ def test_points_counted_per_area(workdir):
     counts = b.data.aligned["visits"]["n"]
     assert counts.sum() >= 190 and (counts == 1).mean() > 0.95  # centroids fall in their own areas
     assert b.data.aligned["visits"]["aged_65_plus"].sum() == pytest.approx(frame["aged_65_plus"][counts.to_numpy() > 0].sum(), rel=0.05)
+
+
+def test_pivoted_counts_survive_a_many_to_one_join(workdir):
+    """Counts declared on a long table's value column belong to every pivoted column, which joins keep by name."""
+    datasets = (
+        "  homes: {path: data/fuel_poverty_2022_shropshire.csv, key: LSOA Code}\n"
+        "  falls:\n    path: data/admissions_falls_shropshire.csv\n    key: area_code\n    where: period == \"2017/18\"\n"
+        "    pivot: {columns: indicator, values: value}\n    counts: [value]\n    join: {on: 'homes[\"LA Code\"]'}\n"
+    )
+    b = brief(workdir, datasets)
+    indicator = "Emergency hospital admissions due to falls in people aged 65 and over"
+    assert indicator in b.data.aligned["falls"].columns and len(b.data.aligned["falls"]) == 198
+    assert ("falls", indicator) in b.data.counts and ("falls", "area_code") not in b.data.counts

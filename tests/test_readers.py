@@ -57,7 +57,7 @@ def test_suggestion_found_among_columns_folded_into_more(workdir):
     with pytest.raises(BridgeError) as info:
         data_of(write_scene(workdir, text))
     msg = "\n".join(messages(info))
-    assert "datasets.wide.counts: no column 'pensionrs' in wide.csv (did you mean 'pensioners'?)" in msg, msg
+    assert "datasets.wide.counts[0]: no column 'pensionrs' in wide.csv (did you mean 'pensioners'?)" in msg, msg
     assert "mangoes, … (4 more)" in msg and "pensioners," not in msg, msg
 
 
@@ -168,3 +168,24 @@ def test_geojson_rings_holes_and_named_crs(tmp_path):
     assert list(frame["code"]) == ["A", "B"] and crs == "EPSG:27700"
     assert [len(poly) for poly in geometry[0]] == [2] and len(geometry[1]) == 2  # shell + hole; two polygons
     assert np.array_equal(geometry[0][0][1], np.array(hole, float))
+
+
+def test_counts_name_the_table_after_where_and_pivot(workdir):
+    """`counts:` is checked once `where:` and `pivot:` have run: the long table's value column is a count
+    after a filter; after a pivot it stands for every pivoted column; unknown names are all refused at once."""
+    long = "  falls: {path: data/admissions_falls_shropshire.csv, key: area_code, where: period == \"2017/18\", join: false, counts: [value]}\n"
+    assert ("falls", "value") in brief(workdir, long).data.counts
+    wide = "  wide: {path: data/admissions_falls_shropshire.csv, key: period, pivot: {columns: area_name, values: value}, join: false, counts: [value]}\n"
+    data = brief(workdir, wide).data
+    assert {("wide", "Shropshire"), ("wide", "England")} <= data.counts and ("wide", "period") not in data.counts
+    with pytest.raises(BridgeError) as info:
+        brief(workdir, wide.replace("counts: [value]", "counts: [Shropshre, value, unit]"))
+    misspelt, gone = messages(info)
+    assert "datasets.wide.counts[0]: no column 'Shropshre' in admissions_falls_shropshire.csv once pivoted (did you mean 'Shropshire'?)" in misspelt
+    assert "datasets.wide.counts[2]: no column 'unit'" in gone  # a column of the long table, gone once pivoted
+
+
+def test_an_aggregated_dataset_may_name_its_count_column(workdir):
+    visits = ("  visits: {path: data/lsoa21_centroids_shropshire.csv, points: {x: easting, y: northing, crs: EPSG:27700},"
+              " aggregate: {count: n}, counts: [n]}\n")
+    assert ("visits", "n") in brief(workdir, visits).data.counts
