@@ -57,7 +57,8 @@ class ExtrudedPanel(PanelModel):
         if room < 0:
             need = c.height_deg * (1 - room)
             raise BridgeError(f"the caption of an extruded map needs {need:.1f}° but has {c.height_deg:.1f}°; make the panel taller")
-        values = content.values[np.isfinite(content.values)]
+        values = _shown(content)
+        values = values[np.isfinite(values)]
         lo, hi = float(values.min()), float(values.max())
         bar_h = c.frac_h(t.body_deg)
         y = bottom + c.frac_h(t.small_deg * 1.5) + room / 2
@@ -74,11 +75,17 @@ class ExtrudedPanel(PanelModel):
         renderer.add_panel(self.id, (y0 + y1) / 2, (p0 + p1) / 2, y1 - y0, p1 - p0, image)
         prism_top = p0 - 0.02 * (p1 - p0)  # just under the caption
         prism_bottom = self.pitch - self.height / 2
+        shown = _shown(content)
         mesh = extruded_mesh(self.yaw, (prism_top + prism_bottom) / 2, self.width, prism_top - prism_bottom,
-                             content.polygons, content.values, self.height_scale)
+                             content.polygons, shown, self.height_scale)
         colours = matplotlib.colormaps[self.palette](np.linspace(0.18, 1.0, 256))
-        finite = content.values[np.isfinite(content.values)]
+        finite = shown[np.isfinite(shown)]
         renderer.add_solid(self.id, mesh, colours, (float(finite.min()), float(finite.max())))
+
+
+def _shown(content: MapContent) -> np.ndarray:
+    """Values as drawn: a suppressed small count is no prism and no end of the colour key."""
+    return np.where(content.suppressed, np.nan, content.values)
 
 
 def _caption_room(c: Canvas, title: str | None, source: str | None) -> tuple[float, float]:

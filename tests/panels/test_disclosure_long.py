@@ -193,8 +193,6 @@ def test_extruded_content_marks_small_pivoted_counts(workdir, long_data):
     assert b.contents[0].suppressed[:4].all() and b.contents[0].suppressed.sum() == 4
 
 
-@pytest.mark.xfail(strict=True, reason="bridge/panels/extruded.py ignores content.suppressed: its colour bar is labelled "
-                                       "with the smallest count (1.00) and small counts stand as prisms of their height")
 def test_extruded_caption_shows_no_small_count(workdir, long_data):
     b = briefing(workdir, long_data, "{id: p, type: extruded, colour: '" + NCH + "', width: 50, height: 34}")
     assert not shown_small_numbers(draw(b))
