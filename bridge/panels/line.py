@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError
 from bridge.fields import Expr
 from bridge.panels import register
@@ -23,6 +24,7 @@ MAX_SERIES = 12  # more lines than this cannot be told apart
 class LineContent:
     x: list[str]
     series: dict[str, np.ndarray]
+    suppressed: int = 0  # small counts of people left out of the lines
 
 
 @register
@@ -42,14 +44,17 @@ class LinePanel(PanelModel):
         x = texts(data, self.x, here + ("x",), dataset)
         y = numbers(data, self.y, here + ("y",), dataset)
         series = texts(data, self.series, here + ("series",), dataset) if self.series else pd.Series(["value"] * len(x))
+        hidden = suppression_mask(data, y, is_count(data, self.y, dataset))
+        y = y.mask(hidden)  # a small count of people is never a point on a line
         frame = pd.DataFrame({"x": x, "y": y, "s": series})
         if self.where:
             keep = data.evaluate(self.where, here + ("where",), dataset)
             if not isinstance(keep, pd.Series) or keep.dtype != bool:
                 raise BridgeError(data.doc.problem(here + ("where",), "must be a condition, e.g. area_name == \"Shropshire\""))
             frame = frame[keep.reset_index(drop=True).to_numpy()]
-        frame = frame.dropna()
-        if frame.empty:
+        suppressed = int(hidden[frame.index].sum())
+        frame = frame[frame["x"].notna() & frame["s"].notna() & (frame["y"].notna() | hidden[frame.index])]
+        if frame["y"].isna().all():
             raise BridgeError(data.doc.problem(here + ("where",) if self.where else here + ("y",), "no rows left to draw"))
         order = sorted(frame["x"].unique())
         lines = {}
@@ -61,7 +66,7 @@ class LinePanel(PanelModel):
             lines[str(name)] = group.set_index("x")["y"].reindex(order).to_numpy(dtype=float)
         if len(lines) > MAX_SERIES:
             raise BridgeError(data.doc.problem(here + ("series",), f"{len(lines)} series are too many to read; narrow it with where:"))
-        return LineContent(order, lines)
+        return LineContent(order, lines, suppressed)
 
     def draw(self, c: Canvas, content: LineContent, source, marked) -> None:
         t = c.theme
@@ -83,6 +88,10 @@ class LinePanel(PanelModel):
         ax.set_xticks(x[::step], [content.x[i] for i in x[::step]])
         ax.tick_params(colors=t.muted, labelsize=c.pt(t.small_deg * 1.2))
         ax.grid(axis="y", color=t.border, linewidth=0.6)
+        if content.suppressed:  # axis numbers could bracket a suppressed count
+            ax.set_yticklabels([])
+            ax.text(1.0, 1.0, f"{content.suppressed} small count(s) {SUPPRESSED}", transform=ax.transAxes, ha="right",
+                    va="bottom", color=t.muted, fontsize=c.pt(t.small_deg * 1.2))
         for spine in ax.spines.values():
             spine.set_visible(False)
         ax.set_xlim(-0.3, len(x) - 0.7 + 0.3)

@@ -13,3 +13,23 @@ def test_line_draws_every_series_and_highlights_one(workdir):
 
 def test_line_without_series_refuses_several_values_per_x(workdir):
     assert_error_located(workdir, "{id: p, type: line, data: falls, x: period, y: value, width: 50, height: 30}", "has several values")
+
+
+def test_small_counts_are_never_points_on_a_line(workdir):
+    from tests.conftest import write_scene
+    from bridge.pipeline import load_briefing
+
+    (workdir / "data" / "visits.csv").write_text("year,visits\n2019,12\n2020,3\n2021,9\n2022,2\n2023,15\n")
+    text = (f"title: T\ndatasets:\n  areas: {{path: data/shropshire_lsoa21.geojson, key: lsoa21_code}}\n"
+            f"  visits: {{path: data/visits.csv, join: false, counts: [visits]}}\npanels:\n"
+            f"  - {{id: p, type: line, data: visits, x: year, y: visits, width: 50, height: 30}}\n"
+            f"steps:\n  - {{title: One, show: [p]}}\n")
+    b = load_briefing(write_scene(workdir, text))
+    content = b.contents[0]
+    assert content.suppressed == 2
+    assert list(content.series["value"][[1, 3]]) != list(content.series["value"][[1, 3]])  # both NaN: gaps
+    assert list(content.series["value"][[0, 2, 4]]) == [12, 9, 15]
+    drawn = draw(b)
+    assert "2 small count(s) suppressed" in drawn.texts
+    assert not any(t.strip().lstrip("−-").replace(".", "").isdigit() and len(t) < 4 and t not in ("2019", "2021", "2023")
+                   for t in drawn.texts if t not in {"2020", "2022"}), drawn.texts  # no y-axis numbers
