@@ -43,7 +43,13 @@ class KpiPanel(PanelModel):
     def content(self, data, here) -> KpiContent:
         value = scalar(data, self.value, here + ("value",), self.data)  # NaN when missing (drawn as no data)
         compare = scalar(data, self.compare, here + ("compare",), self.data) if self.compare else None
-        spark = numbers(data, self.spark, here + ("spark",), self.data).dropna().to_numpy() if self.spark else None
+        if compare is not None and suppression_mask(data, [compare], is_count(data, self.compare, self.data))[0]:
+            compare = None  # a change against a small count would let it be worked out
+        spark = None
+        if self.spark:
+            series = numbers(data, self.spark, here + ("spark",), self.data)
+            series = series.mask(suppression_mask(data, series, is_count(data, self.spark, self.data)))
+            spark = series.dropna().to_numpy()
         return KpiContent(value, bool(suppression_mask(data, [value], is_count(data, self.value, self.data))[0]), compare, spark)
 
     def layout_problems(self, theme, source) -> list[tuple[tuple, str]]:

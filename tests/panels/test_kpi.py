@@ -68,3 +68,17 @@ def test_kpi_number_format(workdir):
 ])
 def test_kpi_unsafe_format_is_refused_where_it_is_written(workdir, fmt, fragment):
     assert_error_located(workdir, f"{{id: p, type: kpi, value: sum(people.total), format: '{fmt}', width: 40, height: 10}}", fragment)
+
+
+def test_a_small_comparison_count_or_spark_point_is_never_shown(workdir):
+    from bridge.pipeline import load_briefing
+    from tests.conftest import write_scene
+
+    (workdir / "data" / "visits.csv").write_text("year,visits\n2019,12\n2020,3\n2021,9\n")
+    text = ("title: T\ndatasets:\n  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}\n"
+            "  visits: {path: data/visits.csv, join: false, counts: [visits]}\npanels:\n"
+            "  - {id: p, type: kpi, data: visits, value: max(visits.visits), compare: min(visits.visits), spark: visits.visits,"
+            " width: 30, height: 10}\nsteps:\n  - {title: One, show: [p]}\n")
+    content = load_briefing(write_scene(workdir, text)).contents[0]
+    assert content.value == 12 and content.compare is None  # 12 vs 3 (+300%) would reveal the 3
+    assert list(content.spark) == [12, 9]
