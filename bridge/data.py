@@ -41,6 +41,8 @@ class SceneData:
     joins: list[JoinReport]
     counts: set[tuple[str | None, str]] = field(default_factory=set)  # (dataset, column) after where:/pivot:; aligned tables keep the names
     warnings: list[Problem] = field(default_factory=list)  # what was drawn but deserves a look (e.g. values not finite)
+    problems: list[Problem] = field(default_factory=list)  # derived measures that failed (the rest still load)
+    failed_measures: set[str] = field(default_factory=set)
 
     def warn(self, key_path: tuple, message: str) -> None:
         """Record a located warning once (validate and render print them)."""
@@ -71,6 +73,9 @@ class SceneData:
         if ref.dataset is None:
             if ref.column in self.derived and on_base:
                 return self.derived[ref.column]
+            if ref.column in self.failed_measures:
+                raise expressions.ExpressionError(f"uses the measure '{ref.column}', which could not be computed "
+                                                  "(its error is reported under derive:)")
             frame = self.aligned[dataset] if dataset in self.aligned else self.tables[dataset].frame
             if ref.column in frame.columns:
                 return frame[ref.column]
@@ -129,12 +134,19 @@ def load_data(scene: Scene, doc: YamlDocument) -> SceneData:
     if problems:
         raise BridgeError(problems)
 
+    failed: list[Problem] = []
     for name in scene.derive:
         measure = scene.measure(name)
-        value = data.evaluate(measure.expr, ("derive", name))
+        try:
+            value = data.evaluate(measure.expr, ("derive", name))
+        except BridgeError as exc:
+            failed.extend(exc.problems)
+            data.failed_measures.add(name)
+            continue
         if not isinstance(value, pd.Series):
             value = pd.Series(np.full(len(base.frame), value))
         data.derived[name] = value.reset_index(drop=True)
+    data.problems = failed  # reported with every panel's problems (bridge/pipeline.py), not instead of them
     return data
 
 

@@ -61,6 +61,7 @@ def load_briefing(path: str | Path) -> Briefing:
         data = load_data(scene, doc)
     except BridgeError as exc:
         raise BridgeError(problems + exc.problems) from None
+    problems += data.problems
     contents, failed = [], set()
     for i, panel in enumerate(scene.panels):
         try:

@@ -60,3 +60,19 @@ def test_a_header_that_leaves_no_room_is_found_by_validate(workdir):
         load_briefing(write_scene(workdir, MINIMAL.replace("steps:", bar)))
     roomy = bar.replace("height: 4", "height: 30")
     assert load_briefing(write_scene(workdir, MINIMAL.replace("steps:", roomy))).contents[1].labels
+
+
+def test_a_failed_measure_marks_its_panels_and_the_rest_are_still_checked(workdir):
+    text = MINIMAL.replace("panels:", "derive:\n  broken: people.totl * 2\n  fine: people.total / 2\n  also_broken: nope.x\npanels:").replace(
+        "steps:",
+        "  - {id: a, type: kpi, value: sum(broken), width: 20, height: 10}\n"
+        "  - {id: b, type: kpi, value: sum(fine), width: 20, height: 10}\n"
+        "  - {id: c, type: kpi, value: sum(people.missing_column), width: 20, height: 10}\nsteps:")
+    with pytest.raises(BridgeError) as info:
+        load_briefing(write_scene(workdir, text))
+    lines = [str(p) for p in info.value.problems]
+    assert any("derive.broken: dataset 'people' has no column 'totl'" in line for line in lines), lines
+    assert any("derive.also_broken: no dataset 'nope'" in line for line in lines), lines
+    assert any("panels[1].value: uses the measure 'broken', which could not be computed" in line for line in lines), lines
+    assert any("panels[3].value:" in line and "missing_column" in line for line in lines), lines
+    assert not any("panels[2]" in line for line in lines)  # the panel on the good measure is fine
