@@ -66,7 +66,7 @@ class SceneData:
             return expressions.evaluate(expr, lambda ref: self._column(ref, dataset),
                                         notes=lambda message: self.warn(key_path, message))
         except expressions.ExpressionError as exc:
-            raise BridgeError(self.doc.problem(key_path, str(exc))) from None
+            raise BridgeError(self.doc.problem(key_path, str(exc) + _quote_hint(text, str(exc)))) from None
 
     def _column(self, ref: expressions.ColumnRef, dataset: str) -> pd.Series:
         on_base = dataset == self.scene.base_name or dataset in self.aligned
@@ -96,6 +96,26 @@ class SceneData:
         base = self.base
         joins = ", ".join(f"{j.dataset} {j.matched}/{j.base_rows}" for j in self.joins)
         return f"{len(base.frame)} rows in {base.name}" + (f"; joined {joins}" if joins else "")
+
+
+def _quote_hint(text: str, message: str) -> str:
+    """For `measure == Count`: the analyst meant the text "Count", not a column called Count."""
+    import ast
+    import re
+
+    m = re.match(r"no column or measure '([^']+)'", message)
+    if not m:
+        return ""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for side in [node.left, *node.comparators]:
+                if isinstance(side, ast.Name) and side.id == m.group(1):
+                    return f'. If you meant the text {side.id}, quote it: "{side.id}"'
+    return ""
 
 
 def load_data(scene: Scene, doc: YamlDocument) -> SceneData:

@@ -77,3 +77,9 @@ def test_pivoted_counts_survive_a_many_to_one_join(workdir):
     indicator = "Emergency hospital admissions due to falls in people aged 65 and over"
     assert indicator in b.data.aligned["falls"].columns and len(b.data.aligned["falls"]) == 198
     assert ("falls", indicator) in b.data.counts and ("falls", "area_code") not in b.data.counts
+
+
+def test_an_unquoted_word_in_a_comparison_gets_a_quoting_hint(workdir):
+    text = MINIMAL.replace("steps:", "  - {id: k, type: kpi, value: 'count(people.lsoa21_name == Shropshire)', width: 20, height: 10}\nsteps:")
+    with pytest.raises(BridgeError, match=r"no column or measure 'Shropshire'.*If you meant the text Shropshire, quote it: \"Shropshire\""):
+        load_briefing(write_scene(workdir, text))
