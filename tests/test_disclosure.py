@@ -65,3 +65,47 @@ def test_suppression_mask_hides_one_up_to_min_count_minus_one(workdir):
                                          + "panels:\n  - {id: p, type: text, text: hi, width: 20, height: 10}\n"
                                          "steps:\n  - {title: One, show: [p]}\n"))
     assert suppression_mask(stricter.data, [5, 9, 10], True).tolist() == [True, True, False]
+
+
+def test_totals_and_filtered_sums_of_counts_are_counts(workdir):
+    b = brief(workdir)
+    older, young = 'people["Aged 65 years and over"]', 'people["Aged 15 years and under"]'
+    assert is_count(b.data, f"total({older}, people.total)")
+    assert is_count(b.data, 'total(people, "Aged 65*", "total")')  # every column the patterns match is a count
+    assert not is_count(b.data, 'total(people, "Aged *")')  # takes in undeclared age bands
+    assert not is_count(b.data, f"total({older}, {young})")
+    # where= only picks rows: its columns and operators do not make a count a ratio
+    for name in ("sum", "count", "max", "min"):
+        assert is_count(b.data, f'{name}({older}, where=people.lsoa21_name == "Shropshire 027A")'), name
+    assert is_count(b.data, f"sum({older}, where=people.total / 2 > 100 and {young} > 0)")
+    assert is_count(b.data, f'sum({older}, where=contains(areas.lsoa21_name, "027"))')
+    assert not is_count(b.data, f"sum({young}, where=people.total > 0)")  # the value is not a count
+    assert not is_count(b.data, f"sum({older}, where=people.total > 0) / 2")
+
+
+def test_new_functions_of_counts_are_not_counts(workdir):
+    b = brief(workdir)
+    older = 'people["Aged 65 years and over"]'
+    for text in [f"rank({older})", f"percentile({older})", f"std({older})", f"zscore({older})",
+                 f"mean({older}, where=people.total > 0)", f"median({older}, where=people.total > 0)",
+                 f"first({older})", "left(people.lsoa21_name, 3)", 'split(people.lsoa21_name, " ", 0)',
+                 'contains(people.lsoa21_name, "0")', f"total({older}, people.total) * 2"]:
+        assert not is_count(b.data, text), text
+
+
+def test_filtered_sums_and_totals_of_small_counts_are_suppressed(workdir):
+    frame = pd.read_csv(workdir / "data" / "census21_age_shropshire.csv")
+    frame.loc[0, "Aged 65 years and over"] = 3
+    frame.loc[1, "Aged 65 years and over"] = 2
+    frame.to_csv(workdir / "data" / "census21_age_shropshire.csv", index=False)
+    code = frame.loc[0, "lsoa21_code"]
+    older = 'people["Aged 65 years and over"]'
+    panels = (
+        f"  - {{id: p, type: kpi, value: 'sum({older}, where=areas.lsoa21_code == \"{code}\")', width: 30, height: 10}}\n"
+        f"  - {{id: m, type: map, colour: 'total({older}, {older})', width: 50, height: 30}}\n"
+        f"  - {{id: r, type: map, colour: 'rank({older})', width: 50, height: 30}}\n"
+    )
+    b = brief(workdir, panels=panels)
+    assert b.contents[0].value == 3 and b.contents[0].suppressed
+    assert b.contents[1].suppressed.sum() == 1  # 2 + 2 = 4 is hidden; 3 + 3 = 6 is not small
+    assert not b.contents[2].suppressed.any()  # a rank is not a count of people
