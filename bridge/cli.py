@@ -1,51 +1,147 @@
 """The `bridge` command: validate, render, calibrate, split, launch, rooms, panels, schema.
 
-Errors the user can fix are printed as `file:line: key: message` lines and exit with
-code 2 (bad input); nothing the user wrote is touched.
+Errors the user can fix are printed as `file:line: key: message` (or `option: message`) lines
+and exit with code 2 (bad input); nothing the user wrote is touched.  Anything else is a bug:
+it is said in one line, `internal error: ...`, with the traceback in a log file it names, and
+exits with 1.  Nothing from a file reaches the terminal raw: control characters and escape
+sequences are shown escaped.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import json
+import os
 import re
 import sys
+import tempfile
 import time
+import traceback
+import warnings
 from pathlib import Path
 
 from rich.console import Console
 
 from bridge import __version__
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, printable
+from bridge.limits import MAX_FRAME_WIDTH
 
-out = Console(highlight=False, soft_wrap=True)  # never wrap: error lines stay grep- and editor-friendly
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Never wrap: error lines stay grep- and editor-friendly.  No emoji codes: ':x:' in a title is text.
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+MIN_FRAME_WIDTH = 256
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return 2
     try:
-        return args.run(args) or 0
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.run(args) or 0
     except BridgeError as exc:
         for problem in exc.problems:
-            err.print(f"[bold red]error:[/] {_escape(str(problem))}")
+            err.print(f"[bold red]error:[/] {_escape(problem)}")
         if len(exc.problems) > 1:
             err.print(f"[red]{len(exc.problems)} problems[/]")
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")
         return 130
+    except SystemExit:
+        raise
+    except MemoryError:
+        log = _crash_log(argv)
+        err.print(f"[bold red]internal error:[/] out of memory (MemoryError): the input asked for more memory than this "
+                  f"machine has and no limit of Bridge's caught it; the details are in {_escape(log)}")
+        return 1
+    except RecursionError:
+        log = _crash_log(argv)
+        err.print(f"[bold red]internal error:[/] nested too deeply to follow (RecursionError): no limit of Bridge's "
+                  f"caught it; the details are in {_escape(log)}")
+        return 1
+    except Exception as exc:  # a bug: one line here, the traceback in the log
+        log = _crash_log(argv)
+        err.print(f"[bold red]internal error:[/] {_escape(type(exc).__name__)}: {_escape(_short(exc))}; "
+                  f"the details are in {_escape(log)}")
+        return 1
 
 
-def _escape(text: str) -> str:
+def _short(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or "(no message)"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def crash_dir() -> Path:
+    """Where crash logs go: the cache folder ($BRIDGE_CACHE, else $XDG_CACHE_HOME/bridge or ~/.cache/bridge)."""
+    root = os.environ.get("BRIDGE_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "bridge")
+    return Path(root)
+
+
+def _crash_log(argv: list[str] | None) -> str:
+    """Write the exception being handled, with the command line, to a new log file; its path."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    report = (f"bridge {__version__} on Python {sys.version.split()[0]} ({sys.platform})\n"
+              f"command: bridge {' '.join(map(str, sys.argv[1:] if argv is None else argv))}\n"
+              f"time: {datetime.datetime.now().isoformat(timespec='seconds')}\n\n{traceback.format_exc()}")
+    try:
+        folder = crash_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        for n in range(100):
+            path = folder / (f"crash-{stamp}.log" if n == 0 else f"crash-{stamp}-{n}.log")
+            try:
+                with open(path, "x", encoding="utf-8") as file:
+                    file.write(report)
+                return str(path)
+            except FileExistsError:
+                continue
+    except OSError:
+        pass
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"bridge-crash-{stamp}-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(report)
+        return name
+    except OSError:
+        return "nowhere (no writable cache or temp folder)"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings from libraries, on one escaped line (they may quote a file's contents)."""
+    err.print(f"[yellow]warning:[/] {_escape(f'{category.__name__}: {message}')}")
+
+
+def _escape(text: object) -> str:
+    """Text for a rich console: control characters escaped, [markup] shown as written."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(printable(text))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as `option: message` lines (exit 2), escaped for the terminal."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        message = re.sub(r"^argument ([^:]+): ", lambda m: f"{m.group(1).split('/')[-1]}: ", message)
+        err.print(f"[bold red]error:[/] {_escape(message)}")
+        self.exit(2)
+
+
+def _step_number(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{printable(text[:40])}' is not a step number; steps count from 1, e.g. --step 2") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"there is no step {n}; steps count from 1, e.g. --step 2")
+    return n
 
 
 def _room_option(p: argparse.ArgumentParser) -> None:
@@ -54,7 +150,7 @@ def _room_option(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bridge",
         description="Render YAML data briefings into 360° frames and split them across a projector room.",
     )
@@ -71,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("scene", type=Path, help="scene YAML file")
     _room_option(p)
     p.add_argument("--out", type=Path, default=None, help="output folder; default: out/<scene name>/")
-    p.add_argument("--step", type=int, default=None, metavar="N", help="render only step N (1-based)")
+    p.add_argument("--step", type=_step_number, default=None, metavar="N", help="render only step N (1-based)")
     p.add_argument("--size", default="4096x2048", metavar="WxH", help="equirectangular frame size, 2:1; default 4096x2048")
     p.set_defaults(run=cmd_render)
 
@@ -129,19 +225,19 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_validate(args) -> int:
     from bridge.pipeline import load_briefing
 
+    room = load_room_option(args.room)
     briefing = load_briefing(args.scene)
     scene = briefing.scene
-    out.print(f"[green]ok[/] {_escape(str(args.scene))}: '{_escape(scene.title)}' — {len(scene.datasets)} datasets "
+    out.print(f"[green]ok[/] {_escape(args.scene)}: '{_escape(scene.title)}' — {len(scene.datasets)} datasets "
               f"({_escape(briefing.data.summary())}), {len(scene.panels)} panels, {len(scene.steps)} steps")
     from bridge.checks import seam_warnings
-    from bridge.room import load_room
 
-    for warning in seam_warnings(scene, briefing.data.doc, load_room(args.room), briefing.theme):
-        err.print(f"[yellow]warning:[/] {_escape(str(warning))}")
+    for warning in seam_warnings(scene, briefing.data.doc, room, briefing.theme):
+        err.print(f"[yellow]warning:[/] {_escape(warning)}")
     for join in briefing.data.joins:
         if join.unmatched_keys:
             sample = ", ".join(join.unmatched_keys[:5])
-            err.print(f"[yellow]warning:[/] {join.dataset}: {len(join.unmatched_keys)} of {join.base_rows} areas have no row "
+            err.print(f"[yellow]warning:[/] {_escape(join.dataset)}: {len(join.unmatched_keys)} of {join.base_rows} areas have no row "
                       f"(e.g. {_escape(sample)}); they are drawn as 'no data'")
     _print_warnings(briefing)
     return 0
@@ -150,7 +246,7 @@ def cmd_validate(args) -> int:
 def _print_warnings(briefing) -> None:
     """Located warnings the data and panels recorded while the briefing was loaded."""
     for warning in briefing.data.warnings:
-        err.print(f"[yellow]warning:[/] {_escape(str(warning))}")
+        err.print(f"[yellow]warning:[/] {_escape(warning)}")
 
 
 @contextlib.contextmanager
@@ -171,27 +267,50 @@ def progress_bars(console: Console):
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*", text)
+    m = re.fullmatch(r"\s*(\d{1,9})\s*[x×X]\s*(\d{1,9})\s*", text)
     if not m:
-        raise BridgeError(f"--size: '{text}' is not WIDTHxHEIGHT, e.g. 4096x2048")
+        raise BridgeError(f"--size: '{printable(text[:40])}' is not WIDTHxHEIGHT, e.g. 4096x2048")
     w, h = int(m.group(1)), int(m.group(2))
+    if not MIN_FRAME_WIDTH <= w <= MAX_FRAME_WIDTH:
+        raise BridgeError(f"--size: width {w} is outside {MIN_FRAME_WIDTH}..{MAX_FRAME_WIDTH}, e.g. 4096x2048")
     if w != 2 * h:
         raise BridgeError(f"--size: {w}x{h} is not 2:1; an equirectangular frame is twice as wide as tall, e.g. {w}x{w // 2}")
-    if not 256 <= w <= 16384:
-        raise BridgeError(f"--size: width {w} is outside 256..16384")
     return w, h
 
 
-def cmd_render(args) -> int:
-    from bridge.pipeline import load_briefing, render_briefing
+def load_room_option(value: str | None):
+    """The --room profile; a problem that names no file is the option's."""
+    from bridge.errors import Problem
     from bridge.room import load_room
 
+    try:
+        return load_room(value)
+    except BridgeError as exc:
+        raise BridgeError([p if p.file is not None else Problem(None, None, None, f"--room: {p.message}")
+                           for p in exc.problems]) from None
+
+
+def check_memory(room, size: tuple[int, int], where: str = "--size") -> None:
+    from bridge.room import check_render_memory
+
+    check_render_memory(room, size[0], size[1], where)
+
+
+def cmd_render(args) -> int:
+    from bridge.output import prepare_out_dir
+    from bridge.pipeline import load_briefing, render_briefing
+
     size = parse_size(args.size)
-    room = load_room(args.room)
+    room = load_room_option(args.room)
+    check_memory(room, size)
     started = time.perf_counter()
     briefing = load_briefing(args.scene)
     out_dir = args.out or Path("out") / briefing.name
+    count = len(briefing.scene.steps)
+    if args.step is not None and args.step > count:
+        raise BridgeError(f"--step: there is no step {args.step}; the scene has steps 1..{count}")
     steps = [args.step] if args.step is not None else None
+    prepare_out_dir(out_dir, None)  # an --out that cannot be used is refused before the progress bars start
     _print_warnings(briefing)
     with progress_bars(err) as progress:
         result = render_briefing(briefing, room, out_dir, size, steps, progress)
@@ -199,8 +318,8 @@ def cmd_render(args) -> int:
     out.print(f"rendered {len(result.steps)} step(s) of '{_escape(briefing.scene.title)}' for {_escape(room.name)} "
               f"at {size[0]}×{size[1]} in {elapsed:.1f} s")
     for n in result.steps:
-        out.print(f"  {result.out_dir / f'step-{n:02d}'}/  equirect.png, projector-1..{len(room.projectors)}.png")
-    out.print(f"  {result.contact_sheet}")
+        out.print(f"  {_escape(result.out_dir / f'step-{n:02d}')}/  equirect.png, projector-1..{len(room.projectors)}.png")
+    out.print(f"  {_escape(result.contact_sheet)}")
     smallest, panel_id = result.smallest_text
     if smallest < float("inf"):
         from bridge.theme import MIN_TEXT_DEG
@@ -214,10 +333,10 @@ def cmd_calibrate(args) -> int:
     from bridge.calibration import PATTERNS, pattern_frame
     from bridge.compositor import Compositor
     from bridge.output import ImageWriter, prepare_out_dir, save_frames
-    from bridge.room import load_room
 
     width, height = parse_size(args.size)
-    room = load_room(args.room)
+    room = load_room_option(args.room)
+    check_memory(room, (width, height))
     out_dir = prepare_out_dir(args.out or Path("out") / "calibration" / Path(room.source).stem, None)
     patterns = PATTERNS if args.pattern == "all" else (args.pattern,)
     compositor = Compositor(room, width, height)
@@ -227,7 +346,7 @@ def cmd_calibrate(args) -> int:
             save_frames(out_dir / name, frame, compositor.split(frame), room, writer)
             progress("drawing patterns", k + 1, len(patterns))
     for name in patterns:
-        out.print(f"  {out_dir / name}/  equirect.png, projector-1..{len(room.projectors)}.png")
+        out.print(f"  {_escape(out_dir / name)}/  equirect.png, projector-1..{len(room.projectors)}.png")
     out.print(f"wrote {len(patterns)} pattern(s) for {_escape(room.name)}")
     return 0
 
@@ -235,26 +354,22 @@ def cmd_calibrate(args) -> int:
 def cmd_split(args) -> int:
     from bridge.compositor import Compositor
     from bridge.output import prepare_out_dir, read_equirect, save_frames
-    from bridge.room import load_room
 
-    room = load_room(args.room)
-    frame = read_equirect(args.image)
+    room = load_room_option(args.room)
+    frame = read_equirect(args.image, check=lambda w, h: check_memory(room, (w, h), str(args.image)))
     out_dir = prepare_out_dir(args.out or Path("out") / "split" / args.image.stem, None)
     started = time.perf_counter()
     images = Compositor(room, frame.shape[1], frame.shape[0]).split(frame)
     files = save_frames(out_dir, None, images, room)
-    out.print(f"split {args.image} ({frame.shape[1]}×{frame.shape[0]}) for {_escape(room.name)} in "
+    out.print(f"split {_escape(args.image)} ({frame.shape[1]}×{frame.shape[0]}) for {_escape(room.name)} in "
               f"{time.perf_counter() - started:.1f} s:")
     for f in files:
-        out.print(f"  {f}")
+        out.print(f"  {_escape(f)}")
     return 0
 
 
 def cmd_launch(args) -> int:
     import logging
-    import os
-
-    from bridge.room import load_room
 
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         raise BridgeError("launch: no display (DISPLAY is not set); run it on the room's desktop, or under a virtual "
@@ -264,20 +379,24 @@ def cmd_launch(args) -> int:
     use_onscreen()  # drop an offscreen choice inherited from a headless parent
     if (args.scene is None) == (not args.patterns):
         raise BridgeError("launch: give a scene file, or --patterns to show the test patterns (not both)")
-    room = load_room(args.room)
+    room = load_room_option(args.room)
     fit = None
     if args.fit:
         m = re.fullmatch(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*", args.fit)
         if not m or int(m.group(1)) < 16 or int(m.group(2)) < 16:
-            raise BridgeError(f"--fit: '{args.fit}' is not WIDTHxHEIGHT of at least 16x16, e.g. 1280x720")
+            raise BridgeError(f"--fit: '{printable(args.fit[:40])}' is not WIDTHxHEIGHT of at least 16x16, e.g. 1280x720")
         fit = (int(m.group(1)), int(m.group(2)))
     from bridge.prepare import default_size, prepare, prepare_patterns
 
     size = parse_size(args.size) if args.size else default_size(room)
+    check_memory(room, size)
     name = args.scene.stem if args.scene else "patterns"
     log_path = args.log or Path("out") / name / "show.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(log_path, encoding="utf-8")
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_path, encoding="utf-8")
+    except OSError as exc:
+        raise BridgeError(f"--log: cannot write {log_path}: {exc.strerror or exc}") from None
     handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     logger = logging.getLogger("bridge")
     logger.addHandler(handler)
@@ -295,7 +414,7 @@ def cmd_launch(args) -> int:
             logger.error("%s", problem)
         raise
     how = "loaded from cache" if prepared.from_cache else "prepared"
-    out.print(f"{prepared.step_count} steps {how} in {time.perf_counter() - started:.1f} s; log: {log_path}")
+    out.print(f"{prepared.step_count} steps {how} in {time.perf_counter() - started:.1f} s; log: {_escape(log_path)}")
     logger.info("%d steps %s in %.1f s", prepared.step_count, how, time.perf_counter() - started)
 
     from bridge.console import PresenterConsole

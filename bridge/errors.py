@@ -1,12 +1,16 @@
 """User-facing errors: every problem names its file, line and key so it can be fixed.
 
 Errors the user can fix (bad scene, missing data, bad room) are `BridgeError`s; the CLI
-prints them without a traceback and exits with `exit_code`.  Bugs stay as tracebacks.
+prints them without a traceback and exits with `exit_code`.  Anything else is a bug: the CLI
+says so in one line and writes the traceback to a log file.  Text from a file is shown through
+`printable` (no control characters reach the terminal) and `excerpt` (never more than a few
+words of a file's contents).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -59,3 +63,31 @@ def format_key_path(path: Sequence[str | int]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+# Characters that would move the cursor, recolour or rewrite the operator's terminal (C0 and C1
+# controls, DEL, and the bidirectional overrides that reorder what is shown).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE_OR_NEWLINE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match) -> str:
+    code = ord(match.group())
+    return {10: "\\n", 13: "\\r"}.get(code) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: object, newlines: bool = False) -> str:
+    """`text` safe for a terminal: control characters and escape sequences shown escaped
+    ('\\x1b[31m' prints as the seven characters \\x1b[31m).  Tabs stay; line breaks stay only
+    where `newlines` is true, so a one-line message cannot forge a second line."""
+    pattern = _UNPRINTABLE if newlines else _UNPRINTABLE_OR_NEWLINE
+    return pattern.sub(_escaped, str(text))
+
+
+def excerpt(text: str | bytes, limit: int = 40) -> str:
+    """A short, escaped excerpt of what a file holds, for an error that must not echo it."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = " ".join(str(text).split())
+    short = text[:limit].rstrip()
+    return "'" + printable(short).replace("'", "\\'") + "'" + ("…" if len(text) > limit else "")

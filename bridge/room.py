@@ -5,6 +5,11 @@ the edge-blend settings, and the projectors in output order, each with the yaw o
 centre, the yaw span it covers (its overlap into its neighbours included), its resolution,
 gamma, gain, black level and an optional fine-warp grid.  Profiles ship in
 `bridge/rooms/`; a user path works too.  Gaps in coverage and impossible sizes are refused.
+
+A profile may come from anywhere, so its numbers must be finite and in range, it may have at
+most MAX_PROJECTORS projectors of at most MAX_PROJECTOR_SIDE pixels a side, and the memory a
+render would hold (`render_bytes`: the frame, the projector images and the compositor's lookup
+tables) is checked against MAX_RENDER_BYTES before anything is allocated.
 """
 
 from __future__ import annotations
@@ -20,15 +25,22 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.errors import BridgeError, Problem, did_you_mean
+from bridge.errors import BridgeError, Problem, did_you_mean, excerpt
+from bridge.limits import MAX_PROJECTOR_SIDE, MAX_PROJECTORS, MAX_RENDER_BYTES
 from bridge.validation import pydantic_problems
 from bridge.yaml_source import YamlDocument, load_yaml
 
 DEFAULT_ROOM = "bridge"
 
 
+MAX_METRES = 1000.0  # a screen's height or distance: farther than this is no room
+MAX_WARP_PIXELS = float(MAX_PROJECTOR_SIDE)  # a fine-warp offset, in projector pixels
+Pixels = Annotated[int, Field(gt=0, le=MAX_PROJECTOR_SIDE)]
+WarpOffset = Annotated[float, Field(ge=-MAX_WARP_PIXELS, le=MAX_WARP_PIXELS)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # .inf and .nan are refused
 
 
 class Screen(_Strict):
@@ -40,10 +52,10 @@ class Screen(_Strict):
     """
 
     shape: Literal["cylinder", "flat"] = "cylinder"
-    radius_m: float | None = Field(None, gt=0, description="cylinder: distance from viewer to wall")
-    distance_m: float | None = Field(None, gt=0, description="flat: distance from viewer to each wall")
-    height_m: float = Field(gt=0)
-    eye_height_m: float = Field(ge=0, description="Viewer's eye height above the screen's bottom edge")
+    radius_m: float | None = Field(None, gt=0, le=MAX_METRES, description="cylinder: distance from viewer to wall")
+    distance_m: float | None = Field(None, gt=0, le=MAX_METRES, description="flat: distance from viewer to each wall")
+    height_m: float = Field(gt=0, le=MAX_METRES)
+    eye_height_m: float = Field(ge=0, le=MAX_METRES, description="Viewer's eye height above the screen's bottom edge")
 
 
 class Blend(_Strict):
@@ -58,7 +70,8 @@ class Warp(_Strict):
 
     rows: int = Field(ge=2, le=64)
     cols: int = Field(ge=2, le=64)
-    offsets: list[tuple[float, float]] = Field(description="rows×cols [dx, dy] pairs, row by row from the top-left")
+    offsets: list[tuple[WarpOffset, WarpOffset]] = Field(max_length=64 * 64,
+        description="rows×cols [dx, dy] pairs, row by row from the top-left")
 
 
 class Output(_Strict):
@@ -80,10 +93,10 @@ class Display(_Strict):
 
 
 class ProjectorSpec(_Strict):
-    name: str | None = None
+    name: str | None = Field(None, max_length=200)
     yaw: Annotated[float, Field(ge=-180, le=180, description="Yaw of the projector's centre, degrees")]
     span_deg: Annotated[float, Field(gt=0, le=360, description="Yaw it covers, overlap included")]
-    resolution: tuple[Annotated[int, Field(gt=0, le=16384)], Annotated[int, Field(gt=0, le=16384)]]
+    resolution: tuple[Pixels, Pixels] = Field(description=f"Width and height in pixels, each at most {MAX_PROJECTOR_SIDE}")
     gamma: float = Field(2.2, ge=1.0, le=3.0)
     gain: float = Field(1.0, gt=0, le=4.0, description="Brightness multiplier in linear light")
     black_level: float = Field(0.0, ge=0, lt=0.5, description="Black lift in linear light, 0..0.5")
@@ -92,12 +105,12 @@ class ProjectorSpec(_Strict):
 
 
 class RoomSpec(_Strict):
-    name: str
-    description: str = ""
+    name: str = Field(max_length=200)
+    description: str = Field("", max_length=5000)
     screen: Screen
     blend: Blend = Blend()
     display: Display = Display()
-    projectors: list[ProjectorSpec] = Field(min_length=1)
+    projectors: list[ProjectorSpec] = Field(min_length=1, max_length=MAX_PROJECTORS)
 
 
 @dataclass(frozen=True)
@@ -227,16 +240,83 @@ def load_room(name_or_path: str | Path | None = None) -> Room:
         path = rooms[str(name_or_path)]
     else:
         path = Path(name_or_path)
-        if not path.exists():
+        try:
+            path.stat()
+        except (FileNotFoundError, NotADirectoryError):
             raise BridgeError(Problem(None, None, None,
-                f"room '{name_or_path}' is neither a shipped profile{did_you_mean(str(name_or_path), rooms)} "
-                f"nor a file; shipped: {', '.join(sorted(rooms))}"))
+                f"room {excerpt(str(name_or_path), 60)} is neither a shipped profile{did_you_mean(str(name_or_path), rooms)} "
+                f"nor a file; shipped: {', '.join(sorted(rooms))}")) from None
+        except OSError as exc:
+            raise BridgeError(Problem(None, None, None,
+                f"room {excerpt(str(name_or_path), 60)}: cannot read it ({exc.strerror or exc})")) from None
     doc = load_yaml(path, what="room profile")
+    _check_shape(doc)
     try:
         spec = RoomSpec.model_validate(doc.data)
     except ValidationError as exc:
         raise BridgeError(pydantic_problems(exc, doc, RoomSpec)) from None
-    return build_room(spec, doc)
+    room = build_room(spec, doc)
+    total, _, _ = render_bytes(room, 256, 128)  # the projectors alone, at the smallest frame
+    if total > MAX_RENDER_BYTES:
+        pixels = sum(p.width * p.height for p in room.projectors)
+        raise BridgeError(doc.problem(("projectors",),
+            f"{len(room.projectors)} projector(s) of {pixels / 1e6:.1f} million pixels in all would need about "
+            f"{_size(total)} for their images and lookup tables; a render may hold at most {_size(MAX_RENDER_BYTES)}: "
+            f"use fewer or smaller projectors"))
+    return room
+
+
+_ROOM_KEYS = ("name", "screen", "projectors")
+
+
+def _check_shape(doc: YamlDocument) -> None:
+    """Refuse a file that is not a room profile at all (a text or data file) without echoing it."""
+    data = doc.data
+    if not isinstance(data, dict):
+        holds = "text" if isinstance(data, str) else "a list" if isinstance(data, list) else f"a single {type(data).__name__}"
+        raise BridgeError(doc.problem((), f"is not a room profile: a room profile is a mapping of keys "
+                                          f"({', '.join(_ROOM_KEYS)}); this file holds {holds}: {excerpt(str(data))}"))
+    if not any(key in data for key in _ROOM_KEYS):
+        raise BridgeError(doc.problem((), f"is not a room profile: it has none of the keys {', '.join(_ROOM_KEYS)}"))
+    projectors = data.get("projectors")
+    if isinstance(projectors, list) and len(projectors) > MAX_PROJECTORS:
+        raise BridgeError(doc.problem(("projectors",),
+            f"{len(projectors)} projectors; a room may have at most {MAX_PROJECTORS}"))
+
+
+# What a render holds, per pixel, as the compositor builds it (bridge/compositor.py; checked
+# against a measured render in tests/test_room.py):
+FRAME_BYTES_PER_PIXEL = 10  # the frame rendered (RGBA), read back and kept as RGB
+PROJECTOR_BYTES_PER_PIXEL = 24  # map_x, map_y, weight (float32: 12), fixed-point maps (6), image (3), blend strips (3)
+COMPILE_BYTES_PER_PIXEL = 40  # float64 directions and maps while one projector's table is compiled
+WARP_COMPILE_BYTES_PER_PIXEL = 96  # the same with a fine warp: its dense offsets, per-pixel yaw and weights
+
+
+def render_bytes(room: Room, width: int, height: int) -> tuple[int, int, int]:
+    """(total, frame, projectors): about how many bytes a render of `width`×`height` frames
+    holds at its peak: the frame, every projector's image and lookup table, and the float64
+    arrays of the costliest projector's table while it is compiled."""
+    frame = width * height * FRAME_BYTES_PER_PIXEL
+    projectors = sum(p.width * p.height for p in room.projectors) * PROJECTOR_BYTES_PER_PIXEL + max(
+        p.width * p.height * (WARP_COMPILE_BYTES_PER_PIXEL if p.warp is not None else COMPILE_BYTES_PER_PIXEL)
+        for p in room.projectors)
+    return frame + projectors, frame, projectors
+
+
+def check_render_memory(room: Room, width: int, height: int, where: str = "--size") -> None:
+    """Refuse, before allocating anything, a render that would hold more than MAX_RENDER_BYTES.
+
+    `where` names what chose the frame size: an option ('--size') or an image's path."""
+    total, frame, projectors = render_bytes(room, width, height)
+    if total > MAX_RENDER_BYTES:
+        raise BridgeError(Problem(None, None, None,
+            f"{where}: a {width}×{height} frame for {room.name} would need about {_size(total)} "
+            f"(frame {_size(frame)}; {len(room.projectors)} projector images and lookup tables {_size(projectors)}); "
+            f"a render may hold at most {_size(MAX_RENDER_BYTES)}: use a smaller frame or a smaller room"))
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**3:.1f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
 
 
 def build_room(spec: RoomSpec, doc: YamlDocument) -> Room:

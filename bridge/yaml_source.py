@@ -1,31 +1,140 @@
-"""Load YAML safely while remembering the line of every key, so errors can point at it."""
+"""Load YAML safely while remembering the line of every key, so errors can point at it.
+
+A scene, theme or room file is untrusted: it may come by email.  Before anything is built from
+it, a file must be a regular file of at most MAX_YAML_BYTES of UTF-8 text without control
+characters; while it is composed, no mapping or list may nest deeper than MAX_YAML_DEPTH; and
+walking the composed nodes — every use of an alias walked again, so "billion laughs" counts
+as what it would expand to — may visit at most MAX_YAML_NODES of them.  The walk has a budget,
+so it never expands anything exponentially, and nothing here recurses deeper than the depth
+limit.  Only the standard YAML tags are read: `!include` or `!!python/...` is refused, never run.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.resolver import Resolver
 
-from bridge.errors import BridgeError, Problem, format_key_path
+from bridge.errors import BridgeError, Problem, excerpt, format_key_path
+from bridge.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 KeyPath = tuple  # of str | int
 
+_STANDARD = "tag:yaml.org,2002:"
+# The tags a plain YAML file may carry (explicitly or by resolution): anything else is refused.
+PLAIN_TAGS = frozenset(_STANDARD + name for name in (
+    "str", "int", "float", "bool", "null", "seq", "map", "timestamp", "binary", "set", "omap", "pairs", "merge", "value"))
+# What PyYAML's reader refuses (tab, line breaks and printable text are allowed).
+_NOT_ALLOWED = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-class BridgeLoader(yaml.SafeLoader):
+
+class _Refused(Exception):
+    """A limit reached while composing: where, and what to say."""
+
+    def __init__(self, mark, key_path: KeyPath, message: str):
+        super().__init__(message)
+        self.mark = mark
+        self.key_path = key_path
+        self.message = message
+
+
+try:  # libyaml scans and parses about twenty times faster than PyYAML's own parser
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser):
+        def __init__(self, stream):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+
+class BridgeLoader(Composer, _Parser, SafeConstructor, Resolver):
     """The safe loader with YAML 1.2 booleans: only true/false, so on/off/yes/no stay text.
 
     (In YAML 1.1 `join: {on: ...}` would read as `{True: ...}`, and a column named No
-    would be False.)"""
+    would be False.)  Parsed by libyaml where PyYAML has it, composed here in Python so that,
+    while composing, it refuses nesting deeper than MAX_YAML_DEPTH and more than
+    MAX_YAML_NODES nodes as written (aliases are counted later, when the nodes are walked)."""
+
+    def __init__(self, stream):
+        _Parser.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        self._key_path: list = []
+        self._depth = 0
+        self._composed = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            return super().compose_node(parent, index)
+        event = self.peek_event()
+        if parent is None or index is None:  # the document, or a mapping's key: no step in the path
+            step = ()
+        elif isinstance(index, yaml.ScalarNode):
+            step = (index.value,)
+        elif isinstance(index, yaml.Node):
+            step = ("?",)
+        else:
+            step = (index,)
+        self._key_path.extend(step)
+        self._composed += 1
+        if self._composed > MAX_YAML_NODES:
+            raise _Refused(event.start_mark, tuple(self._key_path), _too_many_nodes())
+        collection = isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent))
+        if collection:
+            self._depth += 1
+            if self._depth > MAX_YAML_DEPTH:
+                raise _Refused(event.start_mark, tuple(self._key_path), _too_deep())
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if collection:
+                self._depth -= 1
+            del self._key_path[len(self._key_path) - len(step):]
+
+    def construct_yaml_int(self, node):
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise ConstructorError(None, None, f"cannot read {excerpt(node.value)} as a whole number "
+                                   f"({len(node.value)} characters)", node.start_mark) from None
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise ConstructorError(None, None, f"{excerpt(node.value)} is not a date: {exc}", node.start_mark) from None
 
 
 BridgeLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in Resolver.yaml_implicit_resolvers.items()
 }
 BridgeLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+BridgeLoader.add_constructor(_STANDARD + "int", BridgeLoader.construct_yaml_int)
+BridgeLoader.add_constructor(_STANDARD + "timestamp", BridgeLoader.construct_yaml_timestamp)
+
+
+def _too_many_nodes() -> str:
+    return (f"more than {MAX_YAML_NODES:,} values, lists and mappings (every use of an alias counted in full); "
+            f"a YAML file may hold at most {MAX_YAML_NODES:,}")
+
+
+def _too_deep() -> str:
+    return f"mappings and lists nested more than {MAX_YAML_DEPTH} deep; the limit is {MAX_YAML_DEPTH}"
 
 
 class YamlDocument:
@@ -50,55 +159,282 @@ class YamlDocument:
 
 
 def load_yaml(path: str | Path, what: str = "file") -> YamlDocument:
-    """Read `path` with yaml's safe loader; syntax errors and duplicate keys become BridgeErrors."""
+    """Read `path` with yaml's safe loader, within the limits; every problem is a located BridgeError."""
     path = Path(path)
+    text = _read_text(path, what)
+    bad = _NOT_ALLOWED.search(text)
+    if bad:
+        raise BridgeError(_control_character(path, text, bad.start()))
+    node, lines, marks, loader = _compose(path, text, what)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        line, column = _mark(exc)
+        key = _key_at(marks, line, column) if line else None
+        raise BridgeError(Problem(path, line, key, _yaml_message(exc))) from None
+    except RecursionError:  # cannot happen within MAX_YAML_DEPTH; a clear refusal if it ever does
+        raise BridgeError(Problem(path, None, None, _too_deep())) from None
+    finally:
+        loader.dispose()
+    return YamlDocument(path, data, lines)
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The file's text: a regular file, at most MAX_YAML_BYTES, UTF-8 (a UTF-8 byte-order mark is fine).
+
+    Opened without blocking (a FIFO would wait for a writer) and checked before a byte is read
+    (/dev/zero would never end)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise BridgeError(Problem(path, None, None, f"{what} not found")) from None
     except IsADirectoryError:
         raise BridgeError(Problem(path, None, None, f"is a directory, not a {what}")) from None
+    except OSError as exc:
+        raise BridgeError(Problem(path, None, None, f"cannot read this {what}: {exc.strerror or exc}")) from None
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise BridgeError(Problem(path, None, None, f"is a directory, not a {what}"))
+        raise BridgeError(Problem(path, None, None,
+            f"is not a regular file (a device, pipe or socket); a {what} is a YAML file"))
+    with os.fdopen(fd, "rb") as file:
+        if info.st_size > MAX_YAML_BYTES:
+            raise BridgeError(Problem(path, None, None, _too_big(info.st_size, what)))
+        try:
+            raw = file.read(MAX_YAML_BYTES + 1)  # the file may have grown since it was measured
+        except OSError as exc:
+            raise BridgeError(Problem(path, None, None, f"cannot read this {what}: {exc.strerror or exc}")) from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise BridgeError(Problem(path, None, None, _too_big(len(raw), what)))
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw):
+        raise BridgeError(Problem(path, None, None, f"is UTF-16 text; Bridge reads a {what} as UTF-8: save it as UTF-8"))
+    try:
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BridgeError(Problem(path, None, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start})")) from None
+        start = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+        raise BridgeError(Problem(path, None, None, f"is not UTF-8 text ({exc.reason} at byte {start})")) from None
+
+
+def _too_big(size: int, what: str) -> str:
+    return f"is {size:,} bytes; a {what} may be at most {MAX_YAML_BYTES:,} bytes"
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """UTF-16 without a byte-order mark: a NUL beside most characters of its first line."""
+    head = raw[:200]
+    return len(head) >= 4 and head.count(0) >= len(head) // 3 and (head[0::2].count(0) == 0) != (head[1::2].count(0) == 0)
+
+
+def _control_character(path: Path, text: str, pos: int) -> Problem:
+    line = text.count("\n", 0, pos) + 1
+    column = pos - text.rfind("\n", 0, pos)
+    code = ord(text[pos])
+    kind = "control character" if code < 0x20 or 0x7f <= code <= 0x9f else "character"
+    key = None
+    try:  # which key it is in: compose the text with every such character made a space
+        _, _, marks, loader = _compose(path, _NOT_ALLOWED.sub(" ", text), "file")
+        loader.dispose()
+        key = _key_at(marks, line, column)
+    except BridgeError:
+        pass
+    return Problem(path, line, key, f"{kind} U+{code:04X} at column {column}: a YAML file may hold tabs and line "
+                                    f"breaks but no other control characters; remove it")
+
+
+def _compose(path: Path, text: str, what: str):
+    """The node graph, checked: (root node, key path → line, key path → (line, column), loader)."""
+    loader = BridgeLoader(text)
     try:
-        node = yaml.compose(text, Loader=BridgeLoader)
+        node = loader.get_single_node()
+        if node is None:
+            raise BridgeError(Problem(path, 1, None, f"the {what} is empty"))
+        lines, marks, problems = _walk(path, node)
+    except _Refused as exc:
+        loader.dispose()
+        raise BridgeError(Problem(path, exc.mark.line + 1, _short_key(exc.key_path), exc.message)) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        msg = f"invalid YAML: {exc.problem or exc.context}"
-        raise BridgeError(Problem(path, line, None, msg)) from None
-    if node is None:
-        raise BridgeError(Problem(path, 1, None, f"the {what} is empty"))
-    lines: dict[KeyPath, int] = {}
-    problems: list[Problem] = []
-    _index(node, (), lines, problems, path)
+        loader.dispose()
+        line, _ = _mark(exc)
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own bound (1000), met while scanning ahead
+            raise BridgeError(Problem(path, line, None, _too_deep())) from None
+        raise BridgeError(Problem(path, line, None, f"invalid YAML: {_yaml_message(exc)}")) from None
+    except yaml.YAMLError as exc:  # a reader error has no mark; the text was checked before
+        loader.dispose()
+        raise BridgeError(Problem(path, None, None, f"invalid YAML: {excerpt(str(exc), 200)}")) from None
+    except RecursionError:
+        loader.dispose()
+        raise BridgeError(Problem(path, None, None, _too_deep())) from None
+    except BaseException:
+        loader.dispose()
+        raise
     if problems:
+        loader.dispose()
         raise BridgeError(problems)
-    try:
-        data = yaml.load(text, Loader=BridgeLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:  # a tag such as !!python/object: never constructed
-        mark = exc.problem_mark or exc.context_mark
-        raise BridgeError(Problem(path, mark.line + 1 if mark else None, None,
-                                  f"{exc.problem or exc.context}; Bridge reads plain YAML: remove the tag")) from None
-    return YamlDocument(path, data, lines)
+    return node, lines, marks, loader
 
 
-def _index(node: yaml.Node, here: KeyPath, lines: dict, problems: list, path: Path) -> None:
-    lines.setdefault(here, node.start_mark.line + 1)
+def _walk(path: Path, root: yaml.Node):
+    """Index every key's line and refuse the limits, duplicate keys and tags, without recursion.
+
+    The limits count the document as it would be built: a node reached through N aliases
+    counts N times, and nesting is measured through aliases (one that refers to itself nests
+    without end).  Sizes are summed once per node, so an alias bomb is measured, never expanded."""
+    sizes, heights, loop = _measure(root)
+    first = _first_paths(root)
+    if loop is not None:
+        raise _Refused(loop.start_mark, first[id(loop)], _too_deep() + " (an alias here refers to itself)")
+    if sizes[id(root)] > MAX_YAML_NODES:
+        node = _descend(root, lambda n: sizes[id(n)] > MAX_YAML_NODES)
+        raise _Refused(node.start_mark, first[id(node)], _too_many_nodes())
+    if heights[id(root)] > MAX_YAML_DEPTH:
+        node, depth = root, 1
+        while depth <= MAX_YAML_DEPTH:
+            node = max(_children(node), key=lambda n: heights[id(n)])
+            depth += 1
+        raise _Refused(node.start_mark, first[id(node)], _too_deep())
+    lines: dict[KeyPath, int] = {}
+    marks: dict[KeyPath, tuple[int, int]] = {}
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
+    while stack:
+        node, here = stack.pop()
+        lines.setdefault(here, node.start_mark.line + 1)
+        marks.setdefault(here, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if id(node) in seen:  # an alias: its insides were indexed where the anchor is
+            continue
+        seen.add(id(node))
+        if node.tag not in PLAIN_TAGS:
+            problems.append(Problem(path, node.start_mark.line + 1, format_key_path(here) or None, _tag_message(node.tag)))
+        elif isinstance(node, yaml.MappingNode):
+            keys: dict[Any, int] = {}
+            children = []
+            for key_node, value_node in node.value:
+                line = key_node.start_mark.line + 1
+                if not isinstance(key_node, yaml.ScalarNode):
+                    problems.append(Problem(path, line, format_key_path(here) or None,
+                                            "a key must be a plain name or number, not a list or mapping"))
+                    continue
+                key = key_node.value
+                if key_node.tag not in PLAIN_TAGS:
+                    problems.append(Problem(path, line, format_key_path(here + (key,)), _tag_message(key_node.tag)))
+                    continue
+                if key in keys:
+                    problems.append(Problem(path, line, format_key_path(here + (key,)),
+                                            f"duplicate key (first given on line {keys[key]}); keep one"))
+                keys[key] = line
+                lines[here + (key,)] = line
+                marks[here + (key,)] = (line, key_node.start_mark.column + 1)
+                children.append((value_node, here + (key,)))
+            stack.extend(reversed(children))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, here + (i,)) for i, item in reversed(list(enumerate(node.value))))
+    return lines, marks, problems
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                        problems.append(
-                    Problem(path, line, format_key_path(here + (key,)),
-                            f"duplicate key (first given on line {seen[key]}); keep one")
-                )
-            seen[key] = line
-            lines[here + (key,)] = line
-            _index(value_node, here + (key,), lines, problems, path)
-            lines[here + (key,)] = line
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index(item, here + (i,), lines, problems, path)
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
+
+
+def _measure(root: yaml.Node):
+    """Per node (by id): how many nodes it expands to (capped just past the limit) and how deep
+    its mappings and lists nest through aliases; and a node that contains itself, if any."""
+    cap = MAX_YAML_NODES + 1
+    sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}
+    open_: set[int] = set()  # the nodes on the current path: meeting one again is a loop
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if finished:
+            open_.discard(key)
+            sizes[key] = min(cap, 1 + sum(sizes[id(c)] for c in children))
+            heights[key] = 1 + max((heights[id(c)] for c in children), default=0)
+            continue
+        if key in sizes:
+            continue
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            sizes[key], heights[key] = 1, 0
+            continue
+        open_.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_:
+                return sizes, heights, child
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes, heights, None
+
+
+def _first_paths(root: yaml.Node) -> dict[int, KeyPath]:
+    """Where each node is first written (an alias's target: where its anchor is)."""
+    first: dict[int, KeyPath] = {}
+    stack: list[tuple[yaml.Node, KeyPath]] = [(root, ())]
+    while stack:
+        node, here = stack.pop()
+        if id(node) in first:
+            continue
+        first[id(node)] = here
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((v, here + (k.value if isinstance(k, yaml.ScalarNode) else "?",)) for k, v in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, here + (i,)) for i, item in reversed(list(enumerate(node.value))))
+    return first
+
+
+def _descend(node: yaml.Node, too_big) -> yaml.Node:
+    """The innermost node along the way down for which `too_big` still holds."""
+    while True:
+        inner = next((c for c in _children(node) if too_big(c)), None)
+        if inner is None:
+            return node
+        node = inner
+
+
+def _short_key(key_path: KeyPath) -> str | None:
+    """A key path fit for one line: 'a[0][0]…[0][0]' rather than sixty-four [0]s."""
+    if len(key_path) > 8:
+        return f"{format_key_path(key_path[:3])}…{format_key_path(key_path[-2:])}"
+    return format_key_path(key_path) or None
+
+
+def _tag_message(tag: str) -> str:
+    shown = "!!" + tag[len(_STANDARD):] if tag.startswith(_STANDARD) else tag
+    return f"the tag {excerpt(shown, 60)} is not read: Bridge reads plain YAML (no !include, no !!python/...); remove the tag"
+
+
+def _key_at(marks: dict[KeyPath, tuple[int, int]], line: int, column: int | None) -> str | None:
+    """The key written last at or before (line, column): where a problem found by position sits."""
+    best, best_at = None, (0, 0)
+    here = (line, column if column is not None else 1 << 30)
+    for key_path, at in marks.items():
+        if key_path and at <= here and (at > best_at or (at == best_at and len(key_path) > len(best))):
+            best, best_at = key_path, at
+    return _short_key(best) if best else None
+
+
+def _mark(exc: yaml.MarkedYAMLError) -> tuple[int | None, int | None]:
+    mark = exc.problem_mark or exc.context_mark
+    return (mark.line + 1, mark.column + 1) if mark else (None, None)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    message = str(exc.problem or exc.context)
+    if len(message) > 300:
+        message = message[:300] + "…"
+    if isinstance(exc, ConstructorError) and "constructor" in message:
+        message += "; Bridge reads plain YAML: remove the tag"
+    return message
+

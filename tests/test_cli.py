@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bridge import cli
+from bridge.errors import BridgeError, Problem
 from bridge.layout import pitch_to_y, yaw_to_x
 from tests.conftest import MINIMAL, ROOT, write_scene
 
@@ -196,3 +198,66 @@ def test_validate_reports_unmatched_keys(workdir):
     result = bridge("validate", write_scene(workdir, MINIMAL))
     assert result.returncode == 0
     assert "warning: people: 3 of 198 areas have no row" in result.stderr
+
+
+# One error path: `option: message` for bad options, escaped text, never a traceback.
+
+
+@pytest.mark.parametrize("text,message", [
+    ("99999x49999", "--size: width 99999 is outside 256..16384, e.g. 4096x2048"),
+    ("128x64", "--size: width 128 is outside 256..16384, e.g. 4096x2048"),
+    ("4096x4096", "--size: 4096x4096 is not 2:1; an equirectangular frame is twice as wide as tall, e.g. 4096x2048"),
+    ("1" * 50 + "x1", "--size: '" + "1" * 40 + "' is not WIDTHxHEIGHT, e.g. 4096x2048"),
+    ("\x1b[2J", "--size: '\\x1b[2J' is not WIDTHxHEIGHT, e.g. 4096x2048"),
+])
+def test_parse_size_refusals(text, message):
+    with pytest.raises(BridgeError) as info:
+        cli.parse_size(text)
+    assert str(info.value) == message
+
+
+def test_parse_size_accepts_the_range():
+    assert cli.parse_size("256x128") == (256, 128)
+    assert cli.parse_size(" 16384 × 8192 ") == (16384, 8192)
+
+
+def test_room_problems_without_a_file_are_the_options():
+    with pytest.raises(BridgeError) as info:
+        cli.load_room_option("bridg")
+    assert str(info.value).startswith("--room: room 'bridg' is neither a shipped profile (did you mean 'bridge'?)")
+
+
+def test_argparse_errors_read_option_colon_message(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["render", "scene.yaml", "--step", "x\x1b[2J"])
+    assert info.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == "error: --step: 'x\\x1b[2J' is not a step number; steps count from 1, e.g. --step 2"
+
+
+def test_problems_are_printed_escaped_one_line_each(monkeypatch, capsys):
+    def run(args):
+        raise BridgeError([Problem("s.yaml", 3, "title", "bad \x1b[31mred\nsecond line [bold]x[/bold]"), "plain"])
+
+    monkeypatch.setattr(cli, "cmd_rooms", run)
+    assert cli.main(["rooms"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: s.yaml:3: title: bad \\x1b[31mred\\nsecond line [bold]x[/bold]", "error: plain", "2 problems"]
+
+
+def test_library_warnings_are_printed_escaped(monkeypatch, capsys):
+    import warnings
+
+    def run(args):
+        warnings.warn("column '\x1b[31mred' looks odd", UserWarning)
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_rooms", run)
+    assert cli.main(["rooms"]) == 0
+    assert capsys.readouterr().err.strip() == "warning: UserWarning: column '\\x1b[31mred' looks odd"
+
+
+def test_render_refuses_a_step_past_the_end_before_writing(workdir):
+    result = bridge("render", write_scene(workdir, MINIMAL), "--step", "3", "--out", workdir / "o", "--size", "512x256")
+    assert result.returncode == 2 and "error: --step: there is no step 3; the scene has steps 1..1" in result.stderr
+    assert not (workdir / "o").exists()

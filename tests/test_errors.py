@@ -37,3 +37,26 @@ def test_format_key_path():
     assert format_key_path(("steps", 0, "show", 1)) == "steps[0].show[1]"
     assert format_key_path(("datasets", "people", "key")) == "datasets.people.key"
     assert format_key_path(()) == ""
+
+
+def test_printable_escapes_what_would_drive_a_terminal():
+    from bridge.errors import printable
+
+    assert printable("plain text, tabs\tstay") == "plain text, tabs\tstay"
+    assert printable("\x1b[31mred\x1b[0m") == "\\x1b[31mred\\x1b[0m"
+    assert printable("bell\x07 nul\x00 del\x7f csi\x9b") == "bell\\x07 nul\\x00 del\\x7f csi\\x9b"
+    assert printable("two\nlines\r") == "two\\nlines\\r"
+    assert printable("two\nlines", newlines=True) == "two\nlines"
+    assert printable("abc\u202edcba") == "abc\\u202edcba"  # a right-to-left override reorders what is shown
+    assert printable(Path("a\x1bb")) == "a\\x1bb"
+    assert printable("café — £5 ✓") == "café — £5 ✓"
+
+
+def test_excerpt_is_short_escaped_and_on_one_line():
+    from bridge.errors import excerpt
+
+    assert excerpt("short") == "'short'"
+    assert excerpt("x" * 100) == "'" + "x" * 40 + "'…"
+    assert excerpt("a\n  b\tc", 10) == "'a b c'"
+    assert excerpt("it's \x1b[2J") == "'it\\'s \\x1b[2J'"
+    assert excerpt(b"\xff\xfebytes") == "'\ufffd\ufffdbytes'"

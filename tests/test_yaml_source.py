@@ -1,8 +1,12 @@
 """Safe YAML with the line of every key (bridge/yaml_source.py): bad files are located."""
 
+import os
+import time
+
 import pytest
 
 from bridge.errors import BridgeError
+from bridge.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 from bridge.yaml_source import load_yaml
 
 TEXT = """\
@@ -80,6 +84,132 @@ def test_python_tags_are_never_run_and_are_located(tmp_path):
     marker = tmp_path / "ran"
     path = tmp_path / "s.yaml"
     path.write_text(f"note: fine\ntitle: !!python/object/apply:os.system ['touch {marker}']\n")
-    with pytest.raises(BridgeError, match=rf"{path}:2: could not determine a constructor .*remove the tag"):
+    with pytest.raises(BridgeError, match=rf"{path}:2: title: the tag '!!python/object/apply:os.system' is not read: .*remove the tag"):
         load_yaml(path)
     assert not marker.exists()
+
+
+# Limits: a scene, theme or room file is untrusted input.
+
+
+def write(tmp_path, text, name="s.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def nested(depth: int) -> str:
+    return "a: " + "[" * (depth - 1) + "1" + "]" * (depth - 1) + "\n"  # the top mapping is one level
+
+
+def test_nesting_up_to_the_limit_is_read_and_one_more_is_not(tmp_path):
+    assert load_yaml(write(tmp_path, nested(MAX_YAML_DEPTH))).data["a"]
+    found = problems(write(tmp_path, nested(MAX_YAML_DEPTH + 1)))
+    assert found == [(f"{tmp_path / 's.yaml'}:1: a[0][0]…[0][0]: mappings and lists nested more than "
+                     f"{MAX_YAML_DEPTH} deep; the limit is {MAX_YAML_DEPTH}")]
+
+
+def test_ten_thousand_brackets_are_refused_without_recursion(tmp_path):
+    path = write(tmp_path, "a: " + "[" * 10_000 + "]" * 10_000 + "\n")
+    assert problems(path) == [f"{path}:1: mappings and lists nested more than 64 deep; the limit is 64"]
+
+
+def test_nesting_is_measured_through_aliases(tmp_path):
+    half = MAX_YAML_DEPTH // 2 + 2
+    path = write(tmp_path, "x: &x " + "[" * half + "1" + "]" * half + "\ny: " + "[" * half + "*x" + "]" * half + "\n")
+    (found,) = problems(path)
+    assert "nested more than 64 deep" in found and found.startswith(f"{path}:1: x[0]")
+
+
+def test_an_alias_inside_itself_is_refused(tmp_path):
+    path = write(tmp_path, "title: t\nloop: &me {a: 1, again: *me}\n")
+    assert problems(path) == [(f"{path}:2: loop: mappings and lists nested more than 64 deep; the limit is 64 "
+                              f"(an alias here refers to itself)")]
+
+
+def test_billion_laughs_is_measured_not_expanded(tmp_path):
+    text = 'l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+    text += "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10))
+    path = write(tmp_path, text)
+    started = time.perf_counter()
+    found = problems(path)
+    assert time.perf_counter() - started < 0.5
+    assert found == [(f"{path}:6: l5: more than {MAX_YAML_NODES:,} values, lists and mappings (every use of an alias "
+                     f"counted in full); a YAML file may hold at most {MAX_YAML_NODES:,}")]
+
+
+def test_aliases_within_the_limit_are_read(tmp_path):
+    path = write(tmp_path, "base: &b {x: 1, y: [1, 2]}\nthing: {<<: *b, y: 3}\nother: *b\n")
+    doc = load_yaml(path)
+    assert doc.data == {"base": {"x": 1, "y": [1, 2]}, "thing": {"x": 1, "y": 3}, "other": {"x": 1, "y": [1, 2]}}
+    assert doc.line_of(("other", "x")) == 3  # through an alias: the line of the key that uses it
+
+
+def test_too_many_nodes_as_written(tmp_path):
+    path = write(tmp_path, "many: [" + ",".join(["1"] * (MAX_YAML_NODES + 10)) + "]\n")
+    (found,) = problems(path)
+    assert found.startswith(f"{path}:1: many[") and f"more than {MAX_YAML_NODES:,} values" in found
+
+
+def test_a_file_over_the_size_limit_is_not_read(tmp_path, monkeypatch):
+    path = tmp_path / "big.yaml"
+    with open(path, "wb") as f:
+        f.truncate(MAX_YAML_BYTES + 1)  # sparse: no bytes written, none read
+    assert problems(path, what="scene file") == [
+        f"{path}: is {MAX_YAML_BYTES + 1:,} bytes; a scene file may be at most {MAX_YAML_BYTES:,} bytes"]
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_only_regular_files_are_read(tmp_path, special):
+    if special == "fifo":
+        special = tmp_path / "fifo.yaml"
+        os.mkfifo(special)  # opened without blocking, never read
+    assert problems(special, what="theme file") == [
+        f"{special}: is not a regular file (a device, pipe or socket); a theme file is a YAML file"]
+
+
+def test_control_characters_are_located_by_line_column_and_key(tmp_path):
+    path = write(tmp_path, "title: One\npanels:\n  - {id: a, title: \"x\x1b[31my\"}\n")
+    assert problems(path) == [(f"{path}:3: panels[0].title: control character U+001B at column 22: a YAML file may "
+                              f"hold tabs and line breaks but no other control characters; remove it")]
+    tabs = write(tmp_path, "title:\tOne\r\nnote: \"a\tb\"\r\n", "tabs.yaml")
+    assert load_yaml(tabs).data == {"title": "One", "note": "a\tb"}
+
+
+def test_escapes_written_in_yaml_are_text_not_refused(tmp_path):
+    assert load_yaml(write(tmp_path, 'title: "a\\e[31mb"\n')).data == {"title": "a\x1b[31mb"}
+
+
+@pytest.mark.parametrize("encode", [lambda t: t.encode("utf-16"), lambda t: t.encode("utf-16-le"),
+                                    lambda t: t.encode("utf-16-be")])
+def test_utf16_is_named(tmp_path, encode):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(encode("title: One\npanels: []\n"))
+    assert problems(path, what="scene file") == [f"{path}: is UTF-16 text; Bridge reads a scene file as UTF-8: save it as UTF-8"]
+
+
+def test_a_utf8_byte_order_mark_is_fine(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b"\xef\xbb\xbftitle: One\n")
+    assert load_yaml(path).data == {"title": "One"}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("title: !include other.yaml\n", (":1: title: the tag '!include' is not read: Bridge reads plain YAML "
+                                     "(no !include, no !!python/...); remove the tag")),
+    ("a:\n  b: !!python/name:os.system x\n", ":2: a.b: the tag '!!python/name:os.system' is not read"),
+    ("!custom x: 1\n", ":1: x: the tag '!custom' is not read"),
+    ("? [a, b]\n: c\n", ":1: a key must be a plain name or number, not a list or mapping"),
+    ("n: " + "7" * 5000 + "\n", ":1: n: cannot read '" + "7" * 40 + "'… as a whole number (5000 characters)"),
+    ("when: 2025-02-30\n", ":1: when: '2025-02-30' is not a date: day is out of range for month"),
+])
+def test_what_plain_yaml_cannot_hold(tmp_path, text, message):
+    path = write(tmp_path, text)
+    found = problems(path)
+    assert any(p.startswith(f"{path}{message}") for p in found), found
+
+
+def test_standard_tags_and_values_are_read(tmp_path):
+    path = write(tmp_path, "a: !!str 12\nb: !!float 1\nc: 2025-02-03\nd: ~\ne: 0x10\n")
+    data = load_yaml(path).data
+    assert data["a"] == "12" and data["b"] == 1.0 and str(data["c"]) == "2025-02-03" and data["d"] is None and data["e"] == 16
