@@ -64,7 +64,8 @@ class SceneData:
         try:
             expr = expressions.parse(text)
             return expressions.evaluate(expr, lambda ref: self._column(ref, dataset),
-                                        notes=lambda message: self.warn(key_path, message))
+                                        notes=lambda message: self.warn(key_path, message),
+                                        columns=lambda name: self._frame(name, dataset).columns)
         except expressions.ExpressionError as exc:
             raise BridgeError(self.doc.problem(key_path, str(exc) + _quote_hint(text, str(exc)))) from None
 
@@ -81,16 +82,21 @@ class SceneData:
                 return frame[ref.column]
             names = list(frame.columns) + (list(self.derived) if on_base else [])
             raise expressions.ExpressionError(missing_column(ref.column, names, dataset, what="column or measure"))
-        if ref.dataset not in self.tables:
-            raise expressions.ExpressionError(
-                f"no dataset '{ref.dataset}'{did_you_mean(ref.dataset, self.tables)}; datasets: {', '.join(self.tables)}")
-        if ref.dataset != dataset and not (on_base and ref.dataset in self.aligned):
-            raise expressions.ExpressionError(
-                f"dataset '{ref.dataset}' is not joined to '{dataset}'; use its columns in a panel with data: {ref.dataset}")
-        frame = self.aligned.get(ref.dataset, self.tables[ref.dataset].frame) if on_base else self.tables[ref.dataset].frame
+        frame = self._frame(ref.dataset, dataset)
         if ref.column not in frame.columns:
             raise expressions.ExpressionError(missing_column(ref.column, frame.columns, owner=f"dataset '{ref.dataset}'"))
         return frame[ref.column]
+
+    def _frame(self, name: str, dataset: str) -> pd.DataFrame:
+        """The rows of dataset `name` as a panel on `dataset` sees them (aligned when joined)."""
+        on_base = dataset == self.scene.base_name or dataset in self.aligned
+        if name not in self.tables:
+            raise expressions.ExpressionError(
+                f"no dataset '{name}'{did_you_mean(name, self.tables)}; datasets: {', '.join(self.tables)}")
+        if name != dataset and not (on_base and name in self.aligned):
+            raise expressions.ExpressionError(
+                f"dataset '{name}' is not joined to '{dataset}'; use its columns in a panel with data: {name}")
+        return self.aligned.get(name, self.tables[name].frame) if on_base else self.tables[name].frame
 
     def summary(self) -> str:
         base = self.base

@@ -247,8 +247,13 @@ def _evaluate_local(table: Table, text: str, doc: YamlDocument, key_path: tuple)
             raise expressions.ExpressionError(missing_column(ref.column, table.frame.columns, table.name))
         return table.frame[ref.column].reset_index(drop=True)
 
+    def columns(name: str):
+        if name != table.name:
+            raise expressions.ExpressionError(f"a dataset's where: may use only its own columns, not {name}'s")
+        return table.frame.columns
+
     try:
-        return expressions.evaluate(expressions.parse(text), resolve)
+        return expressions.evaluate(expressions.parse(text), resolve, columns=columns)
     except expressions.ExpressionError as exc:
         raise BridgeError(doc.problem(key_path, str(exc))) from None
 

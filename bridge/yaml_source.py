@@ -436,5 +436,8 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
         message = message[:300] + "…"
     if isinstance(exc, ConstructorError) and "constructor" in message:
         message += "; Bridge reads plain YAML: remove the tag"
+    if "mapping values are not allowed" in message:
+        message += ("; a value holding ': ' (an expression, a title) must be quoted, "
+                    "e.g. where: 'period == \"2020: Q1\"' or title: \"Winter: the cold months\"")
     return message
 

@@ -83,3 +83,10 @@ def test_an_unquoted_word_in_a_comparison_gets_a_quoting_hint(workdir):
     text = MINIMAL.replace("steps:", "  - {id: k, type: kpi, value: 'count(people.lsoa21_name == Shropshire)', width: 20, height: 10}\nsteps:")
     with pytest.raises(BridgeError, match=r"no column or measure 'Shropshire'.*If you meant the text Shropshire, quote it: \"Shropshire\""):
         load_briefing(write_scene(workdir, text))
+
+
+def test_a_column_pattern_totals_a_datasets_columns(workdir):
+    text = MINIMAL.replace("steps:", "  - {id: k, type: kpi, value: 'sum(total(people, \"Aged *\"))', width: 20, height: 10}\nsteps:")
+    b = load_briefing(write_scene(workdir, text))
+    frame = pd.read_csv(SAMPLE / "census21_age_shropshire.csv")
+    assert b.contents[1].value == frame[[c for c in frame.columns if c.startswith("Aged ")]].to_numpy().sum()

@@ -213,3 +213,10 @@ def test_standard_tags_and_values_are_read(tmp_path):
     path = write(tmp_path, "a: !!str 12\nb: !!float 1\nc: 2025-02-03\nd: ~\ne: 0x10\n")
     data = load_yaml(path).data
     assert data["a"] == "12" and data["b"] == 1.0 and str(data["c"]) == "2025-02-03" and data["d"] is None and data["e"] == 16
+
+
+def test_an_unquoted_colon_gets_a_quoting_hint(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("title: Winter: the cold months\n")
+    with pytest.raises(BridgeError, match=r"s.yaml:1: invalid YAML: mapping values are not allowed .*; a value holding ': '.*must be quoted"):
+        load_yaml(path)
