@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "command", None):
             parser.print_help()
             return 2
+        if getattr(args, "allow", None):
+            _allow(args.allow)
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return args.run(args) or 0
@@ -144,9 +146,23 @@ def _step_number(text: str) -> int:
     return n
 
 
+def _allow(folders: list[Path]) -> None:
+    from bridge import containment
+
+    for folder in folders:
+        if not folder.is_dir():
+            raise BridgeError(f"--allow: {printable(folder)} is not a folder")
+    containment.allow(folders)
+
+
 def _room_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--room", default=None,
                    help="room profile: a shipped name (see `bridge rooms`) or a YAML path; default: bridge")
+
+
+def _allow_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow", action="append", default=[], type=Path, metavar="DIR",
+                   help="also let the scene read files under DIR (repeatable; see README, Security and limits)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -160,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a scene and its data", description="Check a scene file and its data: keys, values, files, columns, joins and expressions.")
     p.add_argument("scene", type=Path, help="scene YAML file")
     _room_option(p)
+    _allow_option(p)
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("render", help="render a scene to equirectangular and projector images",
@@ -169,6 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder; default: out/<scene name>/")
     p.add_argument("--step", type=_step_number, default=None, metavar="N", help="render only step N (1-based)")
     p.add_argument("--size", default="4096x2048", metavar="WxH", help="equirectangular frame size, 2:1; default 4096x2048")
+    _allow_option(p)
     p.set_defaults(run=cmd_render)
 
     p = sub.add_parser("calibrate", help="write the room's alignment test patterns",
@@ -205,6 +223,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fit", default=None, metavar="WxH", help="--windowed: largest window size; default 90%% of the screen")
     p.add_argument("--log", type=Path, default=None, help="log file; default: out/<scene name>/show.log")
     p.add_argument("--no-cache", action="store_true", help="prepare the steps again even if cached")
+    _allow_option(p)
     p.set_defaults(run=cmd_launch)
 
     p = sub.add_parser("rooms", help="list the room profiles that ship with Bridge", description="List the shipped room profiles and what each holds.")

@@ -16,6 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bridge.errors import printable
 from bridge.presenter import KEYS_HELP
 
 
@@ -35,11 +36,11 @@ class PresenterConsole:
         self._live.stop()
 
     def message(self, text: str) -> None:
-        self.console.print(f"[green]{escape(text)}[/]", soft_wrap=True)
+        self.console.print(f"[green]{escape(printable(text))}[/]", soft_wrap=True)
 
     def problems(self, problems) -> None:
         for p in problems:
-            self.console.print(f"[bold red]error:[/] {escape(str(p))}", soft_wrap=True)  # one grep-able line
+            self.console.print(f"[bold red]error:[/] {escape(printable(p))}", soft_wrap=True)  # one grep-able line
         self.console.print("[yellow]the room keeps showing the last good frames; fix the file and save to reload[/]")
 
     def update(self, live, last_action: str | None = None) -> None:
@@ -57,9 +58,9 @@ def render(live, last_action: str | None = None):
         flags.append("[bold black on white] WHITE-OUT [/]")
     if pr.frozen_at is not None:
         flags.append(f"[bold black on cyan] FROZEN on step {pr.frozen_at + 1} [/]")
-    head = Text.from_markup(f"[bold]Step {n}/{total}[/]  {escape(prepared.titles[pr.step])}  " + " ".join(flags))
-    notes = prepared.notes[pr.step].strip() or "(no notes)"
-    nxt = f"Next: {n + 1}. {prepared.titles[n]}" if n < total else "Next: (this is the last step)"
+    head = Text.from_markup(f"[bold]Step {n}/{total}[/]  {escape(printable(prepared.titles[pr.step]))}  " + " ".join(flags))
+    notes = printable(prepared.notes[pr.step].strip(), newlines=True) or "(no notes)"
+    nxt = f"Next: {n + 1}. {printable(prepared.titles[n])}" if n < total else "Next: (this is the last step)"
     body = [head, Text(""), Text(notes), Text(""), Text(nxt, style="dim")]
     if pr.digits:
         body.append(Text.from_markup(f"[bold yellow]go to step {pr.digits}_ [/] (Enter to jump)"))
@@ -69,7 +70,7 @@ def render(live, last_action: str | None = None):
                   style="cyan")
     body += [Text(""), status]
     if live.problems:
-        errors = Text("\n".join(str(p) for p in live.problems), style="red")
+        errors = Text("\n".join(printable(p) for p in live.problems), style="red")
         body.append(Panel(errors, title="not reloaded: last good frames shown", border_style="red"))
     keys = Table.grid(padding=(0, 2))
     for style in ("bold", "dim", "bold", "dim"):
@@ -80,4 +81,4 @@ def render(live, last_action: str | None = None):
             row += [k, what]
         keys.add_row(*row)
     body += [Text(""), keys]
-    return Panel(Group(*body), title=f"Bridge — {escape(prepared.title)}", border_style="blue")
+    return Panel(Group(*body), title=f"Bridge — {escape(printable(prepared.title))}", border_style="blue")

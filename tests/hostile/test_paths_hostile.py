@@ -116,3 +116,12 @@ def test_other_commands_refuse_the_same(briefing, command):
         assert outcome.returncode == 2 and "Traceback" not in outcome.output
     else:
         refused(outcome, OUTSIDE)
+
+
+def test_operator_may_allow_a_folder_on_the_command_line(briefing, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "people.csv").write_bytes((briefing / "data" / "census21_age_shropshire.csv").read_bytes())
+    path = with_dataset(briefing, str(shared / "people.csv"))
+    accepted(run_bridge("validate", path, "--allow", shared))
+    refused(run_bridge("validate", path, "--allow", tmp_path / "nope"), r"--allow: .*nope is not a folder")
