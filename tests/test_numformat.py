@@ -1,4 +1,5 @@
-"""The number-format mini-language (bridge/numformat.py): Python's spec for numbers, nothing more."""
+"""The number-format mini-language (bridge/numformat.py): Python's spec for numbers, nothing more;
+and the automatic formats used when a scene gives none."""
 
 import math
 import random
@@ -10,10 +11,16 @@ from bridge.limits import MAX_FORMAT_CHARS, MAX_FORMAT_WIDTH
 from bridge.numformat import (
     MAX_FORMAT_PRECISION,
     NumberFormat,
+    auto_format,
     check_format,
+    fixed,
     format_number,
     is_missing,
+    is_whole,
+    legend_decimals,
     parse_format,
+    shared_decimals,
+    with_unit,
 )
 
 
@@ -134,3 +141,103 @@ def test_fuzzed_formats_are_refused_or_format_every_number(seed):
             text = format_number(fmt, value)
             assert len(text) <= MAX_FORMAT_CHARS + MAX_FORMAT_WIDTH + MAX_FORMAT_PRECISION + 30, (fmt, text)
     assert accepted > 100
+
+
+# --- automatic formats ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, count, expected", [
+    (4.65, False, "4.7"),  # 2 significant figures below 10
+    (0.0432, False, "0.043"),
+    (-4.65, False, "-4.7"),
+    (27.84, False, "27.8"),  # 3 from 10 up
+    (156.2, False, "156"),
+    (15613.3453, False, "15,613"),
+    (1234567.89, False, "1,234,568"),
+    (9.96, False, "10.0"),  # the digits are counted after rounding: 10.0 has 3
+    (99.96, False, "100"),
+    (91.0, False, "91"),  # whole numbers as integers
+    (15613.0, False, "15,613"),
+    (0.0, False, "0"),
+    (-0.0, False, "0"),
+    (15613.3453, True, "15,613"),  # counts as integers, even an estimate
+    (4.65, True, "5"),
+    (-0.4, True, "0"),  # never "-0"
+    (0.0000012, False, "1.2e-06"),  # past 6 decimals: e-notation, not a row of zeros
+    (1e15, False, "1,000,000,000,000,000"),
+])
+def test_auto_format_keeps_meaningful_digits(value, count, expected):
+    assert auto_format(value, count) == expected
+
+
+@pytest.mark.parametrize("value", [None, math.nan, math.inf, -math.inf, 2e15, "x"])
+def test_auto_format_of_a_missing_number(value):
+    assert auto_format(value) == "–" and auto_format(value, True, missing="no data") == "no data"
+
+
+def test_is_whole_forgives_float_rounding():
+    assert is_whole(0.1 * 3 * 10) and is_whole(15613.0) and not is_whole(15613.3) and not is_whole(math.nan)
+
+
+@pytest.mark.parametrize("values, count, decimals", [
+    ([91.0, 12.0, 7.0], False, 0),  # every value whole
+    ([91.4, 12.2, 7.5], True, 0),  # counts
+    ([12.34, 45.6, 7.81], False, 1),  # typical size 12: 3 significant figures
+    ([0.5, 3.0, 250.0], False, 1),  # typical size 3: 2 significant figures, the same for all
+    ([0.0123, 0.0456, 0.0], False, 3),  # zeros and missing values do not set the size
+    ([1234.5, 5678.9, math.nan], False, 0),
+    ([], False, 0),
+])
+def test_shared_decimals_one_per_column(values, count, decimals):
+    assert shared_decimals(values, count) == decimals
+
+
+@pytest.mark.parametrize("breaks, count, decimals", [
+    ([6.41, 10.2, 15.7], False, 1),  # 6.41 → 6 would move the break by 11% of its class
+    ([12.3, 45.6, 78.9], False, 0),  # 12, 46, 79: each within 2% of its classes
+    ([5.615, 20.11, 24.215, 26.815, 31.357, 54.741], False, 1),  # the sample's % aged 65+
+    ([0, 10, 20, 30], False, 0),  # whole breaks
+    ([1, 2.5, 4.5, 6.5, 8.5, 10], False, 1),  # fixed breaks between deciles
+    ([0.101, 0.102, 0.103], False, 3),  # the fewest decimals that keep the breaks distinct
+    ([8.87, 51.87, 65.5, 80.35, 98.67, 275.69], True, 0),  # counts: integers
+    ([5.2, 5.6, 6.1], True, 1),  # … unless integers would merge two breaks
+])
+def test_legend_decimals_from_the_breaks(breaks, count, decimals):
+    assert legend_decimals(breaks, count) == decimals
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_legend_decimals_keep_random_breaks_distinct_and_close(seed):
+    rng = random.Random(seed)
+    for _ in range(200):
+        scale = 10 ** rng.uniform(-3, 6)
+        breaks = sorted({round(rng.uniform(0, scale), 9) for _ in range(rng.randint(2, 10))})
+        decimals = legend_decimals(breaks)
+        shown = [round(b, decimals) for b in breaks]
+        assert all(lo < hi for lo, hi in zip(shown, shown[1:])) or decimals == 6, breaks
+        widths = [hi - lo for lo, hi in zip(breaks, breaks[1:])]
+        if decimals < 6 and widths:
+            assert max(abs(s - b) for s, b in zip(shown, breaks)) <= 0.05 * max(widths)
+        if decimals > 0:  # one decimal fewer would not do
+            fewer = [round(b, decimals - 1) for b in breaks]
+            room = [min(widths[max(0, i - 1):i + 1]) for i in range(len(breaks))]
+            assert (any(lo >= hi for lo, hi in zip(fewer, fewer[1:]))
+                    or any(abs(s - b) > 0.05 * r for s, b, r in zip(fewer, breaks, room))), breaks
+
+
+def test_fixed_decimals_with_thousands():
+    assert fixed(1234.5678, 2) == "1,234.57" and fixed(-0.04, 1) == "0.0" and fixed(math.nan, 1) == "–"
+
+
+@pytest.mark.parametrize("number, unit, expected", [
+    ("4.7", "%", "4.7%"),  # a symbol: glued to the number
+    ("21", "°C", "21°C"),
+    ("3.2", "£m", "£3.2m"),  # a currency: before the number, the rest after
+    ("1.5", "€bn", "€1.5bn"),
+    ("-3.2", "$", "-$3.2"),
+    ("12", "homes", "12 homes"),  # a word: after a space
+    ("12", " per 1,000 ", "12 per 1,000"),
+    ("12", None, "12"),
+    ("12", "", "12"),
+])
+def test_unit_beside_the_number(number, unit, expected):
+    assert with_unit(number, unit) == expected

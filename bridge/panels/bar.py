@@ -12,9 +12,10 @@ from pydantic import Field
 from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError
 from bridge.fields import Expr
+from bridge.numformat import fixed, shared_decimals
 from bridge.panels import register
 from bridge.panels.base import PanelModel
-from bridge.panels.canvas import Canvas, fmt_number
+from bridge.panels.canvas import Canvas
 from bridge.panels.values import condition, numbers, texts
 
 
@@ -23,6 +24,7 @@ class BarContent:
     labels: list[str]
     values: np.ndarray
     suppressed: np.ndarray
+    count: bool = False  # the values count people: labelled as integers
 
 
 @register
@@ -50,7 +52,8 @@ class BarPanel(PanelModel):
         if frame.empty:
             raise BridgeError(data.doc.problem(here + ("value",), "no rows with a value to draw"))
         values = frame["value"].to_numpy()
-        return BarContent(frame["label"].tolist(), values, suppression_mask(data, values, is_count(data, self.value, self.data)))
+        count = is_count(data, self.value, self.data)
+        return BarContent(frame["label"].tolist(), values, suppression_mask(data, values, count), count)
 
     def marked_rows(self, data, content: BarContent, mark, here, mark_path) -> frozenset[str]:
         if mark.top:
@@ -84,11 +87,18 @@ class BarPanel(PanelModel):
         for spine in ax.spines.values():
             spine.set_visible(False)
         vmax = float(np.nanmax(shown)) if n and np.nanmax(shown) > 0 else 1.0
+        decimals = bar_decimals(content)
         for yi, v, hidden in zip(y, content.values, content.suppressed):
-            ax.text((0 if hidden else v) + vmax * 0.01, yi, SUPPRESSED if hidden else fmt_number(v), va="center", ha="left",
+            ax.text((0 if hidden else v) + vmax * 0.01, yi, SUPPRESSED if hidden else fixed(v, decimals), va="center", ha="left",
                     color=t.muted if hidden else t.text, fontsize=c.pt(t.body_deg * 0.9))
         ax.set_xlim(0, vmax * 1.12)
         ax.set_axisbelow(True)
         if self.unit:
             c.fig.text(c.frac_w(1.2) + label_w, bottom, self.unit, color=t.muted, fontsize=c.pt(t.small_deg * 1.2),
                        va="bottom", ha="left", family=t.font)
+
+
+def bar_decimals(content: BarContent) -> int:
+    """One number of decimals for every value label of a chart (bridge/numformat.py's
+    `shared_decimals`): none for counts of people and whole numbers."""
+    return shared_decimals(content.values[~content.suppressed], content.count)

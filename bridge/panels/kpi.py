@@ -10,7 +10,7 @@ from pydantic import Field
 
 from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.fields import Expr
-from bridge.numformat import NumberFormat, format_number, is_missing
+from bridge.numformat import NumberFormat, auto_format, format_number, is_missing, with_unit
 from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas
@@ -25,6 +25,7 @@ class KpiContent:
     suppressed: bool
     compare: float | None = None
     spark: np.ndarray | None = None
+    count: bool = False  # a count of people: written as an integer
 
 
 @register
@@ -34,8 +35,10 @@ class KpiPanel(PanelModel):
     type: Literal["kpi"]
     value: Expr  # type: ignore[valid-type]
     label: str | None = None
-    unit: str | None = None
-    format: NumberFormat = Field("{:,.0f}", description="How the number is written: one {:spec} field, e.g. '{:.1%}' or '£{:,.0f}m'")
+    unit: str | None = Field(None, description="Written beside the number: '%' → 4.7%, '£m' → £3.2m, 'homes' → 12 homes")
+    format: NumberFormat | None = Field(  # type: ignore[valid-type]
+        None, description="How the number is written: one {:spec} field, e.g. '{:.1%}' or '£{:,.0f}m'; "
+                          "by default counts and whole numbers as integers, others to 2 significant figures below 10, 3 above")
     compare: Expr | None = Field(None, description="A number to compare with; the change is shown")  # type: ignore[valid-type]
     compare_label: str | None = Field(None, description="e.g. 'vs England'")
     spark: Expr | None = Field(None, description="A column of values drawn as a small line")  # type: ignore[valid-type]
@@ -50,7 +53,14 @@ class KpiPanel(PanelModel):
             series = numbers(data, self.spark, here + ("spark",), self.data)
             series = series.mask(suppression_mask(data, series, is_count(data, self.spark, self.data)))
             spark = series.dropna().to_numpy()
-        return KpiContent(value, bool(suppression_mask(data, [value], is_count(data, self.value, self.data))[0]), compare, spark)
+        count = is_count(data, self.value, self.data)
+        return KpiContent(value, bool(suppression_mask(data, [value], count)[0]), compare, spark, count)
+
+    def number_text(self, content: KpiContent) -> str:
+        """The value as written: in `format`, or automatically (bridge/numformat.py's `auto_format`)."""
+        if self.format is not None:
+            return format_number(self.format, content.value, missing=NO_DATA)
+        return auto_format(content.value, content.count, missing=NO_DATA)
 
     def layout_problems(self, theme, source) -> list[tuple[tuple, str]]:
         return []  # the number shrinks to fit; a KPI has no header
@@ -62,8 +72,8 @@ class KpiPanel(PanelModel):
     def draw(self, c: Canvas, content: KpiContent, source, marked) -> None:
         t = c.theme
         missing = is_missing(content.value)
-        number = SUPPRESSED if content.suppressed else format_number(self.format, content.value, missing=NO_DATA)
-        label = " ".join(x for x in (self.unit, self.label) if x)
+        number = SUPPRESSED if content.suppressed else NO_DATA if missing else with_unit(self.number_text(content), self.unit)
+        label = self.label
         title_h = 0
         if self.title:
             c.fig.text(0.5, 1 - c.frac_h(0.8), self.title, color=t.muted, fontsize=c.pt(t.body_deg),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
@@ -9,12 +10,13 @@ from matplotlib.collections import PathCollection
 from matplotlib.patches import Patch
 from pydantic import Field, model_validator
 
-from bridge.disclosure import SUPPRESSED
+from bridge.disclosure import SUPPRESSED, is_count
 from bridge.errors import BridgeError
 from bridge.fields import Colour, Expr, Palette, Strict
+from bridge.numformat import fixed, legend_decimals
 from bridge.panels import register
 from bridge.panels.base import PanelModel
-from bridge.panels.canvas import Canvas, fmt_number, palette
+from bridge.panels.canvas import Canvas, palette
 from bridge.panels.geo import (
     MapContent,
     area_content,
@@ -25,6 +27,13 @@ from bridge.panels.geo import (
 )
 from bridge.panels.pictures import read_rgb
 from bridge.panels.values import condition, numbers, texts
+
+
+@dataclass
+class ChoroplethContent(MapContent):
+    """A map's content, knowing whether its values count people (its legend is then in integers)."""
+
+    count: bool = False
 
 
 class Classes(Strict):
@@ -77,9 +86,11 @@ class MapPanel(PanelModel):
 
     file_keys = (("raster", "path"),)
 
-    def content(self, data, here) -> MapContent:
+    def content(self, data, here) -> ChoroplethContent:
         table_name = self.data or data.scene.base_name
-        content = area_content(data, table_name, self.colour, here)
+        areas = area_content(data, table_name, self.colour, here)
+        content = ChoroplethContent(**{f.name: getattr(areas, f.name) for f in fields(areas)},
+                                    count=bool(self.colour) and is_count(data, self.colour, table_name))
         if self.label:
             content.labels = texts(data, self.label, here + ("label",), table_name).tolist()
         if self.outline:
@@ -116,8 +127,8 @@ class MapPanel(PanelModel):
             faces, edges, colours = class_colours(content.values, content.suppressed, self, t)
             alpha = 0.75 if content.raster is not None else 1.0
             ax.add_collection(PathCollection(paths, facecolors=faces, edgecolors=t.card, linewidths=0.3, alpha=alpha, zorder=1))
-            handles = [Patch(facecolor=col, edgecolor=t.border, label=f"{fmt_number(lo)} – {fmt_number(hi)}")
-                       for col, lo, hi in zip(colours, edges[:-1], edges[1:])][::-1]
+            handles = [Patch(facecolor=col, edgecolor=t.border, label=label)
+                       for col, label in zip(colours, legend_labels(edges, getattr(content, "count", False)))][::-1]
             if content.suppressed.any():
                 handles.append(Patch(facecolor=t.suppressed, edgecolor=t.border, hatch="///", label=SUPPRESSED))
             if np.isnan(content.values[~content.suppressed]).any():
@@ -166,6 +177,13 @@ def class_colours(values: np.ndarray, suppressed: np.ndarray, panel: MapPanel, t
     faces = [theme.missing if not np.isfinite(v) else colours[k] for v, k in zip(shown, classes)]
     faces = [(theme.suppressed if s else f) for f, s in zip(faces, suppressed)]
     return faces, edges, colours
+
+
+def legend_labels(edges, count: bool = False) -> list[str]:
+    """'lo – hi' per class, every break with the legend's one number of decimals
+    (bridge/numformat.py's `legend_decimals`: integers for counts and whole breaks)."""
+    decimals = legend_decimals(edges, count)
+    return [f"{fixed(lo, decimals)} – {fixed(hi, decimals)}" for lo, hi in zip(edges[:-1], edges[1:])]
 
 
 def _legend(c: Canvas, handles, title: str | None, bottom: float, top: float):

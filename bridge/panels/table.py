@@ -15,7 +15,7 @@ from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError, did_you_mean
 from bridge.expressions import to_float
 from bridge.fields import Expr
-from bridge.numformat import MISSING, NumberFormat, format_number
+from bridge.numformat import MISSING, NumberFormat, fixed, format_number, shared_decimals
 from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas
@@ -38,7 +38,10 @@ class TablePanel(PanelModel):
     columns: dict[str, Expr] = Field(min_length=1, description="Heading → expression")  # type: ignore[valid-type]
     sort: str | None = Field(None, description="Heading to sort by (descending)")
     top: int = Field(10, ge=1, le=40)
-    format: NumberFormat = Field("{:,.1f}", description="How numbers are written: one {:spec} field, e.g. '{:,.1f}' or '{:.0%}'")
+    format: NumberFormat | None = Field(  # type: ignore[valid-type]
+        None, description="How the numbers that are not counts are written: one {:spec} field, e.g. '{:,.1f}' or '{:.0%}'; "
+                          "by default each column has one number of decimals: none for counts and whole numbers, "
+                          "else what its values' typical size needs (2 significant figures below 10, 3 above)")
 
     def content(self, data, here) -> TableContent:
         columns, counts = {}, {}
@@ -57,25 +60,34 @@ class TablePanel(PanelModel):
                 raise BridgeError(data.doc.problem(here + ("sort",), f"no column '{self.sort}'{did_you_mean(self.sort, frame.columns)}; columns: {', '.join(frame.columns)}"))
             frame = frame.assign(_k=to_float(frame[self.sort])).sort_values("_k", ascending=False, kind="stable").drop(columns="_k")
         frame = frame.head(self.top)
-        rows, hidden = [], 0
-        for _, row in frame.iterrows():
-            cells = []
-            for heading, value in row.items():
-                if isinstance(value, str):
-                    cells.append(value)
-                elif pd.isna(value):
-                    cells.append(MISSING)
-                elif isinstance(value, (numbers.Number, np.number, np.bool_)):
-                    number = to_float(pd.Series([value])).iloc[0]
-                    if suppression_mask(data, [number], counts[heading])[0]:
-                        cells.append(SUPPRESSED)
-                        hidden += 1
-                    else:
-                        cells.append(format_number(self.format if counts[heading] is False else "{:,.0f}", number))
+        rows: list[list[str]] = [[] for _ in range(len(frame))]
+        hidden = 0
+        for heading in frame.columns:
+            cells = [_cell(value) for value in frame[heading]]  # text, a number, or None when missing
+            numbers_at = [i for i, v in enumerate(cells) if isinstance(v, float)]
+            small = suppression_mask(data, [cells[i] for i in numbers_at], counts[heading])
+            suppressed = {i for i, hide in zip(numbers_at, small) if hide}
+            write = self._writer(counts[heading], [cells[i] for i in numbers_at if i not in suppressed])
+            for i, value in enumerate(cells):
+                if value is None:
+                    rows[i].append(MISSING)
+                elif isinstance(value, str):
+                    rows[i].append(value)
+                elif i in suppressed:
+                    rows[i].append(SUPPRESSED)
+                    hidden += 1
                 else:
-                    cells.append(str(value))
-            rows.append(cells)
+                    rows[i].append(write(value))
         return TableContent(list(frame.columns), rows, hidden)
+
+    def _writer(self, count: bool, values: list[float]):
+        """How one column's numbers are written: `format` (counts always as integers), or one
+        number of decimals for the whole column (bridge/numformat.py's `shared_decimals`)."""
+        if self.format is not None:
+            fmt = "{:,.0f}" if count else self.format
+            return lambda number: format_number(fmt, number)
+        decimals = shared_decimals(values, count)
+        return lambda number: fixed(number, decimals)
 
     def draw(self, c: Canvas, content: TableContent, source, marked) -> None:
         t = c.theme
@@ -105,6 +117,17 @@ class TablePanel(PanelModel):
                 put(i, y, cell, color=t.muted if cell == SUPPRESSED else t.text)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
+
+
+def _cell(value) -> float | str | None:
+    """A cell's value: a number (a float), text, or None when missing."""
+    if isinstance(value, str):
+        return value
+    if pd.isna(value):
+        return None
+    if isinstance(value, (numbers.Number, np.number, np.bool_)):
+        return float(to_float(pd.Series([value])).iloc[0])
+    return str(value)
 
 
 def _is_number(text: str) -> bool:

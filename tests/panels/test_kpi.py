@@ -5,7 +5,7 @@ import pytest
 from bridge.errors import BridgeError
 from bridge.pipeline import load_briefing
 from tests.conftest import MINIMAL, write_scene
-from tests.panels.helpers import assert_error_located, draw, scene_with
+from tests.panels.helpers import HEAD, assert_error_located, draw, scene_with
 
 
 def test_kpi_with_comparison_and_spark(workdir):
@@ -82,3 +82,39 @@ def test_a_small_comparison_count_or_spark_point_is_never_shown(workdir):
     content = load_briefing(write_scene(workdir, text)).contents[0]
     assert content.value == 12 and content.compare is None  # 12 vs 3 (+300%) would reveal the 3
     assert list(content.spark) == [12, 9]
+
+
+@pytest.mark.parametrize("value, unit, expected", [
+    ("4.65", "%", "4.7%"),  # 2 significant figures below 10, the unit glued to the number
+    ("27.84", "%", "27.8%"),  # 3 from 10 up
+    ("3.214", "£m", "£3.2m"),  # a currency before the number, the rest after
+    ("12", "homes", "12 homes"),  # a word after a space
+    ("156.2", None, "156"),
+    ("1234567.8", None, "1,234,568"),
+])
+def test_kpi_number_has_meaningful_digits_and_its_unit_beside_it(workdir, value, unit, expected):
+    unit_yaml = f", unit: '{unit}'" if unit else ""
+    b = scene_with(workdir, f"  - {{id: p, type: kpi, value: '{value}'{unit_yaml}, label: of homes, width: 40, height: 10}}\n")
+    texts = draw(b, size=(800, 200)).texts
+    assert expected in texts and "of homes" in texts, texts  # the label alone underneath
+    assert not any(unit and t.startswith(unit) and t != expected for t in texts), texts  # the unit is not before the label
+
+
+def test_kpi_count_of_people_is_an_integer(workdir):
+    text = (HEAD.replace("derive:\n", "derive:\n  est: {expr: 'people.total * 0.3713', count: true}\n")
+            + "  - {id: p, type: kpi, value: sum(est), label: people, width: 40, height: 10}\nsteps:\n  - {title: One, show: [p]}\n")
+    b = load_briefing(write_scene(workdir, text))
+    value = b.contents[0].value
+    assert b.contents[0].count and value != round(value)  # an estimated count of people, not whole …
+    assert f"{round(value):,}" in draw(b, size=(800, 200)).texts  # … is written as an integer, thousands separated
+
+
+def test_kpi_explicit_format_wins_and_keeps_the_unit_beside_it(workdir):
+    b = scene_with(workdir, "  - {id: p, type: kpi, value: '4.65', format: '{:.2f}', unit: '%', width: 40, height: 10}\n")
+    assert "4.65%" in draw(b, size=(800, 200)).texts
+
+
+def test_kpi_missing_number_has_no_unit(workdir):
+    b = scene_with(workdir, "  - {id: p, type: kpi, value: sum(people.total) / 0, unit: '%', label: x, width: 40, height: 10}\n")
+    texts = draw(b, size=(800, 200)).texts
+    assert "no data" in texts and not any("%" in t for t in texts)

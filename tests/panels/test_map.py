@@ -54,3 +54,40 @@ def test_map_needs_polygons(workdir):
 ])
 def test_map_errors_are_located(workdir, panel, fragment):
     assert_error_located(workdir, panel, fragment)
+
+
+def _legend_labels(texts):
+    return [t for t in texts if re.fullmatch(r"-?[\d,.]+ – -?[\d,.]+", t)]
+
+
+def test_map_legend_has_one_number_of_decimals_chosen_from_its_breaks(workdir):
+    b = scene_with(workdir, "  - {id: p, type: map, colour: older, legend: '% aged 65+', width: 50, height: 30}\n")
+    labels = _legend_labels(draw(b).texts)
+    assert len(labels) == 5
+    numbers = [n for label in labels for n in label.split(" – ")]
+    assert all(re.fullmatch(r"\d+\.\d", n) for n in numbers), labels  # e.g. 5.6 – 20.1, never 5.62 – 20.1
+    assert len(set(numbers)) == 6  # every break distinct
+
+
+def test_map_legend_of_counts_is_in_integers(workdir):
+    b = scene_with(workdir, "  - {id: p, type: map, colour: 'people[\"Aged 65 years and over\"] * 0.37', width: 50, height: 30}\n")
+    assert not b.contents[0].count  # a count times a share is not declared a count …
+    b = scene_with(workdir, "  - {id: p, type: map, colour: 'people[\"Aged 65 years and over\"] + 0.5', width: 50, height: 30}\n")
+    assert b.contents[0].count  # … a count plus a constant is one
+    labels = _legend_labels(draw(b).texts)
+    assert len(labels) == 5 and all(re.fullmatch(r"[\d,]+ – [\d,]+", label) for label in labels), labels
+
+
+def test_map_legend_with_whole_fixed_breaks_is_in_integers(workdir):
+    b = scene_with(workdir, "  - {id: p, type: map, colour: older, classes: {method: fixed, breaks: [20, 25, 30]}, width: 50, height: 30}\n")
+    labels = _legend_labels(draw(b).texts)
+    assert len(labels) == 4 and all(re.fullmatch(r"\d+ – \d+", label) for label in labels), labels
+    assert "20 – 25" in labels and "25 – 30" in labels
+
+
+def test_legend_labels_share_their_decimals():
+    from bridge.panels.map import legend_labels
+
+    assert legend_labels([6.41, 10.2, 15.7]) == ["6.4 – 10.2", "10.2 – 15.7"]
+    assert legend_labels([8.87, 51.87, 275.69], count=True) == ["9 – 52", "52 – 276"]
+    assert legend_labels([1234.5, 5678.9, 12345.6]) == ["1,234 – 5,679", "5,679 – 12,346"]
