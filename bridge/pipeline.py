@@ -154,6 +154,24 @@ def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) ->
     return renderer.render(step.show, step.highlighted)
 
 
+def _earlier_images(folder: Path, room: Room, like: list[np.ndarray]) -> list[np.ndarray] | None:
+    """A step's projector images from an earlier render into the same folder, if all are there
+    and the same size as this render's (same room); else None."""
+    from PIL import Image
+
+    images = []
+    for p, same in zip(room.projectors, like):
+        path = folder / f"projector-{p.number}.png"
+        try:
+            with Image.open(path) as image:
+                if image.size != (same.shape[1], same.shape[0]):
+                    return None
+                images.append(np.asarray(image.convert("RGB")))
+        except (OSError, ValueError):
+            return None
+    return images
+
+
 def make_renderer(briefing: Briefing, width: int, height: int):
     """The offscreen 360° renderer, styled by the briefing's theme."""
     from bridge.render import EquirectRenderer
@@ -196,7 +214,12 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
             thumbs.append(projector_images)
             if progress:
                 progress("rendering steps", k + 1, len(steps))
-    sheet = contact_sheet(thumbs, [f"Step {n}: {scene.steps[n - 1].title}" for n in steps],
+    rows = dict(zip(steps, thumbs))
+    for n in range(1, len(scene.steps) + 1):  # `render --step N`: keep the other steps' rows from disk
+        if n not in rows and (earlier := _earlier_images(out_dir / f"step-{n:02d}", room, thumbs[0])) is not None:
+            rows[n] = earlier
+    shown = sorted(rows)
+    sheet = contact_sheet([rows[n] for n in shown], [f"Step {n}: {scene.steps[n - 1].title}" for n in shown],
                           [f"{p.number} · {p.name}" for p in room.projectors], theme=briefing.theme)
     result.contact_sheet = save_png(sheet, out_dir / "contact-sheet.png")
     result.smallest_text = art.smallest

@@ -76,3 +76,19 @@ def test_a_failed_measure_marks_its_panels_and_the_rest_are_still_checked(workdi
     assert any("panels[1].value: uses the measure 'broken', which could not be computed" in line for line in lines), lines
     assert any("panels[3].value:" in line and "missing_column" in line for line in lines), lines
     assert not any("panels[2]" in line for line in lines)  # the panel on the good measure is fine
+
+
+def test_rendering_one_step_keeps_the_other_rows_of_the_contact_sheet(workdir, tmp_path):
+    text = MINIMAL.replace("steps:", "  - {id: other, type: text, text: Second, yaw: 90, width: 30, height: 10}\nsteps:") + \
+        "  - {title: Two, show: [other]}\n"
+    path = write_scene(workdir, text)
+    room = load_room("rehearsal")
+    full = render_briefing(load_briefing(path), room, tmp_path, (512, 256))
+    before = np.asarray(Image.open(full.contact_sheet))
+    (workdir / "scene.yaml").write_text(text.replace("text: Second", "text: Changed"))
+    one = render_briefing(load_briefing(path), room, tmp_path, (512, 256), steps=[2])
+    after = np.asarray(Image.open(one.contact_sheet))
+    assert after.shape == before.shape  # both rows are still there
+    half = before.shape[0] // 2
+    assert np.array_equal(after[:half - 20], before[:half - 20])  # step 1's row kept as it was
+    assert not np.array_equal(after[half:], before[half:])  # step 2's row redrawn
