@@ -2,11 +2,15 @@
 
 Blend zones are where two projectors overlap and cross-fade; a title or a KPI's number
 laid across one shows any misalignment at its worst, so `bridge validate` warns about it.
+The room lights only a band of pitch (about −28°..+15° in the default room); a panel that
+reaches beyond it loses its top (the title) or bottom on the walls, so that is warned too.
 """
 
 from __future__ import annotations
 
 from bridge.errors import Problem
+import math
+
 from bridge.room import Room, wrap_yaw
 from bridge.scene import Scene
 from bridge.theme import DEFAULT_THEME, Theme
@@ -40,4 +44,45 @@ def seam_warnings(scene: Scene, doc: YamlDocument, room: Room, theme: Theme = DE
                         f"'{panel.id}': {what} (yaw {wrap_yaw(y0):.0f}°..{wrap_yaw(y1):.0f}°) crosses the blend zone of "
                         f"{zone[2]} ({wrap_yaw(zone[0]):.0f}°..{wrap_yaw(zone[1]):.0f}°); move the panel's yaw or narrow it"))
                     break
+    return warnings
+
+
+def lit_band(room: Room, yaw: float) -> tuple[float, float] | None:
+    """(lowest, highest) pitch the room lights at `yaw`, over the projectors that cover it."""
+    band = None
+    for p in room.projectors:
+        offset = (yaw - p.yaw_min) % 360
+        if offset > p.span:
+            continue
+        # A flat wall is lit to the same height everywhere, so its edges are seen at a lower pitch.
+        shrink = math.cos(math.radians(yaw - (p.yaw_min + p.span / 2))) if p.shape == "flat" else 1.0
+        lo, hi = math.degrees(math.atan(p.bottom * shrink)), math.degrees(math.atan(p.top * shrink))
+        band = (lo, hi) if band is None else (min(band[0], lo), max(band[1], hi))
+    return band
+
+
+def lit_warnings(scene: Scene, doc: YamlDocument, room: Room) -> list[Problem]:
+    """Panels that reach above or below the band of pitch the room lights (their edge is lost)."""
+    warnings = []
+    for i, panel in enumerate(scene.panels):
+        top, bottom = panel.pitch + panel.height / 2, panel.pitch - panel.height / 2
+        steps = max(2, int(panel.width // 2))
+        bands = [lit_band(room, panel.yaw - panel.width / 2 + panel.width * k / steps) for k in range(steps + 1)]
+        bands = [b for b in bands if b is not None]
+        if not bands:
+            warnings.append(doc.problem(("panels", i, "yaw"), f"'{panel.id}' is where no projector of {room.name} shines"))
+            continue
+        lit_top, lit_bottom = min(b[1] for b in bands), max(b[0] for b in bands)
+        lost, fix = [], []
+        if top > lit_top + 0.5:
+            lost.append(f"its top {top - lit_top:.1f}° (above {lit_top:.0f}°, where its title is)")
+            fix.append("lower its pitch")
+        if bottom < lit_bottom - 0.5:
+            lost.append(f"its bottom {lit_bottom - bottom:.1f}° (below {lit_bottom:.0f}°)")
+            fix.append("raise its pitch")
+        if lost:
+            fix = ["reduce its height"] if len(fix) == 2 else fix + ["or reduce its height"]
+            warnings.append(doc.problem(("panels", i, "pitch"),
+                f"'{panel.id}' reaches pitch {bottom:.0f}°..{top:.0f}° but {room.name} lights {lit_bottom:.0f}°..{lit_top:.0f}° "
+                f"there: {' and '.join(lost)} will not be seen; {' '.join(fix)}"))
     return warnings

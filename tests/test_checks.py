@@ -46,3 +46,18 @@ def test_untitled_text_and_panels_inside_one_projector_are_fine(workdir):
     assert warnings == []  # no title: nothing that must stay whole
     _, warnings = warnings_for(workdir, "  - {id: p, type: text, title: Ahead, text: hi, yaw: 0, width: 40, height: 10}\n")
     assert warnings == []
+
+
+def test_a_panel_beyond_the_lit_band_is_warned(workdir):
+    from bridge.checks import lit_warnings
+    from bridge.room import load_room
+    from bridge.scene import load_scene
+    from tests.conftest import MINIMAL, write_scene
+
+    tall = MINIMAL.replace("width: 30, height: 10}", "width: 30, height: 40}")  # pitch -20..20: the top is dark
+    scene, doc = load_scene(write_scene(workdir, tall))
+    (warning,) = lit_warnings(scene, doc, load_room("bridge"))
+    assert "'note' reaches pitch -20°..20° but" in warning.message and "its top 5.1° (above 15°" in warning.message
+    assert "lower its pitch" in warning.message
+    scene, doc = load_scene(write_scene(workdir, MINIMAL))
+    assert lit_warnings(scene, doc, load_room("bridge")) == []

@@ -98,12 +98,27 @@ def _caption_room(c: Canvas, title: str | None, source: str | None) -> tuple[flo
 
 def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygons, values: np.ndarray,
                   height_scale: float = 1.0):
-    """Prisms whose heights encode `values`, laid on a horizontal table below eye level.
+    """Prisms whose heights encode `values`, laid on a horizontal table below eye level, all of
+    it (the tallest prism's top included) inside the box of angles: clear of the caption above.
 
-    The map's centre sits at the panel's yaw and pitch, 6 units away (inside the panel
-    cylinder, so walls never hide it); its width fills `width` degrees and north points away
-    from the viewer.  Returns the mesh with a 'value' cell array.
+    The map's centre sits at the panel's yaw; its width fills `width` degrees and north points
+    away from the viewer.  Returns the mesh with a 'value' cell array.
     """
+    top = min(pitch + height / 2, -3.0)
+    table_top = top
+    for _ in range(8):  # lower the table's far edge until the tallest prism's top is at `top`
+        mesh = _table_of_prisms(yaw, table_top, pitch - height / 2, width, polygons, values, height_scale)
+        points = np.asarray(mesh.points)
+        seen = np.degrees(np.arctan2(points[:, 2], np.hypot(points[:, 0], points[:, 1]))).max()
+        if seen <= top + 0.05:
+            break
+        table_top -= seen - top
+    return mesh
+
+
+def _table_of_prisms(yaw: float, table_top: float, table_bottom: float, width: float, polygons, values: np.ndarray,
+                     height_scale: float):
+    """The prisms on a table whose far edge is seen at pitch `table_top` and near edge at `table_bottom`."""
     import pyvista as pv
 
     # Every shell of every area (islands included; holes are left filled: prisms are solid).
@@ -113,8 +128,8 @@ def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygon
     centre = (lo + hi) / 2
     # The table lies below eye level so its near edge is seen at the box's bottom pitch and its
     # far edge at the top (at most 8 units away: inside the walls that carry the panels).
-    top_pitch = math.radians(min(pitch + height / 2, -3.0))
-    bottom_pitch = math.radians(min(pitch - height / 2, math.degrees(top_pitch) - 5))
+    top_pitch = math.radians(min(table_top, -3.0))
+    bottom_pitch = math.radians(min(table_bottom, math.degrees(top_pitch) - 5))
     eye_above = 8.0 * math.tan(-top_pitch)
     near, far = eye_above / math.tan(-bottom_pitch), eye_above / math.tan(-top_pitch)
     box_depth = far - near

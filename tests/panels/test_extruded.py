@@ -25,3 +25,18 @@ def test_extruded_map_renders_in_3d(workdir):
 
 def test_extruded_caption_that_cannot_fit_is_located(workdir):
     assert_error_located(workdir, "{id: p, type: extruded, colour: older, width: 50, height: 8}", "caption of an extruded map needs")
+
+
+def test_prisms_stay_below_their_caption():
+    """The tallest prism's top is seen no higher than the box's top: clear of the caption above."""
+    import numpy as np
+
+    from bridge.panels.extruded import extruded_mesh
+
+    square = [[np.array([[0, 0], [1000, 0], [1000, 1000], [0, 1000], [0, 0]], float)]]
+    polygons = [[[ring + [1200 * i, 0] for ring in square[0]]] for i in range(5)]
+    for height_scale in (1.0, 3.0, 10.0):
+        mesh = extruded_mesh(0, -15, 50, 20, polygons, np.array([1, 2, 3, 4, 50.0]), height_scale)
+        p = np.asarray(mesh.points)
+        seen = np.degrees(np.arctan2(p[:, 2], np.hypot(p[:, 0], p[:, 1])))
+        assert seen.max() <= -5 + 0.1 and seen.min() >= -25 - 0.5
