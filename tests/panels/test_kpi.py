@@ -118,3 +118,12 @@ def test_kpi_missing_number_has_no_unit(workdir):
     b = scene_with(workdir, "  - {id: p, type: kpi, value: sum(people.total) / 0, unit: '%', label: x, width: 40, height: 10}\n")
     texts = draw(b, size=(800, 200)).texts
     assert "no data" in texts and not any("%" in t for t in texts)
+
+
+def test_a_long_label_is_shrunk_and_wrapped_never_cut(workdir):
+    label = "Residents aged 85 and over who live alone in a home rated below band C"
+    b = scene_with(workdir, f"  - {{id: p, type: kpi, value: sum(people.total), label: '{label}', width: 16, height: 10}}\n")
+    drawn = draw(b, size=(320, 200), ppd=20.0)
+    (text, (x0, y0, x1, y1)), = [(t, box) for t, box in drawn.text_boxes if t.replace("\n", " ") == label]
+    assert x0 >= 0 and x1 <= 320 and y0 >= 0  # inside the panel, whole
+    assert "\n" in text and drawn.smallest_text_deg >= 0.6
