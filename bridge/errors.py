@@ -84,6 +84,12 @@ def printable(text: object, newlines: bool = False) -> str:
     return pattern.sub(_escaped, str(text))
 
 
+def shown(text: object, limit: int = 120) -> str:
+    """`text` as quoted in a message: control characters escaped (`printable`), long text cut short."""
+    text = printable(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def excerpt(text: str | bytes, limit: int = 40) -> str:
     """A short, escaped excerpt of what a file holds, for an error that must not echo it."""
     if isinstance(text, bytes):

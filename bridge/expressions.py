@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bridge.errors import shown
 from bridge.limits import (
     MAX_CONSTANT_DIGITS,
     MAX_EXPRESSION_CHARS,
@@ -170,12 +171,6 @@ def parse(text: str) -> Expression:
     _check(tree, source)
     _fold(tree)
     return Expression(text, tree)
-
-
-def shown(text: str, limit: int = 120) -> str:
-    """`text` as quoted in a message: control characters escaped, long text cut short."""
-    text = "".join(ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in str(text))
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _bracket_depth(source: str) -> int:

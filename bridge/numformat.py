@@ -23,6 +23,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from bridge.errors import shown
 from bridge.limits import MAX_FORMAT_CHARS, MAX_FORMAT_PRECISION, MAX_FORMAT_WIDTH, MAX_MEASURE_MAGNITUDE
 
 MISSING = "–"  # what a missing number is drawn as, unless the caller says otherwise
@@ -52,9 +53,7 @@ class ParsedFormat:
 
 
 def _shown(text: str) -> str:
-    """The format as quoted in a message: printable and short."""
-    shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-    return shown if len(shown) <= 70 else shown[:69] + "…"
+    return shown(text, 70)
 
 
 @lru_cache(maxsize=256)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from bridge.errors import Problem, did_you_mean
+from bridge.errors import Problem, did_you_mean, shown
 from bridge.yaml_source import YamlDocument
 
 
@@ -64,8 +64,7 @@ def _message(err: dict, key_path: tuple, model, tags: dict) -> str:
 
 def short_repr(value, limit: int = 80) -> str:
     """repr() of what the user wrote, cut short: an error quotes the input, it does not echo a file."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shown(repr(value), limit)
 
 
 def _literal_options(expected: str) -> list[str]:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bridge.errors import BridgeError, Problem
-from bridge.expressions import MAGNITUDE, shown, to_float
+from bridge.errors import BridgeError, Problem, shown
+from bridge.expressions import MAGNITUDE, to_float
 from bridge.limits import MAX_MEASURE_MAGNITUDE
 
 if TYPE_CHECKING:
