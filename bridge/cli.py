@@ -25,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bridge import __version__
-from bridge.errors import BridgeError, printable
+from bridge.errors import BridgeError, printable, shown
 from bridge.limits import MAX_FRAME_WIDTH
 
 # Never wrap: error lines stay grep- and editor-friendly.  No emoji codes: ':x:' in a title is text.
@@ -75,15 +75,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _short(exc: BaseException, limit: int = 200) -> str:
-    text = " ".join(str(exc).split()) or "(no message)"
-    return text if len(text) <= limit else text[:limit] + "…"
+def _short(exc: BaseException) -> str:
+    return shown(" ".join(str(exc).split()) or "(no message)", 200)
 
 
 def crash_dir() -> Path:
-    """Where crash logs go: the cache folder ($BRIDGE_CACHE, else $XDG_CACHE_HOME/bridge or ~/.cache/bridge)."""
-    root = os.environ.get("BRIDGE_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "bridge")
-    return Path(root)
+    """Where crash logs go: Bridge's cache folder ($BRIDGE_CACHE, else ~/.cache/bridge), beside the lookup tables."""
+    from bridge.compositor import cache_dir
+
+    return cache_dir().parent
 
 
 def _crash_log(argv: list[str] | None) -> str:
@@ -309,19 +309,14 @@ def load_room_option(value: str | None):
                            for p in exc.problems]) from None
 
 
-def check_memory(room, size: tuple[int, int], where: str = "--size") -> None:
-    from bridge.room import check_render_memory
-
-    check_render_memory(room, size[0], size[1], where)
-
-
 def cmd_render(args) -> int:
     from bridge.output import prepare_out_dir
     from bridge.pipeline import load_briefing, render_briefing
+    from bridge.room import check_render_memory
 
     size = parse_size(args.size)
     room = load_room_option(args.room)
-    check_memory(room, size)
+    check_render_memory(room, *size, "--size")
     started = time.perf_counter()
     briefing = load_briefing(args.scene)
     out_dir = args.out or Path("out") / briefing.name
@@ -352,10 +347,11 @@ def cmd_calibrate(args) -> int:
     from bridge.calibration import PATTERNS, pattern_frame
     from bridge.compositor import Compositor
     from bridge.output import ImageWriter, prepare_out_dir, save_frames
+    from bridge.room import check_render_memory
 
     width, height = parse_size(args.size)
     room = load_room_option(args.room)
-    check_memory(room, (width, height))
+    check_render_memory(room, width, height, "--size")
     out_dir = prepare_out_dir(args.out or Path("out") / "calibration" / Path(room.source).stem, None)
     patterns = PATTERNS if args.pattern == "all" else (args.pattern,)
     compositor = Compositor(room, width, height)
@@ -373,9 +369,10 @@ def cmd_calibrate(args) -> int:
 def cmd_split(args) -> int:
     from bridge.compositor import Compositor
     from bridge.output import prepare_out_dir, read_equirect, save_frames
+    from bridge.room import check_render_memory
 
     room = load_room_option(args.room)
-    frame = read_equirect(args.image, check=lambda w, h: check_memory(room, (w, h), str(args.image)))
+    frame = read_equirect(args.image, check=lambda w, h: check_render_memory(room, w, h, str(args.image)))
     out_dir = prepare_out_dir(args.out or Path("out") / "split" / args.image.stem, None)
     started = time.perf_counter()
     images = Compositor(room, frame.shape[1], frame.shape[0]).split(frame)
@@ -389,6 +386,8 @@ def cmd_split(args) -> int:
 
 def cmd_launch(args) -> int:
     import logging
+
+    from bridge.room import check_render_memory
 
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         raise BridgeError("launch: no display (DISPLAY is not set); run it on the room's desktop, or under a virtual "
@@ -408,7 +407,7 @@ def cmd_launch(args) -> int:
     from bridge.prepare import default_size, prepare, prepare_patterns
 
     size = parse_size(args.size) if args.size else default_size(room)
-    check_memory(room, size)
+    check_render_memory(room, *size, "--size")
     name = args.scene.stem if args.scene else "patterns"
     log_path = args.log or Path("out") / name / "show.log"
     try:
