@@ -139,9 +139,17 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> 
 
 def _read_csv(path: Path, dataset: Dataset) -> pd.DataFrame:
     """CSV with its encoding and delimiter stated, or detected (a byte-order mark, else UTF-8, else
-    cp1252; sniffed delimiter).  A .csv.gz is inflated here, within the limit."""
-    data = read_capped(path)
-    raw = data[:65536]
+    cp1252; sniffed delimiter).  A .csv.gz is inflated here, within the limit; a plain CSV is
+    sampled for detection and then read by pandas straight from the file."""
+    compressed = path.suffix.lower() == ".gz"
+    if compressed:
+        data = read_capped(path)
+        raw = data[:65536]
+        more = len(data) > len(raw)
+    else:
+        with open(path, "rb") as file:
+            raw = file.read(65536)
+        more = path.stat().st_size > len(raw)
     encoding = dataset.encoding
     if encoding is None:
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -155,7 +163,7 @@ def _read_csv(path: Path, dataset: Dataset) -> pd.DataFrame:
                 encoding = "utf-8-sig"
             except UnicodeDecodeError as exc:
                 # A multi-byte character cut at the sample's end is still UTF-8.
-                encoding = "utf-8-sig" if exc.start >= len(raw) - 3 and len(data) > len(raw) else "cp1252"
+                encoding = "utf-8-sig" if exc.start >= len(raw) - 3 and more else "cp1252"
     delimiter = dataset.delimiter
     if delimiter is None:
         sample = raw.decode(encoding, errors="replace")
@@ -163,7 +171,8 @@ def _read_csv(path: Path, dataset: Dataset) -> pd.DataFrame:
             delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    return pd.read_csv(io.BytesIO(data), encoding=encoding, sep=delimiter, header=dataset.header_row - 1)
+    source = io.BytesIO(data) if compressed else path
+    return pd.read_csv(source, encoding=encoding, sep=delimiter, header=dataset.header_row - 1)
 
 
 def _check_size(path: Path) -> None:
