@@ -9,7 +9,7 @@ resolution; every text drawn is recorded so a render can report its smallest.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 
@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 from matplotlib import colormaps  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
 
 from bridge.errors import BridgeError  # noqa: E402
 from bridge.theme import DEFAULT_THEME, Theme  # noqa: E402
@@ -62,12 +63,49 @@ class Canvas:
     def height_deg(self) -> float:
         return self.h / self.ppd
 
-    def fit(self, text: str, size_deg: float, bold: bool = False) -> tuple[float, str]:
-        """Shrink a line to fit the panel's width (down to body size), then wrap it."""
-        glyph = self.theme.glyph_em_bold if bold else self.theme.glyph_em
-        room_deg = self.width_deg - 2.4
-        size = max(self.theme.body_deg, min(size_deg, room_deg / (glyph * max(1, len(text)))))
-        return size, textwrap.fill(text, max(8, int(room_deg / (glyph * size))))
+    def measure(self, text: str, size_deg: float, bold: bool = False) -> float:
+        """Width in degrees of `text` (its widest line) as matplotlib will draw it."""
+        prop = FontProperties(family=self.theme.font, weight="bold" if bold else "normal", size=size_deg * self.ppd * 72 / 100)
+        renderer = self.canvas.get_renderer()
+        return max(renderer.get_text_width_height_descent(line, prop, ismath=False)[0] for line in text.split("\n")) / self.ppd
+
+    def fit(self, text: str, size_deg: float, bold: bool = False, room_deg: float | None = None,
+            floor_deg: float | None = None) -> tuple[float, str]:
+        """`text` at `size_deg` if it fits `room_deg` (default: the panel's width inside its margins),
+        measured as drawn; else shrunk (not below `floor_deg`, default body size) and, if still too
+        wide, wrapped at spaces (a word wider than the room is broken): never cut."""
+        room = self.width_deg - 2.4 if room_deg is None else room_deg
+        floor = min(size_deg, self.theme.body_deg if floor_deg is None else floor_deg)
+        if len(text) > MEASURED_CHARS:  # hostile lengths: estimated, not measured word by word
+            glyph = self.theme.glyph_em_bold if bold else self.theme.glyph_em
+            return floor, textwrap.fill(text, max(8, int(room / (glyph * floor))))
+        width = self.measure(text, size_deg, bold)
+        if width <= room:
+            return size_deg, text
+        size = max(floor, size_deg * room / width)
+        if width * size / size_deg <= room:
+            return size, text
+        return size, self.wrap(text, size, room, bold)
+
+    def wrap(self, text: str, size_deg: float, room_deg: float, bold: bool = False) -> str:
+        """Greedy line breaking measured as drawn; a single word wider than the room is split."""
+        lines = []
+        for paragraph in text.split("\n"):
+            line = ""
+            for word in paragraph.split():
+                trial = f"{line} {word}" if line else word
+                if self.measure(trial, size_deg, bold) <= room_deg:
+                    line = trial
+                    continue
+                if line:
+                    lines.append(line)
+                line = word
+                while len(line) > 1 and self.measure(line, size_deg, bold) > room_deg:
+                    cut = next(k for k in range(len(line) - 1, 0, -1) if self.measure(line[:k], size_deg, bold) <= room_deg or k == 1)
+                    lines.append(line[:cut])
+                    line = line[cut:]
+            lines.append(line)
+        return "\n".join(lines)
 
     def header(self, title: str | None, source: str | None) -> tuple[float, float]:
         """Draw title and source line; return the (bottom, top) figure fractions left free."""
@@ -81,25 +119,91 @@ class Canvas:
             top -= self.frac_h(size * (1.25 * text.count("\n") + 1.6))
         bottom = pad
         if source:
-            self.fig.text(self.frac_w(1.2), bottom, f"Source: {source}", color=t.muted,
-                          fontsize=self.pt(t.small_deg), va="bottom", ha="left", family=t.font)
-            bottom += self.frac_h(t.small_deg * 1.8)
+            size, text = self.fit(f"Source: {source}", t.small_deg)
+            self.fig.text(self.frac_w(1.2), bottom, text, color=t.muted, linespacing=1.2,
+                          fontsize=self.pt(size), va="bottom", ha="left", family=t.font)
+            bottom += self.frac_h(size * (1.25 * text.count("\n") + 1.8))
         return bottom, top
+
+    def draw(self) -> list:
+        """Draw the figure; return the text artists actually drawn (titles, labels, ticks, legend
+        entries), in drawing order.  Recorded as they draw, so a tick label matplotlib left out
+        is not counted.  (Recorded at `Text.draw`: the renderer is not told which artist a
+        multi-line text's lines belong to.)"""
+        drawn: dict[int, matplotlib.text.Text] = {}
+        plain = matplotlib.text.Text.draw
+
+        def record(text, renderer):
+            if text.get_visible() and text.get_text().strip() and text.figure is self.fig:
+                drawn.setdefault(id(text), text)
+            return plain(text, renderer)
+
+        matplotlib.text.Text.draw = record
+        try:
+            self.canvas.draw()
+        finally:
+            matplotlib.text.Text.draw = plain
+        return list(drawn.values())
 
     def image(self) -> np.ndarray:
         self.canvas.draw()
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 
-    def texts(self) -> list[tuple[str, tuple[float, float, float, float]]]:
-        """Every piece of text on the panel (titles, labels, ticks, legend entries) with its pixel box: for checks."""
-        self.canvas.draw()
+    def texts(self, drawn: list | None = None) -> list[tuple[str, tuple[float, float, float, float]]]:
+        """Every piece of text drawn on the panel with its pixel box (x0, y0, x1, y1; y up): for checks."""
         renderer = self.canvas.get_renderer()
         out = []
-        for artist in self.fig.findobj(matplotlib.text.Text):
-            if artist.get_visible() and artist.get_text():
-                box = artist.get_window_extent(renderer=renderer)
-                out.append((artist.get_text(), (box.x0, box.y0, box.x1, box.y1)))
+        for artist in self.draw() if drawn is None else drawn:
+            box = artist.get_window_extent(renderer=renderer)
+            out.append((artist.get_text(), (box.x0, box.y0, box.x1, box.y1)))
         return out
+
+    def layout_faults(self, drawn: list | None = None) -> list[str]:
+        """What a person in the room would see as broken: text cut by the panel's edge, two texts
+        on top of each other, text over another chart's or map's marks.  Measured from the drawn
+        artists' extents; an empty list means the panel is clean."""
+        renderer = self.canvas.get_renderer()
+        texts = self.draw() if drawn is None else drawn
+        boxes = [t.get_window_extent(renderer=renderer) for t in texts]
+        faults = []
+        inset = max(2.0, 0.12 * self.ppd)  # the panel's border line
+        for text, box in zip(texts, boxes):
+            over = {"left": inset - box.x0, "right": box.x1 - (self.w - inset),
+                    "bottom": inset - box.y0, "top": box.y1 - (self.h - inset)}
+            side, by = max(over.items(), key=lambda kv: kv[1])
+            if by > OVERLAP_PX:
+                faults.append(f"{_quoted(text)} runs past the panel's {side} edge by {by / self.ppd:.1f}°")
+        for a in range(len(texts)):
+            for b in range(a + 1, len(texts)):
+                if _intersect(boxes[a], boxes[b]):
+                    faults.append(f"{_quoted(texts[a])} overlaps {_quoted(texts[b])}")
+        for ax in self.fig.axes:
+            if not ax.get_visible() or not _has_marks(ax):
+                continue
+            area = ax.get_window_extent(renderer=renderer)
+            for text, box in zip(texts, boxes):
+                if text.axes is not ax and _intersect(box, area):
+                    faults.append(f"{_quoted(text)} covers the {'map' if not ax.axison else 'chart'}")
+        return faults
+
+
+MEASURED_CHARS = 2000  # longer text is wrapped by estimate: measuring it word by word would be slow
+OVERLAP_PX = 1.0  # how far one text may reach into another or past an edge: anti-aliasing, not a fault
+
+
+def _intersect(a, b) -> bool:
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > OVERLAP_PX and min(a.y1, b.y1) - max(a.y0, b.y0) > OVERLAP_PX
+
+
+def _has_marks(ax) -> bool:
+    """Axes that draw something (a chart, a map, a colour bar), not an empty frame."""
+    return bool(ax.collections or ax.patches or ax.lines or ax.images)
+
+
+def _quoted(text) -> str:
+    from bridge.errors import shown
+
+    return f"text '{shown(' '.join(text.get_text().split()), 60)}'"
 
 
 @dataclass
@@ -107,6 +211,7 @@ class Drawn:
     image: np.ndarray
     smallest_text_deg: float
     text_boxes: list[tuple[str, tuple[float, float, float, float]]]
+    faults: list[str] = field(default_factory=list)  # layout problems found in the drawn picture
 
     @property
     def texts(self) -> list[str]:
@@ -125,7 +230,9 @@ def draw_panel(panel, content, size_px, px_per_degree, source: str | None, theme
                 raise
             raise BridgeError(f"the panel is too small for its content ({canvas.width_deg:.0f}°×{canvas.height_deg:.0f}°); "
                               "make it wider or taller") from None
-        return Drawn(canvas.image(), canvas.smallest, canvas.texts())
+        drawn = canvas.draw()
+        image = np.asarray(canvas.canvas.buffer_rgba())[..., :3].copy()
+        return Drawn(image, canvas.smallest, canvas.texts(drawn), canvas.layout_faults(drawn))
 
 
 def palette(name: str, n: int) -> list:

@@ -17,6 +17,7 @@ from matplotlib.path import Path as MplPath
 from bridge.disclosure import is_count, suppression_mask
 from bridge.errors import BridgeError
 from bridge.panels.values import numbers
+from bridge.theme import MIN_TEXT_DEG
 
 if TYPE_CHECKING:
     from bridge.data import SceneData
@@ -126,9 +127,14 @@ def fit_extent(ax, paths) -> None:
 
 
 def colourbar(c: Canvas, mappable, title, bottom, top, ticks: bool):
-    """A vertical colour bar at the right; without ticks it reads 'low' to 'high'."""
+    """A vertical colour bar at the right, its title above it (wrapped to the legend's width);
+    without ticks it reads 'low' to 'high'."""
     t = c.theme
-    cax = c.fig.add_axes((1 - c.frac_w(6), bottom + (top - bottom) * 0.2, c.frac_w(1.4), (top - bottom) * 0.6))
+    size, text = c.fit(title or "", t.body_deg, room_deg=LEGEND_DEG - 2, floor_deg=MIN_TEXT_DEG)
+    title_h = c.frac_h(size * (1.25 * text.count("\n") + 1.2)) if title else 0
+    above = c.frac_h(t.body_deg * (0.8 if ticks else 1.8))  # half a tick label, or 'high', pokes above the bar
+    bar_top = min(bottom + (top - bottom) * 0.8, top - title_h - above)
+    cax = c.fig.add_axes((1 - c.frac_w(6), bottom + (top - bottom) * 0.2, c.frac_w(1.4), bar_top - bottom - (top - bottom) * 0.2))
     bar = c.fig.colorbar(mappable, cax=cax)
     bar.outline.set_edgecolor(t.border)
     cax.tick_params(colors=t.text, labelsize=c.pt(t.body_deg))
@@ -137,7 +143,8 @@ def colourbar(c: Canvas, mappable, title, bottom, top, ticks: bool):
         cax.text(0.5, -0.04, "low", transform=cax.transAxes, ha="center", va="top", color=t.muted, fontsize=c.pt(t.body_deg))
         cax.text(0.5, 1.04, "high", transform=cax.transAxes, ha="center", va="bottom", color=t.muted, fontsize=c.pt(t.body_deg))
     if title:
-        c.fig.text(1 - c.frac_w(5.3), bottom + (top - bottom) * 0.85, title, color=t.muted, fontsize=c.pt(t.body_deg), ha="center")
+        c.fig.text(1 - c.frac_w(LEGEND_DEG / 2), bar_top + above, text, color=t.muted, fontsize=c.pt(size),
+                   ha="center", va="bottom", linespacing=1.2)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from bridge.fields import Expr
 from bridge.numformat import NumberFormat, auto_format, format_number, is_missing, with_unit
 from bridge.panels import register
 from bridge.panels.base import PanelModel
+from bridge.theme import MIN_TEXT_DEG
 from bridge.panels.canvas import Canvas
 from bridge.panels.values import numbers, scalar
 
@@ -79,7 +80,7 @@ class KpiPanel(PanelModel):
             c.fig.text(0.5, 1 - c.frac_h(0.8), self.title, color=t.muted, fontsize=c.pt(t.body_deg),
                        ha="center", va="top", family=t.font)
             title_h = c.frac_h(t.body_deg * 1.8)
-        label_size, label_lines = (_fit_label(c, label) if label else (t.body_deg, label))
+        label_size, label_lines = (c.fit(label, t.body_deg, room_deg=c.width_deg - 1.6, floor_deg=MIN_TEXT_DEG) if label else (t.body_deg, label))
         lines = label_lines.count("\n") + 1 if label else 0
         label_h = c.frac_h(t.body_deg * 2.2 + label_size * 1.25 * (lines - 1)) if label else 0
         extra = content.compare is not None or content.spark is not None
@@ -105,24 +106,3 @@ class KpiPanel(PanelModel):
             ax.plot(content.spark, color=t.accent, linewidth=0.2 * c.ppd)
             ax.plot(len(content.spark) - 1, content.spark[-1], "o", color=t.mark, markersize=0.5 * c.ppd)
             ax.set_axis_off()
-
-
-def _fit_label(c: Canvas, label: str) -> tuple[float, str]:
-    """The label at body size if it fits the panel's width (measured as drawn); else shrunk (not
-    below the legible floor) and, if still too long, wrapped onto more lines: never cut."""
-    import textwrap
-
-    from bridge.theme import MIN_TEXT_DEG
-
-    t = c.theme
-    room_px = (c.width_deg - 1.6) * c.ppd
-    probe = c.fig.text(0, 0, label, fontsize=c.pt(t.body_deg), family=t.font)
-    width_px = probe.get_window_extent(renderer=c.canvas.get_renderer()).width
-    probe.remove()
-    if width_px <= room_px:
-        return t.body_deg, label
-    size = max(MIN_TEXT_DEG, t.body_deg * room_px / width_px)
-    if width_px * size / t.body_deg <= room_px:
-        return size, label
-    per_line = max(8, int(len(label) * room_px / (width_px * size / t.body_deg)))
-    return size, textwrap.fill(label, per_line)
