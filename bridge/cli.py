@@ -33,6 +33,7 @@ out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 MIN_FRAME_WIDTH = 256
+DEFAULT_WIDTH = 4096  # the frame width `render` draws at by default: `validate` checks layout at its texture density
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,6 +260,10 @@ def cmd_validate(args) -> int:
             err.print(f"[yellow]warning:[/] {_escape(join.dataset)}: {len(join.unmatched_keys)} of {join.base_rows} areas have no row "
                       f"(e.g. {_escape(sample)}); they are drawn as 'no data'")
     _print_warnings(briefing)
+    from bridge.pipeline import layout_faults
+
+    for fault in layout_faults(briefing, DEFAULT_WIDTH):
+        err.print(f"[yellow]warning:[/] {_escape(fault)}")
     return 0
 
 
@@ -340,6 +345,11 @@ def cmd_render(args) -> int:
 
         verdict = "legible" if smallest >= MIN_TEXT_DEG else f"[yellow]under the {MIN_TEXT_DEG}° legible across a room: enlarge it[/]"
         out.print(f"smallest text: {smallest:.2f}° of visual angle (panel '{_escape(panel_id)}'), {verdict}")
+    for fault in result.layout_faults:
+        err.print(f"[yellow]warning:[/] {_escape(fault)}")
+    layout = (f"[yellow]{len(result.layout_faults)} layout problem(s), listed above[/]" if result.layout_faults
+              else "no text cut by a panel's edge, overlapping or covering a chart")
+    out.print(f"layout: {layout}")
     return 0
 
 

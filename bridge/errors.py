@@ -49,9 +49,20 @@ class BridgeError(Exception):
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
-    """A ' (did you mean 'x'?)' suffix when `word` is a likely typo of one of `options`."""
-    matches = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    """A ' (did you mean 'x'?)' suffix when `word` is a likely typo of one of `options`
+    (letter case ignored: 'aged 65 years and over' finds 'Aged 65 years and over')."""
+    options = [str(o) for o in options]
+    matches = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if not matches:
+        lower = {o.lower(): o for o in reversed(options)}
+        matches = [lower[m] for m in difflib.get_close_matches(str(word).lower(), list(lower), n=1, cutoff=0.6)]
     return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def closest_first(word: str, options: Iterable[str]) -> list[str]:
+    """`options` ordered by likeness to `word` (letter case ignored), the closest first."""
+    key = str(word).lower()
+    return sorted((str(o) for o in options), key=lambda o: -difflib.SequenceMatcher(None, key, o.lower()).ratio())
 
 
 def format_key_path(path: Sequence[str | int]) -> str:

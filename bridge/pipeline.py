@@ -64,6 +64,12 @@ def load_briefing(path: str | Path) -> Briefing:
     problems += data.problems
     contents, failed = [], set()
     for i, panel in enumerate(scene.panels):
+        wrong = _expression_problems(data, panel, ("panels", i))
+        if wrong:  # each expression checked on its own: all of a panel's mistakes at once
+            contents.append(None)
+            failed.add(i)
+            problems.extend(wrong)
+            continue
         try:
             contents.append(panel.content(data, ("panels", i)))
         except BridgeError as exc:
@@ -87,6 +93,17 @@ def load_briefing(path: str | Path) -> Briefing:
     return Briefing(scene, data, contents, marks, theme)
 
 
+def _expression_problems(data: SceneData, panel, here: tuple) -> list[Problem]:
+    """Every expression of a panel evaluated against its dataset; the problems of all that fail."""
+    found = []
+    for keys, text in panel.expressions():
+        try:
+            data.evaluate(text, here + keys, panel.data)
+        except BridgeError as exc:
+            found.extend(exc.problems)
+    return found
+
+
 def texture_density(frame_width: int) -> float:
     """Texture pixels per degree: ~1.5× the frame's own, so mipmapping keeps text crisp."""
     return float(np.clip(frame_width / 360 * 1.5, 16, 40))
@@ -100,6 +117,7 @@ class PanelArt:
         self.ppd = texture_density(frame_width)
         self.cache: dict[tuple[str, frozenset[str]], np.ndarray] = {}
         self.smallest: tuple[float, str] = (float("inf"), "")
+        self.faults: list[Problem] = []  # text cut, overlapping or over marks, located at its panel
 
     def image(self, panel_id: str, marked: frozenset[str] = frozenset()) -> np.ndarray:
         from bridge.layout import panel_texture_size
@@ -117,9 +135,25 @@ class PanelArt:
             except BridgeError as exc:
                 raise BridgeError([self.briefing.data.doc.problem(("panels", i), p.message) for p in exc.problems]) from None
             self.cache[(panel_id, marked)] = drawn.image
+            for fault in drawn.faults:
+                problem = self.briefing.data.doc.problem(
+                    ("panels", i), f"'{panel.id}': {fault}; make the panel larger or the text shorter")
+                if problem not in self.faults:
+                    self.faults.append(problem)
             if drawn.smallest_text_deg < self.smallest[0]:
                 self.smallest = (drawn.smallest_text_deg, panel_id)
         return self.cache[(panel_id, marked)]
+
+
+def layout_faults(briefing: Briefing, frame_width: int) -> list[Problem]:
+    """Every panel drawn as each step shows it (marks included), checked for text cut by its
+    edge, overlapping other text or covering a chart: what `bridge validate` warns about."""
+    art = PanelArt(briefing, frame_width)
+    for panel in briefing.scene.panels:
+        art.image(panel.id)
+    for (_, panel_id), marked in briefing.marks.items():
+        art.image(panel_id, marked)
+    return art.faults
 
 
 def draw_panels(briefing: Briefing, frame_width: int, progress: Progress | None = None) -> dict[str, np.ndarray]:
@@ -186,6 +220,7 @@ class RenderResult:
     files: list[Path] = field(default_factory=list)
     contact_sheet: Path | None = None
     smallest_text: tuple[float, str] = (float("inf"), "")  # degrees, panel id
+    layout_faults: list[Problem] = field(default_factory=list)  # text cut, overlapping or over marks
 
 
 def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[int, int] = (4096, 2048),
@@ -223,4 +258,5 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
                           [f"{p.number} · {p.name}" for p in room.projectors], theme=briefing.theme)
     result.contact_sheet = save_png(sheet, out_dir / "contact-sheet.png")
     result.smallest_text = art.smallest
+    result.layout_faults = art.faults
     return result

@@ -25,7 +25,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from bridge import expressions
-from bridge.errors import BridgeError, did_you_mean
+from bridge.errors import BridgeError, closest_first, did_you_mean
 from bridge.limits import MAX_DATA_FILE_BYTES, MAX_DECOMPRESSED_BYTES
 from bridge.scene import Dataset
 from bridge.yaml_source import YamlDocument
@@ -46,7 +46,10 @@ class Table:
     counts: frozenset[str] = frozenset()  # columns that count people (`counts:`, resolved by count_columns)
 
 
-def _listing(names, limit: int = 12) -> str:
+LISTED_COLUMNS = 12  # names a message lists before "… (N more)"
+
+
+def _listing(names, limit: int = LISTED_COLUMNS) -> str:
     names = [str(n) for n in names]
     more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
@@ -64,6 +67,8 @@ def missing_column(column, columns, where: str | None = None, *, what: str = "co
         head = f"{owner} has no {what} '{column}'"
     else:
         head = f"no {what} '{column}'" + (f" in {where}" if where else "")
+    if len(names) > LISTED_COLUMNS:  # a long listing starts with the likeliest names, not the file's first
+        return f"{head}{did_you_mean(column, names)}; closest of its columns: {_listing(closest_first(column, names))}"
     return f"{head}{did_you_mean(column, names)}; it has: {_listing(names)}"
 
 

@@ -92,3 +92,53 @@ def test_rendering_one_step_keeps_the_other_rows_of_the_contact_sheet(workdir, t
     half = before.shape[0] // 2
     assert np.array_equal(after[:half - 20], before[:half - 20])  # step 1's row kept as it was
     assert not np.array_equal(after[half:], before[half:])  # step 2's row redrawn
+
+
+def test_every_mistake_in_one_panel_is_reported_at_once(workdir):
+    text = MINIMAL.replace("  - {id: note, type: text, text: Hello, yaw: 0, pitch: 0, width: 30, height: 10}",
+                           "  - {id: b, type: bar, value: people.nope, label: areas.lsoa21_nam, width: 40, height: 20}\n"
+                           "  - {id: t, type: table, columns: {A: people.x, B: people.total}, width: 40, height: 20}")
+    path = write_scene(workdir, text.replace("show: [note]", "show: [b, t]"))
+    with pytest.raises(BridgeError) as info:
+        load_briefing(path)
+    where = [p.key for p in info.value.problems]
+    assert where == ["panels[0].value", "panels[0].label", "panels[1].columns.A"], info.value.problems
+    assert "did you mean 'lsoa21_name'?" in info.value.problems[1].message
+
+
+@pytest.mark.parametrize("scene", ["finding-dave.yaml", "cold-homes-and-renting.yaml"])
+def test_the_samples_have_no_text_cut_or_overlapping(scene):
+    from bridge.pipeline import layout_faults
+
+    briefing = load_briefing(ROOT / "scenes" / scene)
+    for width in (2048, 4096, 8192):
+        assert layout_faults(briefing, width) == [], width
+
+
+def test_text_that_overlaps_or_is_cut_is_reported_at_its_panel(workdir, tmp_path):
+    from typing import Literal
+
+    from bridge import panels
+    from bridge.panels.base import PanelModel
+    from bridge.pipeline import layout_faults
+
+    class Clash(PanelModel):
+        type: Literal["clash"]
+
+        def draw(self, canvas, content, source, marked) -> None:
+            canvas.fig.text(0.4, 0.5, "Left words", fontsize=canvas.pt(2))
+            canvas.fig.text(0.42, 0.5, "Right words", fontsize=canvas.pt(2))
+            canvas.fig.text(0.9, 0.2, "runs off the edge", fontsize=canvas.pt(2))
+
+    panels.register(Clash)
+    try:
+        text = MINIMAL.replace("type: text, text: Hello,", "type: clash,")
+        path = write_scene(workdir, text)
+        briefing = load_briefing(path)
+        faults = [str(f) for f in layout_faults(briefing, 2048)]
+        assert any(f"{path}:6: panels[0]: 'note': text 'Left words' overlaps text 'Right words'" in f for f in faults), faults
+        assert any("text 'runs off the edge' runs past the panel's right edge by" in f for f in faults), faults
+        result = render_briefing(briefing, load_room("bridge"), tmp_path / "out", (1024, 512))
+        assert [str(f) for f in result.layout_faults] == faults
+    finally:
+        panels.unregister("clash")

@@ -48,7 +48,7 @@ def test_parquet_loads(workdir):
 
 
 def test_suggestion_found_among_columns_folded_into_more(workdir):
-    # 16 columns: the listing shows 12 and "… (4 more)"; the misspelt one is the 14th.
+    # 16 columns: the listing shows the 12 likeliest and "… (4 more)"; the misspelt one is the 14th in the file.
     columns = ["lsoa21_code", "apples", "bananas", "cherries", "dates", "elderberries", "figs", "grapes",
                "hazelnuts", "kiwis", "lemons", "mangoes", "nectarines", "pensioners", "quinces", "raisins"]
     pd.DataFrame([[f"E0100000{i}"] + list(range(1, 16)) for i in range(3)], columns=columns).to_csv(
@@ -58,7 +58,7 @@ def test_suggestion_found_among_columns_folded_into_more(workdir):
         data_of(write_scene(workdir, text))
     msg = "\n".join(messages(info))
     assert "datasets.wide.counts[0]: no column 'pensionrs' in wide.csv (did you mean 'pensioners'?)" in msg, msg
-    assert "mangoes, … (4 more)" in msg and "pensioners," not in msg, msg
+    assert "closest of its columns: pensioners, " in msg and "… (4 more)" in msg, msg
 
 
 def test_excel_with_sheet_and_header_row(workdir):
@@ -137,10 +137,19 @@ def test_geopackage_and_shapefile(workdir, suffix):
 
 def test_missing_column_message_has_one_shape():
     columns = [f"c{i}" for i in range(14)] + ["total"]
-    assert missing_column("totl", columns, "people.csv") == (
-        "no column 'totl' in people.csv (did you mean 'total'?); it has: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, … (3 more)")
+    message = missing_column("totl", columns, "people.csv")
+    assert message.startswith("no column 'totl' in people.csv (did you mean 'total'?); closest of its columns: total, ")
+    assert message.endswith(", … (3 more)")
     assert missing_column("x", ["a", "b"], owner="dataset 'people'") == "dataset 'people' has no column 'x'; it has: a, b"
     assert missing_column("Shropshre", ["Shropshire"], what="series") == "no series 'Shropshre' (did you mean 'Shropshire'?); it has: Shropshire"
+
+
+def test_a_long_listing_starts_with_the_likeliest_names_and_ignores_letter_case():
+    census = [f"Aged {a} to {a + 4} years" for a in range(0, 85, 5)] + ["Aged 85 years and over", "Total: All usual residents"]
+    message = missing_column("aged 85 years and over", census, "people.csv")
+    assert "(did you mean 'Aged 85 years and over'?)" in message
+    listed = message.split("closest of its columns: ")[1].split(", ")
+    assert listed[0] == "Aged 85 years and over" and "Total: All usual residents" not in listed[:3]
 
 
 @pytest.mark.parametrize("content,fragment", [

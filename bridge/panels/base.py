@@ -10,7 +10,7 @@ to know the type exists.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_args, get_origin
 
 from pydantic import Field
 
@@ -24,6 +24,18 @@ if TYPE_CHECKING:
     from bridge.theme import Theme
 
 Extent = tuple[float, float, float, float]  # yaw min, yaw max, pitch min, pitch max (degrees)
+
+
+def _holds_expression(annotation, metadata=()) -> bool:
+    """Whether a field's type is an expression (`Expr`), optional or as a mapping's values."""
+    from bridge.fields import _expression
+
+    if any(getattr(m, "func", None) is _expression for m in metadata):
+        return True
+    args = get_args(annotation)
+    if get_origin(annotation) is Annotated:
+        return any(getattr(m, "func", None) is _expression for m in args[1:])
+    return any(_holds_expression(a) for a in args)
 
 
 class PanelModel(Strict):
@@ -63,6 +75,20 @@ class PanelModel(Strict):
                 value = getattr(value, key, None)
             if isinstance(value, str):
                 found.append((keys, value))
+        return found
+
+    def expressions(self) -> list[tuple[tuple, str]]:
+        """(key path under the panel, text) of every expression the panel's keys hold, so each
+        can be checked on its own and every problem in a panel reported at once."""
+        found = []
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None or not _holds_expression(info.annotation, info.metadata):
+                continue
+            if isinstance(value, dict):
+                found += [((name, key), text) for key, text in value.items() if isinstance(text, str)]
+            elif isinstance(value, str):
+                found.append(((name,), value))
         return found
 
     # --- checks without drawing ---------------------------------------------------------
