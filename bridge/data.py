@@ -16,6 +16,7 @@ import pandas as pd
 
 from bridge import expressions
 from bridge.errors import BridgeError, Problem, did_you_mean
+from bridge.limits import MAX_CHOICES
 from bridge.readers import Table, missing_column, read_dataset, to_shapely
 from bridge.scene import Scene
 from bridge.yaml_source import YamlDocument
@@ -43,6 +44,12 @@ class SceneData:
     warnings: list[Problem] = field(default_factory=list)  # what was drawn but deserves a look (e.g. values not finite)
     problems: list[Problem] = field(default_factory=list)  # derived measures that failed (the rest still load)
     failed_measures: set[str] = field(default_factory=set)
+    params: dict[str, object] = field(default_factory=dict)  # each parameter's value in this view (bridge/params.py)
+    param_options: dict[str, list] = field(default_factory=dict)  # the values each can take
+
+    def param(self, name: str):
+        """`params.NAME` in an expression: the parameter's value in this view."""
+        return param_value(self.scene, self.params, name)
 
     def warn(self, key_path: tuple, message: str) -> None:
         """Record a located warning once (validate and render print them)."""
@@ -71,6 +78,8 @@ class SceneData:
 
     def _column(self, ref: expressions.ColumnRef, dataset: str) -> pd.Series:
         on_base = dataset == self.scene.base_name or dataset in self.aligned
+        if ref.dataset == "params":
+            return self.param(ref.column)
         if ref.dataset is None:
             if ref.column in self.derived and on_base:
                 return self.derived[ref.column]
@@ -124,17 +133,41 @@ def _quote_hint(text: str, message: str) -> str:
     return ""
 
 
-def load_data(scene: Scene, doc: YamlDocument) -> SceneData:
-    """Read every dataset, join to the base, aggregate points and compute derived measures."""
+def param_value(scene: Scene, values: dict, name: str):
+    """A parameter's value as an expression sees it (text, float64 or bool), or an
+    ExpressionError naming the declared parameters."""
+    if name not in scene.params:
+        known = ", ".join(scene.params) or "none (declare them under params:)"
+        raise expressions.ExpressionError(f"no parameter '{name}'{did_you_mean(name, scene.params)}; parameters: {known}")
+    value = values.get(name)
+    if value is None:
+        raise expressions.ExpressionError(f"params.{name} takes its values from a column, so a dataset's where: cannot read it "
+                                          "unless it has a default:")
+    if isinstance(value, bool):
+        return np.bool_(value)
+    return np.float64(value) if isinstance(value, (int, float)) else value
+
+
+Overrides = dict  # parameter name -> (value, key path it was written at, for messages)
+
+
+def load_data(scene: Scene, doc: YamlDocument, overrides: Overrides | None = None) -> SceneData:
+    """Read every dataset, join to the base, aggregate points and compute derived measures, with
+    the parameters at their defaults or at `overrides` (a step's, or the presenter's)."""
+    overrides = overrides or {}
+    early = {name: (_as_all(param, overrides[name][0]) if name in overrides else _early_default(param))
+             for name, param in scene.params.items()}
     tables: dict[str, Table] = {}
     problems: list[Problem] = []
     for name, dataset in scene.datasets.items():
         try:
-            tables[name] = read_dataset(name, dataset, scene.data_path(dataset), doc)
+            tables[name] = read_dataset(name, dataset, scene.data_path(dataset), doc,
+                                        params=lambda p: param_value(scene, early, p))
         except BridgeError as exc:
             problems.extend(exc.problems)
     if problems:
         raise BridgeError(problems)
+    values, options = _param_values(scene, doc, tables, overrides)
 
     base = tables[scene.base_name]
     if base.key is None:
@@ -143,7 +176,8 @@ def load_data(scene: Scene, doc: YamlDocument) -> SceneData:
     if base_keys.duplicated().any():
         dup = base_keys[base_keys.duplicated()].iloc[0]
         raise BridgeError(doc.problem(("datasets", base.name, "key"), f"key '{base.key}' repeats ('{dup}'); the base dataset needs one row per area"))
-    data = SceneData(scene, doc, tables, {base.name: base.frame.reset_index(drop=True)}, {}, [])
+    data = SceneData(scene, doc, tables, {base.name: base.frame.reset_index(drop=True)}, {}, [],
+                     params=values, param_options=options)
     for name in scene.datasets:
         data.counts.update((name, c) for c in tables[name].counts)  # after where: and pivot:; joins keep the names
     # Joins on the key first, then many-to-one joins (which may use columns joined before them).
@@ -174,6 +208,59 @@ def load_data(scene: Scene, doc: YamlDocument) -> SceneData:
         data.derived[name] = value.reset_index(drop=True)
     data.problems = failed  # reported with every panel's problems (bridge/pipeline.py), not instead of them
     return data
+
+
+def _as_all(param, value):
+    """'all' written for a choice that offers the all option means every value."""
+    return expressions.ALL if value == "all" and getattr(param, "all", None) else value
+
+
+def _early_default(param):
+    """A parameter's value while the datasets are read (a column's values are not known yet)."""
+    from bridge import params
+
+    if isinstance(param, params.ChoiceParam) and param.column is not None and param.default is None and not param.all:
+        return None
+    return params.default(param)
+
+
+def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], overrides: Overrides) -> tuple[dict, dict]:
+    """Every parameter's options (a column's distinct values, sorted) and its value in this
+    view, each checked; all problems at once, at the default's or the override's line."""
+    from bridge import params
+
+    values, options, problems = {}, {}, []
+    for name, param in scene.params.items():
+        column_values = None
+        if isinstance(param, params.ChoiceParam) and param.column is not None:
+            dataset, column = param.column.split(".", 1)
+            if dataset not in tables:
+                problems.append(doc.problem(("params", name, "column"), f"no dataset '{dataset}'{did_you_mean(dataset, tables)}; datasets: {', '.join(tables)}"))
+                continue
+            frame = tables[dataset].frame
+            if column not in frame.columns:
+                problems.append(doc.problem(("params", name, "column"), missing_column(column, frame.columns, dataset)))
+                continue
+            column_values = sorted({str(v).strip() for v in frame[column].dropna()})
+            if len(column_values) > MAX_CHOICES:
+                problems.append(doc.problem(("params", name, "column"),
+                                            f"{len(column_values):,} distinct values is more than a room can step through ({MAX_CHOICES:,}); choose a coarser column"))
+                continue
+        options[name] = params.choices(param, column_values)
+        if name in overrides:
+            wanted, where = overrides[name]
+        elif param.default is not None and not isinstance(param, params.ToggleParam):
+            wanted, where = param.default, ("params", name, "default")
+        else:
+            values[name] = params.default(param, column_values)
+            continue
+        value, why = params.check(name, param, wanted, column_values)
+        if why:
+            problems.append(doc.problem(where, why))
+        values[name] = value
+    if problems:
+        raise BridgeError(problems)
+    return values, options
 
 
 def _join(data: SceneData, name: str, base_keys: pd.Series) -> None:

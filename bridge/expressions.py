@@ -93,6 +93,14 @@ _BINOPS = {
 }
 
 
+class Everything(str):
+    """The value of a parameter's "all" option (bridge/params.py): equal to every value it is
+    compared with, so `wards.name == params.ward` keeps every row when the room asks for all."""
+
+
+ALL = Everything("all")
+
+
 class ExpressionError(ValueError):
     """An expression that cannot be parsed or evaluated; the message says why."""
 
@@ -409,6 +417,15 @@ def _matching(dataset: str, patterns: list[str], columns: ColumnsOf | None, writ
     return [name for name in names if name in chosen]
 
 
+def _everything(left, right, op: ast.cmpop, node: ast.AST):
+    """A comparison with a parameter's "all" option: == holds for every row, != for none."""
+    if not isinstance(op, (ast.Eq, ast.NotEq)):
+        raise ExpressionError(f"'{shown(ast.unparse(node))}' orders a parameter whose value is 'all'; compare it with == or !=")
+    other = right if isinstance(left, Everything) else left
+    same = isinstance(op, ast.Eq)
+    return pd.Series(same, index=other.index, dtype=bool) if isinstance(other, pd.Series) else np.bool_(same)
+
+
 def evaluate(expr: Expression, resolve: Callable[[ColumnRef], pd.Series],
              notes: Callable[[str], None] | None = None,
              columns: ColumnsOf | None = None) -> pd.Series | float:
@@ -520,6 +537,11 @@ def evaluate(expr: Expression, resolve: Callable[[ColumnRef], pd.Series],
             result, left, left_node = None, ev(node.left), node.left
             for op, right_node in zip(node.ops, node.comparators):
                 right = ev(right_node)
+                if isinstance(left, Everything) or isinstance(right, Everything):
+                    part = _everything(left, right, op, node)
+                    result = part if result is None else result & part
+                    left, left_node = right, right_node
+                    continue
                 if not (isinstance(left, str) or isinstance(right, str)):
                     left, right = _finite(_numeric(left, left_node)), _finite(_numeric(right, right_node))
                 elif isinstance(left, pd.Series) and isinstance(right, str):

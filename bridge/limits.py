@@ -19,6 +19,8 @@ MAX_IMAGE_PIXELS = 40_000_000  # an image or raster panel's picture (e.g. 8000 Ã
 MAX_DATASETS = 50
 MAX_PANELS = 100
 MAX_STEPS = 100
+MAX_PARAMS = 20  # parameters a scene declares
+MAX_CHOICES = 1_000  # values one parameter offers (a number's min..max in steps, a column's values)
 
 # Expressions and formats
 MAX_EXPRESSION_CHARS = 2_000

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from bridge.data import SceneData, load_data
-from bridge.errors import BridgeError, Problem
+from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.room import Room
 from bridge.scene import Scene, load_scene
 from bridge.theme import DEFAULT_THEME, Theme, load_theme
@@ -33,15 +33,44 @@ class Briefing:
     contents: list
     marks: dict = field(default_factory=dict)  # (step index, panel id) -> marked rows
     theme: Theme = DEFAULT_THEME
+    overrides: dict = field(default_factory=dict)  # parameter values this view was loaded with
+    views: dict = field(default_factory=dict, repr=False)  # other parameter values -> their Briefing
 
     @property
     def name(self) -> str:
         return Path(self.scene.file).stem
 
+    def reads(self, panel_id: str) -> set[str]:
+        """The parameters a panel's picture may depend on (bridge/params.py `reads`)."""
+        from bridge.params import reads
 
-def load_briefing(path: str | Path) -> Briefing:
+        raw = self.data.doc.data
+        panel = next(p for p in raw["panels"] if isinstance(p, dict) and p.get("id") == panel_id)
+        return reads(raw, panel)
+
+    def view(self, values: dict) -> Briefing:
+        """The briefing with parameters set to `values` (name -> value; others at their defaults
+        or this view's), loaded once and kept; this one if nothing differs."""
+        wanted = {**{k: v for k, (v, _) in self.overrides.items()}, **values}
+        key = tuple(sorted((k, repr(v)) for k, v in wanted.items()))
+        if key == tuple(sorted((k, repr(v)) for k, (v, _) in self.overrides.items())):
+            return self
+        if key not in self.views:
+            self.views[key] = load_briefing(self.scene.file, {k: (v, ("params", k)) for k, v in wanted.items()})
+        return self.views[key]
+
+    def step_view(self, step_index: int) -> Briefing:
+        """The briefing as a step shows it: with the parameters its `params:` sets."""
+        step = self.scene.steps[step_index]
+        if not step.params:
+            return self
+        return self.view(dict(step.params))
+
+
+def load_briefing(path: str | Path, overrides: dict | None = None) -> Briefing:
     """Validate the scene and its data fully (files, columns, joins, expressions, marks, theme,
-    and whatever each panel can check before drawing); every problem is reported at once."""
+    parameters, and whatever each panel can check before drawing); every problem is reported
+    at once.  `overrides`: parameter name -> (value, key path it came from) for this view."""
     scene, doc = load_scene(path)
     problems: list[Problem] = []
     theme = DEFAULT_THEME
@@ -58,10 +87,13 @@ def load_briefing(path: str | Path) -> Briefing:
         problems += [doc.problem(("panels", i, *keys), message)
                      for keys, message in panel.layout_problems(theme, panel.source or scene.source)]
     try:
-        data = load_data(scene, doc)
+        data = load_data(scene, doc, overrides)
     except BridgeError as exc:
         raise BridgeError(problems + exc.problems) from None
     problems += data.problems
+    if not overrides:
+        problems += _step_param_problems(scene, data)
+    problems += _fill_placeholders(scene, data)
     contents, failed = [], set()
     for i, panel in enumerate(scene.panels):
         wrong = _expression_problems(data, panel, ("panels", i))
@@ -90,7 +122,43 @@ def load_briefing(path: str | Path) -> Briefing:
                 problems.extend(exc.problems)
     if problems:
         raise BridgeError(problems)
-    return Briefing(scene, data, contents, marks, theme)
+    return Briefing(scene, data, contents, marks, theme, dict(overrides or {}))
+
+
+def _step_param_problems(scene: Scene, data: SceneData) -> list[Problem]:
+    """Each step's `params:` values checked against what the parameter offers."""
+    from bridge import params
+    from bridge.expressions import ALL
+
+    found = []
+    for s, step in enumerate(scene.steps):
+        for name, value in step.params.items():
+            column_values = [o for o in data.param_options.get(name, []) if o is not ALL]
+            _, why = params.check(name, scene.params[name], value, column_values)
+            if why:
+                found.append(data.doc.problem(("steps", s, "params", name), why))
+    return found
+
+
+def _fill_placeholders(scene: Scene, data: SceneData) -> list[Problem]:
+    """{params.NAME} in panels' text keys and steps' titles replaced by this view's values."""
+    from bridge.params import fill
+
+    found = []
+
+    def filled(owner, key_path: tuple):
+        update = {}
+        for name, value in owner:
+            if isinstance(value, str) and "{params." in value:
+                text, unknown = fill(value, scene.params, data.params)
+                found.extend(data.doc.problem(key_path + (name,), f"no parameter '{u}'{did_you_mean(u, scene.params)} in "
+                                              f"{{params.{u}}}; parameters: {', '.join(scene.params) or 'none'}") for u in unknown)
+                update[name] = text
+        return owner.model_copy(update=update) if update else owner
+
+    scene.panels = [filled(p, ("panels", i)) for i, p in enumerate(scene.panels)]
+    scene.steps = [filled(st, ("steps", s)) for s, st in enumerate(scene.steps)]
+    return found
 
 
 def _expression_problems(data: SceneData, panel, here: tuple) -> list[Problem]:
@@ -114,6 +182,7 @@ class PanelArt:
 
     def __init__(self, briefing: Briefing, frame_width: int):
         self.briefing = briefing
+        self.frame_width = frame_width
         self.ppd = texture_density(frame_width)
         self.cache: dict[tuple[str, frozenset[str]], np.ndarray] = {}
         self.smallest: tuple[float, str] = (float("inf"), "")
@@ -179,6 +248,30 @@ def add_panels(renderer, briefing: Briefing, art: PanelArt, progress: Progress |
             progress("drawing panels", i + 1, len(scene.panels))
 
 
+class Views:
+    """Which parameter view each panel in the room was last placed from, so a step that sets
+    parameters re-places only the panels that read them (and one that goes back, back)."""
+
+    def __init__(self, briefing: Briefing, art: PanelArt):
+        self.default = briefing
+        self.arts: dict[int, PanelArt] = {id(briefing): art}
+        self.placed = {p.id: briefing for p in briefing.scene.panels}
+        self.reads = {p.id: briefing.reads(p.id) for p in briefing.scene.panels}
+
+    def art(self, view: Briefing) -> PanelArt:
+        if id(view) not in self.arts:
+            self.arts[id(view)] = PanelArt(view, self.arts[id(self.default)].frame_width)
+        return self.arts[id(view)]
+
+    def place(self, renderer, view: Briefing, panel_ids: list[str]) -> Briefing:
+        """Put `view`'s pictures of `panel_ids` into the room where they differ from what is there."""
+        for i, panel in enumerate(view.scene.panels):
+            if panel.id in panel_ids and self.placed[panel.id] is not view and self.reads[panel.id]:
+                panel.place(renderer, self.art(view).image(panel.id), view.contents[i])
+                self.placed[panel.id] = view
+        return view
+
+
 def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) -> np.ndarray:
     """One step's equirectangular frame: marked-row variants swapped in, others dimmed if highlighted."""
     step = briefing.scene.steps[step_index]
@@ -242,8 +335,10 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
     thumbs: list[list[np.ndarray]] = []
     with make_renderer(briefing, width, height) as renderer, ImageWriter() as writer:
         add_panels(renderer, briefing, art, progress)
+        views = Views(briefing, art)
         for k, n in enumerate(steps):
-            frame = render_step(renderer, briefing, art, n - 1)
+            view = views.place(renderer, briefing.step_view(n - 1), scene.steps[n - 1].show)
+            frame = render_step(renderer, view, views.art(view), n - 1)
             projector_images = compositor.split(frame)
             result.files += save_frames(out_dir / f"step-{n:02d}", frame, projector_images, room, writer)
             thumbs.append(projector_images)
@@ -257,6 +352,6 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
     sheet = contact_sheet([rows[n] for n in shown], [f"Step {n}: {scene.steps[n - 1].title}" for n in shown],
                           [f"{p.number} · {p.name}" for p in room.projectors], theme=briefing.theme)
     result.contact_sheet = save_png(sheet, out_dir / "contact-sheet.png")
-    result.smallest_text = art.smallest
-    result.layout_faults = art.faults
+    result.smallest_text = min(a.smallest for a in views.arts.values())
+    result.layout_faults = list(dict.fromkeys(f for a in views.arts.values() for f in a.faults))
     return result

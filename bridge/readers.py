@@ -80,7 +80,8 @@ def transformer(crs: str, doc: YamlDocument, key_path: tuple) -> Transformer:
         raise BridgeError(doc.problem(key_path, f"unknown coordinate system '{crs}'; use EPSG:4326 or EPSG:27700")) from None
 
 
-def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> Table:
+def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument, params=None) -> Table:
+    """One dataset as a Table; `params(name)` gives a parameter's value to its `where:`."""
     here = ("datasets", name)
     if not path.exists():
         raise BridgeError(doc.problem(here + ("path",), f"file not found: {path} (paths are relative to the scene file)"))
@@ -126,7 +127,7 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument) -> 
         x, y = transformer(dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",)).transform(points[:, 0], points[:, 1])
         table.points = np.column_stack([x, y])
     if dataset.where:
-        keep = _evaluate_local(table, dataset.where, doc, here + ("where",))
+        keep = _evaluate_local(table, dataset.where, doc, here + ("where",), params)
         if not isinstance(keep, pd.Series) or keep.dtype != bool:
             raise BridgeError(doc.problem(here + ("where",), "must be a condition, e.g. period == \"2017/18\""))
         table = _subset(table, keep.to_numpy())
@@ -255,8 +256,10 @@ def _check_valid(geometry: list, path: Path) -> None:
                           "QGIS's 'Fix geometries' or shapely.make_valid, and save the file again")
 
 
-def _evaluate_local(table: Table, text: str, doc: YamlDocument, key_path: tuple):
+def _evaluate_local(table: Table, text: str, doc: YamlDocument, key_path: tuple, params=None):
     def resolve(ref: expressions.ColumnRef):
+        if ref.dataset == "params" and params is not None:
+            return params(ref.column)
         if ref.dataset not in (None, table.name) or ref.column not in table.frame.columns:
             raise expressions.ExpressionError(missing_column(ref.column, table.frame.columns, table.name))
         return table.frame[ref.column].reset_index(drop=True)

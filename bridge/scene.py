@@ -15,7 +15,8 @@ from pydantic import ConfigDict, Field, ValidationError, create_model
 from bridge import containment, panels
 from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.fields import Expr, Strict
-from bridge.limits import MAX_DATASETS, MAX_PANELS, MAX_STEPS
+from bridge.limits import MAX_DATASETS, MAX_PANELS, MAX_PARAMS, MAX_STEPS
+from bridge.params import Param
 from bridge.panels.base import PanelModel
 from bridge.validation import pydantic_problems
 from bridge.yaml_source import YamlDocument, load_yaml
@@ -115,6 +116,7 @@ class Step(Strict):
     highlight: str | list[str] | None = Field(None, description="Shown panel(s) to emphasise; the others dim")
     mark: dict[str, Mark] = Field(default_factory=dict, description="Panel id → rows to pick out in this step")
     notes: str = Field("", description="Presenter notes")
+    params: dict[str, str | float | bool] = Field(default_factory=dict, description="Parameter values this step shows, e.g. {ward: Castle}; 'all' for a choice's all option")
 
     @property
     def highlighted(self) -> list[str]:
@@ -132,6 +134,8 @@ class Scene(Strict):
     disclosure: Disclosure = Disclosure()
     theme: str | None = Field(None, description="A theme YAML file (colours, fonts, type sizes)")
     datasets: dict[str, Dataset] = Field(min_length=1, max_length=MAX_DATASETS)
+    params: dict[str, Param] = Field(default_factory=dict, max_length=MAX_PARAMS, description=(  # type: ignore[valid-type]
+        "Questions the room can ask live: name → a choice, number or toggle; read as params.NAME in expressions and {params.NAME} in text"))
     derive: dict[str, Union[Expr, Measure]] = Field(default_factory=dict, description="Named measures computed once")  # type: ignore[valid-type]
     panels: list[PanelModel] = Field(min_length=1, max_length=MAX_PANELS, description="The registered panel types (see scene_model)")
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
@@ -252,6 +256,10 @@ def _cross_references(raw: dict, doc: YamlDocument, paths_ok: bool = True) -> li
     for name in derive:
         if name in datasets_raw:
             problems.append(doc.problem(("derive", name), f"'{name}' is also a dataset name; rename the measure"))
+    declared = raw.get("params") if isinstance(raw.get("params"), dict) else {}
+    for name in declared:
+        if not (isinstance(name, str) and name.isidentifier()):
+            problems.append(doc.problem(("params", name), f"'{name}' cannot be a parameter's name: use letters, digits and _, e.g. ward"))
     ids: dict[str, int] = {}
     panels = raw.get("panels") if isinstance(raw.get("panels"), list) else []
     for i, panel in enumerate(panels):
@@ -276,6 +284,10 @@ def _cross_references(raw: dict, doc: YamlDocument, paths_ok: bool = True) -> li
         for j, panel_id in enumerate(show):
             if isinstance(panel_id, str) and panel_id not in ids:
                 problems.append(doc.problem(("steps", s, "show", j), f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
+        for name in step.get("params") if isinstance(step.get("params"), dict) else {}:
+            if name not in declared:
+                known = ", ".join(map(str, declared)) or "none (declare them under params:)"
+                problems.append(doc.problem(("steps", s, "params", name), f"no parameter '{name}'{did_you_mean(str(name), map(str, declared))}; parameters: {known}"))
         marks = step.get("mark") if isinstance(step.get("mark"), dict) else {}
         for panel_id in marks:
             if panel_id not in ids:
