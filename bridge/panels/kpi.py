@@ -14,10 +14,16 @@ from bridge.numformat import NumberFormat, auto_format, format_number, is_missin
 from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.theme import MIN_TEXT_DEG
-from bridge.panels.canvas import Canvas
+from bridge.panels.canvas import MEASURED_CHARS, Canvas
 from bridge.panels.values import numbers, scalar
 
 NO_DATA = "no data"  # what a KPI shows when its value is missing, not finite or too large
+SIDE_WIDTHS = (0.30, 0.45)  # the column beside it (shares of the width): the comparison over the spark line; the
+# wider one when a long comparison would not fit the narrow one, even at the legible floor
+SIDE_GAP = 0.04  # between the number and that column, and right of it (shares of the width)
+COMPARE_SHRINK = 0.8  # a long comparison is shrunk at most this much before it is wrapped (and more only to fit the height)
+SPARK_MIN_DEG = 0.3  # a spark line lower than this could not be read: it is left out
+LINE_EM = 1.2  # the height of one line of text drawn with linespacing 1.2, in ems
 
 
 @dataclass
@@ -74,35 +80,87 @@ class KpiPanel(PanelModel):
         t = c.theme
         missing = is_missing(content.value)
         number = SUPPRESSED if content.suppressed else NO_DATA if missing else with_unit(self.number_text(content), self.unit)
-        label = self.label
+        room = c.width_deg - 1.6  # centred text: 0.8° clear of each side
         title_h = 0
         if self.title:
-            c.fig.text(0.5, 1 - c.frac_h(0.8), self.title, color=t.muted, fontsize=c.pt(t.body_deg),
+            title_size, title = c.fit(self.title, t.body_deg, room_deg=room, floor_deg=MIN_TEXT_DEG)
+            c.fig.text(0.5, 1 - c.frac_h(0.8), title, color=t.muted, fontsize=c.pt(title_size),
                        ha="center", va="top", family=t.font)
-            title_h = c.frac_h(t.body_deg * 1.8)
-        label_size, label_lines = (c.fit(label, t.body_deg, room_deg=c.width_deg - 1.6, floor_deg=MIN_TEXT_DEG) if label else (t.body_deg, label))
+            title_h = c.frac_h(t.body_deg * 1.8 + title_size * LINE_EM * title.count("\n"))
+        label = self.label
+        label_size, label_lines = (c.fit(label, t.body_deg, room_deg=room, floor_deg=MIN_TEXT_DEG) if label else (t.body_deg, label))
         lines = label_lines.count("\n") + 1 if label else 0
         label_h = c.frac_h(t.body_deg * 2.2 + label_size * 1.25 * (lines - 1)) if label else 0
-        extra = content.compare is not None or content.spark is not None
-        number_w = 0.62 if extra else 1.0
-        size_deg = min((1 - title_h - label_h) * c.height_deg * 0.62,
-                       0.9 * number_w * c.width_deg / max(1, t.glyph_em_bold * len(number)))
-        centre_x = number_w / 2
-        c.fig.text(centre_x, label_h + (1 - title_h - label_h) / 2, number, color=t.muted if content.suppressed or missing else t.text,
-                   fontsize=c.pt(size_deg), fontweight="bold", ha="center", va="center", family=t.font)
-        if label:
-            c.fig.text(0.5, c.frac_h(0.8), label_lines, color=t.accent, fontsize=c.pt(label_size), ha="center", va="bottom",
-                       family=t.font)
+        band = (1 - title_h - label_h) * c.height_deg  # between the title and the label, degrees
+        spark = content.spark is not None and len(content.spark) > 1
+        side, compare = SIDE_WIDTHS[0], None  # the column right of the number: the comparison over the spark line
         if (content.compare is not None and not content.suppressed and not missing and not is_missing(content.compare)
                 and content.compare != 0):
             change = content.value / content.compare - 1
             arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
             text = f"{arrow} {abs(change):.0%} {self.compare_label or 'vs comparison'}"
-            c.fig.text(0.81, 1 - title_h - c.frac_h(0.3), text, color=t.mark, fontsize=c.pt(t.body_deg),
-                       ha="center", va="top", family=t.font)
-        if content.spark is not None and len(content.spark) > 1:
-            spark_top = 1 - title_h - c.frac_h(t.body_deg * 1.8)
-            ax = c.fig.add_axes((0.66, label_h + c.frac_h(0.3), 0.3, max(0.05, spark_top - label_h - c.frac_h(0.3))))
+            height = band - 0.8 - (SPARK_MIN_DEG if spark else 0)  # it leaves the spark line room below it
+            for side in SIDE_WIDTHS:  # a wider column when the comparison is too long for the narrow one
+                size, wrapped = self._compare_text(c, text, side * c.width_deg, height)
+                if LINE_EM * size * (wrapped.count("\n") + 1) <= height:
+                    break
+            else:  # the last resort in a panel far too small for it: the lines that fit (no spark line), the last ending in …
+                wrapped = _shortened(c, wrapped, size, side * c.width_deg, int((band - 0.5) / (LINE_EM * size)))
+            compare = size, wrapped
+        extra = compare is not None or content.spark is not None
+        number_w = 1 - 2 * SIDE_GAP - side if extra else 1.0
+        size_deg, number = self._number_size(c, number, band * 0.62, 0.9 * number_w * c.width_deg)
+        c.fig.text(number_w / 2, label_h + (1 - title_h - label_h) / 2, number, color=t.muted if content.suppressed or missing else t.text,
+                   fontsize=c.pt(size_deg), fontweight="bold", ha="center", va="center", family=t.font)
+        if label:
+            c.fig.text(0.5, c.frac_h(0.8), label_lines, color=t.accent, fontsize=c.pt(label_size), ha="center", va="bottom",
+                       family=t.font)
+        left = 1 - SIDE_GAP - side
+        spark_bottom = label_h + c.frac_h(0.3)
+        spark_top = max(1 - title_h - c.frac_h(t.body_deg * 1.8), spark_bottom + 0.05)  # below a comparison of one line
+        if compare is not None:
+            artist = c.fig.text(left + side / 2, 1 - (title_h or c.frac_h(0.5)) - c.frac_h(0.3), compare[1], color=t.mark,
+                                fontsize=c.pt(compare[0]), ha="center", va="top", family=t.font)
+            spark_top = min(spark_top, artist.get_window_extent(renderer=c.canvas.get_renderer()).y0 / c.h - c.frac_h(0.2))
+        if spark and (spark_top - spark_bottom) * c.height_deg >= SPARK_MIN_DEG:  # lower, it could not be read
+            ax = c.fig.add_axes((left, spark_bottom, side, spark_top - spark_bottom))
             ax.plot(content.spark, color=t.accent, linewidth=0.2 * c.ppd)
             ax.plot(len(content.spark) - 1, content.spark[-1], "o", color=t.mark, markersize=0.5 * c.ppd)
             ax.set_axis_off()
+
+    @staticmethod
+    def _number_size(c: Canvas, number: str, size: float, room: float) -> tuple[float, str]:
+        """The number at `size`, or smaller to fit `room` by its width measured as drawn (twice:
+        type is hinted, so its width is not quite proportional to its size); at the legible floor
+        it is wrapped (a unit at a space)."""
+        for _ in range(2):
+            size = min(size, size * room / c.measure(number, size, bold=True))
+        if size >= MIN_TEXT_DEG:
+            return size, number
+        return c.fit(number, MIN_TEXT_DEG, bold=True, room_deg=room, floor_deg=MIN_TEXT_DEG)
+
+    @staticmethod
+    def _compare_text(c: Canvas, text: str, room: float, height: float) -> tuple[float, str]:
+        """The comparison fitted to its column (`room` wide, measured as drawn): shrunk a little,
+        then wrapped; smaller, to the legible floor, only while its lines are taller than `height`."""
+        if len(text) > MEASURED_CHARS:  # hostile lengths: at the floor, wrapped by estimate (Canvas.fit)
+            return c.fit(text, MIN_TEXT_DEG, room_deg=room, floor_deg=MIN_TEXT_DEG)
+        size, wrapped = c.fit(text, c.theme.body_deg, room_deg=room, floor_deg=max(MIN_TEXT_DEG, COMPARE_SHRINK * c.theme.body_deg))
+        while size > MIN_TEXT_DEG and LINE_EM * size * (wrapped.count("\n") + 1) > height:
+            size = max(MIN_TEXT_DEG, size * 0.9)
+            wrapped = c.wrap(text, size, room)
+        return size, wrapped
+
+
+def _shortened(c: Canvas, text: str, size: float, room: float, lines: int) -> str:
+    """The first `lines` (at least one) of wrapped `text`; if any are left out, the last shown ends in "…"
+    (words, then letters, taken off until it fits `room`, measured as drawn)."""
+    kept = text.split("\n")
+    if len(kept) <= max(1, lines):
+        return text
+    kept = kept[:max(1, lines)]
+    last = kept[-1]
+    while last and c.measure(last + "…", size) > room:
+        last = last.rsplit(" ", 1)[0] if " " in last else last[:-1]
+    kept[-1] = last.rstrip(" ,;:") + "…"
+    return "\n".join(kept)

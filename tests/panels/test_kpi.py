@@ -127,3 +127,65 @@ def test_a_long_label_is_shrunk_and_wrapped_never_cut(workdir):
     (text, (x0, y0, x1, y1)), = [(t, box) for t, box in drawn.text_boxes if t.replace("\n", " ") == label]
     assert x0 >= 0 and x1 <= 320 and y0 >= 0  # inside the panel, whole
     assert "\n" in text and drawn.smallest_text_deg >= 0.6
+
+
+def _box(drawn, predicate):
+    (box,) = [box for text, box in drawn.text_boxes if predicate(text)]
+    return box
+
+
+def test_a_long_title_is_fitted_to_the_panel_and_the_number_sits_below_it(workdir):
+    title = "Falls admissions in Shropshire among people aged 65 and over, directly age-standardised, 2017/18"
+    b = scene_with(workdir, f"  - {{id: p, type: kpi, title: '{title}', value: '1498', label: per 100k, width: 20, height: 12}}\n")
+    drawn = draw(b, size=(400, 240), ppd=20.0)
+    text, (x0, y0, x1, y1) = next((t, box) for t, box in drawn.text_boxes if t.replace("\n", " ") == title)
+    assert "\n" in text and x0 >= 0 and x1 <= 400  # wrapped, inside the panel
+    assert _box(drawn, lambda t: t == "1,498")[3] < y0  # the number is wholly below the title's last line
+    assert drawn.faults == [] and drawn.smallest_text_deg >= 0.6
+
+
+def test_a_compare_label_of_80_characters_is_wrapped_within_its_column_and_overlaps_nothing(workdir):
+    label = "vs the England average for people aged sixty-five and over in the same financial year"
+    assert len(label) >= 80
+    b = scene_with(workdir, f"  - {{id: p, type: kpi, value: '3', compare: '4', compare_label: '{label}', width: 40, height: 16}}\n")
+    drawn = draw(b, size=(800, 320), ppd=20.0)
+    text, (x0, _, x1, _) = next((t, box) for t, box in drawn.text_boxes if t.startswith("▼ 25%"))
+    assert "\n" in text and text.replace("\n", " ") == f"▼ 25% {label}"  # wrapped at spaces, nothing left out
+    assert 0.66 * 800 - 2 <= x0 and x1 <= 0.96 * 800 + 2  # within the column right of the number
+    assert drawn.faults == [] and drawn.smallest_text_deg >= 0.6
+
+
+def test_a_long_comparison_leaves_the_spark_line_uncovered(workdir):
+    label = "vs the England average for people aged sixty-five and over in the same financial year"
+    b = scene_with(workdir, f"  - {{id: p, type: kpi, data: falls, value: max(value), compare: min(value), compare_label: '{label}', "
+                            f"spark: value, label: per 100k aged 65+, width: 40, height: 10}}\n")
+    from bridge.panels.canvas import Canvas
+
+    c = Canvas((800, 200), 20.0)
+    b.scene.panels[0].draw(c, b.contents[0], None, frozenset())
+    (spark,) = c.fig.axes
+    compare = next(t for t in c.draw() if t.get_text().startswith("▲"))
+    renderer = c.canvas.get_renderer()
+    assert compare.get_window_extent(renderer).y0 > spark.get_window_extent(renderer).y1  # the line is below the text
+    assert c.layout_faults() == []
+
+
+def test_the_number_is_sized_by_its_width_as_drawn(workdir):
+    # Bold digits, M and W are wider than the theme's average glyph: sized by that estimate, this ran past its column.
+    b = scene_with(workdir, "  - {id: p, type: kpi, value: '8888888888', format: '{:.0f}', unit: MW, compare: '8888888888', "
+                            "width: 40, height: 20}\n")
+    drawn = draw(b, size=(800, 400), ppd=20.0)
+    x0, _, x1, _ = _box(drawn, lambda t: t == "8888888888 MW")
+    column = 0.62 * 800
+    assert x0 >= 0 and x1 <= column  # inside the number's column, clear of the comparison's
+    assert x1 - x0 >= 0.85 * 0.9 * column  # and as large as its column allows
+    assert drawn.faults == []
+
+
+def test_a_comparison_too_long_for_a_tiny_panel_is_shortened_as_a_last_resort(workdir):
+    label = "vs the England average for people aged sixty-five and over in the same financial year"
+    b = scene_with(workdir, f"  - {{id: p, type: kpi, title: A title that will not fit on one line here, value: '3', compare: '4', "
+                            f"compare_label: '{label}', label: per 100k aged 65+, width: 16, height: 8}}\n")
+    drawn = draw(b, size=(320, 160), ppd=20.0)
+    (text,) = [t for t in drawn.texts if t.startswith("▼")]
+    assert text.endswith("…") and drawn.faults == [] and drawn.smallest_text_deg >= 0.6
