@@ -66,6 +66,13 @@ def render(live, last_action: str | None = None):
         body.append(Text.from_markup(f"[bold yellow]go to step {pr.digits}_ [/] (Enter to jump)"))
     if pr.quit_pending:
         body.append(Text.from_markup("[bold red]press Esc or Q again to quit[/]"))
+    if pr.params:
+        body.append(Text(""))
+        for name, spec in pr.params.items():
+            picked = name == pr.picked_name
+            live_pick = " (picked live; X resets)" if name in pr.chosen else ""
+            body.append(Text.from_markup(f"{'[bold yellow]▸[/]' if picked else ' '} {escape(printable(name))}: "
+                                         f"[bold]{escape(printable(spec.label(pr.value(name))))}[/]{live_pick}"))
     status = Text(f"{live.elapsed_text()}   {live.status}" + (f"   last key: {last_action}" if last_action else ""),
                   style="cyan")
     body += [Text(""), status]

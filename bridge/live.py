@@ -31,6 +31,7 @@ class Live:
         self.scene_path, self.room, self.size = Path(scene_path), room, size
         self.prepared = prepared
         self.presenter = Presenter(prepared.step_count)
+        self._set_params(prepared)
         self.console = console
         self.windows = ShowWindows(room, prepared, mode, offscreen, fit, f"Bridge — {prepared.title}")
         self.windows.on_key(self.key)
@@ -54,15 +55,40 @@ class Live:
     # -- input ---------------------------------------------------------------------
     def key(self, keysym: str) -> None:
         self._key_time = time.perf_counter()
-        before = self.presenter.step
+        before, chosen = self.presenter.step, dict(self.presenter.chosen)
         what = self.presenter.key(keysym)
         log.info("key %s: %s", keysym, what)
         if self.presenter.step != before:
             log.info("step %d: %s", self.presenter.step + 1, self.prepared.titles[self.presenter.step])
+        if self.presenter.chosen != chosen:
+            self.ask(what)
         if self.presenter.take_reload_request():
             self.reload("R pressed")
         self._dirty = True
         self._update_console(what)
+
+    def set_param(self, name: str, value) -> str:
+        """Set a parameter from outside the keys (a remote): the same path as the keys take."""
+        chosen = dict(self.presenter.chosen)
+        what = self.presenter.set_param(name, value)
+        log.info("set parameter %s: %s", name, what)
+        if self.presenter.chosen != chosen:
+            self.ask(what)
+        self._update_console(what)
+        return what
+
+    def ask(self, what: str) -> None:
+        """The room asked a new question: prepare the frames for the presenter's parameter values
+        (steps whose panels do not read a changed parameter come from the cache)."""
+        log.info("parameters: %s", ", ".join(f"{k}={v}" for k, v in self.presenter.values().items()))
+        self.status = f"answering: {what}…"
+        self.preparer.request(what, chosen=self.presenter.chosen)
+
+    def _set_params(self, prepared) -> None:
+        from bridge.presenter import ParamSpec
+
+        specs = [ParamSpec(p["name"], tuple(p["values"]), tuple(p["labels"]), p["default"]) for p in prepared.params]
+        self.presenter.set_params(specs, prepared.step_params)
 
     def _closed(self) -> None:
         log.info("window closed: quitting")
@@ -124,6 +150,7 @@ class Live:
         elif outcome.problems:
             self.problems = outcome.problems
             self.status = "kept the last good frames"
+            self.presenter.chosen = dict(self.prepared.chosen)  # the console says what the room shows
             for p in outcome.problems:
                 log.error("%s", p)
             self._print_problems()
@@ -146,6 +173,7 @@ class Live:
         self.prepared = prepared
         self.windows.set_frames(prepared, textures=built)
         self.presenter.set_step_count(prepared.step_count)
+        self._set_params(prepared)
         self.problems = []
         self.status = "ready" if not self.preparer.busy else "re-preparing…"
         self._dirty = True

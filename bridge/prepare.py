@@ -51,6 +51,9 @@ class Prepared:
     frames: list[np.ndarray]  # per projector: (steps, height, width, 3) uint8, possibly memory-mapped
     watched: list[Path]  # the scene and its data files
     from_cache: bool = False
+    params: list[dict] = field(default_factory=list)  # name, values, labels, default: for the presenter
+    step_params: list[dict] = field(default_factory=list)  # what each step's params: sets
+    chosen: dict = field(default_factory=dict)  # the live values these frames were rendered with
 
     @property
     def step_count(self) -> int:
@@ -101,10 +104,12 @@ def watched_files(scene_path: Path) -> list[Path]:
     return [Path(scene_path).resolve()] + scene.input_files()
 
 
-def content_key(scene_path: Path, room, size: tuple[int, int]) -> tuple[str, list[Path]]:
-    """Hash of everything the frames depend on; raises BridgeError if the scene is unreadable."""
+def content_key(scene_path: Path, room, size: tuple[int, int], chosen: dict | None = None) -> tuple[str, list[Path]]:
+    """Hash of everything the frames depend on (files, room, size, live parameter values);
+    raises BridgeError if the scene is unreadable."""
     files = watched_files(scene_path)
     h = hashlib.sha256(f"v{PREPARE_VERSION}:{__version__}:{room.digest}:{size[0]}x{size[1]}".encode())
+    h.update(json.dumps(chosen or {}, sort_keys=True, default=str).encode())
     for path in files:
         h.update(str(path).encode())
         try:
@@ -127,21 +132,24 @@ def load_cached(key: str, watched: list[Path]) -> Prepared | None:
     if any(f.shape[0] != len(meta["titles"]) for f in frames):
         return None
     os.utime(folder)  # most recently used: kept longest
-    return Prepared(key, meta["title"], meta["titles"], meta["notes"], meta["transition_ms"], frames, watched, True)
+    return Prepared(key, meta["title"], meta["titles"], meta["notes"], meta["transition_ms"], frames, watched, True,
+                    meta.get("params", []), meta.get("step_params", []), meta.get("chosen", {}))
 
 
 def prepare(scene_path: Path, room, size: tuple[int, int] | None = None, progress: Progress | None = None,
-            use_cache: bool = True) -> Prepared:
-    """Load from the cache, or render in a child process and then load; raises BridgeError."""
+            use_cache: bool = True, chosen: dict | None = None) -> Prepared:
+    """Load from the cache, or render in a child process and then load; raises BridgeError.
+    `chosen`: parameter values the presenter picked live (they win over the steps')."""
     size = size or default_size(room)
-    key, watched = content_key(scene_path, room, size)
+    chosen = dict(chosen or {})
+    key, watched = content_key(scene_path, room, size, chosen)
     if use_cache:
         hit = load_cached(key, watched)
         if hit is not None:
             return hit
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited VTK or X state
     messages = ctx.Queue()
-    child = ctx.Process(target=_child, args=(str(scene_path), room.source, size, key, messages), daemon=True)
+    child = ctx.Process(target=_child, args=(str(scene_path), room.source, size, key, messages, chosen), daemon=True)
     child.start()
     try:
         result = None
@@ -179,7 +187,7 @@ def prepare(scene_path: Path, room, size: tuple[int, int] | None = None, progres
     return prepared
 
 
-def _child(scene_path: str, room_source: str, size: tuple[int, int], key: str, messages) -> None:
+def _child(scene_path: str, room_source: str, size: tuple[int, int], key: str, messages, chosen: dict | None = None) -> None:
     """Render every step in this (spawned) process and write the cache entry."""
     # Offscreen rendering must not open windows on the show's X server when a headless
     # backend exists; with none (an unusual machine) VTK renders on the display hidden.
@@ -194,7 +202,7 @@ def _child(scene_path: str, room_source: str, size: tuple[int, int], key: str, m
 
         room = load_room(room_source)
         key_after = render_to_cache(Path(scene_path), room, size, key,
-                                    lambda what, done, total: messages.put(("progress", what, done, total)))
+                                    lambda what, done, total: messages.put(("progress", what, done, total)), chosen)
         messages.put(("done", key_after))
     except BridgeError as exc:
         messages.put(("error", [(str(p.file) if p.file is not None else None, p.line, p.key, p.message) for p in exc.problems]))
@@ -202,7 +210,7 @@ def _child(scene_path: str, room_source: str, size: tuple[int, int], key: str, m
         messages.put(("crash", traceback.format_exc()))
 
 
-def step_keys(briefing, room, size: tuple[int, int]) -> list[str]:
+def step_keys(briefing, room, size: tuple[int, int], chosen: dict | None = None) -> list[str]:
     """One hash per step of everything its frame depends on, so an edit re-renders only the
     steps it touches: every input file, the scene's shared settings, the step's own show,
     highlight and marks, and the panels it shows.  Titles and notes are not in it (editing
@@ -219,11 +227,41 @@ def step_keys(briefing, room, size: tuple[int, int]) -> list[str]:
     common = h.hexdigest()
     panels = {p.get("id"): p for p in raw["panels"] if isinstance(p, dict)}
     keys = []
-    for step in raw["steps"]:
+    for s, step in enumerate(raw["steps"]):
         own = {k: v for k, v in step.items() if k not in ("title", "notes")}
         shown = [panels.get(panel_id) for panel_id in step.get("show", [])]
-        keys.append(hashlib.sha256(json.dumps([common, own, shown], sort_keys=True, default=str).encode()).hexdigest()[:24])
+        read = set().union(*(briefing.reads(p) for p in step.get("show", []) if p in panels))
+        values = effective_params(briefing, s, chosen)
+        asked = {name: values[name] for name in sorted(read) if name in values}
+        keys.append(hashlib.sha256(json.dumps([common, own, shown, asked], sort_keys=True, default=str).encode()).hexdigest()[:24])
     return keys
+
+
+def effective_params(briefing, step_index: int, chosen: dict | None = None) -> dict:
+    """Parameter values a step is shown with: the live pick, else the step's, else the default."""
+    defaults = {name: _plain(value) for name, value in briefing.data.params.items()}
+    return {**defaults, **briefing.scene.steps[step_index].params, **(chosen or {})}
+
+
+def param_specs(briefing) -> list[dict]:
+    """Each parameter's values and labels as JSON, for the presenter (the all option is "all")."""
+    from bridge.params import label
+
+    specs = []
+    for name, param in briefing.scene.params.items():
+        options = briefing.data.param_options.get(name, [])
+        specs.append({"name": name, "values": [_plain(v) for v in options], "labels": [label(param, v) for v in options],
+                      "default": _plain(briefing.data.params.get(name))})
+    return specs
+
+
+def _plain(value):
+    """A parameter value as JSON holds it: the all option as "all", numbers as floats."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.floating)):
+        return float(value)
+    return str(value) if value is not None else None
 
 
 def _reusable_steps(root: Path, room, size: tuple[int, int]) -> dict[str, tuple[Path, int]]:
@@ -242,20 +280,23 @@ def _reusable_steps(root: Path, room, size: tuple[int, int]) -> dict[str, tuple[
     return found
 
 
-def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, progress: Progress | None = None) -> str:
+def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, progress: Progress | None = None,
+                    chosen: dict | None = None) -> str:
     """Render and split the steps into a new cache entry; returns the key it was stored under.
 
     Steps whose frames an earlier entry already holds (same step key) are copied, not rendered.
     """
     from bridge.compositor import Compositor
-    from bridge.pipeline import PanelArt, add_panels, load_briefing, make_renderer, render_step
+    from bridge.pipeline import PanelArt, Views, add_panels, load_briefing, make_renderer, render_step
 
     briefing = load_briefing(scene_path)
+    chosen = dict(chosen or {})
     scene = briefing.scene
     width, height = size
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
-    keys = step_keys(briefing, room, size)
+    keys = step_keys(briefing, room, size, chosen)
+    raw_titles = [st.get("title") if isinstance(st, dict) else None for st in briefing.data.doc.data["steps"]]
     reusable = _reusable_steps(root, room, size)
     to_render = [s for s, step_key in enumerate(keys) if step_key not in reusable]
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
@@ -274,8 +315,11 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
             needed = {panel_id for s in to_render for panel_id in scene.steps[s].show}
             with make_renderer(briefing, width, height) as renderer:
                 add_panels(renderer, briefing, art, progress, only=needed)
+                views = Views(briefing, art)
                 for done, s in enumerate(to_render):
-                    frame = render_step(renderer, briefing, art, s)
+                    wanted = {**scene.steps[s].params, **chosen}
+                    view = views.place(renderer, briefing.view(wanted) if wanted else briefing, scene.steps[s].show)
+                    frame = render_step(renderer, view, views.art(view), s)
                     for dst, image in zip(frames, compositor.split(frame)):
                         dst[s] = image[..., :3]
                     if progress:
@@ -283,12 +327,15 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
         for f in frames:
             f.flush()
         del frames
-        meta = {"title": scene.title, "titles": [s.title for s in scene.steps], "notes": [s.notes for s in scene.steps],
+        titles = [(briefing.view({**st.params, **chosen}) if (st.params or chosen) and "{params." in (raw_titles[k] or "")
+                   else briefing).scene.steps[k].title for k, st in enumerate(scene.steps)]
+        meta = {"title": scene.title, "titles": titles, "notes": [s.notes for s in scene.steps],
                 "transition_ms": scene.transition_ms, "projectors": len(room.projectors), "size": [width, height],
-                "step_keys": keys, "rendered": to_render}
+                "step_keys": keys, "rendered": to_render, "params": param_specs(briefing),
+                "step_params": [{k: _plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen}
         (tmp / "meta.json").write_text(json.dumps(meta))
         # Stored under the content it was rendered from: if a file changed meanwhile, hash again.
-        key_now, _ = content_key(scene_path, room, size)
+        key_now, _ = content_key(scene_path, room, size, chosen)
         if key_now != key:
             key = hashlib.sha256(f"stale:{key}:{key_now}".encode()).hexdigest()[:24]  # never matches a real key
         final = root / key
@@ -331,6 +378,7 @@ class BackgroundPreparer:
         self.scene_path, self.room, self.size = Path(scene_path), room, size
         self.progress = progress
         self._pending: str | None = None
+        self.chosen: dict = {}  # the live parameter values the next preparation renders with
         self._busy = False
         self._lock = threading.Lock()
         self._outcomes: queue.Queue[Outcome] = queue.Queue()
@@ -340,9 +388,11 @@ class BackgroundPreparer:
     def busy(self) -> bool:
         return self._busy or self._pending is not None
 
-    def request(self, reason: str) -> None:
+    def request(self, reason: str, chosen: dict | None = None) -> None:
         with self._lock:
             self._pending = reason
+            if chosen is not None:
+                self.chosen = dict(chosen)
             if self._thread is None or not self._thread.is_alive():
                 self._busy = True
                 self._thread = threading.Thread(target=self._run, name="bridge-prepare", daemon=True)
@@ -358,11 +408,13 @@ class BackgroundPreparer:
         while True:
             with self._lock:
                 reason, self._pending = self._pending, None
+                chosen = dict(self.chosen)
                 if reason is None:
                     self._busy = False
                     return
             try:
-                self._outcomes.put(Outcome(prepare(self.scene_path, self.room, self.size, self.progress), reason=reason))
+                prepared = prepare(self.scene_path, self.room, self.size, self.progress, chosen=chosen)
+                self._outcomes.put(Outcome(prepared, reason=reason))
             except BridgeError as exc:
                 self._outcomes.put(Outcome(problems=exc.problems, reason=reason))
             except Exception:  # noqa: BLE001 - keep the show up; the log gets the traceback

@@ -10,6 +10,9 @@ xdotool report), chosen to match presentation software so that clickers work:
 - b or period: blackout; w: white-out; f: freeze (the room keeps the frozen picture while
   the presenter moves on); r: reload; Escape or q: quit, after a second press within
   `quit_window` seconds.
+- Tab: pick the next parameter (Shift+Tab the previous); + or ]: its next value; - or [:
+  its previous value; x or Delete: back to the value the step gives it.  Every change goes
+  through `set_param`, the one entry point a remote will use too.
 
 As in presentation software, a navigation key pressed while the room is black or white
 first brings the picture back without moving, so nobody skips a step in the dark.
@@ -31,6 +34,11 @@ FREEZE = {"f"}
 RELOAD = {"r"}
 QUIT = {"Escape", "q"}
 ENTER = {"Return", "KP_Enter"}
+PICK_PARAM = {"Tab"}
+PICK_PARAM_BACK = {"ISO_Left_Tab"}
+PARAM_UP = {"plus", "equal", "KP_Add", "bracketright"}
+PARAM_DOWN = {"minus", "KP_Subtract", "bracketleft"}
+PARAM_RESET = {"x", "Delete"}
 
 KEYS_HELP = [
     ("→ ↓ PgDn Space Enter N", "next step"),
@@ -42,6 +50,9 @@ KEYS_HELP = [
     ("F", "freeze the room's picture"),
     ("R", "reload the scene"),
     ("Esc or Q twice", "quit"),
+    ("Tab / Shift+Tab", "pick a parameter"),
+    ("+ or ]  /  - or [", "its next / previous value"),
+    ("X or Delete", "parameter back to the step's"),
 ]
 
 
@@ -52,6 +63,19 @@ def normalise(keysym: str) -> str:
     if keysym.startswith("KP_") and keysym[3:].isdigit():
         return keysym[3:]
     return keysym
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A parameter as the presenter steps through it: its values (in order) and their labels."""
+
+    name: str
+    values: tuple  # JSON-able: text, numbers, booleans; a choice's all option is "all"
+    labels: tuple[str, ...]
+    default: object
+
+    def label(self, value) -> str:
+        return self.labels[self.values.index(value)] if value in self.values else str(value)
 
 
 @dataclass(frozen=True)
@@ -79,6 +103,63 @@ class Presenter:
         self.quit = False
         self.reload_requested = False
         self._clock = clock
+        self.params: dict[str, ParamSpec] = {}
+        self.step_params: list[dict] = [{} for _ in range(step_count)]  # what each step's params: sets
+        self.chosen: dict[str, object] = {}  # values the presenter picked live: they win until reset
+        self.picked = 0  # which parameter the keys change
+
+    def set_params(self, specs: list[ParamSpec], step_params: list[dict]) -> None:
+        """The scene's parameters (after a load or reload); live choices that still fit are kept."""
+        self.params = {s.name: s for s in specs}
+        self.step_params = list(step_params) + [{}] * (self.step_count - len(step_params))
+        self.chosen = {k: v for k, v in self.chosen.items() if k in self.params and v in self.params[k].values}
+        self.picked = min(self.picked, max(0, len(specs) - 1))
+
+    def value(self, name: str):
+        """A parameter's value now: the presenter's pick, else the step's, else the default."""
+        if name in self.chosen:
+            return self.chosen[name]
+        return self.step_params[self.step].get(name, self.params[name].default)
+
+    def values(self) -> dict:
+        return {name: self.value(name) for name in self.params}
+
+    def set_param(self, name: str, value) -> str:
+        """The one way a parameter changes (keys now, a remote later); returns what it did."""
+        spec = self.params.get(name)
+        if spec is None:
+            return f"no parameter '{name}'"
+        if value not in spec.values:
+            return f"'{value}' is not a value of {name}"
+        if value == self.value(name):
+            return f"{name}: {spec.label(value)} (no change)"
+        self.chosen[name] = value
+        return f"{name}: {spec.label(value)}"
+
+    def reset_param(self, name: str) -> str:
+        if self.chosen.pop(name, None) is None:
+            return f"{name}: already the step's value"
+        return f"{name}: back to {self.params[name].label(self.value(name))}"
+
+    @property
+    def picked_name(self) -> str | None:
+        return list(self.params)[self.picked] if self.params else None
+
+    def _param_key(self, key: str) -> str:
+        names = list(self.params)
+        if not names:
+            return "this scene has no parameters"
+        if key in PICK_PARAM | PICK_PARAM_BACK:
+            self.picked = (self.picked + (1 if key in PICK_PARAM else -1)) % len(names)
+            name = names[self.picked]
+            return f"parameter {name}: {self.params[name].label(self.value(name))}"
+        name = names[self.picked]
+        if key in PARAM_RESET:
+            return self.reset_param(name)
+        spec, now = self.params[name], self.value(name)
+        k = spec.values.index(now) if now in spec.values else 0
+        k = max(0, min(len(spec.values) - 1, k + (1 if key in PARAM_UP else -1)))
+        return self.set_param(name, spec.values[k])
 
     @property
     def view(self) -> View:
@@ -130,6 +211,8 @@ class Presenter:
         if key in RELOAD:
             self.reload_requested = True
             return "reload requested"
+        if key in PICK_PARAM | PICK_PARAM_BACK | PARAM_UP | PARAM_DOWN | PARAM_RESET:
+            return self._param_key(key)
         return "ignored"
 
     def _digit_key(self, key: str) -> str:
@@ -162,5 +245,6 @@ class Presenter:
         """After a reload the scene may have more or fewer steps: stay put if possible."""
         self.step_count = max(1, step_count)
         self.step = min(self.step, self.step_count - 1)
+        self.step_params = (self.step_params + [{}] * self.step_count)[: self.step_count]
         if self.frozen_at is not None:
             self.frozen_at = min(self.frozen_at, self.step_count - 1)

@@ -6,6 +6,7 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bridge.live import Live
@@ -94,5 +95,62 @@ def test_key_presses_are_logged(room, caplog):
             inject(live.windows, "Next")
             inject(live.windows, "f")
         assert "key Next: step 2" in caplog.text and "step 2: Step 2" in caplog.text and "key f: frozen" in caplog.text
+    finally:
+        live.close()
+
+
+LIVE_SCENE = """
+title: Live questions
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+  people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}
+params:
+  area: {type: choice, values: [Shropshire 027A], all: The county}
+  above: {type: number, min: 0, max: 100000, step: 50000}
+panels:
+  - {id: k, type: kpi, value: 'sum(people.total, where=areas.lsoa21_name == params.area)', yaw: 0, width: 40, height: 30}
+  - {id: m, type: map, colour: 'people.total / (people.total > params.above)', yaw: 72, width: 40, height: 30}
+steps:
+  - {title: One, show: [k, m]}
+"""
+
+
+def _until(live, done, seconds=90.0):
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        live.tick()
+        time.sleep(0.02)
+    assert done(), live.status
+
+
+def test_a_parameter_key_re_renders_and_a_value_the_data_cannot_answer_keeps_the_last_picture(workdir, monkeypatch, caplog):
+    from bridge.prepare import prepare
+    from bridge.room import load_room
+
+    monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
+    scene = workdir / "scene.yaml"
+    scene.write_text(LIVE_SCENE)
+    room, size = load_room("rehearsal"), (512, 256)
+    live = Live(scene, room, prepare(scene, room, size), size, "span", offscreen=True)
+    try:
+        with caplog.at_level(logging.INFO, logger="bridge.show"):
+            live.tick()
+            before = live.windows.grab().copy()
+            assert live.presenter.values() == {"area": "all", "above": 0.0}
+            inject(live.windows, "plus")  # area: all -> Shropshire 027A
+            assert live.presenter.values()["area"] == "Shropshire 027A"
+            _until(live, lambda: live.prepared.chosen == {"area": "Shropshire 027A"} and not live.preparer.busy)
+            live.tick()
+            after = live.windows.grab()
+            assert not np.array_equal(before, after)  # the KPI now counts one area
+            inject(live.windows, "Tab")
+            inject(live.windows, "plus")  # above: 50000 leaves the map no value at all
+            _until(live, lambda: bool(live.problems))
+            assert "every value is missing" in str(live.problems[0])
+            assert live.status == "kept the last good frames"
+            assert live.presenter.values()["above"] == 0.0  # the console says what the room shows
+            live.tick()
+            assert np.array_equal(live.windows.grab(), after)
+        assert any("parameters: area=Shropshire 027A" in r.getMessage() for r in caplog.records)
     finally:
         live.close()

@@ -69,3 +69,47 @@ steps:
     scene.write_text(scene.read_text().replace("notes: first", "notes: changed"))
     third, rendered = prepare_now()
     assert rendered == [] and third.notes[0] == "changed"
+
+
+PARAMS_SCENE = """
+title: Questions
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+  people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}
+params:
+  area: {type: choice, values: [Shropshire 027A, Shropshire 027B], all: The county}
+panels:
+  - {id: a, type: kpi, value: 'sum(people.total, where=areas.lsoa21_name == params.area)', label: 'people in {params.area}', yaw: 0, width: 30, height: 12}
+  - {id: b, type: text, text: Beta, yaw: 72, width: 30, height: 10}
+steps:
+  - {title: 'One: {params.area}', show: [a]}
+  - {title: Two, show: [b]}
+  - {title: Three, show: [a], params: {area: Shropshire 027B}}
+"""
+
+
+def test_live_parameter_values_re_render_only_the_steps_that_read_them(workdir, monkeypatch):
+    monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
+    room, size = load_room("rehearsal"), (1024, 512)
+    scene = write_scene(workdir, PARAMS_SCENE)
+
+    def prepare_now(chosen=None):
+        key, watched = content_key(scene, room, size, chosen)
+        key = render_to_cache(scene, room, size, key, chosen=chosen)
+        meta = json.loads((cache_root() / key / "meta.json").read_text())
+        return load_cached(key, watched), meta["rendered"]
+
+    first, rendered = prepare_now()
+    assert rendered == [0, 1, 2]
+    assert first.titles[0] == "One: The county" and first.chosen == {}
+    assert first.params == [{"name": "area", "values": ["all", "Shropshire 027A", "Shropshire 027B"],
+                             "labels": ["The county", "Shropshire 027A", "Shropshire 027B"], "default": "all"}]
+    assert first.step_params == [{}, {}, {"area": "Shropshire 027B"}]
+    picked, rendered = prepare_now({"area": "Shropshire 027A"})
+    assert rendered == [0, 2]  # step 2 shows only panel b, which reads no parameter
+    assert picked.titles[0] == "One: Shropshire 027A" and picked.chosen == {"area": "Shropshire 027A"}
+    assert np.array_equal(first.frames[1][1], picked.frames[1][1])
+    assert not np.array_equal(first.frames[0][0], picked.frames[0][0])
+    # The live pick wins over the step's own value: step 3 now shows 027A, like step 1.
+    assert np.array_equal(picked.frames[0][0], picked.frames[0][2])
+    assert not np.array_equal(first.frames[0][0], first.frames[0][2])

@@ -136,3 +136,43 @@ def test_unknown_keys_are_ignored():
     p = Presenter(2)
     assert p.key("F7") == "ignored"
     assert p.view == View("step", 0)
+
+
+def _with_params():
+    from bridge.presenter import ParamSpec
+
+    p = Presenter(3)
+    p.set_params([ParamSpec("ward", ("all", "Castle", "Abbey"), ("All wards", "Castle", "Abbey"), "all"),
+                  ParamSpec("top", (3.0, 4.0, 5.0), ("3", "4", "5"), 5.0)],
+                 [{}, {"ward": "Abbey"}, {}])
+    return p
+
+
+def test_parameter_keys_pick_and_step_through_values_and_reset():
+    p = _with_params()
+    assert p.values() == {"ward": "all", "top": 5.0}
+    assert p.key("plus") == "ward: Castle" and p.values()["ward"] == "Castle"
+    assert p.key("bracketright") == "ward: Abbey"
+    assert p.key("plus") == "ward: Abbey (no change)"  # the end of the list: no wrap to 'all'
+    assert p.key("Tab") == "parameter top: 5"
+    assert p.key("minus") == "top: 4" and p.key("KP_Subtract") == "top: 3"
+    assert p.key("x") == "top: back to 5" and p.values()["top"] == 5.0
+    assert p.key("ISO_Left_Tab") == "parameter ward: Abbey"
+
+
+def test_a_steps_value_shows_unless_the_presenter_picked_one():
+    p = _with_params()
+    p.go(1)
+    assert p.value("ward") == "Abbey"  # the step visits a ward
+    p.go(0)
+    p.set_param("ward", "Castle")
+    p.go(1)
+    assert p.value("ward") == "Castle"  # the room's question wins until reset
+    assert p.reset_param("ward") == "ward: back to Abbey"
+    assert p.set_param("ward", "Nowhere") == "'Nowhere' is not a value of ward" and p.value("ward") == "Abbey"
+    assert p.set_param("wrd", "Castle") == "no parameter 'wrd'"
+
+
+def test_parameter_keys_in_a_scene_without_parameters_do_nothing():
+    p = Presenter(2)
+    assert p.key("plus") == "this scene has no parameters" and p.step == 0
