@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.colors import to_rgb
 
 from bridge.theme import DEFAULT_THEME as THEME
+from bridge.theme import MIN_TEXT_DEG
 from tests.panels.helpers import draw, scene_with, share_of
 
 
@@ -28,11 +29,11 @@ def _value_labels(texts, values):
 
 
 def test_bar_labels_share_one_number_of_decimals(workdir):
-    b = scene_with(workdir, "  - {id: p, type: bar, value: older, label: areas.lsoa21_name, top: 100, order: ascending, width: 60, height: 80}\n")
+    b = scene_with(workdir, "  - {id: p, type: bar, value: older, label: areas.lsoa21_name, top: 100, order: ascending, width: 60, height: 100}\n")
     values = b.contents[0].values
     assert values.min() < 10 < values.max()  # 5.6 to 26.x: below and above ten
     expected = [f"{v:.1f}" for v in values]
-    texts = draw(b, size=(1200, 1600)).texts
+    texts = draw(b, size=(1200, 2000)).texts  # 100 bars at 20 px/°: tall enough for every one
     assert _value_labels(texts, expected) == expected  # e.g. 5.6 and 26.2, never 5.62 beside 26.2
     assert not any(re.fullmatch(r"\d+\.\d\d", t) for t in texts)
 
@@ -51,3 +52,106 @@ def test_bar_labels_of_whole_numbers_are_integers(workdir):
     expected = [f"{round(v):,}" for v in b.contents[0].values]
     texts = draw(b).texts
     assert set(expected) <= set(texts) and not any(re.fullmatch(r"[\d,]+\.\d+", t) for t in texts), texts
+
+
+# --- layout under stress: measured from the drawn text (Canvas.layout_faults and the text boxes) -----
+
+def _places(workdir, rows):
+    """A scene whose only panel is a bar chart of `rows` (name, value), from a CSV of its own."""
+    import pandas as pd
+
+    from bridge.pipeline import load_briefing
+    from tests.conftest import write_scene
+
+    def scene(panel: str):
+        pd.DataFrame(rows, columns=["name", "value"]).to_csv(workdir / "data" / "places.csv", index=False)
+        text = ("title: T\ndatasets:\n  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}\n"
+                "  places: {path: data/places.csv, join: false}\npanels:\n"
+                f"  - {{id: p, type: bar, data: places, value: value, label: name, {panel}}}\n"
+                "steps:\n  - {title: One, show: [p]}\n")
+        return load_briefing(write_scene(workdir, text))
+    return scene
+
+
+def _boxes(drawn, texts):
+    return [box for text, box in drawn.text_boxes if text in texts]
+
+
+def test_forty_bars_on_a_short_panel_show_the_top_ones_and_say_so(workdir):
+    b = scene_with(workdir, "  - {id: p, type: bar, title: Older residents, value: older, label: areas.lsoa21_name, top: 40, "
+                            "unit: per cent, width: 40, height: 18}\n")
+    drawn = draw(b, size=(800, 360))  # 40°×18° at 20 px/°: no room for 40 legible rows
+    notes = [t for t in drawn.texts if t.endswith(" of 40 shown")]
+    assert len(notes) == 1, drawn.texts
+    shown = int(re.fullmatch(r"top (\d+) of 40 shown", notes[0]).group(1))
+    assert 5 < shown < 40
+    labels = b.contents[0].labels
+    assert [t for t in drawn.texts if t in labels] == labels[:shown]  # the top ones, in order; the rest left out
+    assert drawn.smallest_text_deg >= MIN_TEXT_DEG
+    assert drawn.faults == []  # no label overlaps another, none runs off the panel
+
+
+def test_many_bars_shrink_their_labels_before_any_is_left_out(workdir):
+    b = scene_with(workdir, "  - {id: p, type: bar, value: older, label: areas.lsoa21_name, top: 30, width: 40, height: 40}\n")
+    drawn = draw(b, size=(800, 800))
+    labels = b.contents[0].labels
+    assert [t for t in drawn.texts if t in labels] == labels and not any("shown" in t for t in drawn.texts)
+    assert MIN_TEXT_DEG <= drawn.smallest_text_deg < THEME.body_deg  # smaller than body size, never below the floor
+    assert drawn.faults == []
+
+
+def test_long_labels_wrap_to_two_lines_within_two_fifths_of_the_panel(workdir):
+    middling = "Church Stretton, Craven Arms and the villages of the Long Mynd"
+    endless = "Much Wenlock " + "and the parish beyond the hill " * 8
+    scene = _places(workdir, [(middling, 30.0), (endless, 20.0), ("Clun", 10.0)])
+    drawn = draw(scene("width: 50, height: 30"))  # 900×560 px at 20 px/°: 45°×28°
+    two = [t for t in drawn.texts if t.replace("\n", " ") == middling]
+    assert two and two[0].count("\n") == 1  # wrapped, whole
+    cut = [t for t in drawn.texts if t.startswith("Much Wenlock")]
+    assert len(cut) == 1 and cut[0].count("\n") == 1 and cut[0].endswith("…")  # two lines, then shortened
+    assert "Clun" in drawn.texts
+    left = min(box[0] for box in _boxes(drawn, two + cut + ["Clun"]))
+    right = max(box[2] for box in _boxes(drawn, two + cut + ["Clun"]))
+    assert right <= 0.4 * 900 and left >= 0  # the label column takes at most 40% of the panel's width
+    assert drawn.faults == []
+
+
+def test_a_label_that_fits_is_neither_wrapped_nor_shortened(workdir):
+    scene = _places(workdir, [("Ludlow", 3.0), ("Oswestry and Gobowen", 2.0)])
+    drawn = draw(scene("width: 50, height: 30"))
+    assert {"Ludlow", "Oswestry and Gobowen"} <= set(drawn.texts)
+    assert not any("…" in t or (t.replace("\n", " ") != t and "Oswestry" in t) for t in drawn.texts)
+
+
+def test_huge_values_are_labelled_inside_the_panel(workdir):
+    scene = _places(workdir, [("Shrewsbury", 8_959_952_523), ("Ludlow", 4_100_000_000), ("Clun", 12)])
+    drawn = draw(scene("width: 50, height: 30, unit: households"))
+    boxes = _boxes(drawn, ["8,959,952,523"])
+    assert boxes and boxes[0][2] <= drawn.image.shape[1] - 2  # the value at the longest bar's end, inside
+    assert not any("e+" in t or t.startswith("1e") for t in drawn.texts)  # axis numbers written out, no "1e9"
+    assert drawn.faults == []
+
+
+def test_negative_bars_go_left_of_zero_with_their_values_clear_of_the_labels(workdir):
+    scene = _places(workdir, [("Shrewsbury", 1_250_000.0), ("Ludlow", 400_000.0), ("Clun", -350_000.0),
+                              ("Much Wenlock and Barrow", -1_400_000.0)])
+    drawn = draw(scene("width: 50, height: 30, unit: pounds"))
+    label_right = max(box[2] for box in _boxes(drawn, ["Shrewsbury", "Ludlow", "Clun", "Much Wenlock and Barrow"]))
+    negative = _boxes(drawn, ["−1,400,000", "−350,000"])
+    positive = _boxes(drawn, ["1,250,000", "400,000"])
+    assert len(negative) == 2 and len(positive) == 2
+    assert all(box[0] > label_right for box in negative)  # left of their bars, right of the labels
+    assert max(box[2] for box in negative) < min(box[0] for box in positive)  # zero lies between
+    assert drawn.faults == []
+
+
+def test_axis_numbers_clear_a_long_unit_wrapped_to_the_chart(workdir):
+    unit = "residents aged 65 and over living in homes that the fuel poverty statistics count as fuel poor (estimated)"
+    scene = _places(workdir, [("Shrewsbury", 300.0), ("Ludlow", 120.0), ("Clun", 45.0)])
+    drawn = draw(scene(f"width: 30, height: 20, unit: '{unit}'"), size=(600, 400))
+    lines = [t for t in drawn.texts if t.replace("\n", " ") == unit]
+    assert lines and lines[0].count("\n") >= 1  # wrapped to the chart's width
+    unit_box = _boxes(drawn, lines)[0]
+    numbers = _boxes(drawn, [t for t in drawn.texts if re.fullmatch(r"\d+", t) and t not in ("300", "120", "45")])
+    assert numbers and all(box[1] > unit_box[3] for box in numbers)  # the axis numbers sit above the unit
+    assert unit_box[2] <= 600 and drawn.faults == []
