@@ -161,8 +161,7 @@ def load_data(scene: Scene, doc: YamlDocument, overrides: Overrides | None = Non
     problems: list[Problem] = []
     for name, dataset in scene.datasets.items():
         try:
-            tables[name] = read_dataset(name, dataset, scene.data_path(dataset), doc,
-                                        params=lambda p: param_value(scene, early, p))
+            tables[name] = _read(name, dataset, scene, doc, early)
         except BridgeError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -208,6 +207,35 @@ def load_data(scene: Scene, doc: YamlDocument, overrides: Overrides | None = Non
         data.derived[name] = value.reset_index(drop=True)
     data.problems = failed  # reported with every panel's problems (bridge/pipeline.py), not instead of them
     return data
+
+
+_kept_tables: dict | None = None  # see keep_tables()
+
+
+def keep_tables(keep: bool = True) -> None:
+    """Keep every dataset read in this process, keyed by its file's identity, its settings and
+    the parameter values its where: reads: a process answering live questions then reads
+    each file once, and only a where: that reads a changed parameter reads its file again."""
+    global _kept_tables
+    _kept_tables = {} if keep else None
+
+
+def _read(name: str, dataset, scene: Scene, doc: YamlDocument, early: dict) -> Table:
+    from bridge.params import REFERENCE
+
+    path = scene.data_path(dataset)
+    params = lambda p: param_value(scene, early, p)  # noqa: E731
+    if _kept_tables is None:
+        return read_dataset(name, dataset, path, doc, params=params)
+    try:
+        stat = path.stat()
+    except OSError:
+        return read_dataset(name, dataset, path, doc, params=params)  # reports the missing file
+    asked = tuple(sorted((p, repr(early.get(p))) for p in REFERENCE.findall(dataset.where or "")))
+    key = (name, str(path), stat.st_mtime_ns, stat.st_size, dataset.model_dump_json(), asked)
+    if key not in _kept_tables:
+        _kept_tables[key] = read_dataset(name, dataset, path, doc, params=params)
+    return _kept_tables[key]
 
 
 def _as_all(param, value):

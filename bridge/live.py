@@ -46,6 +46,12 @@ class Live:
         self._key_time: float | None = None
         self._dirty = True
         self._incoming = None  # (prepared, texture builder) while new frames are being uploaded
+        self.answerer = None  # the warm worker answering parameter changes (bridge/answer.py)
+        self.answered = dict(prepared.chosen)  # the live values the room's pictures show
+        self.answer_latencies: list[float] = []  # seconds from a parameter change to it on every window
+        self._asked_at: float | None = None
+        self._answer_shown = False
+        self._start_answerer(prepared)
         for w in self.windows.windows:
             if w.x_id is not None:
                 log.info("window %s", hex(w.x_id))
@@ -78,11 +84,62 @@ class Live:
         return what
 
     def ask(self, what: str) -> None:
-        """The room asked a new question: prepare the frames for the presenter's parameter values
-        (steps whose panels do not read a changed parameter come from the cache)."""
+        """The room asked a new question: the warm worker redraws the panels that read the changed
+        parameter, current step first (or, without a worker, the steps are prepared again)."""
         log.info("parameters: %s", ", ".join(f"{k}={v}" for k, v in self.presenter.values().items()))
         self.status = f"answering: {what}…"
-        self.preparer.request(what, chosen=self.presenter.chosen)
+        self._asked_at = time.perf_counter()
+        self.preparer.chosen = dict(self.presenter.chosen)  # a reload renders these values too
+        if self.answerer is not None and self.answerer.alive:
+            current = self.presenter.view.step if self.presenter.view.kind == "step" else self.presenter.step
+            order = [current] + [s for s in self._asking_steps() if s != current]
+            self.answerer.ask(self.presenter.chosen, order)
+        else:
+            self.preparer.request(what, chosen=self.presenter.chosen)
+
+    def _asking_steps(self) -> list[int]:
+        return [s for s, reads in enumerate(self.prepared.reads) if reads] if self.prepared.reads else list(range(self.prepared.step_count))
+
+    def _start_answerer(self, prepared) -> None:
+        """A warm worker for scenes with parameters (none for test patterns or a scene without)."""
+        from bridge.answer import Answerer
+
+        if self.answerer is not None:
+            self.answerer.close()
+            self.answerer = None
+        if prepared.params and prepared.watched:
+            self.answerer = Answerer(self.scene_path, self.room, self.size)
+            self.answerer.warm([self.presenter.step] + [s for s in self._asking_steps() if s != self.presenter.step])
+
+    def _collect_answers(self) -> None:
+        if self.answerer is None:
+            return
+        for answer in self.answerer.poll():
+            if answer.ask and answer.ask != self.answerer.asked:
+                continue  # overtaken by a newer question
+            if answer.problems or answer.crash:
+                self.problems = answer.problems or [Problem(None, None, None, "answering failed; see the log")]
+                if answer.crash:
+                    log.error("answering crashed:\n%s", answer.crash)
+                for p in answer.problems:
+                    log.error("%s", p)
+                if answer.ask:
+                    self.presenter.chosen = dict(self.answered)  # the console says what the room shows
+                    self.status = "kept the last good picture"
+                else:
+                    self.answerer = None  # the worker could not start: fall back to preparing
+                    self.status = "ready"
+                self._print_problems()
+                self._update_console()
+                continue
+            self.answered = dict(self.presenter.chosen)
+            self.problems = []
+            log.info("answered step %d in %.0f ms (%s)", answer.step + 1, answer.seconds * 1000, answer.how)
+            if self.windows.replace_step(answer.step, answer.images):
+                self._dirty = True
+                self._answer_shown = True
+            self.status = "ready"
+            self._update_console()
 
     def _set_params(self, prepared) -> None:
         from bridge.presenter import ParamSpec
@@ -115,6 +172,7 @@ class Live:
         if changed:
             self.reload("changed: " + ", ".join(p.name for p in changed))
         self._collect()
+        self._collect_answers()
         self._upload_step()
         drew = False
         if self._dirty:
@@ -127,6 +185,9 @@ class Live:
             if self._key_time is not None and self.windows.fade is None:
                 self.latencies.append(time.perf_counter() - self._key_time)
                 self._key_time = None
+            if self._answer_shown and self._asked_at is not None:
+                self.answer_latencies.append(time.perf_counter() - self._asked_at)
+                self._asked_at, self._answer_shown = None, False
             return True
         return False
 
@@ -174,6 +235,8 @@ class Live:
         self.windows.set_frames(prepared, textures=built)
         self.presenter.set_step_count(prepared.step_count)
         self._set_params(prepared)
+        self.answered = dict(prepared.chosen)
+        self._start_answerer(prepared)  # the scene may have changed: a fresh worker
         self.problems = []
         self.status = "ready" if not self.preparer.busy else "re-preparing…"
         self._dirty = True
@@ -196,5 +259,7 @@ class Live:
             self.console.update(self, last_action)
 
     def close(self) -> None:
+        if self.answerer is not None:
+            self.answerer.close()
         self.preparer.join(timeout=0.1)
         self.windows.close()

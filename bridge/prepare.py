@@ -54,6 +54,7 @@ class Prepared:
     params: list[dict] = field(default_factory=list)  # name, values, labels, default: for the presenter
     step_params: list[dict] = field(default_factory=list)  # what each step's params: sets
     chosen: dict = field(default_factory=dict)  # the live values these frames were rendered with
+    reads: list[list[str]] = field(default_factory=list)  # per step: the parameters its panels read
 
     @property
     def step_count(self) -> int:
@@ -133,7 +134,7 @@ def load_cached(key: str, watched: list[Path]) -> Prepared | None:
         return None
     os.utime(folder)  # most recently used: kept longest
     return Prepared(key, meta["title"], meta["titles"], meta["notes"], meta["transition_ms"], frames, watched, True,
-                    meta.get("params", []), meta.get("step_params", []), meta.get("chosen", {}))
+                    meta.get("params", []), meta.get("step_params", []), meta.get("chosen", {}), meta.get("reads", []))
 
 
 def prepare(scene_path: Path, room, size: tuple[int, int] | None = None, progress: Progress | None = None,
@@ -332,7 +333,8 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
         meta = {"title": scene.title, "titles": titles, "notes": [s.notes for s in scene.steps],
                 "transition_ms": scene.transition_ms, "projectors": len(room.projectors), "size": [width, height],
                 "step_keys": keys, "rendered": to_render, "params": param_specs(briefing),
-                "step_params": [{k: _plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen}
+                "step_params": [{k: _plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen,
+                "reads": [sorted(set().union(*(briefing.reads(p) for p in st.show))) for st in scene.steps]}
         (tmp / "meta.json").write_text(json.dumps(meta))
         # Stored under the content it was rendered from: if a file changed meanwhile, hash again.
         key_now, _ = content_key(scene_path, room, size, chosen)

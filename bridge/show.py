@@ -216,6 +216,16 @@ class ShowWindows:
         self._apply(View("step", 0))
 
     # -- showing --------------------------------------------------------------------
+    def replace_step(self, step: int, images: dict[int, np.ndarray]) -> bool:
+        """New pictures for some projectors of one step (a live answer); True if the room shows
+        that step now and must be redrawn."""
+        for i, image in images.items():
+            self.textures[i][step] = self._texture(image)
+        if self.view is not None and self.view.kind == "step" and self.view.step == step and self.fade is None:
+            self._apply(self.view)
+            return True
+        return False
+
     def show(self, view: View, fade_ms: int = 0, now: float | None = None) -> bool:
         """Make `view` what the room shows: a cut, or a cross-fade between two steps.
 

@@ -139,7 +139,7 @@ def test_a_parameter_key_re_renders_and_a_value_the_data_cannot_answer_keeps_the
             assert live.presenter.values() == {"area": "all", "above": 0.0}
             inject(live.windows, "plus")  # area: all -> Shropshire 027A
             assert live.presenter.values()["area"] == "Shropshire 027A"
-            _until(live, lambda: live.prepared.chosen == {"area": "Shropshire 027A"} and not live.preparer.busy)
+            _until(live, lambda: live.answered == {"area": "Shropshire 027A"} and not live.answer_latencies == [])
             live.tick()
             after = live.windows.grab()
             assert not np.array_equal(before, after)  # the KPI now counts one area
@@ -147,7 +147,7 @@ def test_a_parameter_key_re_renders_and_a_value_the_data_cannot_answer_keeps_the
             inject(live.windows, "plus")  # above: 50000 leaves the map no value at all
             _until(live, lambda: bool(live.problems))
             assert "every value is missing" in str(live.problems[0])
-            assert live.status == "kept the last good frames"
+            assert live.status == "kept the last good picture"
             assert live.presenter.values()["above"] == 0.0  # the console says what the room shows
             live.tick()
             assert np.array_equal(live.windows.grab(), after)
