@@ -43,6 +43,11 @@ class ChoiceParam(Strict):
             raise ValueError("give either values: [...] or column: dataset.column")
         if self.values is not None and not self.values:
             raise ValueError("values: must list at least one value")
+        if self.values is not None and len(self.values) > MAX_CHOICES:
+            raise ValueError(f"values: lists {len(self.values):,} values, more than a room can step through ({MAX_CHOICES:,})")
+        if self.values is not None and len(set(self.values)) < len(self.values):
+            again = next(v for k, v in enumerate(self.values) if v in self.values[:k])
+            raise ValueError(f"values: lists {shown(repr(again), 40)} more than once")  # stepping would stop at it
         if self.column is not None and not re.fullmatch(r"[A-Za-z_][\w]*\.[^.].*", self.column):
             raise ValueError("column: must be dataset.column, e.g. wards.ward24_name")
         return self

@@ -677,3 +677,22 @@ def test_panel_helpers_scene_with_params(workdir):
     assert b.contents[0].value == pytest.approx(total[total > 2000].sum())
     assert b.scene.panels[0].label == "over 2000"
     assert "over 2000" in draw(b).texts
+
+
+def test_a_listed_choice_of_more_than_max_choices_values_is_refused(workdir):
+    """MAX_CHOICES bounds a column's values and a number's steps; a written list was not bounded."""
+    with pytest.raises(ValidationError, match=f"lists {MAX_CHOICES + 1:,} values, more than a room can step through"):
+        choice(values=[f"v{i}" for i in range(MAX_CHOICES + 1)])
+    assert len(params.choices(choice(values=[f"v{i}" for i in range(MAX_CHOICES)], all="All"))) == MAX_CHOICES + 1
+    values = "[" + ", ".join(f"v{i}" for i in range(MAX_CHOICES + 1)) + "]"
+    path = ward_scene(workdir, "  - {id: k, type: kpi, value: '1', yaw: 0, pitch: 0, width: 30, height: 15}\n",
+                      "  - {title: One, show: [k]}\n", params_yaml=f"\n  many: {{type: choice, values: {values}}}\n")
+    assert f"{path}:{line_of(path, 'many:')}: params.many" in problems_of(path)
+
+
+def test_a_value_listed_twice_is_refused():
+    """Stepping finds a value's first place: after a repeated value it would never move on."""
+    with pytest.raises(ValidationError, match="values: lists 'Wem' more than once"):
+        choice(values=["Abbey", "Wem", "Wem", "Whitchurch North"])
+    with pytest.raises(ValidationError, match="lists 2020.0 more than once"):
+        choice(values=[2019, 2020, 2020.0])
