@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from tests.panels.helpers import assert_error_located, draw, scene_with
 
 
@@ -68,3 +70,100 @@ def test_table_counts_are_integers_around_suppressed_cells(workdir):
     assert cells.count("suppressed") == b.contents[0].suppressed_cells >= 1
     assert all(c == "suppressed" or re.fullmatch(r"-?\d{1,3}(,\d{3})*", c) for c in cells), cells
     assert "suppressed" in draw(b, size=(900, 900)).texts
+
+
+LONG = "a neighbourhood name far longer than any ward name, with its parish and district"  # 80 characters
+
+
+def _with_long_names(workdir, panel: str):
+    """A briefing whose only panel is `panel`, with dataset `long`: each area's name and LONG."""
+    import pandas as pd
+
+    from bridge.pipeline import load_briefing
+    from tests.conftest import write_scene
+    from tests.panels.helpers import HEAD
+
+    areas = pd.read_csv(workdir / "data" / "census21_age_shropshire.csv")
+    pd.DataFrame({"lsoa21_code": areas["lsoa21_code"], "name": [f"{n}, {LONG}" for n in areas["lsoa21_name"]],
+                  "essay": [f"{n}: " + " ".join([LONG] * 4) for n in areas["lsoa21_name"]]}).to_csv(workdir / "data" / "long.csv", index=False)
+    head = HEAD.replace("derive:\n", "  long: {path: data/long.csv, key: lsoa21_code}\nderive:\n")
+    return load_briefing(write_scene(workdir, head + f"  - {panel}\nsteps:\n  - {{title: One, show: [p]}}\n"))
+
+
+def _cells(drawn, texts):
+    return [(t, box) for t, box in drawn.text_boxes if t in texts]
+
+
+def test_a_long_text_column_is_wrapped_within_the_panel_and_numbers_stay_right_aligned(workdir):
+    b = _with_long_names(workdir, "{id: p, type: table, columns: {Name: long.name, People: people.total}, top: 5, width: 30, height: 20}")
+    rows = b.contents[0].rows
+    drawn = draw(b, size=(600, 400), ppd=20.0)
+    names = [t for t in drawn.texts if t.replace("\n", " ") in {r[0] for r in rows}]
+    assert len(names) == 5 and all(t.count("\n") == 1 for t in names)  # each whole, on two lines
+    numbers = _cells(drawn, {r[1] for r in rows})
+    assert len(numbers) == 5 and max(box[2] for _, box in numbers) - min(box[2] for _, box in numbers) < 1  # one right edge
+    assert all(box[2] <= 600 for _, box in drawn.text_boxes)
+    assert drawn.faults == [] and drawn.smallest_text_deg >= 0.6
+
+
+def test_a_text_too_long_for_two_lines_is_shortened_with_an_ellipsis_as_a_last_resort(workdir):
+    b = _with_long_names(workdir, "{id: p, type: table, columns: {Essay: long.essay, People: people.total}, top: 5, width: 30, height: 20}")
+    drawn = draw(b, size=(600, 400), ppd=20.0)
+    essays = [t for t in drawn.texts if t.startswith("Shropshire")]
+    assert len(essays) == 5 and all(t.count("\n") == 1 and t.endswith("…") for t in essays)
+    assert all(row[1] in drawn.texts for row in b.contents[0].rows)  # the numbers beside them are whole
+    assert drawn.faults == [] and drawn.smallest_text_deg >= 0.6
+
+
+def test_a_table_that_fits_on_one_line_per_row_is_not_wrapped(workdir):
+    b = scene_with(workdir, "  - {id: p, type: table, columns: {Area: areas.lsoa21_name, People: people.total}, top: 5, width: 40, height: 20}\n")
+    drawn = draw(b, size=(800, 400), ppd=20.0)
+    assert not any("\n" in t for t in drawn.texts)
+    ((_, (_, y0, _, y1)),) = _cells(drawn, {b.contents[0].rows[0][0]})
+    assert y1 - y0 == pytest.approx(1.3 * 20, abs=1)  # one line at body size (1.3°, at 20 px/°)
+    assert drawn.faults == []
+
+
+def test_thirty_rows_shrink_toward_the_floor_before_any_is_left_out(workdir):
+    b = scene_with(workdir, "  - {id: p, type: table, columns: {Area: areas.lsoa21_name, People: people.total}, top: 30, width: 40, height: 34}\n")
+    drawn = draw(b, size=(800, 680), ppd=20.0)
+    assert all(row[0] in drawn.texts for row in b.contents[0].rows)  # all thirty, …
+    assert 0.6 <= drawn.smallest_text_deg < 1.3 and not any("shown" in t for t in drawn.texts)  # … smaller, no note
+    assert drawn.faults == []
+
+
+def test_thirty_rows_in_a_small_panel_show_the_top_ones_with_a_note(workdir):
+    b = _with_long_names(workdir, "{id: p, type: table, title: Areas, columns: {Name: long.name, People: people.total}, sort: People, "
+                                  "top: 30, width: 30, height: 20}")
+    rows = b.contents[0].rows
+    drawn = draw(b, size=(600, 400), ppd=20.0)
+    shown = [r for r in rows if any(t.replace("\n", " ") == r[0] for t in drawn.texts)]
+    assert 0 < len(shown) < 30 and shown == rows[:len(shown)]  # the top ones, in order
+    assert f"top {len(shown)} of 30 rows shown" in drawn.texts
+    assert drawn.faults == [] and drawn.smallest_text_deg >= 0.6
+
+
+def test_columns_too_many_for_the_panel_at_the_floor_are_noted(workdir):
+    columns = ", ".join(f"Column {k}: people.total * 1234567" for k in range(12))
+    b = scene_with(workdir, f"  - {{id: p, type: table, columns: {{{columns}}}, top: 5, width: 30, height: 20}}\n")
+    drawn = draw(b, size=(600, 400), ppd=20.0)
+    note = next(t for t in drawn.texts if t.endswith("columns shown"))
+    shown = int(note.split()[0])
+    assert 0 < shown < 12 and f"Column {shown - 1}" in drawn.texts and f"Column {shown}" not in drawn.texts
+    assert drawn.faults == [] and drawn.smallest_text_deg >= 0.6
+
+
+def test_a_true_or_false_column_reads_yes_or_no(workdir):
+    # people.total > 1600 compares a count: true or false is not a count of people, so it is not suppressed either
+    b = scene_with(workdir, "  - {id: p, type: table, columns: {Area: areas.lsoa21_name, Older: older > 30, Big: people.total > 1600}, "
+                            "top: 40, width: 50, height: 30}\n")
+    content = b.contents[0]
+    assert {r[1] for r in content.rows} == {"yes", "no"} and {r[2] for r in content.rows} == {"yes", "no"}
+    assert content.suppressed_cells == 0
+    assert {"yes", "no"} <= set(draw(b).texts)
+
+
+def test_numbers_written_with_words_are_still_numbers(workdir):
+    b = scene_with(workdir, "  - {id: p, type: table, columns: {Area: areas.lsoa21_name, People: people.total}, format: '{:,.0f} people', "
+                            "top: 5, width: 40, height: 20}\n")
+    assert b.contents[0].numeric == [False, True]
