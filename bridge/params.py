@@ -119,7 +119,13 @@ def check(name: str, param, value: Any, column_values: list | None = None) -> tu
             return None, f"params.{name} is a number from {param.min:g} to {param.max:g}, not {shown(repr(value), 40)}"
         if not param.min <= value <= param.max:
             return None, f"{value:g} is outside params.{name}'s range {param.min:g}..{param.max:g}"
-        return _tidy(float(value)), None
+        on = _tidy(param.min + round((value - param.min) / param.step) * param.step)
+        if not math.isclose(on, value, rel_tol=1e-9, abs_tol=1e-9):  # off its steps: the keys could not step from it
+            below = _tidy(param.min + math.floor((value - param.min) / param.step) * param.step)
+            near = " or ".join(f"{v:g}" for v in (below, _tidy(below + param.step)) if v <= param.max)
+            return None, (f"{value:g} is not one of params.{name}'s values: {param.min:g} to {param.max:g} in steps of "
+                          f"{param.step:g} (the nearest: {near})")
+        return on, None
     if param.all and value == "all":
         return ALL, None
     options = choices(param, column_values)

@@ -696,3 +696,28 @@ def test_a_value_listed_twice_is_refused():
         choice(values=["Abbey", "Wem", "Wem", "Whitchurch North"])
     with pytest.raises(ValidationError, match="lists 2020.0 more than once"):
         choice(values=[2019, 2020, 2020.0])
+
+
+def test_a_number_off_its_steps_is_refused():
+    """Between two steps a value is not one the keys can step from (they would jump to the start)."""
+    n = number(min=0, max=100, step=5)
+    value, why = params.check("age", n, 67)
+    assert value is None and why == "67 is not one of params.age's values: 0 to 100 in steps of 5 (the nearest: 65 or 70)"
+    assert params.check("age", number(min=0, max=10, step=3), 10)[1].endswith("(the nearest: 9)")  # 12 is past max
+    tenths = number(min=0, max=1, step=0.1)
+    assert params.check("x", tenths, 0.3) == (0.3, None) and params.check("x", tenths, 0.1 * 3) == (0.3, None)
+    assert params.check("x", tenths, 0.7)[0] in params.choices(tenths)
+    assert params.check("x", tenths, 0.35)[0] is None
+    assert params.check("x", number(min=0.5, max=2.5, step=0.5), 2.5) == (2.5, None)
+
+
+def test_a_number_default_or_step_value_off_its_steps_is_located(workdir):
+    path = ward_scene(workdir, "  - {id: k, type: kpi, value: 'params.age', yaw: 0, pitch: 0, width: 30, height: 15}\n",
+                      "  - {title: One, show: [k]}\n",
+                      params_yaml="\n  age: {type: number, min: 0, max: 100, step: 5, default: 62}\n")
+    assert (f"{path}:{line_of(path, 'age:')}: params.age.default: 62 is not one of params.age's values: "
+            "0 to 100 in steps of 5 (the nearest: 60 or 65)") in problems_of(path)
+    path = ward_scene(workdir, "  - {id: k, type: kpi, value: 'params.age', yaw: 0, pitch: 0, width: 30, height: 15}\n",
+                      "  - {title: One, show: [k], params: {age: 67}}\n",
+                      params_yaml="\n  age: {type: number, min: 0, max: 100, step: 5, default: 65}\n")
+    assert f"{path}:{line_of(path, 'title: One')}: steps[0].params.age: 67 is not one of params.age's values" in problems_of(path)
