@@ -182,3 +182,47 @@ def test_second_launch_of_an_unchanged_scene_starts_from_the_cache(workdir: Path
         assert run.close() == 0
         assert f"steps {expected} in" in run.log_text()
         run.log.unlink()
+
+
+PARAM_SCENE = """
+title: Questions in the room
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+  people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}
+params:
+  area: {type: choice, values: [Shropshire 027A], all: The county}
+  above: {type: number, min: 0, max: 100000, step: 50000}
+panels:
+  - {id: count, type: kpi, value: 'sum(people.total, where=areas.lsoa21_name == params.area)', label: '{params.area}', yaw: 0, pitch: 0, width: 40, height: 20}
+  - {id: map, type: map, colour: 'people.total / (people.total > params.above)', yaw: 120, pitch: 0, width: 40, height: 30}
+steps:
+  - {title: Count, show: [count, map]}
+"""
+
+
+def test_keys_change_a_parameter_and_a_value_the_data_cannot_answer_keeps_the_picture(workdir: Path, display: str):
+    scene = write_scene(workdir, PARAM_SCENE)
+    run = Running(workdir, display, scene)
+    try:
+        county = run.screen()
+        run.key("plus")  # area: the county -> Shropshire 027A
+        wait_for(lambda: "answered step 1" in run.log_text(), 60, "the answer to be logged")
+        # The KPI's number and label change: a small part of the screen, but clearly.
+        wait_for(lambda: (np.abs(run.screen() - county).max(axis=-1) > 60).sum() > 200, 15, "the KPI to change")
+        one_area = run.screen()
+        assert "area: Shropshire 027A" in run.log_text()
+        run.key("Tab")
+        run.key("plus")  # above: 50000 leaves the map with no value: refused, picture kept
+        wait_for(lambda: "every value is missing" in run.log_text(), 60, "the refusal to be logged")
+        assert np.abs(run.screen() - one_area).max() <= 3
+        run.key("ISO_Left_Tab")
+        run.key("x")  # area back to the county: the same picture (pasted, so within a level or two)
+        def near_county():
+            now = run.screen()
+            return (np.abs(now - county).max(axis=-1) > 60).sum() < (np.abs(one_area - county).max(axis=-1) > 60).sum() / 20
+
+        wait_for(near_county, 15, "the county's picture")
+    finally:
+        code = run.close()
+    assert code == 0, run.stdout.read_text()
+    assert "kept the last good picture" in run.stdout.read_text() or "every value is missing" in run.stdout.read_text()
