@@ -125,7 +125,7 @@ class BarPanel(PanelModel):
             ax.set_xticks([])  # axis numbers could bracket a suppressed count
         else:
             at, names = axis_ticks(c, lim, chart_x0, chart_w, tick_size, most=max(1, int(chart_w / TICK_SPACING_DEG)))
-            ax.set_xticks(at, names)
+            ax.set_xticks(at, names, family=t.font)
             ax.tick_params(axis="x", colors=t.muted, labelsize=c.pt(tick_size), length=0, pad=points(c, TICK_PAD_DEG / 2))
             ax.grid(axis="x", color=t.border, linewidth=0.6)
         if (shown < 0).any():

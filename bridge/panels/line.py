@@ -7,17 +7,31 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 from pydantic import Field
 
 from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError
 from bridge.fields import Expr
 from bridge.panels import register
+from bridge.panels.bar import (EDGE_DEG, GAP_DEG, MARGIN_DEG, TICK_PAD_DEG, Ruler, axis_numbers, bar_labels, points,
+                               text_height)
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas, palette
 from bridge.panels.values import numbers, texts
 
 MAX_SERIES = 12  # more lines than this cannot be told apart
+END_SHARE = 0.35  # the names at the lines' ends take at most this share of the panel's width
+END_GAP_EM = 0.25  # between two names at the lines' ends, in ems
+PERIOD_GAP_EM = 0.5  # between two period labels on the x axis, in ems
+END_PAD_DEG = 0.3  # between the chart's right edge and the names
+LEADER_PAD_DEG = 1.5  # the same where leaders join names to their lines' ends
+
+
+def x_limits(n: int) -> tuple[float, float]:
+    """The x axis of n periods (0 … n-1): a little room before the first, less after the last,
+    whose dot the names beside it are near."""
+    return -0.3, n - 1 + 0.15
 
 
 @dataclass
@@ -71,29 +85,143 @@ class LinePanel(PanelModel):
     def draw(self, c: Canvas, content: LineContent, source, marked) -> None:
         t = c.theme
         bottom, top = c.header(self.title, source)
-        ax = c.fig.add_axes((c.frac_w(7), bottom + c.frac_h(t.body_deg * 3), 1 - c.frac_w(7 + 14),
-                             top - bottom - c.frac_h(t.body_deg * 3)))
+        lo, hi = bottom * c.height_deg, top * c.height_deg  # the room between source line and title, degrees
+        tick_size = t.small_deg * 1.2
+        ruler = Ruler(c)
+        # Heights first: the periods below the chart, a note above it should there be one.
+        chart_lo = lo + text_height(c, "2000/01", tick_size) + TICK_PAD_DEG
+        note_h = text_height(c, "0 small count(s)", tick_size) + 0.3
+        notes = [f"{content.suppressed} small count(s) {SUPPRESSED}"] if content.suppressed else []
+        # The unit runs up the y axis if one line of it fits the chart's height, else across above the chart.
+        unit_size, unit = c.fit(self.unit, tick_size, room_deg=hi - chart_lo, floor_deg=t.small_deg) if self.unit else (0.0, "")
+        across = "\n" in unit
+        if across:
+            unit_size, unit = c.fit(self.unit, tick_size, room_deg=c.width_deg - 2 * MARGIN_DEG)
+            hi -= text_height(c, unit, unit_size) + 0.3
+        chart_hi = hi - (note_h if notes else 0.0)
+        # The names at the lines' ends, in a column of measured width: the highlighted one first, should
+        # there be room for only some of them.
+        names = sorted(content.series, key=lambda name: name != self.highlight)
+        size, labels = bar_labels(c, names, chart_hi - chart_lo, END_SHARE * c.width_deg - MARGIN_DEG - GAP_DEG, ruler,
+                                  0.0 if notes else note_h)
+        if len(labels) < len(names):
+            notes.append(f"{len(labels)} of {len(names)} series named")
+            chart_hi = hi - note_h
+        named = dict(zip(names, labels))
+        chart_h = chart_hi - chart_lo
+        ax = c.fig.add_axes((0, c.frac_h(chart_lo), 1, c.frac_h(chart_h)))  # placed across once its sides are known
         ax.set_facecolor(t.card)
         colours = palette(t.series, 10) if len(content.series) > 1 else [t.accent]
         x = np.arange(len(content.x))
+        ends = {}
+        pitch = (c.width_deg * (1 - END_SHARE) - 2 * MARGIN_DEG) / max(1, len(x))  # about the least room a period has
+        marker = min(0.5 * c.ppd, 0.6 * points(c, pitch))  # dots that do not run together
         for k, (name, y) in enumerate(content.series.items()):
             strong = self.highlight is None or name == self.highlight
             colour = t.mark if self.highlight == name else colours[k % len(colours)]
             ax.plot(x, y, color=colour, linewidth=(0.35 if strong else 0.18) * c.ppd, alpha=1 if strong else 0.55, marker="o",
-                    markersize=0.5 * c.ppd)
+                    markersize=marker)
             last = np.flatnonzero(np.isfinite(y))
-            if len(last):
-                ax.text(x[last[-1]] + 0.15, y[last[-1]], name, color=colour, fontsize=c.pt(t.body_deg), va="center", ha="left")
-        step = max(1, len(x) // 6)
-        ax.set_xticks(x[::step], [content.x[i] for i in x[::step]])
-        ax.tick_params(colors=t.muted, labelsize=c.pt(t.small_deg * 1.2))
+            if len(last) and name in named:
+                ends[name] = (x[last[-1]], y[last[-1]], colour)
+        ax.set_xlim(*x_limits(len(x)))
+        ylim = ax.get_ylim()  # matplotlib's own margins round the data
+        # The y axis: matplotlib's round numbers, those that fit the chart's height, written out.
+        values = [v for v in ax.yaxis.get_major_locator().tick_values(*ylim) if ylim[0] <= v <= ylim[1]]
+        values = y_ticks(c, values, ylim, chart_h, tick_size)
+        numbers = ["" for _ in values] if content.suppressed else axis_numbers(values)  # could bracket a suppressed count
+        left = MARGIN_DEG + (text_height(c, unit, unit_size) + GAP_DEG if unit and not across else 0.0)
+        chart_x0 = left + max((ruler(number, tick_size) for number in numbers), default=0.0) + TICK_PAD_DEG
+        # Each name beside its line's end, moved up or down only as far as keeps the names apart; a name
+        # moved, or beside a line that ends early, is joined to the line's end by a leader with room to slant.
+        span = ylim[1] - ylim[0]
+        wanted = {name: chart_lo + (y - ylim[0]) / span * chart_h for name, (_, y, _) in ends.items()}
+        heights = {name: text_height(c, named[name], size) for name in ends}
+        placed = spread(wanted, heights, chart_lo, chart_hi, END_GAP_EM * size)
+        leaders = {name for name, (xe, _, _) in ends.items() if abs(placed[name] - wanted[name]) > heights[name] / 4 or xe < x[-1]}
+        pad = LEADER_PAD_DEG if leaders else END_PAD_DEG
+        label_w = max((ruler(label, size) for label in labels), default=0.0)
+        chart_x1 = c.width_deg - MARGIN_DEG - (label_w + pad if labels else 0.0)
+        ax.set_position((c.frac_w(chart_x0), c.frac_h(chart_lo), c.frac_w(chart_x1 - chart_x0), c.frac_h(chart_h)))
+        ax.set_ylim(*ylim)
+        ax.set_yticks(values, numbers, family=t.font)
+        ax.set_xticks(*period_ticks(c, content.x, chart_x0, chart_x1, tick_size, ruler), family=t.font)
+        ax.tick_params(colors=t.muted, labelsize=c.pt(tick_size))
+        ax.tick_params(axis="y", length=0, pad=points(c, TICK_PAD_DEG))
+        ax.tick_params(axis="x", length=points(c, 0.2), pad=points(c, 0.2))  # within the TICK_PAD_DEG kept for them
         ax.grid(axis="y", color=t.border, linewidth=0.6)
-        if content.suppressed:  # axis numbers could bracket a suppressed count
-            ax.set_yticklabels([])
-            ax.text(1.0, 1.0, f"{content.suppressed} small count(s) {SUPPRESSED}", transform=ax.transAxes, ha="right",
-                    va="bottom", color=t.muted, fontsize=c.pt(t.small_deg * 1.2))
         for spine in ax.spines.values():
             spine.set_visible(False)
-        ax.set_xlim(-0.3, len(x) - 0.7 + 0.3)
-        if self.unit:
-            ax.set_ylabel(self.unit, color=t.muted, fontsize=c.pt(t.small_deg * 1.2))
+        if notes:
+            ax.text(1.0, 1.0, "; ".join(notes), transform=ax.transAxes, ha="right", va="bottom", color=t.muted,
+                    fontsize=c.pt(tick_size), family=t.font)
+        if across:
+            c.fig.text(c.frac_w(MARGIN_DEG), top, unit, ha="left", va="top", linespacing=1.2, color=t.muted,
+                       fontsize=c.pt(unit_size), family=t.font)
+        elif unit:
+            c.fig.text(c.frac_w(MARGIN_DEG), c.frac_h(chart_lo + chart_h / 2), unit, rotation=90, ha="left", va="center",
+                       color=t.muted, fontsize=c.pt(unit_size), family=t.font)
+        label_x = chart_x1 + pad
+        for name, (xe, ye, colour) in ends.items():
+            at = placed[name]
+            ax.text(c.frac_w(label_x), c.frac_h(at), named[name], transform=c.fig.transFigure, color=colour, family=t.font,
+                    fontsize=c.pt(size), va="center", ha="left", linespacing=1.2)
+            end_x = chart_x0 + (xe - x_limits(len(x))[0]) / np.ptp(x_limits(len(x))) * (chart_x1 - chart_x0)
+            if name in leaders:
+                c.fig.add_artist(Line2D([c.frac_w(end_x), c.frac_w(label_x - 0.2)], [c.frac_h(wanted[name]), c.frac_h(at)],
+                                        transform=c.fig.transFigure, color=colour, linewidth=0.05 * c.ppd, alpha=0.8))
+
+
+def y_ticks(c: Canvas, values: list[float], lim: tuple[float, float], height_deg: float, size_deg: float) -> list[float]:
+    """Tick values whose numbers (one line each) stay inside the chart's height and apart; every
+    other one dropped until they are."""
+    line = text_height(c, "0", size_deg)
+    at = [(v - lim[0]) / (lim[1] - lim[0]) * height_deg for v in values]
+    values = [v for v, a in zip(values, at) if line / 2 <= a <= height_deg - line / 2]
+    step = (values[1] - values[0]) / (lim[1] - lim[0]) * height_deg if len(values) > 1 else height_deg
+    keep = 1
+    while keep < len(values) and step * keep < line * 1.5:
+        keep += 1
+    return values[::keep]
+
+
+def period_ticks(c: Canvas, periods: list[str], x0: float, x1: float, size_deg: float, ruler: Ruler) -> tuple[list, list]:
+    """Every k-th period labelled (the last always), k the fewest that keeps the labels apart
+    (measured), none past the panel's edges."""
+    n = len(periods)
+    if not n:
+        return [], []
+    first, last = x_limits(n)
+    pitch = (x1 - x0) / (last - first)
+    widest = max(ruler(p, size_deg) for p in periods)
+    k = 1
+    while k < n and k * pitch < widest + PERIOD_GAP_EM * size_deg:
+        k += 1
+    picked = [i for i in range((n - 1) % k, n, k)
+              if EDGE_DEG <= x0 + (i - first) * pitch - ruler(periods[i], size_deg) / 2
+              and x0 + (i - first) * pitch + ruler(periods[i], size_deg) / 2 <= c.width_deg - EDGE_DEG]
+    return picked, [periods[i] for i in picked]
+
+
+def spread(wanted: dict[str, float], heights: dict[str, float], low: float, high: float, gap: float) -> dict[str, float]:
+    """Centres for labels wanted at `wanted` (degrees, up) of `heights`, in their order, apart by
+    `gap` and inside [low, high]: touching ones form a group centred where its members want to be."""
+    groups: list[list] = []  # [names, bottom, height]
+    for name in sorted(wanted, key=wanted.get):
+        groups.append([[name], 0.0, heights[name]])
+        while True:
+            names, _, size = groups[-1]
+            offsets = np.cumsum([0.0] + [heights[m] + gap for m in names[:-1]])
+            bottom = float(np.mean([wanted[m] - heights[m] / 2 - off for m, off in zip(names, offsets)]))
+            groups[-1][1] = min(max(bottom, low), high - size)
+            if len(groups) > 1 and groups[-2][1] + groups[-2][2] + gap > groups[-1][1]:
+                below = groups.pop(-2)
+                groups[-1] = [below[0] + groups[-1][0], 0.0, below[2] + gap + groups[-1][2]]
+                continue
+            break
+    placed = {}
+    for names, bottom, _ in groups:
+        for name in names:
+            placed[name] = bottom + heights[name] / 2
+            bottom += heights[name] + gap
+    return placed

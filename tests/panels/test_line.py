@@ -3,6 +3,7 @@
 import numpy as np
 
 from bridge.theme import DEFAULT_THEME as THEME
+from bridge.theme import MIN_TEXT_DEG
 from tests.panels.helpers import assert_error_located, draw, scene_with, share_of
 
 
@@ -36,3 +37,94 @@ def test_small_counts_are_never_points_on_a_line(workdir):
     assert "2 small count(s) suppressed" in drawn.texts
     numbers = [t for t in drawn.texts if t.replace("−", "-").lstrip("-").replace(".", "").isdigit()]
     assert set(numbers) <= set(content.x), numbers  # only the years: no y-axis numbers to bracket a count
+
+
+# --- layout under stress: measured from the drawn text (Canvas.layout_faults and the text boxes) -----
+
+def _series(workdir, rows, panel: str, size=(900, 560)):
+    """Drawn: a line chart of `rows` (period, series, value) from a CSV of its own, at 20 px/°."""
+    import pandas as pd
+
+    from tests.conftest import write_scene
+    from bridge.pipeline import load_briefing
+
+    pd.DataFrame(rows, columns=["period", "name", "value"]).to_csv(workdir / "data" / "series.csv", index=False)
+    text = ("title: T\ndatasets:\n  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}\n"
+            "  series: {path: data/series.csv, join: false}\npanels:\n"
+            f"  - {{id: p, type: line, data: series, x: period, y: value, series: name, {panel}}}\n"
+            "steps:\n  - {title: One, show: [p]}\n")
+    return draw(load_briefing(write_scene(workdir, text)), size=size)
+
+
+PERIODS = [f"{2000 + k}/{(k + 1) % 100:02d}" for k in range(24)]
+
+
+def _box(drawn, text):
+    return next(box for t, box in drawn.text_boxes if t == text)
+
+
+def test_long_series_names_are_wrapped_beside_the_chart_and_kept_apart(workdir):
+    names = [f"Series {s}: the neighbourhoods of the {s}th district with their parishes" for s in range(6)]
+    rows = [(p, name, 100 + (s % 2) * 0.5 + k) for s, name in enumerate(names) for k, p in enumerate(PERIODS)]
+    drawn = _series(workdir, rows, "width: 50, height: 30")  # six lines ending within a whisker of each other
+    shown = [t for t in drawn.texts if t.replace("\n", " ").startswith("Series ")]
+    assert len(shown) == 6 and any("\n" in t for t in shown)  # every series named, the long names wrapped
+    boxes = [_box(drawn, t) for t in shown]
+    assert all(box[2] <= 900 and box[0] >= 0.6 * 900 for box in boxes)  # in a column at the right, inside the panel
+    tops = sorted((box[1], box[3]) for box in boxes)
+    assert all(upper[0] >= lower[1] for lower, upper in zip(tops, tops[1:]))  # stacked, none on another
+    assert drawn.faults == []
+
+
+def test_too_many_names_for_a_small_panel_name_the_highlighted_one_and_say_how_many(workdir):
+    names = [f"Area {s} with a long and winding name that goes on" for s in range(12)]
+    rows = [(p, name, s * 10 + k) for s, name in enumerate(names) for k, p in enumerate(PERIODS[:6])]
+    drawn = _series(workdir, rows, "title: Twelve areas, width: 24, height: 12, highlight: 'Area 7 with a long and winding name that goes on'",
+                    size=(480, 240))
+    notes = [t for t in drawn.texts if t.endswith("series named")]
+    assert len(notes) == 1
+    named = int(notes[0].split()[0])
+    assert 0 < named < 12 and notes[0] == f"{named} of 12 series named"
+    shown = [t for t in drawn.texts if t.startswith("Area ")]
+    assert len(shown) == named and any(t.startswith("Area 7 ") for t in shown)  # the highlighted series keeps its name
+    assert drawn.smallest_text_deg >= MIN_TEXT_DEG and drawn.faults == []
+
+
+def test_many_periods_are_labelled_every_kth_and_never_overlap(workdir):
+    rows = [(p, "Shropshire", 50 + k) for k, p in enumerate(PERIODS)]
+    drawn = _series(workdir, rows, "width: 30, height: 20", size=(600, 400))
+    periods = [t for t in drawn.texts if t in PERIODS]
+    assert 2 <= len(periods) < len(PERIODS) and periods[-1] == PERIODS[-1]  # thinned; the latest always shown
+    steps = {PERIODS.index(b) - PERIODS.index(a) for a, b in zip(periods, periods[1:])}
+    assert len(steps) == 1  # every k-th, evenly
+    boxes = sorted(_box(drawn, t) for t in periods)
+    assert all(b[0] - a[2] > 0 for a, b in zip(boxes, boxes[1:]))  # a gap between neighbours
+    assert drawn.faults == []
+
+
+def test_a_long_unit_runs_across_above_the_chart_and_a_short_one_up_its_side(workdir):
+    rows = [(p, "Shropshire", 10 ** 7 * (1 + k)) for k, p in enumerate(PERIODS[:8])]
+    unit = "emergency admissions for falls per 100,000 people aged 65 and over, age-standardised to the 2013 European population"
+    long = _series(workdir, rows, f"title: Falls, unit: '{unit}', width: 40, height: 24", size=(800, 480))
+    drawn_unit = [t for t in long.texts if t.replace("\n", " ") == unit]
+    assert drawn_unit, long.texts
+    x0, y0, x1, y1 = _box(long, drawn_unit[0])
+    assert x1 - x0 > y1 - y0 and y1 <= 480 and x1 <= 800  # across, not up the side; inside the panel
+    assert not any("e+" in t or t.startswith("1e") for t in long.texts)  # axis numbers written out: no "1e7" above the axis
+    assert "50,000,000" in long.texts
+    assert long.faults == []
+    short = _series(workdir, rows, "title: Falls, unit: 'per 100,000', width: 40, height: 24", size=(800, 480))
+    x0, y0, x1, y1 = _box(short, "per 100,000")
+    assert y1 - y0 > x1 - x0  # up the side of the chart
+    assert short.faults == []
+
+
+def test_a_series_that_ends_early_is_named_in_the_column_beside_the_chart(workdir):
+    rows = [(p, "England", 20 + k) for k, p in enumerate(PERIODS[:10])]
+    rows += [(p, "Shropshire", 10 + k) for k, p in enumerate(PERIODS[:6])]
+    drawn = _series(workdir, rows, "width: 50, height: 30")
+    england, shropshire = _box(drawn, "England"), _box(drawn, "Shropshire")
+    latest = _box(drawn, PERIODS[9])
+    assert abs(england[0] - shropshire[0]) < 1  # one column of names (Shropshire's joined to its line by a leader)
+    assert shropshire[0] > (latest[0] + latest[2]) / 2  # right of the chart's last period, not over the lines
+    assert drawn.faults == []
