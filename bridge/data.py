@@ -166,7 +166,7 @@ def load_data(scene: Scene, doc: YamlDocument, overrides: Overrides | None = Non
             problems.extend(exc.problems)
     if problems:
         raise BridgeError(problems)
-    values, options = _param_values(scene, doc, tables, overrides)
+    values, options, wrong_values = _param_values(scene, doc, tables, overrides)
 
     base = tables[scene.base_name]
     if base.key is None:
@@ -205,7 +205,7 @@ def load_data(scene: Scene, doc: YamlDocument, overrides: Overrides | None = Non
         if not isinstance(value, pd.Series):
             value = pd.Series(np.full(len(base.frame), value))
         data.derived[name] = value.reset_index(drop=True)
-    data.problems = failed  # reported with every panel's problems (bridge/pipeline.py), not instead of them
+    data.problems = wrong_values + failed  # reported with every panel's problems (bridge/pipeline.py), not instead of them
     return data
 
 
@@ -252,12 +252,14 @@ def _early_default(param):
     return params.default(param)
 
 
-def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], overrides: Overrides) -> tuple[dict, dict]:
+def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], overrides: Overrides) -> tuple[dict, dict, list]:
     """Every parameter's options (a column's distinct values, sorted) and its value in this
-    view, each checked; all problems at once, at the default's or the override's line."""
+    view, each checked; and the problems with those values, at the default's or the override's
+    line (a wrong column is raised at once).  A value that is wrong is taken as the first option,
+    so the panels' expressions are still checked and reported with it."""
     from bridge import params
 
-    values, options, problems = {}, {}, []
+    values, options, problems, wrong = {}, {}, [], []
     for name, param in scene.params.items():
         column_values = None
         if isinstance(param, params.ChoiceParam) and param.column is not None:
@@ -284,11 +286,12 @@ def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], ove
             continue
         value, why = params.check(name, param, wanted, column_values)
         if why:
-            problems.append(doc.problem(where, why))
+            wrong.append(doc.problem(where, why))
+            value = options[name][0] if options[name] else None
         values[name] = value
     if problems:
-        raise BridgeError(problems)
-    return values, options
+        raise BridgeError(problems + wrong)
+    return values, options, wrong
 
 
 def _join(data: SceneData, name: str, base_keys: pd.Series) -> None:

@@ -721,3 +721,26 @@ def test_a_number_default_or_step_value_off_its_steps_is_located(workdir):
                       "  - {title: One, show: [k], params: {age: 67}}\n",
                       params_yaml="\n  age: {type: number, min: 0, max: 100, step: 5, default: 65}\n")
     assert f"{path}:{line_of(path, 'title: One')}: steps[0].params.age: 67 is not one of params.age's values" in problems_of(path)
+
+
+def test_a_wrong_default_does_not_hide_the_other_mistakes(workdir):
+    """A default that is not a value used to stop the load before steps and panels were checked."""
+    path = ward_scene(workdir, (
+        "  - {id: k, type: kpi, value: 'sum(people.totl, where=wards.ward24_name == params.ward)', label: 'In {params.ward}',"
+        " yaw: 0, pitch: 0, width: 30, height: 15}\n"
+        "  - {id: a, type: kpi, value: 'count(people.total, where=people.total > params.age)', yaw: 40, pitch: 0, width: 30, height: 15}\n"),
+        "  - {title: 'One {params.wrd}', show: [k, a], params: {ward: Abby}}\n", params_yaml="""
+  ward: {type: choice, column: wards.ward24_name, default: Abbbey}
+  age: {type: number, min: 0, max: 3000, step: 100, default: 1550}
+""")
+    lines = problems_of(path).splitlines()
+    expected = [
+        (line_of(path, "ward: {"), "params.ward.default: 'Abbbey' is not one of params.ward's values (did you mean 'Abbey'?)"),
+        (line_of(path, "age: {"), "params.age.default: 1550 is not one of params.age's values"),
+        (line_of(path, "title: 'One"), "steps[0].params.ward: 'Abby' is not one of params.ward's values"),
+        (line_of(path, "title: 'One"), "steps[0].title: no parameter 'wrd'"),
+        (line_of(path, "id: k"), "panels[0].value: dataset 'people' has no column 'totl'"),
+    ]
+    for line, fragment in expected:
+        assert any(l.startswith(f"{path}:{line}: {fragment}") for l in lines), f"{line}: {fragment!r} not in\n" + "\n".join(lines)
+    assert len(lines) == len(expected), "\n".join(lines)  # panel a is fine with the age's first value
