@@ -129,13 +129,18 @@ def check(name: str, param, value: Any, column_values: list | None = None) -> tu
     if param.all and value == "all":
         return ALL, None
     options = choices(param, column_values)
-    for option in options:
-        if option == value or (isinstance(option, float) and isinstance(value, (int, float)) and option == value):
-            return option, None
-    listed = [str(o) for o in options]
-    hint = did_you_mean(str(value), listed)
+    if not isinstance(value, bool):  # true is not the value 1
+        for option in options:
+            if option == value:
+                return option, None
+        for option in options:  # 2020 for a column's "2020" (its values are text), "2020" for a listed 2020
+            if isinstance(option, str) != isinstance(value, str) and _text(option) == _text(value):
+                return option, None
+    listed = [_text(o) for o in options]
+    hint = did_you_mean(_text(value), listed)
     some = ", ".join(listed[:8]) + (f", … ({len(listed) - 8} more)" if len(listed) > 8 else "")
-    return None, f"{shown(repr(value), 60)} is not one of params.{name}'s values{hint}; they are: {some}"
+    written = shown(repr(value), 60) if isinstance(value, str) else _text(value)
+    return None, f"{written} is not one of params.{name}'s values{hint}; they are: {some}"
 
 
 def label(param, value: Value) -> str:
@@ -143,11 +148,11 @@ def label(param, value: Value) -> str:
     if isinstance(param, ToggleParam):
         return param.on if value else param.off
     if isinstance(param, NumberParam):
-        text = f"{value:g}"
+        text = _text(value)
         return f"{text} {param.unit}" if param.unit else text
     if value is ALL:
         return param.all or "all"
-    text = value if isinstance(value, str) else f"{value:g}"
+    text = _text(value)
     return param.labels.get(text, text)
 
 
@@ -158,6 +163,14 @@ def stepped(options: list[Value], value: Value, by: int) -> Value:
     except ValueError:
         k = 0
     return options[max(0, min(len(options) - 1, k + by))]
+
+
+def _text(value) -> str:
+    """A value as written: a whole number without '.0' and never in e-notation (2020, 1500000),
+    others as short as Python writes them (0.3)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(value)
 
 
 def _tidy(x: float) -> float:

@@ -744,3 +744,38 @@ def test_a_wrong_default_does_not_hide_the_other_mistakes(workdir):
     for line, fragment in expected:
         assert any(l.startswith(f"{path}:{line}: {fragment}") for l in lines), f"{line}: {fragment!r} not in\n" + "\n".join(lines)
     assert len(lines) == len(expected), "\n".join(lines)  # panel a is fine with the age's first value
+
+
+def test_numbers_are_written_as_the_room_reads_them():
+    """Labels used '{:g}': 1500000 was shown as 1.5e+06 and a code 1234567 missed its label."""
+    assert params.label(number(min=0, max=5_000_000, step=5000), 1_500_000.0) == "1500000"
+    assert params.label(number(min=0, max=1, step=0.05), 0.35) == "0.35"
+    codes = choice(values=[1234567, 1234568], labels={"1234567": "Abbey"})
+    assert params.label(codes, 1234567.0) == "Abbey" and params.label(codes, 1234568.0) == "1234568"
+
+
+def test_a_number_for_a_text_value_and_text_for_a_number_are_the_same_value():
+    """A column's values are text: `grp: 10` meant "10"; a listed 2020 written '2020' is 2020.
+    The message lists numbers as written (it said 2019.0 and suggested '2021.0' for '2020')."""
+    grp = choice(column="g.grp")
+    assert params.check("grp", grp, 10.0, ["1", "10", "2"]) == ("10", None)
+    year = choice(values=[2019, 2020, 2021])
+    assert params.check("year", year, "2020") == (2020.0, None)
+    value, why = params.check("year", year, 2022)
+    assert value is None and why.startswith("2022 is not one of params.year's values") and why.endswith("they are: 2019, 2020, 2021")
+    value, why = params.check("level", choice(values=[0, 1]), True)  # True == 1 in Python
+    assert value is None and why.startswith("True is not one of params.level's values")
+
+
+def test_a_numeric_column_choice_set_by_a_step(workdir):
+    frame = census()
+    groups = pd.DataFrame({"lsoa21_code": frame.lsoa21_code, "grp": np.arange(len(frame)) % 12})
+    groups.to_csv(workdir / "data" / "groups.csv", index=False)
+    path = ward_scene(workdir, "  - {id: k, type: kpi, value: 'sum(people.total, where=groups.grp == params.grp)', "
+                               "label: 'group {params.grp}', yaw: 0, pitch: 0, width: 30, height: 15}\n",
+                      "  - {title: One, show: [k], params: {grp: 10}}\n",
+                      params_yaml="\n  grp: {type: choice, column: groups.grp, all: every group}\n",
+                      datasets="  groups: {path: data/groups.csv, key: lsoa21_code}\n")
+    view = load_briefing(path).step_view(0)
+    assert view.data.params["grp"] == "10" and view.scene.panels[0].label == "group 10"
+    assert view.contents[0].value == pytest.approx(frame.total[groups.grp == 10].sum())
