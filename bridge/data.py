@@ -9,6 +9,7 @@ Panel types then ask for expressions over those aligned columns (bridge/panels/)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -271,7 +272,7 @@ def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], ove
             if column not in frame.columns:
                 problems.append(doc.problem(("params", name, "column"), missing_column(column, frame.columns, dataset)))
                 continue
-            column_values = sorted({str(v).strip() for v in frame[column].dropna()})
+            column_values = sorted({str(v).strip() for v in frame[column].dropna()}, key=_in_order)
             if len(column_values) > MAX_CHOICES:
                 problems.append(doc.problem(("params", name, "column"),
                                             f"{len(column_values):,} distinct values is more than a room can step through ({MAX_CHOICES:,}); choose a coarser column"))
@@ -292,6 +293,15 @@ def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], ove
     if problems:
         raise BridgeError(problems + wrong)
     return values, options, wrong
+
+
+def _in_order(text: str) -> tuple:
+    """A column's values as the keys step through them: numbers by size (2 before 10), then text."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    return (0, number, text) if math.isfinite(number) else (1, 0.0, text)
 
 
 def _join(data: SceneData, name: str, base_keys: pd.Series) -> None:

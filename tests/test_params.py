@@ -779,3 +779,20 @@ def test_a_numeric_column_choice_set_by_a_step(workdir):
     view = load_briefing(path).step_view(0)
     assert view.data.params["grp"] == "10" and view.scene.panels[0].label == "group 10"
     assert view.contents[0].value == pytest.approx(frame.total[groups.grp == 10].sum())
+
+
+def test_a_numeric_columns_values_are_stepped_through_by_size(workdir):
+    """They were sorted as text: 0, 1, 10, 11, 2, … so + went from 1 to 10."""
+    frame = census()
+    pd.DataFrame({"lsoa21_code": frame.lsoa21_code, "grp": np.arange(len(frame)) % 12,
+                  "mixed": ["2.5", "10", "x", "1"] * (len(frame) // 4) + ["1"] * (len(frame) % 4)}
+                 ).to_csv(workdir / "data" / "groups.csv", index=False)
+    path = ward_scene(workdir, "  - {id: k, type: kpi, value: '1', yaw: 0, pitch: 0, width: 30, height: 15}\n",
+                      "  - {title: One, show: [k]}\n",
+                      params_yaml="\n  grp: {type: choice, column: groups.grp, all: every group}\n"
+                                  "  mixed: {type: choice, column: groups.mixed}\n",
+                      datasets="  groups: {path: data/groups.csv, key: lsoa21_code}\n")
+    b = load_briefing(path)
+    assert b.data.param_options["grp"] == [ALL] + [str(i) for i in range(12)]
+    assert b.data.param_options["mixed"] == ["1", "2.5", "10", "x"] and b.data.params["mixed"] == "1"
+    assert params.stepped(b.data.param_options["grp"], "1", 1) == "2"
