@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.collections import PathCollection
 from matplotlib.path import Path as MplPath
+from matplotlib.ticker import Formatter
 
 from bridge.disclosure import is_count, suppression_mask
 from bridge.errors import BridgeError
+from bridge.numformat import fixed, legend_decimals
 from bridge.panels.values import numbers
 from bridge.theme import MIN_TEXT_DEG
 
@@ -111,12 +113,25 @@ def compound_path(polygons) -> MplPath:
 
 
 def map_axes(c: Canvas, bottom: float, top: float, legend: bool):
-    """Axes for a map, leaving room on the right for a legend."""
+    """Axes for a map, leaving room on the right for a legend (`leave_room` shrinks it further
+    once the legend or colour bar is drawn and measured)."""
     legend_w = c.frac_w(LEGEND_DEG) if legend else 0
     ax = c.fig.add_axes((c.frac_w(1), bottom, 1 - legend_w - c.frac_w(2), top - bottom))
     ax.set_axis_off()
     ax.set_facecolor(c.theme.card)
     return ax
+
+
+def leave_room(c: Canvas, ax, right: float) -> None:
+    """Narrow the map's axes so they end a degree left of `right` (a figure fraction: the left
+    edge of its legend or colour bar as measured); never widened."""
+    x0, y0, w, h = ax.get_position(original=True).bounds
+    end = right - c.frac_w(1)
+    if end >= x0 + w - 0.5 / c.w:  # room enough already (to within half a pixel)
+        return
+    if end - x0 <= 0:
+        raise BridgeError(f"the panel is too narrow for its map and legend ({c.width_deg:.0f}° wide); make it wider")
+    ax.set_position((x0, y0, end - x0, h))
 
 
 def fit_extent(ax, paths) -> None:
@@ -126,25 +141,66 @@ def fit_extent(ax, paths) -> None:
     ax.set_aspect("equal")
 
 
+class TickNumbers(Formatter):
+    """A colour bar's numbers written as the legends write class breaks (bridge/numformat.py):
+    thousands separated, one number of decimals for all, never an offset like '1e9'."""
+
+    def __init__(self):
+        self.decimals = 0
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        self.decimals = legend_decimals(sorted(locs)) if len(locs) else 0
+
+    def __call__(self, x, pos=None):
+        return fixed(x, self.decimals)
+
+
+COLOURBAR_SHARE = 0.3  # the most of a panel's width a colour bar and its numbers may take
+
+
 def colourbar(c: Canvas, mappable, title, bottom, top, ticks: bool):
     """A vertical colour bar at the right, its title above it (wrapped to the legend's width);
-    without ticks it reads 'low' to 'high'."""
+    without ticks it reads 'low' to 'high'.  Its numbers are measured as drawn: wide ones move
+    the bar left (shrinking toward the legibility floor past a share of the panel's width),
+    and the map's axes (`mappable.axes`) are narrowed to leave the bar and its title clear."""
     t = c.theme
+    renderer = c.canvas.get_renderer()
     size, text = c.fit(title or "", t.body_deg, room_deg=LEGEND_DEG - 2, floor_deg=MIN_TEXT_DEG)
     title_h = c.frac_h(size * (1.25 * text.count("\n") + 1.2)) if title else 0
     above = c.frac_h(t.body_deg * (0.8 if ticks else 1.8))  # half a tick label, or 'high', pokes above the bar
     bar_top = min(bottom + (top - bottom) * 0.8, top - title_h - above)
-    cax = c.fig.add_axes((1 - c.frac_w(6), bottom + (top - bottom) * 0.2, c.frac_w(1.4), bar_top - bottom - (top - bottom) * 0.2))
+    bar_bottom = bottom + (top - bottom) * 0.2
+    x = 1 - c.frac_w(6)
+    cax = c.fig.add_axes((x, bar_bottom, c.frac_w(1.4), bar_top - bar_bottom))
     bar = c.fig.colorbar(mappable, cax=cax)
     bar.outline.set_edgecolor(t.border)
-    cax.tick_params(colors=t.text, labelsize=c.pt(t.body_deg))
-    if not ticks:
+    labels = t.body_deg
+    inner = (1 - c.frac_w(1)) * c.w  # pixels: the panel's right edge, inside its border
+    if ticks:
+        cax.yaxis.set_major_formatter(TickNumbers())
+        cax.tick_params(colors=t.text, labelsize=labels * c.ppd * 0.72)
+        block = cax.get_tightbbox(renderer)
+        widest = COLOURBAR_SHARE * c.w
+        if block.width > widest:  # numbers too wide for the panel: smaller, not below the floor
+            labels = max(MIN_TEXT_DEG, labels * (widest - cax.bbox.width) / max(block.width - cax.bbox.width, 1))
+            cax.tick_params(labelsize=labels * c.ppd * 0.72)
+            block = cax.get_tightbbox(renderer)
+        if block.x1 > inner:  # the numbers would run off the panel: move the bar left
+            x -= (block.x1 - inner) / c.w
+            cax.set_position((x, bar_bottom, c.frac_w(1.4), bar_top - bar_bottom))
+        c.pt(labels)
+    else:
         cax.set_yticks([])
         cax.text(0.5, -0.04, "low", transform=cax.transAxes, ha="center", va="top", color=t.muted, fontsize=c.pt(t.body_deg))
         cax.text(0.5, 1.04, "high", transform=cax.transAxes, ha="center", va="bottom", color=t.muted, fontsize=c.pt(t.body_deg))
+    shift = 1 - c.frac_w(6) - x  # how far the numbers pushed the bar left
+    centre = 1 - c.frac_w(LEGEND_DEG / 2) - shift
     if title:
-        c.fig.text(1 - c.frac_w(LEGEND_DEG / 2), bar_top + above, text, color=t.muted, fontsize=c.pt(size),
+        c.fig.text(centre, bar_top + above, text, color=t.muted, fontsize=c.pt(size),
                    ha="center", va="bottom", linespacing=1.2)
+    left = min(centre - c.frac_w(LEGEND_DEG / 2 - 1), cax.get_tightbbox(renderer).x0 / c.w)
+    leave_room(c, mappable.axes, left - c.frac_w(1))
 
 
 @dataclass
@@ -160,7 +216,7 @@ class PointAxes:
 
     def grid(self, c: Canvas) -> tuple[float, int, int]:
         """A grid of about one cell per axes pixel: (cell size in metres, columns, rows)."""
-        ax_w_px = (1 - c.frac_w(LEGEND_DEG) - c.frac_w(2)) * c.w
+        ax_w_px = self.ax.get_position(original=True).width * c.w
         cell = max((self.xlim[1] - self.xlim[0]) / max(ax_w_px, 1), 1.0)
         return cell, int((self.xlim[1] - self.xlim[0]) / cell) + 1, int((self.ylim[1] - self.ylim[0]) / cell) + 1
 

@@ -66,3 +66,24 @@ def test_point_axes_keeps_only_points_in_view():
     assert "Points" in [t for t, _ in c.texts()]
     image = c.image()
     assert (np.all(image == rgb255(THEME.missing), axis=-1)).mean() > 0.1  # the areas in the 'missing' grey
+
+
+def test_leave_room_narrows_the_map_axes_but_never_widens_them():
+    from bridge.panels.geo import leave_room, map_axes
+
+    c = Canvas((800, 500), 20.0)  # 40° wide: a degree is 0.025 of the width
+    ax = map_axes(c, 0.1, 0.9, legend=True)
+    x0, _, width, _ = ax.get_position(original=True).bounds
+    leave_room(c, ax, 0.95)  # a legend starting further right than the room kept: nothing changes
+    assert ax.get_position(original=True).width == pytest.approx(width)
+    leave_room(c, ax, 0.5)  # a wider legend: the map ends a degree left of it
+    assert ax.get_position(original=True).x1 == pytest.approx(0.5 - 0.025)
+    assert ax.get_position(original=True).x0 == pytest.approx(x0)
+
+
+def test_colour_bar_numbers_are_written_as_legends_write_them_never_with_an_offset():
+    from bridge.panels.geo import TickNumbers
+
+    assert TickNumbers().format_ticks([2e9, 4e9, 6e9, 8e9]) == ["2,000,000,000", "4,000,000,000", "6,000,000,000", "8,000,000,000"]
+    assert TickNumbers().format_ticks([200, 400, 1000]) == ["200", "400", "1,000"]
+    assert TickNumbers().format_ticks([0.0025, 0.005, 0.0075]) == ["0.0025", "0.0050", "0.0075"]  # one number of decimals
