@@ -264,12 +264,22 @@ class Views:
         return self.arts[id(view)]
 
     def place(self, renderer, view: Briefing, panel_ids: list[str]) -> Briefing:
-        """Put `view`'s pictures of `panel_ids` into the room where they differ from what is there."""
+        """Put `view`'s pictures of `panel_ids` into the room where they differ from what is there:
+        where a parameter the panel reads has another value in `view` than in the view it came from."""
         for i, panel in enumerate(view.scene.panels):
-            if panel.id in panel_ids and self.placed[panel.id] is not view and self.reads[panel.id]:
+            there = self.placed[panel.id]
+            if panel.id in panel_ids and there is not view and any(
+                    _as_key(there.data.params.get(p)) != _as_key(view.data.params.get(p)) for p in self.reads[panel.id]):
                 panel.place(renderer, self.art(view).image(panel.id), view.contents[i])
                 self.placed[panel.id] = view
         return view
+
+
+def _as_key(value) -> tuple:
+    """A parameter's value, comparable: the all option is not the text 'all', true is not 1."""
+    from bridge.expressions import ALL
+
+    return value is ALL, repr(value)
 
 
 def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) -> np.ndarray:

@@ -5,6 +5,7 @@ them and the render that re-places only the panels a parameter reaches."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -796,3 +797,30 @@ def test_a_numeric_columns_values_are_stepped_through_by_size(workdir):
     assert b.data.param_options["grp"] == [ALL] + [str(i) for i in range(12)]
     assert b.data.param_options["mixed"] == ["1", "2.5", "10", "x"] and b.data.params["mixed"] == "1"
     assert params.stepped(b.data.param_options["grp"], "1", 1) == "2"
+
+
+def test_views_leaves_a_panel_whose_parameters_keep_their_values(workdir, monkeypatch):
+    """A panel reading params.over was re-placed by a step that set only params.ward."""
+    path = ward_scene(workdir, RENDERED + "  - {id: a, type: kpi, value: 'count(people.total, where=people.total > params.over)',"
+                                          " yaw: 120, pitch: 0, width: 30, height: 15}\n",
+                      "  - {title: All, show: [k, a]}\n"
+                      "  - {title: Wem, show: [k, a], params: {ward: Wem}}\n"
+                      "  - {title: Wem over 2000, show: [k, a], params: {ward: Wem, over: 2000}}\n"
+                      "  - {title: Over 1000 again, show: [k, a], params: {ward: all}}\n",
+                      params_yaml=WARD_PARAM + "  over: {type: number, min: 0, max: 3000, step: 100, default: 1000}\n")
+    b = load_briefing(path)
+    assert b.reads("a") == {"over"} and b.reads("k") == {"ward"}
+    placed = []
+    monkeypatch.setattr(PanelModel, "place", lambda self, renderer, image, content: placed.append(self.id))
+    monkeypatch.setattr(Views, "art", lambda self, view: SimpleNamespace(image=lambda panel_id: None))
+    views = Views(b, None)
+    views.place(None, b.step_view(1), ["k", "a"])
+    assert placed == ["k"]  # over is 1000 in both
+    views.place(None, b.step_view(2), ["k", "a"])
+    assert placed == ["k", "a"]  # Wem in both; over changed
+    views.place(None, b.step_view(3), ["k", "a"])
+    assert placed == ["k", "a", "k", "a"]  # both back
+    assert b.step_view(3) is not b
+    views.place(None, b, ["k", "a"])  # the default: the same values as step 4's view, another briefing
+    assert placed == ["k", "a", "k", "a"]
+
