@@ -359,7 +359,8 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
         if n not in rows and (earlier := _earlier_images(out_dir / f"step-{n:02d}", room, thumbs[0])) is not None:
             rows[n] = earlier
     shown = sorted(rows)
-    sheet = contact_sheet([rows[n] for n in shown], [f"Step {n}: {scene.steps[n - 1].title}" for n in shown],
+    titles = [briefing.step_view(n - 1).scene.steps[n - 1].title for n in shown]  # {params.NAME} as the step sets it
+    sheet = contact_sheet([rows[n] for n in shown], [f"Step {n}: {title}" for n, title in zip(shown, titles)],
                           [f"{p.number} · {p.name}" for p in room.projectors], theme=briefing.theme)
     result.contact_sheet = save_png(sheet, out_dir / "contact-sheet.png")
     result.smallest_text = min(a.smallest for a in views.arts.values())

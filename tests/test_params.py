@@ -824,3 +824,21 @@ def test_views_leaves_a_panel_whose_parameters_keep_their_values(workdir, monkey
     views.place(None, b, ["k", "a"])  # the default: the same values as step 4's view, another briefing
     assert placed == ["k", "a", "k", "a"]
 
+
+def test_the_contact_sheet_titles_are_the_steps_own(workdir, tmp_path, monkeypatch):
+    """Titles on the contact sheet were the default view's: 'Residents of All wards' for Porthill's step."""
+    import bridge.output
+
+    titles = []
+    real = bridge.output.contact_sheet
+
+    def capture(rows, row_titles, *args, **kw):
+        titles.extend(row_titles)
+        return real(rows, row_titles, *args, **kw)
+
+    monkeypatch.setattr(bridge.output, "contact_sheet", capture)
+    path = ward_scene(workdir, f"  - {{id: k, type: kpi, value: '{IN_WARD}', yaw: 0, pitch: 0, width: 30, height: 15}}\n",
+                      "  - {title: 'Residents of {params.ward}', show: [k]}\n"
+                      "  - {title: 'Residents of {params.ward}', show: [k], params: {ward: Porthill}}\n")
+    render_briefing(load_briefing(path), load_room("bridge"), tmp_path / "out", (1024, 512))
+    assert titles == ["Step 1: Residents of All wards", "Step 2: Residents of Porthill (Shrewsbury)"]
