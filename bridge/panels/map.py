@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from matplotlib.collections import PathCollection
 from matplotlib.patches import Patch
 from pydantic import Field, model_validator
@@ -18,15 +19,18 @@ from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas, palette
 from bridge.panels.geo import (
+    LEGEND_DEG,
     MapContent,
     area_content,
     compound_path,
     fit_extent,
+    leave_room,
     map_axes,
     point_table,
 )
 from bridge.panels.pictures import read_rgb
-from bridge.panels.values import condition, numbers, texts
+from bridge.panels.values import condition, texts
+from bridge.theme import MIN_TEXT_DEG
 
 
 @dataclass
@@ -108,9 +112,11 @@ class MapPanel(PanelModel):
     def marked_rows(self, data, content, mark, here, mark_path) -> frozenset[str]:
         table = data.tables[self.data or data.scene.base_name]
         keys = table.frame[table.key].astype(str).reset_index(drop=True)
-        if mark.top:
-            values = numbers(data, self.colour, here + ("colour",), table.name)
-            return frozenset(keys[values.sort_values(ascending=False).index[: mark.top]])
+        if mark.top:  # ranked as drawn: a suppressed or missing value is never among the top
+            if content.values is None:
+                raise BridgeError(data.doc.problem(mark_path + ("top",), "the map has no colour: values to rank its areas by"))
+            shown = pd.Series(np.where(content.suppressed, np.nan, content.values)).dropna()
+            return frozenset(keys[shown.sort_values(ascending=False, kind="stable").index[: mark.top]])
         keep = data.evaluate(mark.where, mark_path + ("where",), table.name)
         return frozenset(keys[condition(keep, data.doc.problem(mark_path + ("where",), "must be a condition")).to_numpy()])
 
@@ -147,11 +153,12 @@ class MapPanel(PanelModel):
         if content.points is not None:
             xy, colour, size = content.points
             ax.scatter(xy[:, 0], xy[:, 1], s=size, c=colour, linewidths=0, zorder=5, rasterized=True)
+        if handles:  # the legend first, measured: the map gives way to it
+            legend = _legend(c, handles, self.legend, bottom, top)
+            leave_room(c, ax, legend.get_window_extent(c.canvas.get_renderer()).x0 / c.w)
         fit_extent(ax, paths)
         if self.labels and content.values is not None:
             _label_top_areas(c, ax, self.labels, content, paths)
-        if handles:
-            _legend(c, handles, self.legend, bottom, top)
 
 
 def classify(values: np.ndarray, classes: Classes) -> np.ndarray:
@@ -186,32 +193,75 @@ def legend_labels(edges, count: bool = False) -> list[str]:
     return [f"{fixed(lo, decimals)} – {fixed(hi, decimals)}" for lo, hi in zip(edges[:-1], edges[1:])]
 
 
+LEGEND_SHARE = 0.4  # the most of a panel's width a map's legend may take
+LABEL_DEG = 12  # an area's label is wrapped to this width (or the map's, if narrower)
+
+
 def _legend(c: Canvas, handles, title: str | None, bottom: float, top: float):
+    """The classes' legend at the right, fitted to the panel as drawn: its title wrapped to the
+    entries' width; entries too many for the height, or too wide, shrunk toward the legibility
+    floor, then set in two columns.  Returns the legend (measure it to place the map)."""
     t = c.theme
-    legend = c.fig.legend(handles=handles, loc="center right", bbox_to_anchor=(1 - c.frac_w(1), (bottom + top) / 2),
-                          title=title or "", frameon=False, labelcolor=t.text,
-                          fontsize=c.pt(t.body_deg), title_fontsize=c.pt(t.body_deg),
-                          handlelength=1.4, handleheight=1.0)
-    legend.get_title().set_color(t.muted)
+    renderer = c.canvas.get_renderer()
+    room_h = (top - bottom) * c.h  # pixels
+    widest = LEGEND_SHARE * c.w
+
+    def make(size: float, columns: int):
+        points = size * c.ppd * 0.72
+        legend = c.fig.legend(handles=handles, loc="center right", bbox_to_anchor=(1 - c.frac_w(1), (bottom + top) / 2),
+                              frameon=False, labelcolor=t.text, fontsize=points, ncols=columns,
+                              handlelength=1.4, handleheight=1.0, columnspacing=1.2)
+        if title:
+            entries = legend.get_window_extent(renderer).width / c.ppd
+            room = min(widest / c.ppd, max(entries, LEGEND_DEG - 2))
+            _, text = c.fit(title, size, room_deg=room, floor_deg=size)  # wrapped, not shrunk below the entries
+            legend.set_title(text, prop={"size": points, "family": t.font})
+            legend.get_title().set_color(t.muted)
+        return legend
+
+    steps = int(round((t.body_deg - MIN_TEXT_DEG) / 0.05))
+    sizes = [t.body_deg - 0.05 * k for k in range(steps)] + [MIN_TEXT_DEG]
+    for columns in (1, 2):
+        for size in sizes:
+            legend = make(size, columns)
+            box = legend.get_window_extent(renderer)
+            if box.height <= room_h and box.width <= widest:
+                c.pt(size)
+                return legend
+            legend.remove()
+    c.pt(MIN_TEXT_DEG)
+    return make(MIN_TEXT_DEG, 2)  # the most it can give: layout_faults will say what still does not fit
 
 
 def _label_top_areas(c: Canvas, ax, count: int, content: MapContent, paths) -> None:
-    """Label the highest areas at their centres, nudging a label that would cover another."""
+    """Label the highest areas (suppressed and missing values never) at their centres, long
+    names wrapped; a label is nudged to stay inside the map and off the others, and left out
+    only when there is no room.  Positions are taken with the map's aspect applied."""
     t = c.theme
     renderer = c.canvas.get_renderer()
+    ax.apply_aspect()  # the equal aspect moves the axes: place labels where they will be drawn
+    area = ax.get_window_extent(renderer)
     to_data = ax.transData.inverted()
+    pad = 0.3 * t.small_deg * c.ppd  # the rounded box behind a label
+    room = min(LABEL_DEG, area.width / c.ppd - 1)
+    shown = np.isfinite(content.values) & ~content.suppressed
+    order = [k for k in np.argsort(np.where(shown, -content.values, np.inf), kind="stable") if shown[k]]
     placed: list = []
-    order = np.argsort(np.where(np.isfinite(content.values) & ~content.suppressed, -content.values, np.inf))
     for k in order[:count]:
+        size, text = c.fit(content.labels[k], t.small_deg, room_deg=room, floor_deg=t.small_deg)
         x, y = paths[k].vertices.mean(axis=0)
-        label = ax.text(x, y, content.labels[k], color=t.text, fontsize=c.pt(t.small_deg), ha="center", va="center",
-                        zorder=6, bbox=dict(boxstyle="round,pad=0.2", fc=t.card, ec="none", alpha=0.8))
-        box = label.get_window_extent(renderer=renderer)
+        label = ax.text(x, y, text, color=t.text, fontsize=c.pt(size), ha="center", va="center", zorder=6,
+                        bbox=dict(boxstyle="round,pad=0.2", fc=t.card, ec="none", alpha=0.8))
+        box = label.get_window_extent(renderer=renderer).padded(pad)
         px, py = ax.transData.transform((x, y))
         for shift in (0, 1, -1, 2, -2, 3, -3):
-            moved = box.translated(0, shift * box.height * 1.15)
-            if not any(moved.overlaps(other) for other in placed):
-                label.set_position(to_data.transform((px, py + shift * box.height * 1.15)))
+            moved = box.translated(0, shift * box.height)
+            dx = max(area.x0 - moved.x0, 0) - max(moved.x1 - area.x1, 0)  # nudged inside the map
+            dy = max(area.y0 - moved.y0, 0) - max(moved.y1 - area.y1, 0)
+            moved = moved.translated(dx, dy)
+            inside = area.x0 <= moved.x0 and moved.x1 <= area.x1 and area.y0 <= moved.y0 and moved.y1 <= area.y1
+            if inside and not any(moved.overlaps(other) for other in placed):
+                label.set_position(to_data.transform((px + dx, py + shift * box.height + dy)))
                 placed.append(moved)
                 break
         else:

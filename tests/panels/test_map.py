@@ -91,3 +91,110 @@ def test_legend_labels_share_their_decimals():
     assert legend_labels([6.41, 10.2, 15.7]) == ["6.4 – 10.2", "10.2 – 15.7"]
     assert legend_labels([8.87, 51.87, 275.69], count=True) == ["9 – 52", "52 – 276"]
     assert legend_labels([1234.5, 5678.9, 12345.6]) == ["1,234 – 5,679", "5,679 – 12,346"]
+
+
+# --- fitting the legend and labels to the panel, measured as drawn ---------------------------
+
+LONG_LEGEND = "households in fuel poverty as a share of all households here"  # 60 characters
+
+
+def _drawn_map(b, size=(900, 560), ppd=20.0):
+    """The map drawn on a canvas: (canvas, map axes, legend), the figure drawn."""
+    from bridge.panels.canvas import Canvas
+    from tests.panels.helpers import THEME
+
+    c = Canvas(size, ppd, THEME)
+    b.scene.panels[0].draw(c, b.contents[0], b.scene.source, frozenset())
+    c.draw()
+    ax = c.fig.axes[0]
+    return c, ax, (c.fig.legends[0] if c.fig.legends else None)
+
+
+def _inside(box, outer, slack=1.0):
+    return (box.x0 >= outer.x0 - slack and box.x1 <= outer.x1 + slack
+            and box.y0 >= outer.y0 - slack and box.y1 <= outer.y1 + slack)
+
+
+def test_a_60_character_legend_title_is_wrapped_within_the_panel_and_does_not_cover_the_map(workdir):
+    assert len(LONG_LEGEND) == 60
+    b = scene_with(workdir, f"  - {{id: p, type: map, colour: older, legend: '{LONG_LEGEND}', width: 45, height: 30}}\n")
+    c, ax, legend = _drawn_map(b)
+    renderer = c.canvas.get_renderer()
+    title = legend.get_title()
+    assert "\n" in title.get_text() and title.get_text().replace("\n", " ") == LONG_LEGEND  # wrapped, every word kept
+    entries = max(t.get_window_extent(renderer).x1 for t in legend.get_texts()) - legend.get_window_extent(renderer).x0
+    assert title.get_window_extent(renderer).width <= max(entries, 14 * c.ppd) + 1  # as wide as the entries (or 14°)
+    assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1  # the map gives way
+    assert c.layout_faults() == []
+
+
+def test_wide_legend_entries_narrow_the_map_rather_than_cover_it(workdir):
+    b = scene_with(workdir, "  - {id: p, type: map, colour: 'older * 100000000', legend: share, width: 50, height: 30}\n")
+    c, ax, legend = _drawn_map(b)
+    renderer = c.canvas.get_renderer()
+    assert any(len(t.get_text()) > 25 for t in legend.get_texts())  # e.g. "1,234,567,890 – 2,345,678,901"
+    room = (1 - 16 * c.ppd / c.w - 2 * c.ppd / c.w)  # what the map had before it measured its legend
+    assert ax.get_position(original=True).width < room - 0.01
+    assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+    assert c.layout_faults() == []
+
+
+def test_nine_classes_on_a_small_map_shrink_toward_the_floor_to_fit_its_height(workdir):
+    from bridge.theme import MIN_TEXT_DEG
+
+    title = "A title long enough to take three lines of a small panel's width, pushing the legend down"
+    b = scene_with(workdir, f"  - {{id: p, type: map, title: \"{title}\", colour: older, legend: per cent, "
+                            "classes: {count: 9}, width: 30, height: 20}\n")
+    c, ax, legend = _drawn_map(b, size=(600, 400))
+    renderer = c.canvas.get_renderer()
+    sizes = {t.get_fontsize() / (c.ppd * 0.72) for t in legend.get_texts()}
+    assert len(legend.get_texts()) == 9
+    assert all(MIN_TEXT_DEG - 1e-9 <= s < c.theme.body_deg for s in sizes)  # smaller, never below the floor
+    assert _inside(legend.get_window_extent(renderer), c.fig.bbox)
+    assert c.layout_faults() == []
+
+
+def test_long_labels_are_wrapped_and_kept_inside_the_map_apart_from_each_other(workdir):
+    b = scene_with(workdir, "  - {id: p, type: map, colour: older, labels: 12, label: areas.lsoa21_name, width: 50, height: 30}\n")
+    content = b.contents[0]
+    content.labels = [f"{name}, a neighbourhood name far longer than any ward name, with its parish" for name in content.labels]
+    c, ax, _ = _drawn_map(b)
+    renderer = c.canvas.get_renderer()
+    area = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if t.get_text()]
+    assert 2 <= len(labels) <= 12
+    assert all("\n" in t.get_text() for t in labels)  # wrapped, not one line across the panel
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert all(_inside(box, area) for box in boxes)
+    for i, a in enumerate(boxes):
+        for other in boxes[i + 1:]:
+            assert not a.overlaps(other), "two labels overlap"
+    assert c.layout_faults() == []
+
+
+def test_labels_are_placed_where_the_equal_aspect_draws_the_map(workdir):
+    """A wide, short panel: the equal aspect narrows the map's axes at draw time.  Labels placed
+    before that would be checked for overlap in the wrong places; their rounded boxes touch."""
+    b = scene_with(workdir, "  - {id: p, type: map, colour: older, labels: 12, label: areas.lsoa21_name, width: 90, height: 24}\n")
+    c, ax, _ = _drawn_map(b, size=(1800, 480))
+    renderer = c.canvas.get_renderer()
+    area = ax.get_window_extent(renderer)
+    boxes = [t.get_bbox_patch().get_window_extent(renderer) for t in ax.texts if t.get_text()]  # the rounded boxes
+    assert len(boxes) >= 4
+    assert all(_inside(box, area) for box in boxes)
+    for i, a in enumerate(boxes):
+        for other in boxes[i + 1:]:
+            assert not a.overlaps(other), "two labels' boxes touch"
+
+
+def test_mark_top_never_picks_a_suppressed_area(workdir):
+    import numpy as np
+
+    from bridge.scene import Mark
+
+    b = scene_with(workdir, "  - {id: p, type: map, colour: older, width: 50, height: 30}\n")
+    panel, content = b.scene.panels[0], b.contents[0]
+    order = np.argsort(-content.values)
+    content.suppressed[order[:3]] = True  # the three highest raw values are suppressed
+    picked = panel.marked_rows(b.data, content, Mark(top=3), ("panels", 0), ("steps", 0, "mark", "p"))
+    assert picked == {content.keys[k] for k in order[3:6]}
