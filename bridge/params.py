@@ -148,8 +148,9 @@ def label(param, value: Value) -> str:
     if isinstance(param, ToggleParam):
         return param.on if value else param.off
     if isinstance(param, NumberParam):
-        text = _text(value)
-        return f"{text} {param.unit}" if param.unit else text
+        from bridge.numformat import with_unit
+
+        return with_unit(_text(value), param.unit)  # 25%, £3m, 12 areas: as numbers are written everywhere
     if value is ALL:
         return param.all or "all"
     text = _text(value)
@@ -198,8 +199,9 @@ def fill(text: str, scene_params: dict, values: dict) -> tuple[str, list[str]]:
 
 
 def reads(raw_scene: dict, raw_panel: dict) -> set[str]:
-    """The parameters a panel's picture may depend on, found in the text of the panel, of the
-    measures it names (and theirs), and of the `where:` of the datasets it names or the base.
+    """The parameters a panel's picture may depend on, found in the text of the panel and of the
+    rows steps mark in it, of the measures those name (and theirs), and of the `where:` of the
+    datasets they name or the base.
     Generous on purpose: a panel counted here that does not change is redrawn needlessly; one
     left out would show a stale picture."""
     import json
@@ -207,6 +209,10 @@ def reads(raw_scene: dict, raw_panel: dict) -> set[str]:
     derive = raw_scene.get("derive") if isinstance(raw_scene.get("derive"), dict) else {}
     datasets = raw_scene.get("datasets") if isinstance(raw_scene.get("datasets"), dict) else {}
     text = json.dumps(raw_panel, default=str)
+    for step in raw_scene.get("steps") if isinstance(raw_scene.get("steps"), list) else []:  # rows a step marks in it
+        marks = step.get("mark") if isinstance(step, dict) else None
+        if isinstance(marks, dict) and raw_panel.get("id") in marks:
+            text += " " + json.dumps(marks[raw_panel.get("id")], default=str)
     seen: set[str] = set()
     todo = [text]
     while todo:  # measures that name measures
