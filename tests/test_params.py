@@ -842,3 +842,28 @@ def test_the_contact_sheet_titles_are_the_steps_own(workdir, tmp_path, monkeypat
                       "  - {title: 'Residents of {params.ward}', show: [k], params: {ward: Porthill}}\n")
     render_briefing(load_briefing(path), load_room("bridge"), tmp_path / "out", (1024, 512))
     assert titles == ["Step 1: Residents of All wards", "Step 2: Residents of Porthill (Shrewsbury)"]
+
+
+def test_reads_counts_the_rows_steps_mark_in_a_panel():
+    """A step's mark: where: reading a parameter changes the panel's picture: a live answer
+    (bridge/answer.py redraws the panels whose reads meet the change) left its marks stale."""
+    raw = {"datasets": {"areas": {"path": "a"}, "wards": {"path": "w", "where": "ltla == params.la"}},
+           "derive": {"mine": "wards.name == params.ward"},
+           "steps": [{"title": "One", "show": ["b"], "mark": {"b": {"where": "mine"}}},
+                     {"title": "Two", "show": ["c"], "mark": {"c": {"where": "areas.x > params.over"}}}, "junk"],
+           "panels": []}
+    assert params.reads(raw, {"id": "b", "type": "bar", "value": "areas.x"}) == {"ward", "la"}
+    assert params.reads(raw, {"id": "c", "type": "bar", "value": "areas.x"}) == {"over"}
+    assert params.reads(raw, {"id": "d", "type": "bar", "value": "areas.x"}) == set()
+
+
+def test_a_mark_that_reads_a_parameter(workdir):
+    path = ward_scene(workdir, "  - {id: b, type: bar, value: people.total, label: people.lsoa21_code, yaw: 0, pitch: 0, width: 40, height: 30}\n",
+                      "  - {title: One, show: [b], mark: {b: {where: wards.ward24_name == params.ward}}}\n"
+                      "  - {title: Two, show: [b], mark: {b: {where: wards.ward24_name == params.ward}}, params: {ward: Porthill}}\n",
+                      params_yaml="\n  ward: {type: choice, column: wards.ward24_name, default: Abbey}\n")
+    b = load_briefing(path)
+    assert b.reads("b") == {"ward"}
+    frame = census()
+    assert len(b.marks[(0, "b")]) == (frame.ward24_name == "Abbey").sum() == 3
+    assert len(b.step_view(1).marks[(1, "b")]) == (frame.ward24_name == "Porthill").sum() == 2
