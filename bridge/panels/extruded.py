@@ -2,7 +2,7 @@
 
 The prisms are real geometry in the room (they sit on a table below eye level, inside the
 wall the flat panels hang on); the panel's picture is only a caption — title, colour key
-and source — across the top third of its box.
+and source — across the top third of its box (at least 9° of it, up to half a short box).
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ from bridge.panels import register
 from bridge.panels.base import Extent, PanelModel
 from bridge.panels.canvas import Canvas, fmt_number, palette
 from bridge.panels.geo import MapContent, area_content
+from bridge.theme import MIN_TEXT_DEG
 
-CAPTION = 0.33  # share of the panel's box taken by its caption
+CAPTION = 0.33  # share of the panel's box taken by its caption …
+CAPTION_MIN_DEG = 9.0  # … but at least this much (a title, colour key and source at legible sizes) …
+CAPTION_MAX = 0.5  # … up to half of a short box
 
 
 @register
@@ -39,36 +42,31 @@ class ExtrudedPanel(PanelModel):
         return area_content(data, self.data or data.scene.base_name, self.colour, here)
 
     def texture_extent(self) -> Extent:
-        """The caption: the top third of the box (the prisms stand below it)."""
+        """The caption: the top third of the box, at least CAPTION_MIN_DEG of it while that is no
+        more than half (the prisms stand below it)."""
         y0, y1, p0, p1 = panel_extent(self.yaw, self.pitch, self.width, self.height)
-        return y0, y1, p1 - CAPTION * (p1 - p0), p1
+        share = max(CAPTION, min(CAPTION_MAX, CAPTION_MIN_DEG / max(p1 - p0, 1e-9)))
+        return y0, y1, p1 - share * (p1 - p0), p1
 
     def layout_problems(self, theme, source) -> list[tuple[tuple, str]]:
         c = self.layout_canvas(theme)
-        _, room = _caption_room(c, self.title, source)
-        if room < 0:
-            return [(("height",), f"the caption of an extruded map needs {c.height_deg * (1 - room):.1f}° but has "
+        lack = _caption(c, self.title, source, self._note(), "0", "0", self.palette)  # the key's numbers: any short ones
+        if lack > 0:
+            return [(("height",), f"the caption of an extruded map needs {c.height_deg + lack:.1f}° but has "
                                   f"{c.height_deg:.1f}°; make the panel taller")]
         return []
 
     def draw(self, c: Canvas, content: MapContent, source, marked) -> None:
-        t = c.theme
-        bottom, room = _caption_room(c, self.title, source)
-        if room < 0:
-            need = c.height_deg * (1 - room)
-            raise BridgeError(f"the caption of an extruded map needs {need:.1f}° but has {c.height_deg:.1f}°; make the panel taller")
         values = _shown(content)
         values = values[np.isfinite(values)]
-        lo, hi = float(values.min()), float(values.max())
-        bar_h = c.frac_h(t.body_deg)
-        y = bottom + c.frac_h(t.small_deg * 1.5) + room / 2
-        cax = c.fig.add_axes((c.frac_w(9), y, 1 - c.frac_w(18), bar_h))
-        cax.imshow(np.linspace(0, 1, 256)[None, :], aspect="auto", cmap=matplotlib.colors.ListedColormap(palette(self.palette, 256)))
-        cax.set_axis_off()
-        c.fig.text(c.frac_w(8.5), y + bar_h / 2, fmt_number(lo), color=t.text, fontsize=c.pt(t.body_deg), ha="right", va="center")
-        c.fig.text(1 - c.frac_w(8.5), y + bar_h / 2, fmt_number(hi), color=t.text, fontsize=c.pt(t.body_deg), ha="left", va="center")
-        note = f"{self.legend}: taller and brighter is higher" if self.legend else "taller and brighter is higher"
-        c.fig.text(0.5, y - c.frac_h(0.3), note, color=t.muted, fontsize=c.pt(t.small_deg), ha="center", va="top")
+        lo, hi = fmt_number(float(values.min())), fmt_number(float(values.max()))
+        lack = _caption(c, self.title, source, self._note(), lo, hi, self.palette)
+        if lack > 0:
+            raise BridgeError(f"the caption of an extruded map needs {c.height_deg + lack:.1f}° but has {c.height_deg:.1f}°; "
+                              "make the panel taller")
+
+    def _note(self) -> str:
+        return f"{self.legend}: taller and brighter is higher" if self.legend else "taller and brighter is higher"
 
     def place(self, renderer, image, content: MapContent) -> None:
         y0, y1, p0, p1 = self.texture_extent()
@@ -88,12 +86,64 @@ def _shown(content: MapContent) -> np.ndarray:
     return np.where(content.suppressed, np.nan, content.values)
 
 
-def _caption_room(c: Canvas, title: str | None, source: str | None) -> tuple[float, float]:
-    """Draw the header; return its bottom and the figure height left once the colour bar and
-    note are laid out (negative: the caption does not fit)."""
+def _caption(c: Canvas, title: str | None, source: str | None, note: str, lo: str, hi: str, cmap: str) -> float:
+    """Draw the caption — title, the colour key (`lo` to `hi`, with `note` under it) and source —
+    and return 0; or, when it cannot fit at legible sizes, the degrees of height it lacks.
+
+    First as every panel's header lays it out; if that leaves no room for the key, a compact
+    caption whose title and source shrink toward the legibility floor before they wrap."""
     t = c.theme
+    drawn = len(c.fig.texts)
     bottom, top = c.header(title, source)
-    return bottom, top - bottom - c.frac_h(t.body_deg) - c.frac_h(t.small_deg * 1.5)
+    note_size, note_text = c.fit(note, t.small_deg, floor_deg=MIN_TEXT_DEG)
+    note_h = c.frac_h(t.small_deg * 1.5 + note_size * 1.25 * note_text.count("\n"))
+    room = top - bottom - c.frac_h(t.body_deg) - note_h
+    if room >= 0:
+        _key(c, bottom + note_h + room / 2, t.body_deg, note_size, note_text, lo, hi, cmap)
+        return 0.0
+    for text in c.fig.texts[drawn:]:
+        text.remove()
+    lack = -room * c.height_deg
+    source_size, source_text = c.fit(f"Source: {source}", t.small_deg, floor_deg=MIN_TEXT_DEG) if source else (0.0, "")
+    for floor in (t.body_deg, t.small_deg, MIN_TEXT_DEG):  # the title's: it stays the largest text
+        title_size, title_text = c.fit(title, t.title_deg, bold=True, floor_deg=floor) if title else (0.0, "")
+        key = min(t.small_deg, floor)
+        note_size, note_text = c.fit(note, key, floor_deg=MIN_TEXT_DEG)
+        heights = [0.6,  # degrees, top to bottom: margin, title, gap, key, gap, note, gap, source, margin
+                   title_size * 1.25 * (title_text.count("\n") + 1), 0.4 if title else 0, key, 0.3,
+                   note_size * 1.25 * (note_text.count("\n") + 1), 0.4,
+                   source_size * 1.25 * (source_text.count("\n") + 1), 0.6]
+        spare = c.height_deg - sum(heights)
+        if spare < 0:
+            lack = min(lack, -spare)
+            continue
+        y = 1 - c.frac_h(0.6)
+        if title:
+            c.fig.text(c.frac_w(1.2), y, title_text, color=t.text, fontsize=c.pt(title_size), fontweight="bold",
+                       va="top", ha="left", family=t.font, linespacing=1.2)
+        if source:
+            c.fig.text(c.frac_w(1.2), c.frac_h(0.6), source_text, color=t.muted, fontsize=c.pt(source_size),
+                       va="bottom", ha="left", family=t.font, linespacing=1.2)
+        key_y = y - c.frac_h(sum(heights[1:4]) + spare / 2)
+        _key(c, key_y, key, note_size, note_text, lo, hi, cmap)
+        return 0.0
+    return lack
+
+
+def _key(c: Canvas, y: float, size: float, note_size: float, note: str, lo: str, hi: str, cmap: str) -> None:
+    """The colour key at height `y` (its bottom, a figure fraction): a bar `size` high between
+    its end values, each measured so it stays on the panel; the note under it."""
+    t = c.theme
+    bar_h = c.frac_h(size)
+    margin = min(9.0, 0.3 * c.width_deg)
+    x0 = max(margin, c.measure(lo, size) + 1.7)  # degrees: 1.2 to the edge, 0.5 to the bar
+    x1 = c.width_deg - max(margin, c.measure(hi, size) + 1.7)
+    cax = c.fig.add_axes((c.frac_w(x0), y, c.frac_w(x1 - x0), bar_h))
+    cax.imshow(np.linspace(0, 1, 256)[None, :], aspect="auto", cmap=matplotlib.colors.ListedColormap(palette(cmap, 256)))
+    cax.set_axis_off()
+    c.fig.text(c.frac_w(x0 - 0.5), y + bar_h / 2, lo, color=t.text, fontsize=c.pt(size), ha="right", va="center")
+    c.fig.text(c.frac_w(x1 + 0.5), y + bar_h / 2, hi, color=t.text, fontsize=c.pt(size), ha="left", va="center")
+    c.fig.text(0.5, y - c.frac_h(0.3), note, color=t.muted, fontsize=c.pt(note_size), ha="center", va="top")
 
 
 def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygons, values: np.ndarray,

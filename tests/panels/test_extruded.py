@@ -1,8 +1,9 @@
 """Extruded maps (bridge/panels/extruded.py): shaded prisms in 3D below a caption that must fit."""
 
 import numpy as np
+import pytest
 
-from tests.panels.helpers import assert_error_located, scene_with
+from tests.panels.helpers import THEME, assert_error_located, scene_with
 
 
 def test_extruded_map_renders_in_3d(workdir):
@@ -40,3 +41,36 @@ def test_prisms_stay_below_their_caption():
         p = np.asarray(mesh.points)
         seen = np.degrees(np.arctan2(p[:, 2], np.hypot(p[:, 0], p[:, 1])))
         assert seen.max() <= -5 + 0.1 and seen.min() >= -25 - 0.5
+
+
+def test_extruded_key_numbers_of_huge_values_stay_on_the_panel(workdir):
+    from tests.panels.helpers import draw
+
+    b = scene_with(workdir, "  - {id: p, type: extruded, colour: 'older * 300000000', legend: share, width: 50, height: 34}\n")
+    panel = b.scene.panels[0]
+    y0, y1, p0, p1 = panel.texture_extent()
+    drawn = draw(b, size=(round((y1 - y0) * 20), round((p1 - p0) * 20)))
+    ends = [(text, box) for text, box in drawn.text_boxes if text.count(",") >= 2]  # e.g. 1,641,638,917 and 10,092,…
+    assert len(ends) == 2
+    inset = max(2.0, 0.12 * 20)
+    assert all(box[0] >= inset - 1 and box[2] <= drawn.image.shape[1] - inset + 1 for _, box in ends)
+    assert drawn.faults == []
+
+
+def test_a_short_extruded_panel_with_a_long_title_gets_a_compact_caption(workdir):
+    from bridge.panels.extruded import CAPTION, CAPTION_MIN_DEG
+    from bridge.theme import MIN_TEXT_DEG
+    from tests.panels.helpers import draw
+
+    title = "A title an analyst wrote without thinking of the wall: the share of households in fuel poverty by area"
+    b = scene_with(workdir, f"  - {{id: p, type: extruded, title: '{title}', colour: older, legend: share, width: 30, height: 20}}\n")
+    panel = b.scene.panels[0]
+    y0, y1, p0, p1 = panel.texture_extent()
+    assert p1 - p0 == pytest.approx(CAPTION_MIN_DEG)  # a third of 20° is too little: the caption gets 9°
+    tall = panel.model_copy(update={"height": 40})
+    assert tall.texture_extent()[3] - tall.texture_extent()[2] == pytest.approx(CAPTION * 40)  # a tall box keeps its third
+    drawn = draw(b, size=(round((y1 - y0) * 20), round((p1 - p0) * 20)))
+    heading = next(text for text in drawn.texts if text.startswith("A title"))
+    assert "\n" in heading and heading.replace("\n", " ") == title  # shrunk, then wrapped: every word kept
+    assert MIN_TEXT_DEG <= drawn.smallest_text_deg < THEME.body_deg
+    assert drawn.faults == []
