@@ -277,6 +277,9 @@ def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], ove
                 problems.append(doc.problem(("params", name, "column"),
                                             f"{len(column_values):,} distinct values is more than a room can step through ({MAX_CHOICES:,}); choose a coarser column"))
                 continue
+            if not column_values and not param.all:  # else its value would be 'all', which it does not offer
+                problems.append(doc.problem(("params", name, "column"), f"column '{column}' of '{dataset}' has no values to choose from"))
+                continue
         options[name] = params.choices(param, column_values)
         if name in overrides:
             wanted, where = overrides[name]

@@ -867,3 +867,20 @@ def test_a_mark_that_reads_a_parameter(workdir):
     frame = census()
     assert len(b.marks[(0, "b")]) == (frame.ward24_name == "Abbey").sum() == 3
     assert len(b.step_view(1).marks[(1, "b")]) == (frame.ward24_name == "Porthill").sum() == 2
+
+
+def test_a_column_choice_with_no_values_is_refused_not_all(workdir):
+    """An empty column gave the choice no values, and its value became 'all', which it does not offer:
+    every row summed, the room told 'in all'."""
+    (workdir / "data" / "empty.csv").write_text("lsoa21_code,grp\nE01028826,\nE01028827,\n")
+    path = ward_scene(workdir, "  - {id: k, type: kpi, value: 'sum(people.total, where=empty.grp == params.grp)', "
+                               "yaw: 0, pitch: 0, width: 30, height: 15}\n",
+                      "  - {title: One, show: [k]}\n", params_yaml="\n  grp: {type: choice, column: empty.grp}\n",
+                      datasets="  empty: {path: data/empty.csv, key: lsoa21_code}\n")
+    assert f"{path}:{line_of(path, 'grp: {')}: params.grp.column: column 'grp' of 'empty' has no values to choose from" in problems_of(path)
+    # With an all option there is something to choose: all.
+    path = ward_scene(workdir, "  - {id: k, type: kpi, value: 'sum(people.total, where=empty.grp == params.grp)', "
+                               "yaw: 0, pitch: 0, width: 30, height: 15}\n",
+                      "  - {title: One, show: [k]}\n", params_yaml="\n  grp: {type: choice, column: empty.grp, all: everyone}\n",
+                      datasets="  empty: {path: data/empty.csv, key: lsoa21_code}\n")
+    assert load_briefing(path).data.params["grp"] is ALL
