@@ -16,7 +16,7 @@ import math
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bridge.errors import did_you_mean, shown
 from bridge.expressions import ALL
@@ -36,6 +36,14 @@ class ChoiceParam(Strict):
     labels: dict[str, str] = Field(default_factory=dict, description="Value → what the room is shown, e.g. a code's name")
     all: str | None = Field(None, description="Offer an 'all' option with this label, e.g. All wards; it matches every row")
     default: str | float | None = Field(None, description="The value shown first; 'all' for the all option; default: all if offered, else the first value")
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _number_keys(cls, labels):
+        """labels: {2020: the pandemic year} — a number written as a key is the value's text."""
+        if isinstance(labels, dict):
+            return {(_text(k) if isinstance(k, (int, float)) and not isinstance(k, bool) else k): v for k, v in labels.items()}
+        return labels
 
     @model_validator(mode="after")
     def _values_or_column(self):

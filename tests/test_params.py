@@ -884,3 +884,15 @@ def test_a_column_choice_with_no_values_is_refused_not_all(workdir):
                       "  - {title: One, show: [k]}\n", params_yaml="\n  grp: {type: choice, column: empty.grp, all: everyone}\n",
                       datasets="  empty: {path: data/empty.csv, key: lsoa21_code}\n")
     assert load_briefing(path).data.params["grp"] is ALL
+
+
+def test_labels_keyed_by_numbers_as_yaml_writes_them(workdir):
+    """labels: {2020: …} (an unquoted number, as YAML reads it) was refused: 'input should be a valid string'."""
+    year = choice(values=[2019, 2020, 2021.5], labels={2020: "the pandemic year", 2021.5: "half", "2019": "before"})
+    assert [params.label(year, v) for v in params.choices(year)] == ["before", "the pandemic year", "half"]
+    path = ward_scene(workdir, "  - {id: t, type: text, text: 'In {params.yr}', yaw: 0, pitch: 0, width: 30, height: 10}\n",
+                      "  - {title: One, show: [t], params: {yr: 2020}}\n",
+                      params_yaml="\n  yr: {type: choice, values: [2019, 2020], labels: {2020: Covid year}}\n")
+    assert load_briefing(path).step_view(0).scene.panels[0].text == "In Covid year"
+    with pytest.raises(ValidationError):
+        choice(values=["a"], labels={True: "yes"})  # not a number: still refused
