@@ -37,6 +37,8 @@ def is_count(data: SceneData, text: str, dataset: str | None = None) -> bool:
     for node in _value_nodes(expr.tree):
         if isinstance(node, ast.BinOp) and not isinstance(node.op, (ast.Add, ast.Sub)):
             return False
+        if isinstance(node, (ast.Compare, ast.BoolOp)) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
+            return False  # a yes/no about counts is not a count
         if isinstance(node, ast.Call):
             if node.func.id not in COUNTING:
                 return False

@@ -53,6 +53,8 @@ def test_is_count_only_for_declared_counts_added_or_summed(workdir):
     assert not is_count(b.data, f"people.total + {young}")  # one undeclared column is enough
     assert not is_count(b.data, f"{older} / people.total") and not is_count(b.data, f"2 * {older}")
     assert not is_count(b.data, "1")  # no column at all
+    assert not is_count(b.data, "people.total > 1600") and not is_count(b.data, f"not ({older} > 3)")  # yes/no answers
+    assert is_count(b.data, f"sum({older}, where=people.total > 1600)")  # a condition only picks rows
 
 
 def test_suppression_mask_hides_one_up_to_min_count_minus_one(workdir):

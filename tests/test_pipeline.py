@@ -22,7 +22,7 @@ def test_sample_frames_match_the_pictures_from_before_the_refactor(tmp_path):
     """
     briefing = load_briefing(ROOT / "scenes" / "finding-dave.yaml")
     result = render_briefing(briefing, load_room("bridge"), tmp_path, (2048, 1024))
-    assert len(result.steps) == 6
+    assert len(result.steps) == 7
     for n in result.steps:
         new = np.asarray(Image.open(tmp_path / f"step-{n:02d}" / "equirect.png")).astype(int)
         old = np.asarray(Image.open(REFERENCE / f"step-{n:02d}.png")).astype(int)

@@ -43,18 +43,24 @@ class BarPanel(PanelModel):
     unit: str | None = None
     highlight: str | None = Field(None, description="Label of a bar to pick out")
     group: Literal["sum", "mean"] | None = Field(None, description="Combine rows with the same label, e.g. areas into wards")
+    where: Expr | None = Field(None, description="Only the rows where this holds, e.g. wards.ward24_name == params.ward")  # type: ignore[valid-type]
 
     def content(self, data, here) -> BarContent:
         values = numbers(data, self.value, here + ("value",), self.data)
         labels = texts(data, self.label, here + ("label",), self.data)
-        frame = pd.DataFrame({"label": labels, "value": values}).dropna()
+        frame = pd.DataFrame({"label": labels, "value": values})
+        if self.where:
+            keep = condition(data.evaluate(self.where, here + ("where",), self.data),
+                             data.doc.problem(here + ("where",), "must be a condition, e.g. wards.ward24_name == params.ward"))
+            frame = frame[np.broadcast_to(np.asarray(keep, dtype=bool), (len(frame),))]
+        frame = frame.dropna()
         if self.group:
             frame = frame.groupby("label", as_index=False)["value"].agg(self.group)
         frame = frame.sort_values("value", ascending=self.order == "ascending", kind="stable")
         if self.top:
             frame = frame.head(self.top)
         if frame.empty:
-            raise BridgeError(data.doc.problem(here + ("value",), "no rows with a value to draw"))
+            raise BridgeError(data.doc.problem(here + (("where",) if self.where else ("value",)), "no rows with a value to draw"))
         values = frame["value"].to_numpy()
         count = is_count(data, self.value, self.data)
         return BarContent(frame["label"].tolist(), values, suppression_mask(data, values, count), count)

@@ -83,8 +83,13 @@ class Canvas:
         if width <= room:
             return size_deg, text
         size = max(floor, size_deg * room / width)
-        if width * size / size_deg <= room:
-            return size, text
+        for _ in range(3):  # hinted type is not quite proportional: measure again at the new size
+            drawn = self.measure(text, size, bold)
+            if drawn <= room * (1 + 1e-6):
+                return size, text
+            if size <= floor:
+                break
+            size = max(floor, size * room / drawn)
         return size, self.wrap(text, size, room, bold)
 
     def wrap(self, text: str, size_deg: float, room_deg: float, bold: bool = False) -> str:

@@ -134,10 +134,13 @@ def leave_room(c: Canvas, ax, right: float) -> None:
     ax.set_position((x0, y0, end - x0, h))
 
 
-def fit_extent(ax, paths) -> None:
+def fit_extent(ax, paths, margin: float = 0.0) -> None:
+    """Show these paths whole (with `margin`, a share of their size, round them), north up."""
     allxy = np.concatenate([p.vertices for p in paths])
-    ax.set_xlim(allxy[:, 0].min(), allxy[:, 0].max())
-    ax.set_ylim(allxy[:, 1].min(), allxy[:, 1].max())
+    (x0, y0), (x1, y1) = allxy.min(axis=0), allxy.max(axis=0)
+    pad = margin * max(x1 - x0, y1 - y0, 1.0)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad, y1 + pad)
     ax.set_aspect("equal")
 
 

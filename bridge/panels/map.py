@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 import numpy as np
@@ -38,6 +38,7 @@ class ChoroplethContent(MapContent):
     """A map's content, knowing whether its values count people (its legend is then in integers)."""
 
     count: bool = False
+    focus: np.ndarray | None = None  # areas the map zooms to (None: the whole map)
 
 
 class Classes(Strict):
@@ -82,6 +83,9 @@ class MapPanel(PanelModel):
     legend: str | None = Field(None, description="Legend heading, e.g. the unit")
     labels: int = Field(0, ge=0, le=30, description="Label the top N areas by value")
     label: Expr | None = Field(None, description="Text of those labels (default: the key)")  # type: ignore[valid-type]
+    focus: Expr | None = Field(None, description=(  # type: ignore[valid-type]
+        "A condition on the areas, e.g. wards.ward24_name == params.ward: the map zooms to them and dims the rest; "
+        "true everywhere (a parameter's all option) shows the whole map"))
     outline: str | None = Field(None, description="A GeoJSON dataset drawn as outlines on top (e.g. districts)")
     raster: Raster | None = None
     points: Layer | None = None
@@ -107,6 +111,14 @@ class MapPanel(PanelModel):
         if self.points:
             layer = point_table(data, self.points.data, here + ("points", "data"))
             content.points = (layer.points, self.points.colour, self.points.size)
+        if self.focus:
+            where = here + ("focus",)
+            picked = condition(data.evaluate(self.focus, where, table_name),
+                               data.doc.problem(where, "must be a condition, e.g. wards.ward24_name == params.ward"))
+            picked = np.broadcast_to(np.asarray(picked, dtype=bool), (len(content.keys),))
+            if not picked.any():
+                raise BridgeError(data.doc.problem(where, f"'{self.focus}' picks no area, so there is nothing to zoom to"))
+            content.focus = None if picked.all() else picked.copy()
         return content
 
     def marked_rows(self, data, content, mark, here, mark_path) -> frozenset[str]:
@@ -153,12 +165,23 @@ class MapPanel(PanelModel):
         if content.points is not None:
             xy, colour, size = content.points
             ax.scatter(xy[:, 0], xy[:, 1], s=size, c=colour, linewidths=0, zorder=5, rasterized=True)
+        focus = getattr(content, "focus", None)
+        if focus is not None:  # the rest of the map dimmed under a veil, the chosen areas outlined
+            rest = [p for p, keep in zip(paths, focus) if not keep]
+            chosen = [p for p, keep in zip(paths, focus) if keep]
+            ax.add_collection(PathCollection(rest, facecolors=t.card, edgecolors="none", alpha=0.72, zorder=2))
+            ax.add_collection(PathCollection(chosen, facecolors="none", edgecolors=t.text,
+                                             linewidths=max(1.0, 0.1 * c.ppd), zorder=3))
         if handles:  # the legend first, measured: the map gives way to it
             legend = _legend(c, handles, self.legend, bottom, top)
             leave_room(c, ax, legend.get_window_extent(c.canvas.get_renderer()).x0 / c.w)
-        fit_extent(ax, paths)
+        fit_extent(ax, paths if focus is None else [p for p, keep in zip(paths, focus) if keep],
+                   margin=0.0 if focus is None else 0.25)
+        if focus is not None:  # zoomed in: fill the map's box with the county round the chosen areas
+            ax.set_aspect("equal", adjustable="datalim")
         if self.labels and content.values is not None:
-            _label_top_areas(c, ax, self.labels, content, paths)
+            shown = content if focus is None else replace(content, values=np.where(focus, content.values, np.nan))
+            _label_top_areas(c, ax, self.labels, shown, paths)
 
 
 def classify(values: np.ndarray, classes: Classes) -> np.ndarray:

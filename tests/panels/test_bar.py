@@ -7,7 +7,7 @@ from matplotlib.colors import to_rgb
 
 from bridge.theme import DEFAULT_THEME as THEME
 from bridge.theme import MIN_TEXT_DEG
-from tests.panels.helpers import draw, scene_with, share_of
+from tests.panels.helpers import assert_error_located, draw, scene_with, share_of
 
 
 def test_bar_sorted_with_marked_rows(workdir):
@@ -155,3 +155,12 @@ def test_axis_numbers_clear_a_long_unit_wrapped_to_the_chart(workdir):
     numbers = _boxes(drawn, [t for t in drawn.texts if re.fullmatch(r"\d+", t) and t not in ("300", "120", "45")])
     assert numbers and all(box[1] > unit_box[3] for box in numbers)  # the axis numbers sit above the unit
     assert unit_box[2] <= 600 and drawn.faults == []
+
+
+def test_where_keeps_only_the_rows_it_picks(workdir):
+    b = scene_with(workdir, "  - {id: p, type: bar, value: people.total, label: areas.lsoa21_name, width: 40, height: 30,"
+                            " where: 'left(areas.lsoa21_name, 13) == \"Shropshire 02\"'}\n")
+    labels = b.contents[0].labels
+    assert labels and all(label.startswith("Shropshire 02") for label in labels)
+    assert_error_located(workdir, "{id: p, type: bar, value: people.total, label: areas.lsoa21_name, width: 40, height: 30,"
+                                  " where: people.total < 0}", "no rows with a value to draw")

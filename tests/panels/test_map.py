@@ -198,3 +198,23 @@ def test_mark_top_never_picks_a_suppressed_area(workdir):
     content.suppressed[order[:3]] = True  # the three highest raw values are suppressed
     picked = panel.marked_rows(b.data, content, Mark(top=3), ("panels", 0), ("steps", 0, "mark", "p"))
     assert picked == {content.keys[k] for k in order[3:6]}
+
+
+def test_focus_zooms_to_the_chosen_areas_and_dims_the_rest(workdir):
+    whole = scene_with(workdir, "  - {id: p, type: map, colour: people.total, width: 40, height: 30}\n")
+    focused = scene_with(workdir, "  - {id: p, type: map, colour: people.total, width: 40, height: 30,"
+                                  " focus: 'areas.lsoa21_name == \"Shropshire 027A\"'}\n")
+    content = focused.contents[0]
+    assert content.focus.sum() == 1 and content.focus.size == 198
+    big, small = draw(whole).image.astype(int), draw(focused).image.astype(int)
+    # One area zoomed to fills much of the map; the dimmed rest is darker than any class colour.
+    assert not (big == small).all()
+    brightest = lambda im: (im.max(axis=-1) > 150).mean()  # noqa: E731
+    assert brightest(small) != pytest.approx(brightest(big), abs=0.01)
+
+
+def test_focus_true_everywhere_shows_the_whole_map_and_nowhere_is_an_error(workdir):
+    everywhere = scene_with(workdir, "  - {id: p, type: map, colour: people.total, width: 40, height: 30, focus: people.total > 0}\n")
+    assert everywhere.contents[0].focus is None
+    assert_error_located(workdir, "{id: p, type: map, colour: people.total, width: 40, height: 30, focus: people.total < 0}",
+                         "picks no area")
