@@ -8,6 +8,7 @@ from typing import Literal
 from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas
+from bridge.theme import MIN_TEXT_DEG
 
 _EMPHASIS = re.compile(r"\*\*(.+?)\*\*")
 
@@ -29,8 +30,15 @@ class TextPanel(PanelModel):
         t = c.theme
         if self.style == "title":
             plain = _EMPHASIS.sub(r"\1", self.text)
-            size = min(c.height_deg * 0.5, 0.9 * c.width_deg / max(1, t.glyph_em_display * len(plain)))
-            c.fig.text(0.5, 0.5, plain, color=t.text, fontsize=c.pt(size), fontweight="bold", ha="center", va="center", family=t.font)
+            # As large as half the panel's height allows, shrunk to its width as drawn, never
+            # under the legible floor: a title too long for that is wrapped, lines fitted to the height.
+            size, lines = c.fit(plain, c.height_deg * 0.5, bold=True, room_deg=0.9 * c.width_deg, floor_deg=MIN_TEXT_DEG)
+            rows = lines.count("\n") + 1
+            if rows > 1 and size * 1.25 * rows > 0.8 * c.height_deg:
+                size, lines = c.fit(plain, max(MIN_TEXT_DEG, 0.8 * c.height_deg / (1.25 * rows)), bold=True,
+                                    room_deg=0.9 * c.width_deg, floor_deg=MIN_TEXT_DEG)
+            c.fig.text(0.5, 0.5, lines, color=t.text, fontsize=c.pt(size), fontweight="bold", ha="center", va="center",
+                       family=t.font, linespacing=1.15)
             if self.title:
                 c.fig.text(0.5, c.frac_h(0.8), self.title, color=t.muted, fontsize=c.pt(t.body_deg), ha="center", va="bottom")
             return
