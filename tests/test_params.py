@@ -532,8 +532,6 @@ def test_a_small_count_in_a_chosen_ward_is_suppressed_as_a_small_county_count_is
 
 def _only(briefing, i):
     """A stand-in briefing whose first panel and content are panel i's (for helpers.draw)."""
-    from types import SimpleNamespace
-
     scene = SimpleNamespace(panels=[briefing.scene.panels[i]], source=briefing.scene.source)
     return SimpleNamespace(scene=scene, contents=[briefing.contents[i]])
 
