@@ -86,3 +86,23 @@ def lit_warnings(scene: Scene, doc: YamlDocument, room: Room) -> list[Problem]:
                 f"'{panel.id}' reaches pitch {bottom:.0f}°..{top:.0f}° but {room.name} lights {lit_bottom:.0f}°..{lit_top:.0f}° "
                 f"there: {' and '.join(lost)} will not be seen; {' '.join(fix)}"))
     return warnings
+
+
+def overlap_warnings(scene: Scene, doc: YamlDocument) -> list[Problem]:
+    """Two panels a step shows that cover the same part of the wall: one hides the other."""
+    from bridge.layout import panel_extent
+
+    found = []
+    boxes = {p.id: panel_extent(p.yaw, p.pitch, p.width, p.height) for p in scene.panels}
+    for s, step in enumerate(scene.steps):
+        shown = [pid for pid in dict.fromkeys(step.show) if pid in boxes]
+        for i, a in enumerate(shown):
+            for b in shown[i + 1:]:
+                ay0, ay1, ap0, ap1 = boxes[a]
+                by0, by1, bp0, bp1 = boxes[b]
+                tall = min(ap1, bp1) - max(ap0, bp0)
+                wide = max(min(ay1, by1 + shift) - max(ay0, by0 + shift) for shift in (-360, 0, 360))
+                if tall > 0.5 and wide > 0.5:
+                    found.append(doc.problem(("steps", s, "show"), f"'{a}' and '{b}' overlap by {wide:.0f}°×{tall:.0f}° on the wall "
+                                                                  "in this step: one hides the other; move one (yaw, pitch) or show them in different steps"))
+    return found

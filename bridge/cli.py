@@ -250,9 +250,10 @@ def cmd_validate(args) -> int:
     scene = briefing.scene
     out.print(f"[green]ok[/] {_escape(args.scene)}: '{_escape(scene.title)}' — {len(scene.datasets)} datasets "
               f"({_escape(briefing.data.summary())}), {len(scene.panels)} panels, {len(scene.steps)} steps")
-    from bridge.checks import lit_warnings, seam_warnings
+    from bridge.checks import lit_warnings, overlap_warnings, seam_warnings
 
-    for warning in seam_warnings(scene, briefing.data.doc, room, briefing.theme) + lit_warnings(scene, briefing.data.doc, room):
+    for warning in (seam_warnings(scene, briefing.data.doc, room, briefing.theme) + lit_warnings(scene, briefing.data.doc, room)
+                    + overlap_warnings(scene, briefing.data.doc)):
         err.print(f"[yellow]warning:[/] {_escape(warning)}")
     for join in briefing.data.joins:
         if join.unmatched_keys:

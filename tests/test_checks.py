@@ -61,3 +61,16 @@ def test_a_panel_beyond_the_lit_band_is_warned(workdir):
     assert "lower its pitch" in warning.message
     scene, doc = load_scene(write_scene(workdir, MINIMAL))
     assert lit_warnings(scene, doc, load_room("bridge")) == []
+
+
+def test_two_panels_a_step_shows_on_the_same_wall_are_warned_about(workdir):
+    from bridge.checks import overlap_warnings
+
+    panels = ("  - {id: a, type: text, text: A, yaw: 170, pitch: 0, width: 30, height: 10}\n"
+              "  - {id: b, type: text, text: B, yaw: -170, pitch: 4, width: 20, height: 10}\n"
+              "  - {id: c, type: text, text: C, yaw: 90, pitch: 0, width: 20, height: 10}\n")
+    path = write_scene(workdir, BASE + "panels:\n" + panels + "steps:\n  - {title: One, show: [a, b, c]}\n  - {title: Two, show: [a, c]}\n")
+    scene, doc = load_scene(path)
+    found = [str(w) for w in overlap_warnings(scene, doc)]
+    assert len(found) == 1, found  # a and b meet across the back seam, in step 1 only
+    assert f"{path}:" in found[0] and "steps[0].show: 'a' and 'b' overlap by 5°×6°" in found[0]

@@ -8,6 +8,7 @@ and source — across the top third of its box (at least 9° of it, up to half a
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Literal
 
 import matplotlib
@@ -21,6 +22,7 @@ from bridge.panels import register
 from bridge.panels.base import Extent, PanelModel
 from bridge.panels.canvas import Canvas, fmt_number, palette
 from bridge.panels.geo import MapContent, area_content
+from bridge.panels.values import condition
 from bridge.theme import MIN_TEXT_DEG
 
 CAPTION = 0.33  # share of the panel's box taken by its caption …
@@ -37,9 +39,27 @@ class ExtrudedPanel(PanelModel):
     palette: Palette = "viridis"  # type: ignore[valid-type]
     height_scale: float = Field(1.0, gt=0, le=10, description="Tallest prism as a fraction of the map's depth × 0.25")
     legend: str | None = None
+    focus: Expr | None = Field(None, description=(  # type: ignore[valid-type]
+        "A condition on the areas, e.g. wards.ward24_name == params.ward: only they stand on the table, "
+        "zoomed to fill it; true everywhere shows them all"))
 
     def content(self, data, here) -> MapContent:
-        return area_content(data, self.data or data.scene.base_name, self.colour, here)
+        table_name = self.data or data.scene.base_name
+        content = area_content(data, table_name, self.colour, here)
+        if self.focus:
+            where = here + ("focus",)
+            picked = condition(data.evaluate(self.focus, where, table_name),
+                               data.doc.problem(where, "must be a condition, e.g. wards.ward24_name == params.ward"))
+            picked = np.broadcast_to(np.asarray(picked, dtype=bool), (len(content.keys),))
+            shown = picked & np.isfinite(_shown(content))
+            if not shown.any():
+                raise BridgeError(data.doc.problem(where, f"'{self.focus}' picks no area with a value to stand on the table"))
+            if not picked.all():
+                keep = np.flatnonzero(picked)
+                content = replace(content, polygons=[content.polygons[k] for k in keep], values=content.values[keep],
+                                  suppressed=content.suppressed[keep], keys=[content.keys[k] for k in keep],
+                                  labels=[content.labels[k] for k in keep])
+        return content
 
     def texture_extent(self) -> Extent:
         """The caption: the top third of the box, at least CAPTION_MIN_DEG of it while that is no

@@ -74,3 +74,14 @@ def test_a_short_extruded_panel_with_a_long_title_gets_a_compact_caption(workdir
     assert "\n" in heading and heading.replace("\n", " ") == title  # shrunk, then wrapped: every word kept
     assert MIN_TEXT_DEG <= drawn.smallest_text_deg < THEME.body_deg
     assert drawn.faults == []
+
+
+def test_focus_stands_only_the_chosen_areas_on_the_table(workdir):
+    b = scene_with(workdir, "  - {id: p, type: extruded, colour: people.total, width: 40, height: 30,"
+                            " focus: 'left(areas.lsoa21_name, 13) == \"Shropshire 02\"'}\n")
+    content = b.contents[0]
+    assert 0 < len(content.keys) < 198 and len(content.polygons) == len(content.keys) == len(content.values)
+    everywhere = scene_with(workdir, "  - {id: p, type: extruded, colour: people.total, width: 40, height: 30, focus: people.total > 0}\n")
+    assert len(everywhere.contents[0].keys) == 198
+    assert_error_located(workdir, "{id: p, type: extruded, colour: people.total, width: 40, height: 30, focus: people.total < 0}",
+                         "picks no area")
