@@ -11,8 +11,10 @@ The work runs in a spawned child (VTK holds the interpreter lock while rendering
 show must keep answering keys): it keeps the briefing, every dataset it read
 (`bridge.data.keep_tables`), the views already asked for, the panels' pictures and each
 step's frame in memory.  The show sends `ask` (the presenter's values and the steps to
-answer, current step first); the child answers step by step, dropping an ask that a newer
-one has overtaken.  Projector images come back through the queue (a few tens of MB).
+answer, current step first); the child answers the current step at once and the others
+only after a second without a new question (a burst of + presses costs one step each),
+dropping an ask that a newer one has overtaken.  Moving to a step not yet answered asks
+again with that step first.  Projector images come back through the queue (a few tens of MB).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bridge.errors import BridgeError, Problem
 from bridge.layout import pitch_to_y, yaw_to_x
 
 KEEP_FRAMES = 12  # equirectangular frames a worker keeps (each 100 MB at 8192×4096)
+IDLE_BEFORE_OTHER_STEPS = 1.0  # seconds without a new question before steps not on the walls are answered
 
 
 def paste_panel(frame: np.ndarray, image: np.ndarray, extent: tuple[float, float, float, float], shade: float = 1.0) -> None:
@@ -172,7 +175,13 @@ def _serve(scene_path: str, room_source: str, size: tuple[int, int], requests, r
         kind, number, chosen, steps = message
         if kind == "stop":
             return
-        for s in steps:
+        for k, s in enumerate(steps):
+            if k:  # the current step is answered; the others wait for a pause in the questions
+                try:
+                    pending = requests.get(timeout=IDLE_BEFORE_OTHER_STEPS)
+                    break
+                except queue.Empty:
+                    pass
             try:
                 answer = worker.answer(number, chosen, s) if kind == "ask" else worker.warm(s)
             except BridgeError as exc:
@@ -183,11 +192,6 @@ def _serve(scene_path: str, room_source: str, size: tuple[int, int], requests, r
                 break
             if answer is not None:
                 results.put(answer)
-            try:  # a newer ask or a stop waits: leave this one
-                pending = requests.get_nowait()
-                break
-            except queue.Empty:
-                continue
 
 
 class _Worker:
@@ -244,7 +248,7 @@ class _Worker:
             self._keep(s, self._render(s, self._view(values)), values)
             self.images[s] = self.compositor.split(self.frames[s])
 
-    def answer(self, number: int, chosen: dict, s: int) -> Answer | None:
+    def answer(self, number: int, chosen: dict, s: int) -> Answer:
         import time
 
         started = time.perf_counter()
@@ -254,7 +258,8 @@ class _Worker:
         step = self.briefing.scene.steps[s]
         touched = [pid for pid in step.show if self.views.reads[pid] & changed]
         if not touched:
-            return None
+            self.shown[s] = values
+            return Answer(number, s, {}, seconds=time.perf_counter() - started, how="unchanged")
         view = self._view(values)  # a BridgeError here (a value the data cannot answer) leaves the frame as it was
         panels = {p.id: (i, p) for i, p in enumerate(view.scene.panels)}
         frame = self.frames[s]

@@ -48,6 +48,7 @@ class Live:
         self._incoming = None  # (prepared, texture builder) while new frames are being uploaded
         self.answerer = None  # the warm worker answering parameter changes (bridge/answer.py)
         self.answered = dict(prepared.chosen)  # the live values the room's pictures show
+        self.answered_steps: set[int] | None = None  # steps the newest question has reached (None: none asked)
         self.answer_latencies: list[float] = []  # seconds from a parameter change to it on every window
         self._asked_at: float | None = None
         self._answer_shown = False
@@ -68,6 +69,9 @@ class Live:
             log.info("step %d: %s", self.presenter.step + 1, self.prepared.titles[self.presenter.step])
         if self.presenter.chosen != chosen:
             self.ask(what)
+        elif self.presenter.step != before and self.answerer is not None and self.answered_steps is not None \
+                and self.presenter.step not in self.answered_steps and self.presenter.step in self._asking_steps():
+            self._ask_worker()  # a step the last question has not reached yet: it goes first now
         if self.presenter.take_reload_request():
             self.reload("R pressed")
         self._dirty = True
@@ -91,11 +95,15 @@ class Live:
         self._asked_at = time.perf_counter()
         self.preparer.chosen = dict(self.presenter.chosen)  # a reload renders these values too
         if self.answerer is not None and self.answerer.alive:
-            current = self.presenter.view.step if self.presenter.view.kind == "step" else self.presenter.step
-            order = [current] + [s for s in self._asking_steps() if s != current]
-            self.answerer.ask(self.presenter.chosen, order)
+            self._ask_worker()
         else:
             self.preparer.request(what, chosen=self.presenter.chosen)
+
+    def _ask_worker(self) -> None:
+        current = self.presenter.view.step if self.presenter.view.kind == "step" else self.presenter.step
+        order = [current] + [s for s in self._asking_steps() if s != current]
+        self.answerer.ask(self.presenter.chosen, order)
+        self.answered_steps = set()
 
     def _asking_steps(self) -> list[int]:
         return [s for s, reads in enumerate(self.prepared.reads) if reads] if self.prepared.reads else list(range(self.prepared.step_count))
@@ -133,7 +141,11 @@ class Live:
                 self._update_console()
                 continue
             self.answered = dict(self.presenter.chosen)
+            if self.answered_steps is not None and answer.step is not None:
+                self.answered_steps.add(answer.step)
             self.problems = []
+            if not answer.images:
+                continue  # that step's pictures do not change
             log.info("answered step %d in %.0f ms (%s)", answer.step + 1, answer.seconds * 1000, answer.how)
             if self.windows.replace_step(answer.step, answer.images):
                 self._dirty = True

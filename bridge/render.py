@@ -84,7 +84,7 @@ class EquirectRenderer:
                   image: np.ndarray) -> None:
         """Place a panel's image on its curved strip (hidden until a step shows it)."""
         mesh = panel_mesh(yaw, pitch, width, height)
-        actor = self.plotter.add_mesh(mesh, texture=panel_texture(image), lighting=False, name=panel_id)
+        actor = self.plotter.add_mesh(mesh, texture=panel_texture(image), lighting=False, name=panel_id, render=False)
         actor.visibility = False
         self._actors[panel_id] = (actor, image)
 
@@ -103,7 +103,7 @@ class EquirectRenderer:
         dim_lut = pv.LookupTable(values=(colours * np.array([self.dim, self.dim, self.dim, 1]) * 255).astype(np.uint8))
         dim_lut.scalar_range = value_range
         actor = self.plotter.add_mesh(mesh, scalars="value", cmap=None, show_scalar_bar=False, lighting=True,
-                                      name=f"{panel_id}-prisms", smooth_shading=False)
+                                      name=f"{panel_id}-prisms", smooth_shading=False, render=False)
         actor.mapper.lookup_table = lut
         actor.mapper.scalar_range = lut.scalar_range
         actor.prop.ambient = 0.35

@@ -77,7 +77,8 @@ def test_the_worker_pastes_flat_panels_renders_3d_ones_and_leaves_the_rest(workd
     full = worker._render(0, worker._view(worker._values(0, {"area": "Shropshire 027A"})))
     assert np.abs(full.astype(int) - after.astype(int)).max(axis=-1).mean() < 1.5
     assert 0 < len(answer.images) < len(worker.compositor.lookups) + 1
-    assert worker.answer(2, {"area": "Shropshire 027A"}, 0) is None  # nothing changed: nothing sent
+    again = worker.answer(2, {"area": "Shropshire 027A"}, 0)
+    assert again.how == "unchanged" and again.images == {}  # nothing changed: no pictures sent
     three_d = worker.answer(3, {"area": "Shropshire 027B"}, 1)
     assert three_d.how == "rendered"
     assert is_flat(load_briefing(write_scene(workdir, SCENE)).scene.panels[0])
