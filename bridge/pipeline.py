@@ -146,18 +146,28 @@ def _fill_placeholders(scene: Scene, data: SceneData) -> list[Problem]:
 
     found = []
 
+    def swap(text: str, key_path: tuple) -> str:
+        if "{params." not in text:
+            return text
+        text, unknown = fill(text, scene.params, data.params)
+        found.extend(data.doc.problem(key_path, f"no parameter '{u}'{did_you_mean(u, scene.params)} in "
+                                      f"{{params.{u}}}; parameters: {', '.join(scene.params) or 'none'}") for u in unknown)
+        return text
+
     def filled(owner, key_path: tuple):
         update = {}
         for name, value in owner:
             if isinstance(value, str) and "{params." in value:
-                text, unknown = fill(value, scene.params, data.params)
-                found.extend(data.doc.problem(key_path + (name,), f"no parameter '{u}'{did_you_mean(u, scene.params)} in "
-                                              f"{{params.{u}}}; parameters: {', '.join(scene.params) or 'none'}") for u in unknown)
-                update[name] = text
+                update[name] = swap(value, key_path + (name,))
+            elif isinstance(value, dict) and any(isinstance(k, str) and "{params." in k for k in value):
+                update[name] = {swap(k, key_path + (name, k)) if isinstance(k, str) else k: v for k, v in value.items()}
         return owner.model_copy(update=update) if update else owner
 
     scene.panels = [filled(p, ("panels", i)) for i, p in enumerate(scene.panels)]
     scene.steps = [filled(st, ("steps", s)) for s, st in enumerate(scene.steps)]
+    for name in ("title", "source"):  # the briefing's title and the source line every panel shows
+        if isinstance(getattr(scene, name), str):
+            setattr(scene, name, swap(getattr(scene, name), (name,)))
     return found
 
 

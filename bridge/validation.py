@@ -21,9 +21,11 @@ def pydantic_problems(exc: ValidationError, doc: YamlDocument, root: type[BaseMo
     by_path: dict[tuple, list[str]] = {}
     for err in exc.errors(include_url=False):
         key_path, model, branch = _walk(root, err["loc"], tags)
+        here_tags = tags
         if err["type"].startswith("union_tag"):
+            here_tags = _union_tags_at(root, err["loc"]) or tags
             key_path = key_path + ("type",)
-        message = _message(err, key_path, model, tags)
+        message = _message(err, key_path, model, here_tags)
         if branch is not None and len(key_path) > branch:
             # An error inside one of several allowed shapes: name the position, not the shape's insides.
             key_path, message = key_path[:branch], message if key_path[branch:] == () else f"{'.'.join(map(str, key_path[branch:]))}: {message}"
@@ -98,8 +100,8 @@ def _walk(root, loc, tags: dict) -> tuple[tuple, type[BaseModel] | None, int | N
             continue
         origin = typing.get_origin(annotation)
         args = typing.get_args(annotation)
-        if origin in _UNIONS and isinstance(part, str) and part in tags:
-            annotation = tags[part]  # a discriminator tag: not in the user's file
+        if origin in _UNIONS and isinstance(part, str) and (part in tags or part in _member_tags(args)):
+            annotation = tags.get(part) or _member_tags(args)[part]  # a discriminator tag: not in the user's file
             k += 1
             continue
         if origin in _UNIONS and isinstance(part, str):
@@ -121,6 +123,33 @@ def _walk(root, loc, tags: dict) -> tuple[tuple, type[BaseModel] | None, int | N
             annotation = None
         k += 1
     return tuple(path), owner, branch
+
+
+def _member_tags(args) -> dict[str, type]:
+    """The `type:` values of a tagged union's member models (e.g. a parameter's choice, number, toggle)."""
+    found = {}
+    for member in args:
+        member = _unwrap(member)
+        field = member.model_fields.get("type") if isinstance(member, type) and issubclass(member, BaseModel) else None
+        if field is not None and typing.get_origin(field.annotation) is typing.Literal:
+            found.update({str(v): member for v in typing.get_args(field.annotation)})
+    return found
+
+
+def _union_tags_at(root, loc) -> dict[str, type]:
+    """The tags of the tagged union an error location ends at (for its 'not a valid type' message)."""
+    annotation: Any = root
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(part) if isinstance(part, str) else None
+            annotation = field.annotation if field else None
+        elif typing.get_origin(annotation) in (list, tuple, dict) and typing.get_args(annotation):
+            annotation = typing.get_args(annotation)[-1]
+        elif typing.get_origin(annotation) in _UNIONS:
+            annotation = _member_tags(typing.get_args(annotation)).get(part)
+    annotation = _unwrap(annotation)
+    return _member_tags(typing.get_args(annotation)) if typing.get_origin(annotation) in _UNIONS else {}
 
 
 def _branch_name(annotation) -> str:

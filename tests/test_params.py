@@ -894,3 +894,30 @@ def test_labels_keyed_by_numbers_as_yaml_writes_them(workdir):
     assert load_briefing(path).step_view(0).scene.panels[0].text == "In Covid year"
     with pytest.raises(ValidationError):
         choice(values=["a"], labels={True: "yes"})  # not a number: still refused
+
+
+def test_placeholders_in_table_headings_and_the_scenes_source_are_filled(workdir):
+    from bridge.pipeline import load_briefing
+
+    text = (MINIMAL.replace("title: Test", "title: Test\nsource: 'Census 2021, {params.area}'\nparams:\n"
+                            "  area: {type: choice, values: [Shropshire 027A], all: the county}")
+            .replace("  - {id: note, type: text, text: Hello, yaw: 0, pitch: 0, width: 30, height: 10}",
+                     "  - {id: note, type: table, columns: {'Area in {params.area}': areas.lsoa21_name}, width: 30, height: 20}"))
+    b = load_briefing(write_scene(workdir, text))
+    assert b.scene.source == "Census 2021, the county"
+    assert list(b.scene.panels[0].columns) == ["Area in the county"]
+    bad = write_scene(workdir, text.replace("{params.area}': areas", "{params.aera}': areas"))
+    with pytest.raises(BridgeError, match=r"panels\[0\]\.columns\.Area in \{params\.aera\}: no parameter 'aera' \(did you mean 'area'\?\)"):
+        load_briefing(bad)
+
+
+def test_a_parameters_mistakes_are_located_without_pydantics_type_tags(workdir):
+    from bridge.scene import load_scene
+
+    text = MINIMAL.replace("title: Test", "title: Test\nparams:\n  n: {type: numbr, min: 1}\n  m: {type: number, min: 1, max: 5, stp: 1}")
+    path = write_scene(workdir, text)
+    with pytest.raises(BridgeError) as info:
+        load_scene(path)
+    message = str(info.value)
+    assert "params.n.type: 'numbr' is not a valid type (did you mean 'number'?); use one of choice, number, toggle" in message
+    assert "params.m.stp: unknown key (did you mean 'step'?)" in message and ".number." not in message
