@@ -96,6 +96,7 @@ class Answer:
     crash: str | None = None
     seconds: float = 0.0  # work in the worker for this step
     how: str = ""  # "pasted 2 panels", "rendered"
+    view: bytes | None = None  # the step's new 360° view as a JPEG (the web's watch page)
 
 
 class Answerer:
@@ -280,4 +281,7 @@ class _Worker:
         self._keep(s, frame, values)
         self.images[s] = images
         changed_images = {k: img for k, img in enumerate(images) if before is None or not np.array_equal(before[k], img)}
-        return Answer(number, s, changed_images, seconds=time.perf_counter() - started, how=how)
+        seconds = time.perf_counter() - started
+        from bridge.prepare import view_jpeg
+
+        return Answer(number, s, changed_images, seconds=seconds, how=how, view=view_jpeg(frame))

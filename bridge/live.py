@@ -49,6 +49,7 @@ class Live:
         self.answerer = None  # the warm worker answering parameter changes (bridge/answer.py)
         self.answered = dict(prepared.chosen)  # the live values the room's pictures show
         self.answered_steps: set[int] | None = None  # steps the newest question has reached (None: none asked)
+        self.answered_views: dict[int, bytes] = {}  # step -> its 360° view (JPEG) as a live answer changed it
         self.answer_latencies: list[float] = []  # seconds from a parameter change to it on every window
         self._asked_at: float | None = None
         self._answer_shown = False
@@ -146,6 +147,8 @@ class Live:
             self.problems = []
             if not answer.images:
                 continue  # that step's pictures do not change
+            if answer.view is not None:
+                self.answered_views[answer.step] = answer.view
             log.info("answered step %d in %.0f ms (%s)", answer.step + 1, answer.seconds * 1000, answer.how)
             if self.windows.replace_step(answer.step, answer.images):
                 self._dirty = True
@@ -248,6 +251,7 @@ class Live:
         self.presenter.set_step_count(prepared.step_count)
         self._set_params(prepared)
         self.answered = dict(prepared.chosen)
+        self.answered_views = {}
         self._start_answerer(prepared)  # the scene may have changed: a fresh worker
         self.problems = []
         self.status = "ready" if not self.preparer.busy else "re-preparing…"
@@ -256,6 +260,11 @@ class Live:
         if self.console:
             self.console.message(f"reloaded: {prepared.step_count} steps")
         self._update_console()
+
+    def view_jpeg(self, step: int | None = None) -> bytes | None:
+        """A step's 360° view as the room shows it now (default: the current step), as a JPEG."""
+        step = self.presenter.step if step is None else step
+        return self.answered_views.get(step) or self.prepared.view_jpeg(step)
 
     # -- reporting -------------------------------------------------------------------
     def elapsed_text(self) -> str:

@@ -34,7 +34,8 @@ import numpy as np
 from bridge import __version__
 from bridge.errors import BridgeError, Problem
 
-PREPARE_VERSION = 2
+PREPARE_VERSION = 3  # 3: each entry keeps every step's 360° view as a JPEG (the web's watch page)
+VIEW_WIDTH = 4096  # the JPEG of a step's 360° view: what a browser's viewer needs, not the room's 8192
 KEEP_ENTRIES = 4  # cache entries kept (each is steps × projectors images)
 Progress = Callable[[str, int, int], None]
 
@@ -55,6 +56,16 @@ class Prepared:
     step_params: list[dict] = field(default_factory=list)  # what each step's params: sets
     chosen: dict = field(default_factory=dict)  # the live values these frames were rendered with
     reads: list[list[str]] = field(default_factory=list)  # per step: the parameters its panels read
+    folder: Path | None = None  # the cache entry: holds view-NN.jpg, each step's 360° view
+
+    def view_jpeg(self, step: int) -> bytes | None:
+        """Step `step`'s (0-based) 360° view as a JPEG, for the web's watch page; None if there is none."""
+        if self.folder is None:
+            return None
+        try:
+            return (self.folder / f"view-{step + 1:02d}.jpg").read_bytes()
+        except OSError:
+            return None
 
     @property
     def step_count(self) -> int:
@@ -134,7 +145,8 @@ def load_cached(key: str, watched: list[Path]) -> Prepared | None:
         return None
     os.utime(folder)  # most recently used: kept longest
     return Prepared(key, meta["title"], meta["titles"], meta["notes"], meta["transition_ms"], frames, watched, True,
-                    meta.get("params", []), meta.get("step_params", []), meta.get("chosen", {}), meta.get("reads", []))
+                    meta.get("params", []), meta.get("step_params", []), meta.get("chosen", {}), meta.get("reads", []),
+                    folder)
 
 
 def prepare(scene_path: Path, room, size: tuple[int, int] | None = None, progress: Progress | None = None,
@@ -238,6 +250,20 @@ def step_keys(briefing, room, size: tuple[int, int], chosen: dict | None = None)
     return keys
 
 
+def view_jpeg(frame: np.ndarray, width: int = VIEW_WIDTH) -> bytes:
+    """A 360° frame as a JPEG at most `width` wide (2:1), for a browser's drag-to-look viewer."""
+    import io
+
+    from PIL import Image
+
+    image = Image.fromarray(np.ascontiguousarray(frame[..., :3]))
+    if image.width > width:
+        image = image.reduce(image.width // width) if image.width % width == 0 else image.resize((width, width // 2), Image.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
 def effective_params(briefing, step_index: int, chosen: dict | None = None) -> dict:
     """Parameter values a step is shown with: the live pick, else the step's, else the default."""
     defaults = {name: _plain(value) for name, value in briefing.data.params.items()}
@@ -310,6 +336,10 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
                 folder, index = reusable[step_key]
                 for i, dst in enumerate(frames):
                     dst[s] = np.load(folder / f"projector-{i + 1}.npy", mmap_mode="r")[index]
+                try:
+                    shutil.copyfile(folder / f"view-{index + 1:02d}.jpg", tmp / f"view-{s + 1:02d}.jpg")
+                except OSError:
+                    pass
         if to_render:
             art = PanelArt(briefing, width)
             compositor = Compositor(room, width, height)
@@ -323,6 +353,7 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
                     frame = render_step(renderer, view, views.art(view), s)
                     for dst, image in zip(frames, compositor.split(frame)):
                         dst[s] = image[..., :3]
+                    (tmp / f"view-{s + 1:02d}.jpg").write_bytes(view_jpeg(frame))
                     if progress:
                         progress("preparing steps", done + 1, len(to_render))
         for f in frames:

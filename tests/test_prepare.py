@@ -113,3 +113,21 @@ def test_live_parameter_values_re_render_only_the_steps_that_read_them(workdir, 
     # The live pick wins over the step's own value: step 3 now shows 027A, like step 1.
     assert np.array_equal(picked.frames[0][0], picked.frames[0][2])
     assert not np.array_equal(first.frames[0][0], first.frames[0][2])
+
+
+def test_every_step_keeps_its_360_view_as_a_jpeg_for_the_web(workdir, monkeypatch):
+    import io
+
+    from PIL import Image
+
+    monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
+    room, size = load_room("rehearsal"), (1024, 512)
+    scene = write_scene(workdir, PARAMS_SCENE)
+    key, watched = content_key(scene, room, size)
+    prepared = load_cached(render_to_cache(scene, room, size, key), watched)
+    views = [Image.open(io.BytesIO(prepared.view_jpeg(s))) for s in range(3)]
+    assert all(v.format == "JPEG" and v.size == (1024, 512) for v in views)
+    # Step 2 (a text panel at yaw 72) is lit where that panel is, step 1 (a KPI ahead) is not.
+    two = np.asarray(views[1].convert("L")).astype(int)
+    assert two[200:300, 680:760].mean() > two[200:300, 480:540].mean() + 5
+    assert prepared.view_jpeg(7) is None
