@@ -33,6 +33,7 @@ class Briefing:
     contents: list
     marks: dict = field(default_factory=dict)  # (step index, panel id) -> marked rows
     theme: Theme = DEFAULT_THEME
+    backdrops: dict = field(default_factory=dict, repr=False)  # image path -> its pixels (≤ BACKDROP_WIDTH wide)
     overrides: dict = field(default_factory=dict)  # parameter values this view was loaded with
     views: dict = field(default_factory=dict, repr=False)  # other parameter values -> their Briefing
 
@@ -120,9 +121,57 @@ def load_briefing(path: str | Path, overrides: dict | None = None) -> Briefing:
                                                                     ("steps", s, "mark", panel_id))
             except BridgeError as exc:
                 problems.extend(exc.problems)
+    backdrops = _read_backdrops(scene, doc, problems)
     if problems:
         raise BridgeError(problems)
-    return Briefing(scene, data, contents, marks, theme, dict(overrides or {}))
+    briefing = Briefing(scene, data, contents, marks, theme, dict(overrides or {}))
+    briefing.backdrops = backdrops
+    return briefing
+
+
+BACKDROP_WIDTH = 4096  # a backdrop photo is kept at most this wide: a texture every GPU takes
+_backdrop_cache: dict = {}  # (path, mtime, size) -> pixels, the last few photos read
+
+
+def _read_backdrops(scene: Scene, doc, problems: list[Problem]) -> dict:
+    """Each backdrop photo read (bounded), checked to be 2:1, and reduced to BACKDROP_WIDTH."""
+    from PIL import Image
+
+    from bridge.panels.pictures import read_rgb
+
+    found = {}
+    wheres = [(("backdrop", "image"), scene.backdrop)] if scene.backdrop else []
+    wheres += [(("steps", s, "backdrop", "image"), st.backdrop) for s, st in enumerate(scene.steps) if not isinstance(st.backdrop, (str, type(None)))]
+    for where, backdrop in wheres:
+        if backdrop.image in found:
+            continue
+        path = scene.path(backdrop.image)
+        try:
+            stat = path.stat()
+            key = (str(path), stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            key = None
+        if key in _backdrop_cache:  # a parameter's view reads the same photo: once per process
+            found[backdrop.image] = _backdrop_cache[key]
+            continue
+        try:
+            pixels = read_rgb(path)
+        except BridgeError as exc:
+            problems.extend(doc.problem(where, p.message) for p in exc.problems)
+            continue
+        h, w = pixels.shape[:2]
+        if abs(w / h - 2) > 0.02:
+            problems.append(doc.problem(where, f"{Path(backdrop.image).name} is {w} × {h}: a 360° photo is an equirectangular "
+                                                "image twice as wide as tall (e.g. 4096 × 2048)"))
+            continue
+        if w > BACKDROP_WIDTH:
+            pixels = np.asarray(Image.fromarray(pixels).resize((BACKDROP_WIDTH, BACKDROP_WIDTH // 2), Image.LANCZOS))
+        found[backdrop.image] = pixels
+        if key is not None:
+            while len(_backdrop_cache) >= 4:
+                _backdrop_cache.pop(next(iter(_backdrop_cache)))
+            _backdrop_cache[key] = pixels
+    return found
 
 
 def _step_param_problems(scene: Scene, data: SceneData) -> list[Problem]:
@@ -293,8 +342,14 @@ def _as_key(value) -> tuple:
 
 
 def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) -> np.ndarray:
-    """One step's equirectangular frame: marked-row variants swapped in, others dimmed if highlighted."""
+    """One step's equirectangular frame: marked-row variants swapped in, others dimmed if
+    highlighted, over the step's backdrop if it has one."""
     step = briefing.scene.steps[step_index]
+    backdrop = briefing.scene.step_backdrop(step_index)
+    if backdrop is None:
+        renderer.set_backdrop(None)
+    else:
+        renderer.set_backdrop(backdrop.image, briefing.backdrops.get(backdrop.image), backdrop.brightness)
     for panel_id in step.show:
         marked = briefing.marks.get((step_index, panel_id), frozenset())
         renderer.set_images(panel_id, art.image(panel_id, marked))

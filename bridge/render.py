@@ -79,6 +79,7 @@ class EquirectRenderer:
         self._pano = pano
         self._actors: dict[str, tuple] = {}
         self._solids: dict[str, tuple] = {}
+        self._backdrop: tuple | None = None  # (key, actor)
 
     def add_panel(self, panel_id: str, yaw: float, pitch: float, width: float, height: float,
                   image: np.ndarray) -> None:
@@ -111,6 +112,21 @@ class EquirectRenderer:
         actor.visibility = False
         self._solids[panel_id] = (actor, lut, dim_lut)
 
+    def set_backdrop(self, key: str | None, image: np.ndarray | None = None, brightness: float = 1.0) -> None:
+        """A 360° photo on a sphere round everything (None: the plain background); `key` names
+        the picture so the same one is not uploaded twice."""
+        if key is None:
+            if self._backdrop is not None:
+                self._backdrop[1].visibility = False
+            return
+        if self._backdrop is None or self._backdrop[0] != key:
+            actor = self.plotter.add_mesh(backdrop_sphere(), texture=panel_texture(image), lighting=False,
+                                          name="backdrop", render=False)
+            self._backdrop = (key, actor)
+        actor = self._backdrop[1]
+        actor.prop.color = (brightness,) * 3  # unlit texture times the actor's colour
+        actor.visibility = True
+
     def render(self, visible: list[str], highlight: list[str] | None = None) -> np.ndarray:
         """The frame (height, width, 3) uint8 with only `visible` panels shown; if any are
         highlighted, the other visible panels are dimmed."""
@@ -132,6 +148,25 @@ class EquirectRenderer:
 
     def __exit__(self, *exc):
         self.close()
+
+
+BACKDROP_RADIUS = 200.0  # far behind every panel and prism
+
+
+def backdrop_sphere(radius: float = BACKDROP_RADIUS, step_deg: float = 1.0) -> pv.PolyData:
+    """A sphere seen from inside, textured so an equirectangular picture lands where its pixels
+    say: u even in yaw (−180 at the left edge), v even in pitch (−90 at the bottom)."""
+    yaws = np.arange(-180.0, 180.0 + step_deg / 2, step_deg)
+    pitches = np.arange(-90.0, 90.0 + step_deg / 2, step_deg)
+    yy, pp = np.meshgrid(yaws, pitches)  # rows: pitch upwards; the seam's column is doubled
+    points = direction(yy.ravel(), pp.ravel()) * radius
+    nx, ny = len(yaws), len(pitches)
+    i, j = np.meshgrid(np.arange(nx - 1), np.arange(ny - 1))
+    a = (j * nx + i).ravel()
+    faces = np.column_stack([np.full(a.size, 4), a, a + 1, a + nx + 1, a + nx]).ravel()
+    mesh = pv.PolyData(points, faces)
+    mesh.active_texture_coordinates = np.column_stack([(yy.ravel() + 180.0) / 360.0, (pp.ravel() + 90.0) / 180.0])
+    return mesh
 
 
 def panel_texture(image: np.ndarray) -> pv.Texture:

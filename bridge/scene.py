@@ -108,6 +108,14 @@ class Mark(Strict):
     where: Expr | None = None  # type: ignore[valid-type]
 
 
+class Backdrop(Strict):
+    """A 360° photo behind the panels: an equirectangular image (twice as wide as tall)."""
+
+    image: str = Field(description="An equirectangular photo (JPEG or PNG) beside the scene, e.g. a drone panorama of the town")
+    brightness: float = Field(0.6, ge=0.05, le=1.0, description=(
+        "How bright it shows (1 = as photographed); below 1 keeps the panels the brightest things in the room"))
+
+
 class Step(Strict):
     """One stop in the briefing: which panels are up, which to draw attention to."""
 
@@ -117,6 +125,7 @@ class Step(Strict):
     mark: dict[str, Mark] = Field(default_factory=dict, description="Panel id → rows to pick out in this step")
     notes: str = Field("", description="Presenter notes")
     params: dict[str, str | float | bool] = Field(default_factory=dict, description="Parameter values this step shows, e.g. {ward: Castle}; 'all' for a choice's all option")
+    backdrop: Backdrop | Literal["none"] | None = Field(None, description="This step's 360° photo behind the panels, or none; default: the scene's")
 
     @property
     def highlighted(self) -> list[str]:
@@ -140,6 +149,7 @@ class Scene(Strict):
     panels: list[PanelModel] = Field(min_length=1, max_length=MAX_PANELS, description="The registered panel types (see scene_model)")
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
     transition_ms: int = Field(0, ge=0, le=10000, description="Cross-fade between steps in the live show, milliseconds; 0 cuts")
+    backdrop: Backdrop | None = Field(None, description="A 360° photo behind the panels in every step (a step may change it)")
 
     # Set by load_scene: where the file is, so data paths and messages can be resolved.
     model_config = ConfigDict(extra="forbid", frozen=False)
@@ -165,7 +175,18 @@ class Scene(Strict):
         files += [self.path(self.theme)] if self.theme else []
         for panel in self.panels:
             files += [self.path(relative) for _, relative in panel.files()]
+        files += [self.path(b.image) for b in self.backdrops()]
         return list(dict.fromkeys(files))
+
+    def backdrops(self) -> list[Backdrop]:
+        """Every backdrop the scene or a step names."""
+        found = [self.backdrop] if self.backdrop else []
+        return found + [s.backdrop for s in self.steps if isinstance(s.backdrop, Backdrop)]
+
+    def step_backdrop(self, index: int) -> Backdrop | None:
+        """The backdrop a step shows: its own, none, or the scene's."""
+        own = self.steps[index].backdrop
+        return None if own == "none" else own or self.backdrop
 
     def measure(self, name: str) -> Measure:
         value = self.derive[name]
@@ -220,6 +241,11 @@ def _contained(raw: dict, doc: YamlDocument, scene_file: Path) -> tuple[list[Pro
     datasets = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
     named += [(("datasets", name, "path"), d.get("path")) for name, d in datasets.items() if isinstance(d, dict)]
     named.append((("theme",), raw.get("theme")))
+    if isinstance(raw.get("backdrop"), dict):
+        named.append((("backdrop", "image"), raw["backdrop"].get("image")))
+    for s, step in enumerate(raw.get("steps") if isinstance(raw.get("steps"), list) else []):
+        if isinstance(step, dict) and isinstance(step.get("backdrop"), dict):
+            named.append((("steps", s, "backdrop", "image"), step["backdrop"].get("image")))
     panel_list = raw.get("panels") if isinstance(raw.get("panels"), list) else []
     for i, panel in enumerate(panel_list):
         if isinstance(panel, dict):
