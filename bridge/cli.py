@@ -224,8 +224,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fit", default=None, metavar="WxH", help="--windowed: largest window size; default 90%% of the screen")
     p.add_argument("--log", type=Path, default=None, help="log file; default: out/<scene name>/show.log")
     p.add_argument("--no-cache", action="store_true", help="prepare the steps again even if cached")
+    p.add_argument("--remote", action="store_true",
+                   help="serve the phone remote and the watch page on the local network (default: this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="the web server's port (default 8765; 0 picks a free one)")
     _allow_option(p)
     p.set_defaults(run=cmd_launch)
+
+    p = sub.add_parser("export", help="write the briefing as a static web site (and a PDF handout) to send after the meeting",
+                       description="Render every step and write a self-contained site (opens from disk or any web host) "
+                                   "with each step's 360° view, titles, notes and every panel's content as text; --pdf "
+                                   "adds a handout, one page per step.")
+    p.add_argument("scene", type=Path, help="scene YAML file")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scene name>/export)")
+    p.add_argument("--pdf", action="store_true", help="also write briefing.pdf: one page per step, projector images and notes")
+    _room_option(p)
+    p.add_argument("--size", default="4096x2048", metavar="WxH", help="equirectangular frame size, 2:1; default 4096x2048")
+    _allow_option(p)
+    p.set_defaults(run=cmd_export)
 
     p = sub.add_parser("rooms", help="list the room profiles that ship with Bridge", description="List the shipped room profiles and what each holds.")
     p.set_defaults(run=cmd_rooms)
@@ -408,6 +423,9 @@ def cmd_launch(args) -> int:
     use_onscreen()  # drop an offscreen choice inherited from a headless parent
     if (args.scene is None) == (not args.patterns):
         raise BridgeError("launch: give a scene file, or --patterns to show the test patterns (not both)")
+    from bridge.web import check_port
+
+    check_port(args.remote, args.port)  # a taken port is refused now, not after preparing every step
     room = load_room_option(args.room)
     fit = None
     if args.fit:
@@ -451,7 +469,14 @@ def cmd_launch(args) -> int:
 
     mode = "windowed" if args.windowed else (args.layout or room.layout)
     live = Live(args.scene or Path("patterns"), room, prepared, size, mode, fit=fit)
+    from bridge.web import start_web
+
+    web = None
     try:
+        web = start_web(live, remote=args.remote, port=args.port)
+        for line in web.links():
+            out.print(line)
+            logger.info("%s", line)
         with PresenterConsole() as console:
             live.console = console
             console.update(live)
@@ -459,9 +484,24 @@ def cmd_launch(args) -> int:
     except KeyboardInterrupt:
         logger.info("interrupted from the terminal")
     finally:
+        if web is not None:
+            web.close()
         live.close()
         logger.removeHandler(handler)
         handler.close()
+    return 0
+
+
+def cmd_export(args) -> int:
+    from bridge.export import export_briefing
+    from bridge.room import check_render_memory
+
+    size = parse_size(args.size)
+    room = load_room_option(args.room)
+    check_render_memory(room, *size, "--size")
+    written = export_briefing(args.scene, room, args.out, size, pdf=args.pdf, progress_bars=progress_bars(err))
+    for line in written:
+        out.print(_escape(line))
     return 0
 
 

@@ -9,6 +9,7 @@ and the log told.  The windows themselves are bridge/show.py.
 from __future__ import annotations
 
 import logging
+import queue
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from bridge.watch import FileWatcher
 log = logging.getLogger("bridge.show")
 
 IDLE_SLEEP = 0.001  # when nothing changes: busy loops slow rendering ~50% on 2 cores (NOTES)
+INBOX_SIZE = 64  # commands from the web waiting for the loop; more are refused ("the show is busy")
+WEB_COMMANDS = ("next", "previous", "go", "blackout", "set", "reset")
 
 
 class Live:
@@ -58,6 +61,18 @@ class Live:
             if w.x_id is not None:
                 log.info("window %s", hex(w.x_id))
         self.mode = mode
+        # The web (bridge/web): commands from other threads wait here for the loop; the loop
+        # publishes a snapshot of its state for them to read (see "the web" below).
+        self.inbox: queue.Queue = queue.Queue(INBOX_SIZE)
+        self.frame_version = 0  # changes whenever the picture of the step the room shows changes
+        self.web_version = 0  # changes with every new snapshot
+        self.web_listener = None  # called (from the loop's thread) after each new snapshot
+        self._reloads = 0
+        self._step_pictures: dict[int, int] = {}  # step -> how many live answers redrew it
+        self._picture_key = None
+        self._web_signature = None
+        self._web_state: dict = {}
+        self._publish_web_state()
         self._update_console()
 
     # -- input ---------------------------------------------------------------------
@@ -149,6 +164,7 @@ class Live:
                 continue  # that step's pictures do not change
             if answer.view is not None:
                 self.answered_views[answer.step] = answer.view
+            self._step_pictures[answer.step] = self._step_pictures.get(answer.step, 0) + 1
             log.info("answered step %d in %.0f ms (%s)", answer.step + 1, answer.seconds * 1000, answer.how)
             if self.windows.replace_step(answer.step, answer.images):
                 self._dirty = True
@@ -182,6 +198,7 @@ class Live:
     def tick(self, now: float | None = None) -> bool:
         """One turn of the loop; returns True if it drew a frame."""
         self.windows.pump()
+        self._drain_inbox()
         now = now or time.perf_counter()
         changed = self.watcher.poll(time.monotonic())
         if changed:
@@ -203,7 +220,9 @@ class Live:
             if self._answer_shown and self._asked_at is not None:
                 self.answer_latencies.append(time.perf_counter() - self._asked_at)
                 self._asked_at, self._answer_shown = None, False
+            self._publish_web_state()
             return True
+        self._publish_web_state()
         return False
 
     def run(self, until=None) -> None:
@@ -252,6 +271,7 @@ class Live:
         self._set_params(prepared)
         self.answered = dict(prepared.chosen)
         self.answered_views = {}
+        self._reloads, self._step_pictures = self._reloads + 1, {}
         self._start_answerer(prepared)  # the scene may have changed: a fresh worker
         self.problems = []
         self.status = "ready" if not self.preparer.busy else "re-preparing…"
@@ -265,6 +285,128 @@ class Live:
         """A step's 360° view as the room shows it now (default: the current step), as a JPEG."""
         step = self.presenter.step if step is None else step
         return self.answered_views.get(step) or self.prepared.view_jpeg(step)
+
+    # -- the web (bridge/web): commands from any thread, state for any thread ----------
+    def command(self, action: str, *args) -> bool:
+        """Queue a command from the web for the loop (thread-safe); False if the inbox is full.
+
+        `action` is one of WEB_COMMANDS: next, previous, go (a 1-based step), blackout, set
+        (name, value), reset (name).  The loop applies it through the keys' own entry points."""
+        if action not in WEB_COMMANDS:
+            raise ValueError(f"unknown command {action!r}")
+        try:
+            self.inbox.put_nowait((action, args))
+        except queue.Full:
+            return False
+        return True
+
+    def _drain_inbox(self) -> None:
+        while True:
+            try:
+                action, args = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            log.info("remote: %s%s", action, "".join(f" {a}" for a in args))
+            if self.presenter.digits:  # a command from the remote cancels a half-typed jump
+                self.presenter.digits = ""
+            try:
+                if action == "next":
+                    self.key("Right")
+                elif action == "previous":
+                    self.key("Left")
+                elif action == "blackout":
+                    self.key("b")
+                elif action == "go":
+                    self.go_step(int(args[0]) - 1)
+                elif action == "set":
+                    self.set_param(*args)
+                elif action == "reset":
+                    self.reset_param(args[0])
+            except Exception:  # a malformed command must never stop the show
+                log.exception("remote: %s failed", action)
+
+    def go_step(self, index: int) -> str:
+        """Jump to a step (0-based) as a typed number and Enter do: the picture comes back too."""
+        self._key_time = time.perf_counter()
+        before = self.presenter.step
+        self.presenter.blackout = self.presenter.whiteout = False
+        what = self.presenter.go(index)
+        log.info("go to step %d: %s", index + 1, what)
+        if self.presenter.step != before:
+            log.info("step %d: %s", self.presenter.step + 1, self.prepared.titles[self.presenter.step])
+            if self.answerer is not None and self.answered_steps is not None \
+                    and self.presenter.step not in self.answered_steps and self.presenter.step in self._asking_steps():
+                self._ask_worker()  # as key() does: a step the last question has not reached goes first
+        self._dirty = True
+        self._update_console(what)
+        return what
+
+    def reset_param(self, name: str) -> str:
+        """A parameter back to the step's (or the default) value: what X does to the picked one."""
+        chosen = dict(self.presenter.chosen)
+        what = self.presenter.reset_param(name) if name in self.presenter.params else f"no parameter '{name}'"
+        log.info("reset parameter %s: %s", name, what)
+        if self.presenter.chosen != chosen:
+            self.ask(what)
+        self._dirty = True
+        self._update_console(what)
+        return what
+
+    def web_state(self) -> dict:
+        """The latest snapshot of the show for the web, JSON-able; safe to call from any thread
+        (the loop replaces the whole dict, never changes one it has published)."""
+        return self._web_state
+
+    def _shown_step(self) -> int:
+        view = self.windows.view or self.presenter.view
+        if view.kind == "step":
+            return min(view.step, self.prepared.step_count - 1)
+        return self.presenter.frozen_at if self.presenter.frozen_at is not None else self.presenter.step
+
+    def _publish_web_state(self) -> None:
+        """A new snapshot when anything the web shows has changed (cheap to call every turn)."""
+        pr = self.presenter
+        shown = self._shown_step()
+        picture = (shown, self._reloads, self._step_pictures.get(shown, 0))
+        if picture != self._picture_key:
+            self._picture_key = picture
+            self.frame_version += 1
+        elapsed = int(time.monotonic() - self.started)
+        signature = (pr.step, pr.blackout, pr.whiteout, pr.frozen_at, pr.digits, tuple(pr.chosen.items()),
+                     id(self.prepared), self.frame_version, self.status, len(self.problems), elapsed)
+        if signature == self._web_signature:
+            return
+        self._web_signature = signature
+        prepared, n, total = self.prepared, pr.step, self.prepared.step_count
+        texts = getattr(prepared, "texts", None)
+        view = pr.view
+        params = []
+        for name, spec in pr.params.items():
+            value = pr.value(name)
+            params.append({"name": name, "values": list(spec.values), "labels": list(spec.labels),
+                           "value": value, "label": spec.label(value), "live": name in pr.chosen,
+                           "kind": _param_kind(spec.values, prepared.params, name)})
+        self._web_state = {
+            "title": prepared.title,
+            "step": n + 1, "steps": total, "titles": list(prepared.titles),
+            "current": prepared.titles[n], "notes": prepared.notes[n] or "",
+            "next": prepared.titles[n + 1] if n + 1 < total else None,
+            "shown_step": shown + 1, "shown_title": prepared.titles[shown], "shown_notes": prepared.notes[shown] or "",
+            "shown_text": _step_text(texts, shown),
+            "view": view.kind,  # "step", "black" or "white"
+            "elapsed": self.elapsed_text(), "elapsed_s": elapsed,
+            "blackout": pr.blackout, "whiteout": pr.whiteout, "frozen": pr.frozen_at is not None,
+            "frozen_at": pr.frozen_at + 1 if pr.frozen_at is not None else None,
+            "params": params,
+            "frame": self.frame_version,
+            "status": self.status, "problems": [str(p) for p in self.problems],
+        }
+        self.web_version += 1
+        if self.web_listener is not None:
+            try:
+                self.web_listener()
+            except Exception:  # the web must never stop the show
+                log.exception("web listener failed")
 
     # -- reporting -------------------------------------------------------------------
     def elapsed_text(self) -> str:
@@ -284,3 +426,27 @@ class Live:
             self.answerer.close()
         self.preparer.join(timeout=0.1)
         self.windows.close()
+
+
+def _param_kind(values, declared: list[dict], name: str) -> str:
+    """How a remote picks this parameter: "toggle", "number" (a slider) or "choice" (a list)."""
+    for p in declared:
+        if p.get("name") == name and p.get("type") in ("toggle", "number", "choice"):
+            return p["type"]
+    if values and all(isinstance(v, bool) for v in values):
+        return "toggle"
+    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "number"
+    return "choice"
+
+
+def _step_text(texts, step: int) -> list[str] | None:
+    """A step's content as text (bridge/accessible.py's step_texts, when prepared carries them)."""
+    if not texts or step >= len(texts):
+        return None
+    item = texts[step]
+    if item is None:
+        return None
+    if isinstance(item, str):
+        return [line for line in (part.strip() for part in item.split("\n")) if line]
+    return [str(line) for line in item if str(line).strip()]

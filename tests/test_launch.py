@@ -61,15 +61,15 @@ def wait_for(predicate, timeout: float, what: str):
 class Running:
     """A launched show: its log, its window and its screen."""
 
-    def __init__(self, folder: Path, display: str, scene: Path):
+    def __init__(self, folder: Path, display: str, scene: Path, port: int = 0):
         self.folder, self.display = folder, display
         self.log = folder / "show.log"
         self.stdout = folder / "stdout.txt"
         env = dict(os.environ, DISPLAY=display, BRIDGE_CACHE=str(folder / "cache"), COLUMNS="100")
         env.pop("VTK_DEFAULT_OPENGL_WINDOW", None)  # this process may have chosen EGL for its own offscreen tests
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # --port 0: a free port, so tests never collide on the default 8765
             [sys.executable, "-m", "bridge", "launch", str(scene), "--room", "rehearsal", "--windowed",
-             "--size", "1024x512", "--fit", f"{FIT[0]}x{FIT[1]}", "--log", str(self.log)],
+             "--size", "1024x512", "--fit", f"{FIT[0]}x{FIT[1]}", "--log", str(self.log), "--port", str(port)],
             cwd=folder, env=env, stdout=open(self.stdout, "w"), stderr=subprocess.STDOUT)
         text = wait_for(self._started, 180, "the show to start")
         self.window = re.search(r"window (0x[0-9a-f]+)", text).group(1)
@@ -226,3 +226,38 @@ def test_keys_change_a_parameter_and_a_value_the_data_cannot_answer_keeps_the_pi
         code = run.close()
     assert code == 0, run.stdout.read_text()
     assert "kept the last good picture" in run.stdout.read_text() or "every value is missing" in run.stdout.read_text()
+
+
+def test_launch_serves_the_remote_and_the_watch_page_and_refuses_a_taken_port(workdir: Path, display: str):
+    import httpx
+
+    scene = write_scene(workdir, SCENE)
+    run = Running(workdir, display, scene)
+    try:
+        log = run.log_text()
+        control = re.search(r"remote \(control\): (http://127\.0\.0\.1:(\d+)/remote\?token=[\w-]+)", log)
+        watch = re.search(r"watch \(look only\): (http://127\.0\.0\.1:\d+/watch\?token=([\w-]+))", log)
+        assert control and watch, log
+        port, base = int(control.group(2)), control.group(1).split("/remote")[0]
+        assert httpx.get(control.group(1), timeout=5).status_code == 200
+        view = httpx.get(f"{base}/view.jpg?token={watch.group(2)}", timeout=5)
+        assert view.status_code == 200 and view.content[:2] == b"\xff\xd8"  # step 1's 360° view, a JPEG
+        first = run.screen()
+        token = control.group(1).split("token=")[1]
+        assert httpx.post(f"{base}/api/command?token={watch.group(2)}", json={"do": "next"}, timeout=5).status_code == 403
+        assert httpx.post(f"{base}/api/command?token={token}", json={"do": "next"}, timeout=5).status_code == 202
+        settled(run, differs_from=first)  # the room's own windows moved on
+        assert "remote: next" in run.log_text() and "key Right: step 2" in run.log_text()
+        state = httpx.get(f"{base}/api/state?token={token}", timeout=5).json()
+        assert (state["step"], state["current"]) == (2, "Count")
+
+        # A second show on the same port: refused at once, in one line, before preparing anything.
+        second = subprocess.run([sys.executable, "-m", "bridge", "launch", str(scene), "--room", "rehearsal", "--windowed",
+                                 "--port", str(port)], cwd=workdir, capture_output=True, text=True, timeout=60,
+                                env=dict(os.environ, DISPLAY=display, BRIDGE_CACHE=str(workdir / "cache")))
+        assert second.returncode == 2, second.stdout + second.stderr
+        assert f"--port {port} is in use; pick another with --port" in second.stderr
+        assert "Traceback" not in second.stdout + second.stderr
+    finally:
+        code = run.close()
+    assert code == 0, run.stdout.read_text()
