@@ -16,12 +16,12 @@ import pyvista as pv
 from bridge.backend import pixel_exact_camera, use_offscreen, use_onscreen
 from bridge.compositor import ProjectorLookup
 
-SHADER_FILE = Path(__file__).resolve().parent.parent / "shaders" / "compositor.frag"
-
-
 def shader_source() -> str:
-    """The shader body, from the repository's shaders/ folder (Bridge runs from its checkout)."""
-    return SHADER_FILE.read_text()
+    """The shader body: shaders/compositor.frag, installed with the package as bridge.shaders
+    (pyproject maps the top-level folder into it), so an installed Bridge finds it too."""
+    from importlib.resources import files
+
+    return (files("bridge.shaders") / "compositor.frag").read_text()
 
 
 def lookup_texture(lut: ProjectorLookup, frame_width: int, frame_height: int) -> pv.Texture:
