@@ -57,6 +57,7 @@ class Prepared:
     chosen: dict = field(default_factory=dict)  # the live values these frames were rendered with
     reads: list[list[str]] = field(default_factory=list)  # per step: the parameters its panels read
     folder: Path | None = None  # the cache entry: holds view-NN.jpg, each step's 360° view
+    texts: list[list[str]] = field(default_factory=list)  # per step: its content as lines of text (the watch page)
 
     def view_jpeg(self, step: int) -> bytes | None:
         """Step `step`'s (0-based) 360° view as a JPEG, for the web's watch page; None if there is none."""
@@ -146,7 +147,7 @@ def load_cached(key: str, watched: list[Path]) -> Prepared | None:
     os.utime(folder)  # most recently used: kept longest
     return Prepared(key, meta["title"], meta["titles"], meta["notes"], meta["transition_ms"], frames, watched, True,
                     meta.get("params", []), meta.get("step_params", []), meta.get("chosen", {}), meta.get("reads", []),
-                    folder)
+                    folder, meta.get("texts", []))
 
 
 def prepare(scene_path: Path, room, size: tuple[int, int] | None = None, progress: Progress | None = None,
@@ -248,6 +249,32 @@ def step_keys(briefing, room, size: tuple[int, int], chosen: dict | None = None)
         asked = {name: values[name] for name in sorted(read) if name in values}
         keys.append(hashlib.sha256(json.dumps([common, own, shown, asked], sort_keys=True, default=str).encode()).hexdigest()[:24])
     return keys
+
+
+TEXT_ROWS = 40  # rows of a panel's data table the watch page lists (the export has them all)
+
+
+def step_lines(briefing) -> list[list[str]]:
+    """Each step's content as lines of text for the watch page's screen-reader view
+    (bridge/accessible.py's step_texts, with disclosure control kept): panel titles, what
+    each says, and its data tables row by row (the first TEXT_ROWS)."""
+    from bridge.accessible import step_texts
+
+    out = []
+    for step in step_texts(briefing):
+        lines = []
+        for panel in step["panels"]:
+            if panel.get("title"):
+                lines.append(panel["title"])
+            lines += [str(line) for line in panel.get("text", [])]
+            for table in panel.get("tables", []):
+                lines.append(table.get("caption", ""))
+                for row in table.get("rows", [])[:TEXT_ROWS]:
+                    lines.append(", ".join(f"{h}: {v}" for h, v in zip(table.get("headings", []), row)))
+                if len(table.get("rows", [])) > TEXT_ROWS:
+                    lines.append(f"… {len(table['rows']) - TEXT_ROWS} more rows (the exported briefing lists them all)")
+        out.append([line for line in lines if line])
+    return out
 
 
 def view_jpeg(frame: np.ndarray, width: int = VIEW_WIDTH) -> bytes:
@@ -365,6 +392,7 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
                 "transition_ms": scene.transition_ms, "projectors": len(room.projectors), "size": [width, height],
                 "step_keys": keys, "rendered": to_render, "params": param_specs(briefing),
                 "step_params": [{k: _plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen,
+                "texts": step_lines(briefing),
                 "reads": [sorted(set().union(*(briefing.reads(p) for p in st.show))) for st in scene.steps]}
         (tmp / "meta.json").write_text(json.dumps(meta))
         # Stored under the content it was rendered from: if a file changed meanwhile, hash again.

@@ -131,3 +131,6 @@ def test_every_step_keeps_its_360_view_as_a_jpeg_for_the_web(workdir, monkeypatc
     two = np.asarray(views[1].convert("L")).astype(int)
     assert two[200:300, 680:760].mean() > two[200:300, 480:540].mean() + 5
     assert prepared.view_jpeg(7) is None
+    # …and its content as text, for the watch page's screen-reader view.
+    assert len(prepared.texts) == 3 and any("people in The county" in line for line in prepared.texts[0])
+    assert prepared.texts[1] == ["Beta"]
