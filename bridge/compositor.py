@@ -12,6 +12,11 @@ Blending: weights sum to one *in linear light* across overlapping projectors; a 
 sends `encoded × (gain·w)^(1/γ)` so that its light, `encoded^γ · gain · w`, adds up to the
 frame's light on the wall.  With a black level b the light sent is
 `w · (b + (1 − b) · min(1, gain · in^γ))`, still summing to one across an overlap.
+
+Per-pixel maps (a calibration imported with `bridge room import`) replace the computed parts:
+a warp map gives each pixel's direction (the table is compiled from it; dark pixels get weight
+0), an alpha map each pixel's weight w, a beta map each pixel's black level b in the formula
+above.
 """
 
 from __future__ import annotations
@@ -93,19 +98,45 @@ class ProjectorLookup:
         return self._fixed
 
 
-def compile_lookup(room: Room, projector: Projector, frame_width: int, frame_height: int) -> ProjectorLookup:
-    """The lookup table of one projector for frames of the given size."""
+def pixel_directions(projector: Projector) -> tuple[np.ndarray, np.ndarray]:
+    """(yaw, pitch) in degrees seen through each pixel centre, (height, width) float64 each.
+
+    From the warp map where the projector has one (NaN where a pixel is dark), else from the
+    screen's geometry moved by any fine warp.  Yaw is not wrapped."""
+    if projector.warp_map is not None:
+        return projector.warp_map[..., 0].astype(np.float64), projector.warp_map[..., 1].astype(np.float64)
     cols = np.arange(projector.width, dtype=np.float64) + 0.5
     rows = np.arange(projector.height, dtype=np.float64) + 0.5
     offsets = warp_offsets(projector)
     if offsets is None:
-        yaw, pitch = projector.directions(cols[None, :], rows[:, None])
+        return projector.directions(cols[None, :], rows[:, None])
+    return projector.directions(cols[None, :] + offsets[0], rows[:, None] + offsets[1])
+
+
+def projector_weights(room: Room, projector: Projector, yaw: np.ndarray | None = None) -> np.ndarray:
+    """Each pixel's blend weight in linear light: the alpha map, else the blend ramps at its yaw
+    ((1, width) when every row shares the weights: no warp of any kind); 0 where a warp map is dark."""
+    if projector.alpha_map is not None:
+        weight = projector.alpha_map.astype(np.float32)
     else:
-        yaw, pitch = projector.directions(cols[None, :] + offsets[0], rows[:, None] + offsets[1])
+        if yaw is None:
+            yaw = pixel_directions(projector)[0]
+        per_pixel = projector.warp is not None or projector.warp_map is not None
+        weight = blend_weights(room, projector, yaw if per_pixel else yaw[:1])
+    if projector.warp_map is not None:
+        weight = np.where(np.isnan(projector.warp_map[..., 0]), np.float32(0), weight).astype(np.float32)
+    return weight
+
+
+def compile_lookup(room: Room, projector: Projector, frame_width: int, frame_height: int) -> ProjectorLookup:
+    """The lookup table of one projector for frames of the given size."""
+    yaw, pitch = pixel_directions(projector)
+    weight = projector_weights(room, projector, yaw)
+    if projector.warp_map is not None:  # dark pixels: any valid source, weight 0
+        dark = np.isnan(yaw)
+        yaw, pitch = np.where(dark, 0.0, yaw), np.where(dark, 0.0, pitch)
     map_x = (yaw_to_x(wrap_yaw(yaw), frame_width) - 0.5) % frame_width
     map_y = np.clip(pitch_to_y(pitch, frame_height) - 0.5, 0, frame_height - 1)
-    # Without a warp, yaw depends on the column alone (cylinder and flat): one weight per column.
-    weight = blend_weights(room, projector, yaw if offsets is not None else yaw[:1])
     return ProjectorLookup(projector, map_x.astype(np.float32), map_y.astype(np.float32), weight)
 
 
@@ -142,7 +173,7 @@ class BandPlan:
 def plan_bands(p: Projector, frame_width: int, frame_height: int, tolerance: float = 0.15,
                max_band: int = 400) -> BandPlan | None:
     """Plan the resize bands of a cylinder projector, or None where only a remap is exact."""
-    if p.shape != "cylinder" or p.warp is not None:
+    if p.shape != "cylinder" or p.warp is not None or p.warp_map is not None:
         return None
     scale_x = p.span / 360 * frame_width / p.width  # source columns per output column
     x_left = (p.yaw_min + 180) / 360 * frame_width  # unwrapped; pixel edges
@@ -317,6 +348,8 @@ def _blend_plan(lut: ProjectorLookup, channels: int) -> list:
     """Precomputed per-strip operations: only columns whose output differs from the input."""
     p = lut.projector
     weight = np.broadcast_to(lut.weight, lut.map_x.shape)
+    if p.beta_map is not None:
+        return [(slice(None), _beta_apply(p, weight))]
     partial = np.flatnonzero((weight < 1).any(axis=0))
     identity = p.gain == 1.0 and p.black_level == 0.0
     plan = []
@@ -346,6 +379,29 @@ def _blend_plan(lut: ProjectorLookup, channels: int) -> list:
                 region[...] = table[idx, region]
         plan.append((cols, apply))
     return plan
+
+
+def _beta_apply(p: Projector, weight: np.ndarray):
+    """Every pixel with its own black level (a beta map): light w·(b + (1 − b)·min(1, gain·in^γ)),
+    found per frame in float32 and encoded through a 16-bit table of linear light."""
+    black = p.beta_map.astype(np.float32)
+    lift = weight.astype(np.float32) * black  # w·b
+    scale = weight.astype(np.float32) * (1 - black)  # w·(1 − b)
+    linear = np.minimum(1.0, p.gain * (np.arange(256) / 255.0) ** p.gamma).astype(np.float32)
+    encode = np.clip(np.rint((np.arange(65536) / 65535.0) ** (1 / p.gamma) * 255), 0, 255).astype(np.uint8)
+
+    def apply(region, lift=lift, scale=scale):
+        light = linear[region]
+        if light.ndim == 3:
+            light *= scale[..., None]
+            light += lift[..., None]
+        else:
+            light *= scale
+            light += lift
+        light *= 65535
+        light += 0.5
+        region[...] = encode[light.astype(np.uint16)]
+    return apply
 
 
 def _black_level_table(p: Projector) -> np.ndarray:

@@ -3,7 +3,9 @@
 The live show draws each projector as one screen-filling quad whose fragment shader
 (`shaders/compositor.frag`) reads the projector's lookup texture, samples the
 equirectangular frame with hardware bilinear filtering, and applies blend, gain, black
-level and gamma.  The lookup is the CPU compositor's, so the two paths agree.
+level and gamma.  The lookup is the CPU compositor's, so the two paths agree, per-pixel maps
+included: a warp map is in the table's source coordinates, an alpha map in its weights, and
+the black level (a beta map's, per pixel) rides in the table's fourth channel.
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ def shader_source() -> str:
 
 
 def lookup_texture(lut: ProjectorLookup, frame_width: int, frame_height: int) -> pv.Texture:
-    """The lookup as a float32 RGBA texture read at full precision (direct scalars, no filtering)."""
+    """The lookup as a float32 RGBA texture read at full precision (direct scalars, no filtering):
+    source (u, v), blend weight, and black level (the projector's, or its beta map's per pixel)."""
+    p = lut.projector
     weight = np.broadcast_to(lut.weight, lut.map_x.shape)
     u = (lut.map_x + 0.5) / frame_width
     v = 1.0 - (lut.map_y + 0.5) / frame_height  # texture rows run bottom-up
-    rgba = np.dstack([u, v, weight, np.zeros_like(u)]).astype(np.float32)[::-1]  # image rows bottom-up
+    black = p.beta_map if p.beta_map is not None else np.full(u.shape, p.black_level, np.float32)
+    rgba = np.dstack([u, v, weight, black]).astype(np.float32)[::-1]  # image rows bottom-up
     image = pv.ImageData(dimensions=(lut.map_x.shape[1], lut.map_x.shape[0], 1))
     image.point_data["lut"] = rgba.reshape(-1, 4)
     texture = pv.Texture(image)
@@ -63,7 +68,6 @@ class GpuProjector:
         uniforms = shader.GetFragmentCustomUniforms()
         uniforms.SetUniformf("gamma", float(p.gamma))
         uniforms.SetUniformf("gain", float(p.gain))
-        uniforms.SetUniformf("black_level", float(p.black_level))
         pixel_exact_camera(self.plotter.renderer.GetActiveCamera(), p.width, p.height)
         self.plotter.camera_set = True
 

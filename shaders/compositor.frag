@@ -4,12 +4,13 @@
 // look-ups (the TCoord implementation tag; see bridge/gpu.py).  VTK declares for us:
 //   sampler2D equi   - the equirectangular frame, bilinear, repeating horizontally
 //   sampler2D lut    - float32 RGBA per projector pixel: (u, v) source texture coordinate,
-//                      b = blend weight in linear light, a unused; sampled texel-exact
-//   float gamma, gain, black_level  - this projector's calibration
+//                      b = blend weight in linear light, a = black level (the projector's,
+//                      or its beta map's for this pixel); sampled texel-exact
+//   float gamma, gain  - this projector's calibration
 //   vec2 tcoordVCVSOutput - the quad's texture coordinate (0..1, rows bottom-up)
 // The CPU path (bridge/compositor.py) computes the same thing.
 vec4 look = texture(lut, tcoordVCVSOutput);
 vec3 encoded = texture(equi, look.xy).rgb;
 vec3 linear = min(vec3(1.0), gain * pow(encoded, vec3(gamma)));
-vec3 light = look.z * (black_level + (1.0 - black_level) * linear);
+vec3 light = look.z * (look.w + (1.0 - look.w) * linear);
 fragOutput0 = vec4(pow(light, vec3(1.0 / gamma)), 1.0);
