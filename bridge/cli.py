@@ -1,4 +1,4 @@
-"""The `bridge` command: validate, render, calibrate, split, launch, rooms, panels, schema.
+"""The `bridge` command: validate, render, calibrate, split, launch, export, rooms, room, panels, schema.
 
 Errors the user can fix are printed as `file:line: key: message` (or `option: message`) lines
 and exit with code 2 (bad input); nothing the user wrote is touched.  Anything else is a bug:
@@ -244,6 +244,25 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rooms", help="list the room profiles that ship with Bridge", description="List the shipped room profiles and what each holds.")
     p.set_defaults(run=cmd_rooms)
+
+    p = sub.add_parser("room", help="import a calibration (MPCDI) as a room profile, or export a room as one",
+                       description="Exchange calibrations with projector-alignment tools and media servers (VESA MPCDI).")
+    actions = p.add_subparsers(dest="action", metavar="import|export")
+    a = actions.add_parser("import", help="read an MPCDI file and write a room profile with its maps",
+                           description="Read an MPCDI calibration (.mpcdi) and write a room profile; per-pixel maps go "
+                                       "beside it in ROOM.maps/. Nothing is written unless the whole room loads.")
+    a.add_argument("file", type=Path, metavar="FILE.mpcdi")
+    a.add_argument("--out", type=Path, required=True, metavar="ROOM.yaml", help="the room profile to write")
+    a.add_argument("--keep-maps", action="store_true",
+                   help="write every map, even where the room Bridge stored in the file reproduces it")
+    a = actions.add_parser("export", help="write a room's geometry, blend and black level as an MPCDI file",
+                           description="Write a room as an MPCDI archive: per projector a warp, an alpha (blend) and, "
+                                       "where a projector lifts black, a beta map, computed from Bridge's own geometry.")
+    a.add_argument("room", metavar="ROOM", help="a shipped room's name (see `bridge rooms`) or a profile's path")
+    a.add_argument("--out", type=Path, required=True, metavar="FILE.mpcdi")
+    a.add_argument("--profile", choices=("3d", "2d", "a3"), default="3d",
+                   help="3d: frustum + warp (default); 2d: warp into the 360° canvas; a3: warp as 3D points")
+    p.set_defaults(run=cmd_room)
 
     p = sub.add_parser("panels", help="list the panel types a scene can use",
                        description="List the panel types (built in, and any registered by plug-ins) and their keys.")
@@ -503,6 +522,12 @@ def cmd_export(args) -> int:
     for line in written:
         out.print(_escape(line))
     return 0
+
+
+def cmd_room(args) -> int:
+    from bridge.mpcdi import cmd_room as run
+
+    return run(args)
 
 
 def cmd_rooms(args) -> int:

@@ -36,3 +36,8 @@ MAX_PROJECTORS = 32
 MAX_PROJECTOR_SIDE = 8192  # pixels, each way
 MAX_FRAME_WIDTH = 16384  # the equirectangular frame (height is half)
 MAX_RENDER_BYTES = 3 * 1024**3  # frame + projector images + lookup tables a render would hold
+
+# Calibration archives (MPCDI, `bridge room import`)
+MAX_MPCDI_BYTES = 2 * 1024**3  # what all the files in an MPCDI archive may inflate to, together
+MAX_MPCDI_MEMBERS = 160  # files in an MPCDI archive (four a projector, MAX_PROJECTORS of them, and a few more)
+MAX_MPCDI_XML_BYTES = 2_000_000  # its mpcdi.xml
