@@ -178,10 +178,24 @@ class MapPanel(PanelModel):
         fit_extent(ax, paths if focus is None else [p for p, keep in zip(paths, focus) if keep],
                    margin=0.0 if focus is None else 0.25)
         if focus is not None:  # zoomed in: fill the map's box with the county round the chosen areas
-            ax.set_aspect("equal", adjustable="datalim")
+            _fill_box(c, ax)
         if self.labels and content.values is not None:
             shown = content if focus is None else replace(content, values=np.where(focus, content.values, np.nan))
             _label_top_areas(c, ax, self.labels, shown, paths)
+
+
+def _fill_box(c: Canvas, ax) -> None:
+    """Widen the shorter side of the view so the map fills its axes' box at equal scale."""
+    box = ax.get_position(original=True)
+    box_ratio = (box.height * c.h) / max(box.width * c.w, 1e-9)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    w, h = x1 - x0, y1 - y0
+    if h / w < box_ratio:
+        grow = (w * box_ratio - h) / 2
+        ax.set_ylim(y0 - grow, y1 + grow)
+    else:
+        grow = (h / box_ratio - w) / 2
+        ax.set_xlim(x0 - grow, x1 + grow)
 
 
 def classify(values: np.ndarray, classes: Classes) -> np.ndarray:
