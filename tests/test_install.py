@@ -43,7 +43,8 @@ def test_a_non_editable_install_runs_the_shader_test(tmp_path):
     where = subprocess.run([str(python), "-c", "import bridge, bridge.gpu; print(bridge.__file__); print(len(bridge.gpu.shader_source()))"],
                            cwd=tmp_path / "run", check=True, capture_output=True, text=True).stdout.split()
     assert where[0].startswith(str(site)) and int(where[1]) > 200  # the installed package, with its shader
-    for packaged in ("rooms/bridge.yaml", "web/static/vendor/pannellum/pannellum.js", "shaders/compositor.frag"):
+    for packaged in ("rooms/bridge.yaml", "web/static/vendor/pannellum/pannellum.js", "shaders/compositor.frag",
+                     "export_static/viewer.js"):
         assert (site / "bridge" / packaged).is_file(), packaged
     result = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_gpu.py"],
                             cwd=tmp_path / "run", capture_output=True, text=True)
