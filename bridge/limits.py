@@ -41,3 +41,8 @@ MAX_RENDER_BYTES = 3 * 1024**3  # frame + projector images + lookup tables a ren
 MAX_MPCDI_BYTES = 2 * 1024**3  # what all the files in an MPCDI archive may inflate to, together
 MAX_MPCDI_MEMBERS = 160  # files in an MPCDI archive (four a projector, MAX_PROJECTORS of them, and a few more)
 MAX_MPCDI_XML_BYTES = 2_000_000  # its mpcdi.xml
+
+# The show's web server (bridge/web/server.py)
+MAX_WEB_MESSAGE_BYTES = 4096  # a command from a page; longer ones are answered with an error
+MAX_WEB_PAGES = 64  # remotes and watch pages connected at once
+WEB_COMMANDS_PER_S = 10.0  # commands a page may send each second (20 at once)

@@ -304,8 +304,8 @@ def param_specs(briefing) -> list[dict]:
     specs = []
     for name, param in briefing.scene.params.items():
         options = briefing.data.param_options.get(name, [])
-        specs.append({"name": name, "values": [_plain(v) for v in options], "labels": [label(param, v) for v in options],
-                      "default": _plain(briefing.data.params.get(name))})
+        specs.append({"name": name, "type": param.type, "values": [_plain(v) for v in options],
+                      "labels": [label(param, v) for v in options], "default": _plain(briefing.data.params.get(name))})
     return specs
 
 

@@ -102,7 +102,7 @@ def test_live_parameter_values_re_render_only_the_steps_that_read_them(workdir, 
     first, rendered = prepare_now()
     assert rendered == [0, 1, 2]
     assert first.titles[0] == "One: The county" and first.chosen == {}
-    assert first.params == [{"name": "area", "values": ["all", "Shropshire 027A", "Shropshire 027B"],
+    assert first.params == [{"name": "area", "type": "choice", "values": ["all", "Shropshire 027A", "Shropshire 027B"],
                              "labels": ["The county", "Shropshire 027A", "Shropshire 027B"], "default": "all"}]
     assert first.step_params == [{}, {}, {"area": "Shropshire 027B"}]
     picked, rendered = prepare_now({"area": "Shropshire 027A"})

@@ -42,6 +42,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bridge.errors import BridgeError
+from bridge.limits import MAX_WEB_MESSAGE_BYTES, MAX_WEB_PAGES, WEB_COMMANDS_PER_S
 
 log = logging.getLogger("bridge.web")
 
@@ -57,10 +58,10 @@ FILES = {
 }
 PAGES = {"remote": ("remote.html", "control"), "watch": ("watch.html", "watch")}
 
-MAX_MESSAGE_BYTES = 4096  # a command is a few dozen bytes; longer ones are answered with an error
+MAX_MESSAGE_BYTES = MAX_WEB_MESSAGE_BYTES  # a command is a few dozen bytes; longer ones are answered with an error
 WS_HARD_LIMIT = 65536  # uvicorn closes the connection (1009) past this, before the app reads it
-RATE_PER_S, BURST = 10.0, 20  # commands a page may send: 10 a second, 20 at once
-MAX_CLIENTS = 64
+RATE_PER_S, BURST = WEB_COMMANDS_PER_S, 20  # commands a page may send: 10 a second, 20 at once
+MAX_CLIENTS = MAX_WEB_PAGES
 CLOSE_BAD_TOKEN = 4401  # the page then says plainly: this link is from another (earlier) show
 CLOSE_BUSY = 4429
 PUSH_POLL_S = 0.05  # the pusher also looks for a new snapshot 20 times a second
