@@ -203,6 +203,11 @@ class Archive:
                                             f"{MAX_MPCDI_XML_BYTES:,} (MAX_MPCDI_XML_BYTES)")
         return name, self.read(name)
 
+    @property
+    def bare(self) -> bool:
+        """A bare .mpcdi.xml, not a zip."""
+        return self._xml is not None
+
     def has(self, name: str) -> bool:
         return self._zip is not None and _normal_name(name) in self.members
 
@@ -738,6 +743,8 @@ def import_mpcdi(archive_path: str | Path, out: str | Path, keep_maps: bool = Fa
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise BridgeError(f"--out: the folder {shown(folder)} does not exist")
+    if out.is_dir():
+        raise BridgeError(f"--out: {shown(out)} is a folder; give the room profile's file name, e.g. {shown(out / 'hall.yaml')}")
     maps_name = f"{out.stem}.maps"
     if (folder / maps_name).is_symlink() or ((folder / maps_name).exists() and not (folder / maps_name).is_dir()):
         raise BridgeError(f"--out: {shown(folder / maps_name)} exists and is not a folder; the maps go in a folder of "
@@ -749,7 +756,10 @@ def import_mpcdi(archive_path: str | Path, out: str | Path, keep_maps: bool = Fa
         _check_memory(archive, cal)
         arrays = _read_region_maps(archive, cal, notes)
     projectors, screen, extra = _build(cal, arrays, archive_path, keep_maps, notes)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}.import-", dir=folder))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}.import-", dir=folder))
+    except OSError as exc:
+        raise BridgeError(f"--out: cannot write in {shown(folder)}: {exc.strerror or exc}") from None
     try:
         written = _write_room(staging, out.name, maps_name, cal, projectors, screen, extra, archive_path)
         from bridge.room import load_room
@@ -765,6 +775,8 @@ def import_mpcdi(archive_path: str | Path, out: str | Path, keep_maps: bool = Fa
             for name in written:
                 os.replace(staging / maps_name / name, final_maps / name)
         os.replace(staging / out.name, out)
+    except OSError as exc:
+        raise BridgeError(f"--out: cannot write {shown(out)} and its maps: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     counts = {kind: sum(1 for p in projectors if kind in p["maps_data"]) for kind in ("warp", "alpha", "beta")}
@@ -782,8 +794,9 @@ def _check_members_exist(archive: Archive, cal: Calibration) -> None:
     for region in cal.regions:
         for entry in (region.warp, region.alpha, region.beta):
             if entry is not None and not archive.has(entry.path):
-                raise where.error(f"names {excerpt(entry.path, 80)}, which the archive does not hold", entry.line,
-                                  f"{entry.element} path")
+                holds = ("which the archive does not hold" if archive.bare is False else
+                         "but this is a bare XML file, which holds no other file: import the .mpcdi archive")
+                raise where.error(f"names {excerpt(entry.path, 80)}, {holds}", entry.line, f"{entry.element} path")
 
 
 def _check_memory(archive: Archive, cal: Calibration) -> None:
@@ -1122,7 +1135,10 @@ def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
            f"      <GeneratedBy>Bridge</GeneratedBy>\n      <room>{xml_escape(hint)}</room>\n"
            f"    </extension>\n  </extensionSet>\n</MPCDI>\n")
     folder = out.parent if str(out.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise BridgeError(f"--out: cannot write in {shown(folder)}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             zf.writestr("mpcdi.xml", xml.encode("utf-8"))
@@ -1132,6 +1148,9 @@ def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as a file opened the usual way (mkstemp makes it private)
         os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise BridgeError(f"--out: cannot write {shown(out)}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

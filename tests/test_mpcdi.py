@@ -739,3 +739,34 @@ def test_importing_again_replaces_only_its_own_files(tmp_path):
     assert (second.maps_folder / "notes.txt").read_text() == "keep me"
     assert sorted(listing(second.maps_folder)) == ["notes.txt", "projector-1-warp.npy", "projector-2-warp.npy"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".known.import-")]
+
+
+def test_a_bare_mpcdi_xml_with_empty_paths(tmp_path):
+    """What Mystique writes: only the XML (`.mpcdi.xml`), filesets with empty paths; the 3d frusta alone place the picture."""
+    regions = [region_xml(f"p{k}", 32, 16, dict(yaw=yaw, pitch=0, roll=0, leftAngle=-50, rightAngle=50, upAngle=20,
+                                                 downAngle=-20)) for k, yaw in enumerate((0, 90, 180, -90))]
+    filesets = ['<fileset region="p0"><geometryWarpFile><path></path></geometryWarpFile>'
+                '<alphaMap><path></path><gammaEmbedded>1.0</gammaEmbedded></alphaMap></fileset>']
+    path = tmp_path / "hall.mpcdi.xml"
+    path.write_text(mpcdi_xml("3d", regions, filesets))
+    imported = import_mpcdi(path, tmp_path / "hall.yaml")
+    room = load_room(imported.room_file)
+    assert [p.name for p in room.projectors] == ["p0", "p1", "p2", "p3"]
+    assert [round(p.yaw_centre, 6) for p in room.projectors] == [0, 90, -180, -90]
+    assert all(p.alpha_map is None for p in room.projectors)  # no blend maps: Bridge's ramps
+    filesets = ['<fileset region="p0"><geometryWarpFile><path>p0.pfm</path></geometryWarpFile></fileset>']
+    path.write_text(mpcdi_xml("3d", regions, filesets))
+    with pytest.raises(BridgeError, match=r"hall\.mpcdi\.xml: hall\.mpcdi\.xml:12: fileset of region 'p0' geometryWarpFile "
+                                          r"path: names 'p0\.pfm', but this is a bare XML file"):
+        import_mpcdi(path, tmp_path / "hall2.yaml")
+
+
+def test_the_room_command_says_what_to_do(tmp_path, capsys):
+    from bridge.cli import main
+
+    assert main(["room"]) == 2
+    assert "bridge room import FILE.mpcdi --out ROOM.yaml" in capsys.readouterr().err
+    assert main(["room", "export", "rehearsal", "--out", str(tmp_path / "r.mpcdi"), "--profile", "a3"]) == 0
+    assert "exported Rehearsal (three small projectors) (3 projectors, profile a3)" in capsys.readouterr().out
+    assert main(["room", "import", str(tmp_path / "r.mpcdi"), "--out", str(tmp_path / "r.txt")]) == 2
+    assert "--out: " in capsys.readouterr().err and not (tmp_path / "r.txt").exists()
