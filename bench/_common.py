@@ -23,6 +23,14 @@ def timed(fn, repeat: int):
     return out, first, statistics.median(times)
 
 
+def percentile(values, q):
+    """The q-quantile (0..1) of `values`, interpolated between the two nearest."""
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(len(values) - 1, int(k) + 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
 def write_result(name: str, record: dict) -> Path:
     path = ROOT / "bench" / "results" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

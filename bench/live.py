@@ -30,17 +30,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, write_result  # noqa: E402
+from _common import ROOT, percentile, write_result  # noqa: E402
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 PARAM = "ward"
-
-
-def percentile(values, q):
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(len(values) - 1, int(k) + 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def _steps(prepared, briefing) -> tuple[int, int | None, list[str]]:

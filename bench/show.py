@@ -26,15 +26,10 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, percentile  # noqa: E402
+
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
-
-
-def percentile(values, q):
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(len(values) - 1, int(k) + 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> dict:

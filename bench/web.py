@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, write_result  # noqa: E402
+from _common import ROOT, percentile, write_result  # noqa: E402
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 CHROMIUM = "/usr/bin/chromium"
@@ -43,13 +43,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 REMOTE_TARGET = 1.3  # remote → room median at most this many times the key path's
 WATCH_TARGET_MS = 1000.0
 CLICK = "(id) => { const t = performance.timeOrigin + performance.now(); document.getElementById(id).click(); return t; }"
-
-
-def percentile(values, q):
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(len(values) - 1, int(k) + 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def wait(predicate, timeout: float, what: str):

@@ -25,7 +25,6 @@ import hashlib
 import html
 import json
 import os
-import tempfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import BridgeError
+from bridge.output import atomic_write
 
 MANIFEST = ".bridge-export.json"
 PANNELLUM = ("pannellum.js", "pannellum.css", "LICENSE")
@@ -185,16 +185,7 @@ class Site:
         if self._refusal(name) and name not in self.written:  # appeared since the check
             raise BridgeError(self._refusal(name))
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-            os.chmod(tmp, 0o666 & ~_UMASK)  # as open() would have made it, not mkstemp's 0600
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write(path, lambda file: file.write(data))
         self.written[name] = _digest(data)
         self._save_manifest()
         return path
@@ -218,29 +209,13 @@ class Site:
     def _save_manifest(self) -> None:
         files = {**{k: v for k, v in self.earlier.items() if (self.folder / k).exists()}, **self.written}
         text = json.dumps({"written_by": "bridge export", "files": files}, indent=1, sort_keys=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".bridge-export-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                file.write(text)
-            os.chmod(tmp, 0o666 & ~_UMASK)
-            os.replace(tmp, self.manifest_path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        atomic_write(self.manifest_path, lambda file: file.write(text.encode("utf-8")))
 
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()  # read once, at import: os.umask is process-wide
 
 
 # --- the page -------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ the black level (a beta map's, per pixel) rides in the table's fourth channel.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pyvista as pv

@@ -150,13 +150,18 @@ def read_equirect(path: Path, check: Callable[[int, int], None] | None = None) -
 
 
 def save_png(image: np.ndarray, path: Path) -> Path:
-    """Write the PNG beside `path` and move it into place: never written through a symbolic
-    link planted at `path`, and a reader never sees half a file."""
+    """Write a PNG as `atomic_write` does: never through a planted link, never half a file."""
+    return atomic_write(path, lambda file: Image.fromarray(image).save(file, format="PNG", compress_level=3))
+
+
+def atomic_write(path: Path, write) -> Path:
+    """Call `write(file)` on a new file beside `path` and move it into place: never written
+    through a symbolic link planted at `path`, and a reader never sees half a file."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".png.tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
-            Image.fromarray(image).save(file, format="PNG", compress_level=3)
+            write(file)
         os.chmod(tmp, 0o666 & ~_UMASK)  # as open() would have made it, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import time
 import warnings
 from pathlib import Path

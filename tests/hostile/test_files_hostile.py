@@ -116,14 +116,14 @@ def test_polygons_with_holes_of_different_sizes_aggregate(briefing):
     hole1 = [[-3.0, 52.4], [-2.9, 52.4], [-2.9, 52.5], [-3.0, 52.5], [-3.0, 52.4]]
     hole2 = [[-2.6, 52.8], [-2.5, 52.8], [-2.45, 52.85], [-2.5, 52.9], [-2.6, 52.9], [-2.6, 52.8]]
     (briefing / "data" / "county.geojson").write_text(json.dumps(polygon_collection([[shell, hole1, hole2]])))
-    text = f"""title: Holes
+    text = """title: Holes
 datasets:
-  county: {{path: data/county.geojson, key: code}}
-  centres: {{path: data/lsoa21_centroids_shropshire.csv, points: {{x: easting, y: northing, crs: EPSG:27700}}, aggregate: {{count: n}}}}
+  county: {path: data/county.geojson, key: code}
+  centres: {path: data/lsoa21_centroids_shropshire.csv, points: {x: easting, y: northing, crs: EPSG:27700}, aggregate: {count: n}}
 panels:
-  - {{id: p, type: kpi, value: sum(centres.n), width: 30, height: 10}}
+  - {id: p, type: kpi, value: sum(centres.n), width: 30, height: 10}
 steps:
-  - {{title: One, show: [p]}}
+  - {title: One, show: [p]}
 """
     accepted(run_bridge("validate", scene(briefing, text=text)))
 

@@ -1,6 +1,5 @@
 """A panel's drawing surface (bridge/panels/canvas.py): sizes in degrees, fitting text, palettes, numbers."""
 
-import textwrap
 
 import numpy as np
 import pytest

@@ -23,10 +23,10 @@ def test_small_counts_are_never_points_on_a_line(workdir):
     from bridge.pipeline import load_briefing
 
     (workdir / "data" / "visits.csv").write_text("year,visits\n2019,12\n2020,3\n2021,9\n2022,2\n2023,15\n")
-    text = (f"title: T\ndatasets:\n  areas: {{path: data/shropshire_lsoa21.geojson, key: lsoa21_code}}\n"
-            f"  visits: {{path: data/visits.csv, join: false, counts: [visits]}}\npanels:\n"
-            f"  - {{id: p, type: line, data: visits, x: year, y: visits, width: 50, height: 30}}\n"
-            f"steps:\n  - {{title: One, show: [p]}}\n")
+    text = ("title: T\ndatasets:\n  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}\n"
+            "  visits: {path: data/visits.csv, join: false, counts: [visits]}\npanels:\n"
+            "  - {id: p, type: line, data: visits, x: year, y: visits, width: 50, height: 30}\n"
+            "steps:\n  - {title: One, show: [p]}\n")
     b = load_briefing(write_scene(workdir, text))
     content = b.contents[0]
     assert content.suppressed == 2
