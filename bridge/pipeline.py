@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from bridge.data import SceneData, load_data
-from bridge.errors import BridgeError, Problem, did_you_mean
+from bridge.errors import BridgeError, Problem, did_you_mean, shown
 from bridge.room import Room
 from bridge.scene import Scene, load_scene
 from bridge.theme import DEFAULT_THEME, Theme, load_theme
@@ -33,7 +33,7 @@ class Briefing:
     contents: list
     marks: dict = field(default_factory=dict)  # (step index, panel id) -> marked rows
     theme: Theme = DEFAULT_THEME
-    backdrops: dict = field(default_factory=dict, repr=False)  # image path -> its pixels (≤ BACKDROP_WIDTH wide)
+    backdrops: dict = field(default_factory=dict, repr=False)  # image or video path -> its (first frame's) pixels (≤ BACKDROP_WIDTH wide)
     overrides: dict = field(default_factory=dict)  # parameter values this view was loaded with
     views: dict = field(default_factory=dict, repr=False)  # other parameter values -> their Briefing
 
@@ -140,38 +140,90 @@ def _read_backdrops(scene: Scene, doc, problems: list[Problem]) -> dict:
     from bridge.panels.pictures import read_rgb
 
     found = {}
-    wheres = [(("backdrop", "image"), scene.backdrop)] if scene.backdrop else []
-    wheres += [(("steps", s, "backdrop", "image"), st.backdrop) for s, st in enumerate(scene.steps) if not isinstance(st.backdrop, (str, type(None)))]
+    wheres = [(("backdrop", scene.backdrop.kind), scene.backdrop)] if scene.backdrop else []
+    wheres += [(("steps", s, "backdrop", st.backdrop.kind), st.backdrop) for s, st in enumerate(scene.steps) if not isinstance(st.backdrop, (str, type(None)))]
     for where, backdrop in wheres:
-        if backdrop.image in found:
+        if backdrop.file in found:
             continue
-        path = scene.path(backdrop.image)
+        path = scene.path(backdrop.file)
         try:
             stat = path.stat()
             key = (str(path), stat.st_mtime_ns, stat.st_size)
         except OSError:
             key = None
         if key in _backdrop_cache:  # a parameter's view reads the same photo: once per process
-            found[backdrop.image] = _backdrop_cache[key]
+            found[backdrop.file] = _backdrop_cache[key]
             continue
         try:
-            pixels = read_rgb(path)
+            pixels = read_rgb(path) if backdrop.image is not None else read_video_first_frame(path)
         except BridgeError as exc:
             problems.extend(doc.problem(where, p.message) for p in exc.problems)
             continue
         h, w = pixels.shape[:2]
         if abs(w / h - 2) > 0.02:
-            problems.append(doc.problem(where, f"{Path(backdrop.image).name} is {w} × {h}: a 360° photo is an equirectangular "
-                                                "image twice as wide as tall (e.g. 4096 × 2048)"))
+            problems.append(doc.problem(where, _not_equirectangular(backdrop.file, w, h, backdrop.kind)))
             continue
         if w > BACKDROP_WIDTH:
             pixels = np.asarray(Image.fromarray(pixels).resize((BACKDROP_WIDTH, BACKDROP_WIDTH // 2), Image.LANCZOS))
-        found[backdrop.image] = pixels
+        found[backdrop.file] = pixels
         if key is not None:
             while len(_backdrop_cache) >= 4:
                 _backdrop_cache.pop(next(iter(_backdrop_cache)))
             _backdrop_cache[key] = pixels
     return found
+
+
+def _not_equirectangular(name: str, w: int, h: int, kind: str) -> str:
+    what = "photo is an equirectangular image" if kind == "image" else "video is equirectangular, frames"
+    return f"{Path(name).name} is {w} × {h}: a 360° {what} twice as wide as tall (e.g. 4096 × 2048)"
+
+
+# Containers a 360° video comes in.  Others are refused before their header is read: FFmpeg's
+# playlist demuxers (HLS, concat and the like) would open further files or URLs a scene names.
+VIDEO_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts"
+_VIDEO_PACKETS = 500  # packets read looking for the first frame before giving up
+
+
+def read_video_first_frame(path: Path) -> np.ndarray:
+    """A video's first frame as RGB pixels, read bounded: the stream's size is checked against
+    MAX_IMAGE_PIXELS and 2:1 before anything is decoded, and only the first frame is decoded."""
+    import av
+
+    from bridge.limits import MAX_IMAGE_PIXELS
+
+    name = Path(path).name
+    if not Path(path).is_file():
+        raise BridgeError(f"video not found: {path}")
+    try:
+        with open(path, "rb") as stream_file, av.open(stream_file, "r", container_options={
+                "format_whitelist": VIDEO_FORMATS, "protocol_whitelist": "file"}) as container:
+            streams = container.streams.video
+            if not streams:
+                raise BridgeError(f"{name} has no video stream; give a 360° video (e.g. MP4 or WebM)")
+            stream = streams[0]
+            w, h = stream.codec_context.width, stream.codec_context.height
+            if w <= 0 or h <= 0:
+                raise BridgeError(f"{name}: its video stream does not say its size; re-encode it (e.g. as H.264 MP4)")
+            if w * h > MAX_IMAGE_PIXELS:
+                raise BridgeError(f"{name} is {w} × {h} ({w * h:,} pixels), more than the {MAX_IMAGE_PIXELS:,} "
+                                  "allowed (MAX_IMAGE_PIXELS; see README, Security and limits)")
+            if abs(w / h - 2) > 0.02:
+                raise BridgeError(_not_equirectangular(name, w, h, "video"))
+            stream.thread_type = "SLICE"  # frame threading would decode frames ahead of the first
+            for n, packet in enumerate(container.demux(stream)):
+                if n >= _VIDEO_PACKETS:
+                    break
+                for frame in packet.decode():
+                    if (frame.width, frame.height) != (w, h):
+                        raise BridgeError(f"{name}: its first frame is {frame.width} × {frame.height}, "
+                                          f"not the {w} × {h} its stream says")
+                    return frame.to_ndarray(format="rgb24")
+            raise BridgeError(f"{name}: no frame could be decoded from its video stream")
+    except BridgeError:
+        raise
+    except (av.FFmpegError, OSError, ValueError, RuntimeError) as exc:
+        raise BridgeError(f"{name} is not a video Bridge can read ({shown(str(exc), 120)}); "
+                          "give an equirectangular MP4 or WebM") from None
 
 
 def _step_param_problems(scene: Scene, data: SceneData) -> list[Problem]:
@@ -349,7 +401,7 @@ def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) ->
     if backdrop is None:
         renderer.set_backdrop(None)
     else:
-        renderer.set_backdrop(backdrop.image, briefing.backdrops.get(backdrop.image), backdrop.brightness)
+        renderer.set_backdrop(backdrop.file, briefing.backdrops.get(backdrop.file), backdrop.brightness)
     for panel_id in step.show:
         marked = briefing.marks.get((step_index, panel_id), frozenset())
         renderer.set_images(panel_id, art.image(panel_id, marked))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from pydantic import ConfigDict, Field, ValidationError, create_model
+from pydantic import ConfigDict, Field, ValidationError, create_model, model_validator
 
 from bridge import containment, panels
 from bridge.errors import BridgeError, Problem, did_you_mean
@@ -109,11 +109,32 @@ class Mark(Strict):
 
 
 class Backdrop(Strict):
-    """A 360° photo behind the panels: an equirectangular image (twice as wide as tall)."""
+    """A 360° photo or video behind the panels: equirectangular (twice as wide as tall).
 
-    image: str = Field(description="An equirectangular photo (JPEG or PNG) beside the scene, e.g. a drone panorama of the town")
+    Exactly one of `image` and `video`.  Renders, validation and the show's prepared frames
+    show a video's first frame; live playback in the show is not built yet."""
+
+    image: str | None = Field(None, description="An equirectangular photo (JPEG or PNG) beside the scene, e.g. a drone panorama of the town")
+    video: str | None = Field(None, description=(
+        "An equirectangular 360° video (e.g. MP4 or WebM) beside the scene; renders and prepared shows use its first frame"))
+    loop: bool = Field(True, description="A video starts again when it ends (for live playback, not built yet)")
     brightness: float = Field(0.6, ge=0.05, le=1.0, description=(
         "How bright it shows (1 = as photographed); below 1 keeps the panels the brightest things in the room"))
+
+    @model_validator(mode="after")
+    def _image_or_video(self):
+        if (self.image is None) == (self.video is None):
+            raise ValueError("give exactly one of image: (a 360° photo) or video: (a 360° video)")
+        return self
+
+    @property
+    def file(self) -> str:
+        """The photo's or the video's path, as the scene names it."""
+        return self.image if self.image is not None else self.video  # type: ignore[return-value]
+
+    @property
+    def kind(self) -> str:
+        return "image" if self.image is not None else "video"
 
 
 class Step(Strict):
@@ -125,7 +146,7 @@ class Step(Strict):
     mark: dict[str, Mark] = Field(default_factory=dict, description="Panel id → rows to pick out in this step")
     notes: str = Field("", description="Presenter notes")
     params: dict[str, str | float | bool] = Field(default_factory=dict, description="Parameter values this step shows, e.g. {ward: Castle}; 'all' for a choice's all option")
-    backdrop: Backdrop | Literal["none"] | None = Field(None, description="This step's 360° photo behind the panels, or none; default: the scene's")
+    backdrop: Backdrop | Literal["none"] | None = Field(None, description="This step's 360° photo or video behind the panels, or none; default: the scene's")
 
     @property
     def highlighted(self) -> list[str]:
@@ -149,7 +170,7 @@ class Scene(Strict):
     panels: list[PanelModel] = Field(min_length=1, max_length=MAX_PANELS, description="The registered panel types (see scene_model)")
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
     transition_ms: int = Field(0, ge=0, le=10000, description="Cross-fade between steps in the live show, milliseconds; 0 cuts")
-    backdrop: Backdrop | None = Field(None, description="A 360° photo behind the panels in every step (a step may change it)")
+    backdrop: Backdrop | None = Field(None, description="A 360° photo or video behind the panels in every step (a step may change it)")
 
     # Set by load_scene: where the file is, so data paths and messages can be resolved.
     model_config = ConfigDict(extra="forbid", frozen=False)
@@ -175,7 +196,7 @@ class Scene(Strict):
         files += [self.path(self.theme)] if self.theme else []
         for panel in self.panels:
             files += [self.path(relative) for _, relative in panel.files()]
-        files += [self.path(b.image) for b in self.backdrops()]
+        files += [self.path(b.file) for b in self.backdrops()]
         return list(dict.fromkeys(files))
 
     def backdrops(self) -> list[Backdrop]:
@@ -242,10 +263,10 @@ def _contained(raw: dict, doc: YamlDocument, scene_file: Path) -> tuple[list[Pro
     named += [(("datasets", name, "path"), d.get("path")) for name, d in datasets.items() if isinstance(d, dict)]
     named.append((("theme",), raw.get("theme")))
     if isinstance(raw.get("backdrop"), dict):
-        named.append((("backdrop", "image"), raw["backdrop"].get("image")))
+        named += [(("backdrop", kind), raw["backdrop"].get(kind)) for kind in ("image", "video")]
     for s, step in enumerate(raw.get("steps") if isinstance(raw.get("steps"), list) else []):
         if isinstance(step, dict) and isinstance(step.get("backdrop"), dict):
-            named.append((("steps", s, "backdrop", "image"), step["backdrop"].get("image")))
+            named += [(("steps", s, "backdrop", kind), step["backdrop"].get(kind)) for kind in ("image", "video")]
     panel_list = raw.get("panels") if isinstance(raw.get("panels"), list) else []
     for i, panel in enumerate(panel_list):
         if isinstance(panel, dict):
