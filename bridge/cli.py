@@ -496,6 +496,7 @@ def cmd_launch(args) -> int:
         for line in web.links():
             out.print(line)
             logger.info("%s", line)
+        live.web_links = web.links()  # the presenter console shows them too
         with PresenterConsole() as console:
             live.console = console
             console.update(live)

@@ -79,6 +79,9 @@ def render(live, last_action: str | None = None):
     if live.problems:
         errors = Text("\n".join(printable(p) for p in live.problems), style="red")
         body.append(Panel(errors, title="not reloaded: last good frames shown", border_style="red"))
+    links = getattr(live, "web_links", None)
+    if links:
+        body += [Text("")] + [Text(printable(line), style="dim") for line in links]
     keys = Table.grid(padding=(0, 2))
     for style in ("bold", "dim", "bold", "dim"):
         keys.add_column(style=style)

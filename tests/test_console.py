@@ -60,3 +60,15 @@ def test_problems_are_printed_as_grep_able_lines():
     lines = file.getvalue().splitlines()
     assert lines[0] == "error: a/long/path/to/the/scene.yaml:12: steps[3].show[0]: no panel 'mapp' (did you mean 'map'?)"
     assert "last good frames" in lines[1]
+
+
+def test_the_web_links_and_parameters_are_shown():
+    from bridge.presenter import ParamSpec
+
+    state = live(step=1)
+    state.web_links = ["remote (control): http://127.0.0.1:8765/remote?token=abc", "watch (look only): http://127.0.0.1:8765/watch?token=def"]
+    state.presenter.set_params([ParamSpec("ward", ("all", "Clun"), ("All wards", "Clun"), "all")], [{}, {"ward": "Clun"}, {}])
+    out = text_of(render(state), width=120)
+    assert "remote (control): http://127.0.0.1:8765/remote?token=abc" in out and "watch (look only):" in out
+    assert "▸ ward: Clun" in out  # the step's value, the picked parameter marked
+    assert "remote (control)" not in text_of(render(live(step=1)))  # a show without a web server prints no links
