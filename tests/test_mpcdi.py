@@ -687,11 +687,11 @@ def test_bounded_archives(tmp_path, monkeypatch):
     files = good_files()
     files.update({f"extra-{k}.txt": b"" for k in range(MAX_MPCDI_MEMBERS)})
     assert f"holds {MAX_MPCDI_MEMBERS + 3} files; an MPCDI archive may hold at most {MAX_MPCDI_MEMBERS}" in refused(tmp_path, files)
-    monkeypatch.setattr(mpcdi, "MAX_MPCDI_BYTES", 1000)
+    monkeypatch.setattr(mpcdi.files, "MAX_MPCDI_BYTES", 1000)
     text = refused(tmp_path, good_files())
     assert "its files would inflate to" in text and "(MAX_MPCDI_BYTES)" in text
-    monkeypatch.setattr(mpcdi, "MAX_MPCDI_XML_BYTES", 100)
-    monkeypatch.setattr(mpcdi, "MAX_MPCDI_BYTES", 10**9)
+    monkeypatch.setattr(mpcdi.files, "MAX_MPCDI_XML_BYTES", 100)
+    monkeypatch.setattr(mpcdi.files, "MAX_MPCDI_BYTES", 10**9)
     text = refused(tmp_path, good_files())
     assert "mpcdi.xml: is" in text and "an mpcdi.xml may be at most 100 (MAX_MPCDI_XML_BYTES)" in text
 
