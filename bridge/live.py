@@ -81,17 +81,25 @@ class Live:
         before, chosen = self.presenter.step, dict(self.presenter.chosen)
         what = self.presenter.key(keysym)
         log.info("key %s: %s", keysym, what)
-        if self.presenter.step != before:
-            log.info("step %d: %s", self.presenter.step + 1, self.prepared.titles[self.presenter.step])
         if self.presenter.chosen != chosen:
+            self._moved(before, ask=False)
             self.ask(what)
-        elif self.presenter.step != before and self.answerer is not None and self.answered_steps is not None \
-                and self.presenter.step not in self.answered_steps and self.presenter.step in self._asking_steps():
-            self._ask_worker()  # a step the last question has not reached yet: it goes first now
+        else:
+            self._moved(before)
         if self.presenter.take_reload_request():
             self.reload("R pressed")
         self._dirty = True
         self._update_console(what)
+
+    def _moved(self, before: int, ask: bool = True) -> None:
+        """After a key or a remote moved the room: log the new step, and if the newest question has
+        not reached it yet, ask again with it first."""
+        if self.presenter.step == before:
+            return
+        log.info("step %d: %s", self.presenter.step + 1, self.prepared.titles[self.presenter.step])
+        if ask and self.answerer is not None and self.answered_steps is not None \
+                and self.presenter.step not in self.answered_steps and self.presenter.step in self._asking_steps():
+            self._ask_worker()
 
     def set_param(self, name: str, value) -> str:
         """Set a parameter from outside the keys (a remote): the same path as the keys take."""
@@ -329,14 +337,9 @@ class Live:
         """Jump to a step (0-based) as a typed number and Enter do: the picture comes back too."""
         self._key_time = time.perf_counter()
         before = self.presenter.step
-        self.presenter.blackout = self.presenter.whiteout = False
-        what = self.presenter.go(index)
+        what = self.presenter.jump(index + 1)
         log.info("go to step %d: %s", index + 1, what)
-        if self.presenter.step != before:
-            log.info("step %d: %s", self.presenter.step + 1, self.prepared.titles[self.presenter.step])
-            if self.answerer is not None and self.answered_steps is not None \
-                    and self.presenter.step not in self.answered_steps and self.presenter.step in self._asking_steps():
-                self._ask_worker()  # as key() does: a step the last question has not reached goes first
+        self._moved(before)
         self._dirty = True
         self._update_console(what)
         return what

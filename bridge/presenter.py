@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from bridge.params import stepped
+
 NEXT = {"Right", "Down", "Next", "Page_Down", "KP_Next", "space", "Return", "KP_Enter", "n"}
 PREVIOUS = {"Left", "Up", "Prior", "Page_Up", "KP_Prior", "BackSpace", "p"}
 FIRST = {"Home", "KP_Home"}
@@ -156,10 +158,7 @@ class Presenter:
         name = names[self.picked]
         if key in PARAM_RESET:
             return self.reset_param(name)
-        spec, now = self.params[name], self.value(name)
-        k = spec.values.index(now) if now in spec.values else 0
-        k = max(0, min(len(spec.values) - 1, k + (1 if key in PARAM_UP else -1)))
-        return self.set_param(name, spec.values[k])
+        return self.set_param(name, stepped(list(self.params[name].values), self.value(name), 1 if key in PARAM_UP else -1))
 
     @property
     def view(self) -> View:
@@ -219,15 +218,19 @@ class Presenter:
         """While a number is being typed: Enter jumps, Backspace edits, Escape (handled above) or anything else cancels."""
         if key in ENTER:
             n, self.digits = int(self.digits), ""
-            if not 1 <= n <= self.step_count:
-                return f"no step {n}; steps are 1..{self.step_count}"
-            self.blackout = self.whiteout = False
-            return self.go(n - 1)
+            return self.jump(n)
         if key == "BackSpace":
             self.digits = self.digits[:-1]
             return f"go to {self.digits}…" if self.digits else "jump cancelled"
         self.digits = ""
         return "jump cancelled"
+
+    def jump(self, number: int) -> str:
+        """Go to step `number` (1-based), as typing it and Enter do: the picture comes back too."""
+        if not 1 <= number <= self.step_count:
+            return f"no step {number}; steps are 1..{self.step_count}"
+        self.blackout = self.whiteout = False
+        return self.go(number - 1)
 
     def go(self, index: int) -> str:
         """Move to a step (clamped to the show); the room follows unless frozen."""
