@@ -282,3 +282,26 @@ _DESCRIBE = {
     "heatmap": _points,
 }
 
+
+TEXT_ROWS = 40  # rows of a panel's data table the watch page lists (the export has them all)
+
+
+def step_lines(briefing) -> list[list[str]]:
+    """Each step's content as lines of text for the watch page's screen-reader view
+    (bridge/accessible.py's step_texts, with disclosure control kept): panel titles, what
+    each says, and its data tables row by row (the first TEXT_ROWS)."""
+    out = []
+    for step in step_texts(briefing):
+        lines = []
+        for panel in step["panels"]:
+            if panel.get("title"):
+                lines.append(panel["title"])
+            lines += [str(line) for line in panel.get("text", [])]
+            for table in panel.get("tables", []):
+                lines.append(table.get("caption", ""))
+                for row in table.get("rows", [])[:TEXT_ROWS]:
+                    lines.append(", ".join(f"{h}: {v}" for h, v in zip(table.get("headings", []), row)))
+                if len(table.get("rows", [])) > TEXT_ROWS:
+                    lines.append(f"… {len(table['rows']) - TEXT_ROWS} more rows (the exported briefing lists them all)")
+        out.append([line for line in lines if line])
+    return out

@@ -186,7 +186,8 @@ def _parser() -> argparse.ArgumentParser:
     _room_option(p)
     p.add_argument("--out", type=Path, default=None, help="output folder; default: out/<scene name>/")
     p.add_argument("--step", type=_step_number, default=None, metavar="N", help="render only step N (1-based)")
-    p.add_argument("--size", default="4096x2048", metavar="WxH", help="equirectangular frame size, 2:1; default 4096x2048")
+    p.add_argument("--size", default=f"{DEFAULT_WIDTH}x{DEFAULT_WIDTH // 2}", metavar="WxH",
+                   help=f"equirectangular frame size, 2:1; default {DEFAULT_WIDTH}x{DEFAULT_WIDTH // 2}")
     _allow_option(p)
     p.set_defaults(run=cmd_render)
 
@@ -238,7 +239,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scene name>/export)")
     p.add_argument("--pdf", action="store_true", help="also write briefing.pdf: one page per step, projector images and notes")
     _room_option(p)
-    p.add_argument("--size", default="4096x2048", metavar="WxH", help="equirectangular frame size, 2:1; default 4096x2048")
+    p.add_argument("--size", default=f"{DEFAULT_WIDTH}x{DEFAULT_WIDTH // 2}", metavar="WxH",
+                   help=f"equirectangular frame size, 2:1; default {DEFAULT_WIDTH}x{DEFAULT_WIDTH // 2}")
     _allow_option(p)
     p.set_defaults(run=cmd_export)
 

@@ -251,32 +251,6 @@ def step_keys(briefing, room, size: tuple[int, int], chosen: dict | None = None)
     return keys
 
 
-TEXT_ROWS = 40  # rows of a panel's data table the watch page lists (the export has them all)
-
-
-def step_lines(briefing) -> list[list[str]]:
-    """Each step's content as lines of text for the watch page's screen-reader view
-    (bridge/accessible.py's step_texts, with disclosure control kept): panel titles, what
-    each says, and its data tables row by row (the first TEXT_ROWS)."""
-    from bridge.accessible import step_texts
-
-    out = []
-    for step in step_texts(briefing):
-        lines = []
-        for panel in step["panels"]:
-            if panel.get("title"):
-                lines.append(panel["title"])
-            lines += [str(line) for line in panel.get("text", [])]
-            for table in panel.get("tables", []):
-                lines.append(table.get("caption", ""))
-                for row in table.get("rows", [])[:TEXT_ROWS]:
-                    lines.append(", ".join(f"{h}: {v}" for h, v in zip(table.get("headings", []), row)))
-                if len(table.get("rows", [])) > TEXT_ROWS:
-                    lines.append(f"… {len(table['rows']) - TEXT_ROWS} more rows (the exported briefing lists them all)")
-        out.append([line for line in lines if line])
-    return out
-
-
 def view_jpeg(frame: np.ndarray, width: int = VIEW_WIDTH) -> bytes:
     """A 360° frame as a JPEG at most `width` wide (2:1), for a browser's drag-to-look viewer."""
     import io
@@ -341,6 +315,7 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
     Steps whose frames an earlier entry already holds (same step key) are copied, not rendered.
     """
     from bridge.compositor import Compositor
+    from bridge.accessible import step_lines
     from bridge.pipeline import PanelArt, Views, add_panels, load_briefing, make_renderer, render_step
 
     briefing = load_briefing(scene_path)
@@ -392,7 +367,7 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
                 "transition_ms": scene.transition_ms, "projectors": len(room.projectors), "size": [width, height],
                 "step_keys": keys, "rendered": to_render, "params": param_specs(briefing),
                 "step_params": [{k: _plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen,
-                "texts": step_lines(briefing),
+                "texts": step_lines(briefing),  # the watch page's screen-reader view
                 "reads": [sorted(set().union(*(briefing.reads(p) for p in st.show))) for st in scene.steps]}
         (tmp / "meta.json").write_text(json.dumps(meta))
         # Stored under the content it was rendered from: if a file changed meanwhile, hash again.
