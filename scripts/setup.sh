@@ -30,6 +30,6 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip "setuptools>=77"  # tests build a wheel offline
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 echo "Bridge is set up: .venv/bin/bridge --help"
