@@ -221,9 +221,7 @@ class _Worker:
         return effective_params(self.briefing, s, chosen)
 
     def _view(self, values: dict):
-        defaults = self._values(0, {})
-        wanted = {k: v for k, v in values.items() if defaults.get(k) != v}
-        return self.briefing.view(wanted) if wanted else self.briefing
+        return self.briefing.view(values)  # the default briefing itself when every value is its default
 
     def _render(self, s: int, view) -> np.ndarray:
         from bridge.pipeline import add_panels, make_renderer, render_step

@@ -235,3 +235,13 @@ def reads(raw_scene: dict, raw_panel: dict) -> set[str]:
         if isinstance(dataset, dict) and (name == base or re.search(rf"\b{re.escape(str(name))}\b", text)):
             text += " " + str(dataset.get("where") or "")
     return set(REFERENCE.findall(text))
+
+
+def plain(value):
+    """A parameter value as JSON holds it (and the show, the remote and a cache key compare it):
+    the all option as "all", numbers as floats, toggles as booleans."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    if isinstance(value, (int, float)) or type(value).__name__.startswith("float"):
+        return float(value)
+    return str(value) if value is not None else None

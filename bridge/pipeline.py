@@ -52,9 +52,13 @@ class Briefing:
     def view(self, values: dict) -> Briefing:
         """The briefing with parameters set to `values` (name -> value; others at their defaults
         or this view's), loaded once and kept; this one if nothing differs."""
+        from bridge.params import plain
+
         wanted = {**{k: v for k, (v, _) in self.overrides.items()}, **values}
-        key = tuple(sorted((k, repr(v)) for k, v in wanted.items()))
-        if key == tuple(sorted((k, repr(v)) for k, (v, _) in self.overrides.items())):
+        if not self.overrides:  # this is the default view: a value equal to its default asks nothing new
+            wanted = {k: v for k, v in wanted.items() if plain(self.data.params.get(k)) != plain(v)}
+        key = tuple(sorted((k, repr(plain(v))) for k, v in wanted.items()))
+        if key == tuple(sorted((k, repr(plain(v))) for k, (v, _) in self.overrides.items())):
             return self
         if key not in self.views:
             self.views[key] = load_briefing(self.scene.file, {k: (v, ("params", k)) for k, v in wanted.items()})

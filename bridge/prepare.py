@@ -33,6 +33,7 @@ import numpy as np
 
 from bridge import __version__
 from bridge.errors import BridgeError, Problem
+from bridge.params import plain
 
 PREPARE_VERSION = 3  # 3: each entry keeps every step's 360° view as a JPEG (the web's watch page)
 VIEW_WIDTH = 4096  # the JPEG of a step's 360° view: what a browser's viewer needs, not the room's 8192
@@ -267,7 +268,7 @@ def view_jpeg(frame: np.ndarray, width: int = VIEW_WIDTH) -> bytes:
 
 def effective_params(briefing, step_index: int, chosen: dict | None = None) -> dict:
     """Parameter values a step is shown with: the live pick, else the step's, else the default."""
-    defaults = {name: _plain(value) for name, value in briefing.data.params.items()}
+    defaults = {name: plain(value) for name, value in briefing.data.params.items()}
     return {**defaults, **briefing.scene.steps[step_index].params, **(chosen or {})}
 
 
@@ -278,18 +279,9 @@ def param_specs(briefing) -> list[dict]:
     specs = []
     for name, param in briefing.scene.params.items():
         options = briefing.data.param_options.get(name, [])
-        specs.append({"name": name, "type": param.type, "values": [_plain(v) for v in options],
-                      "labels": [label(param, v) for v in options], "default": _plain(briefing.data.params.get(name))})
+        specs.append({"name": name, "type": param.type, "values": [plain(v) for v in options],
+                      "labels": [label(param, v) for v in options], "default": plain(briefing.data.params.get(name))})
     return specs
-
-
-def _plain(value):
-    """A parameter value as JSON holds it: the all option as "all", numbers as floats."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, float, np.floating)):
-        return float(value)
-    return str(value) if value is not None else None
 
 
 def _reusable_steps(root: Path, room, size: tuple[int, int]) -> dict[str, tuple[Path, int]]:
@@ -366,7 +358,7 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
         meta = {"title": scene.title, "titles": titles, "notes": [s.notes for s in scene.steps],
                 "transition_ms": scene.transition_ms, "projectors": len(room.projectors), "size": [width, height],
                 "step_keys": keys, "rendered": to_render, "params": param_specs(briefing),
-                "step_params": [{k: _plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen,
+                "step_params": [{k: plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen,
                 "texts": step_lines(briefing),  # the watch page's screen-reader view
                 "reads": [sorted(set().union(*(briefing.reads(p) for p in st.show))) for st in scene.steps]}
         (tmp / "meta.json").write_text(json.dumps(meta))
