@@ -152,6 +152,10 @@ class Canvas:
 
     def image(self) -> np.ndarray:
         self.canvas.draw()
+        return self.pixels()
+
+    def pixels(self) -> np.ndarray:
+        """The picture as last drawn, RGB uint8 (row 0 the top)."""
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 
     def texts(self, drawn: list | None = None) -> list[tuple[str, tuple[float, float, float, float]]]:
@@ -236,8 +240,7 @@ def draw_panel(panel, content, size_px, px_per_degree, source: str | None, theme
             raise BridgeError(f"the panel is too small for its content ({canvas.width_deg:.0f}°×{canvas.height_deg:.0f}°); "
                               "make it wider or taller") from None
         drawn = canvas.draw()
-        image = np.asarray(canvas.canvas.buffer_rgba())[..., :3].copy()
-        return Drawn(image, canvas.smallest, canvas.texts(drawn), canvas.layout_faults(drawn))
+        return Drawn(canvas.pixels(), canvas.smallest, canvas.texts(drawn), canvas.layout_faults(drawn))
 
 
 def palette(name: str, n: int) -> list:
