@@ -212,7 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("launch", help="run the live show on the room's displays",
                        description="Prepare every step (cached), open the room's outputs and step through with a keyboard or "
                                    "presentation clicker. Keys: next Right/Down/PgDn/Space/Enter/N, previous Left/Up/PgUp/"
-                                   "Backspace/P, Home/End, digits+Enter jump, B or . blackout, W white-out, F freeze, "
+                                   "Backspace/P, Home/End, digits+Enter jump, B or . blackout, W white-out, F freeze, V pause/play video, "
                                    "R reload, Esc or Q twice quit.")
     p.add_argument("scene", type=Path, nargs="?", help="scene YAML file (omit with --patterns)")
     p.add_argument("--patterns", action="store_true",
@@ -228,6 +228,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--remote", action="store_true",
                    help="serve the phone remote and the watch page on the local network (default: this machine only)")
     p.add_argument("--port", type=int, default=8765, help="the web server's port (default 8765; 0 picks a free one)")
+    p.add_argument("--compositor", choices=("auto", "gpu", "cpu"), default="auto",
+                   help="where a video backdrop's frames are split for the projectors: gpu (one upload per window, "
+                        "the shader samples it), cpu, or auto (gpu on a graphics card, cpu under software OpenGL)")
     _allow_option(p)
     p.set_defaults(run=cmd_launch)
 
@@ -489,7 +492,8 @@ def cmd_launch(args) -> int:
     from bridge.live import Live
 
     mode = "windowed" if args.windowed else (args.layout or room.layout)
-    live = Live(args.scene or Path("patterns"), room, prepared, size, mode, fit=fit)
+    live = Live(args.scene or Path("patterns"), room, prepared, size, mode, fit=fit, compositor=args.compositor)
+    out.print(f"compositor: {live.compositor} (OpenGL: {_escape(live.gl_renderer)})")
     from bridge.web import start_web
 
     web = None

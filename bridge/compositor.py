@@ -353,7 +353,11 @@ class Compositor:
         """What the projector is sent: the sampled frame with blend, gain, black level and gamma."""
         if frame.dtype != np.uint8:
             raise ValueError("projector output is 8-bit: pass a uint8 frame")
-        image = self.sample(frame, lut, dst)
+        return self.finish(self.sample(frame, lut, dst), lut)
+
+    @staticmethod
+    def finish(image: np.ndarray, lut: ProjectorLookup) -> np.ndarray:
+        """Blend, gain, black level and gamma applied in place to a sampled image (uint8)."""
         if lut._strips is None:
             lut._strips = _blend_plan(lut, image.shape[2] if image.ndim == 3 else 1)
         for columns, apply in lut._strips:

@@ -76,6 +76,13 @@ def render(live, last_action: str | None = None):
     status = Text(f"{live.elapsed_text()}   {live.status}" + (f"   last key: {last_action}" if last_action else ""),
                   style="cyan")
     body += [Text(""), status]
+    compositor = getattr(live, "compositor", None)
+    if compositor:
+        playing = getattr(live, "playback", None)
+        video = ""
+        if playing is not None:
+            video = f"   video: {'paused (V plays)' if playing.paused else 'playing (V pauses)'}"
+        body.append(Text(f"compositor: {compositor} (OpenGL: {printable(live.gl_renderer)[:60]}){video}", style="dim"))
     if live.problems:
         errors = Text("\n".join(printable(p) for p in live.problems), style="red")
         body.append(Panel(errors, title="not reloaded: last good frames shown", border_style="red"))

@@ -25,13 +25,51 @@ def shader_source() -> str:
     return (files("bridge.shaders") / "compositor.frag").read_text()
 
 
-def lookup_texture(lut: ProjectorLookup, frame_width: int, frame_height: int) -> pv.Texture:
+def shader_body(panel_layer: bool = False) -> str:
+    """What VTK splices into the quad's fragment shader; with `panel_layer` the frame is a video
+    under a step's panel layer (a `panels` texture, bridge/video.py)."""
+    return "//VTK::TCoord::Impl\n" + ("#define PANEL_LAYER\n" if panel_layer else "") + shader_source()
+
+
+def use_compositor_shader(actor, p, panel_layer: bool = False) -> None:
+    """Make a textured quad the compositor for projector `p` (its textures set by the caller)."""
+    shader = actor.GetShaderProperty()
+    # Keep VTK's own texture lookups (later code uses their variables), then ours; written
+    # here, our colour wins over the lighting code that follows for this unlit quad.
+    shader.AddFragmentShaderReplacement("//VTK::TCoord::Impl", True, shader_body(panel_layer), False)
+    uniforms = shader.GetFragmentCustomUniforms()
+    uniforms.SetUniformf("gamma", float(p.gamma))
+    uniforms.SetUniformf("gain", float(p.gain))
+
+
+def renderer_name(render_window) -> str:
+    """The OpenGL renderer a window draws with (e.g. 'llvmpipe (LLVM 15.0.6, 256 bits)')."""
+    for line in (render_window.ReportCapabilities() or "").splitlines():
+        if "renderer string" in line.lower():
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "swiftshader", "software rasterizer", "lavapipe")
+
+
+def is_software(renderer: str) -> bool:
+    """True for Mesa's and others' CPU rasterisers: there the CPU compositor is the faster path."""
+    return any(name in renderer.lower() for name in SOFTWARE_GL) or renderer == "unknown"
+
+
+def lookup_texture(lut: ProjectorLookup, frame_width: int, frame_height: int, top_row_first: bool = False) -> pv.Texture:
     """The lookup as a float32 RGBA texture read at full precision (direct scalars, no filtering):
-    source (u, v), blend weight, and black level (the projector's, or its beta map's per pixel)."""
+    source (u, v), blend weight, and black level (the projector's, or its beta map's per pixel).
+
+    `top_row_first`: the frame texture holds the frame's top row first (a streamed video frame);
+    otherwise its rows run bottom-up (a pyvista texture of an image)."""
     p = lut.projector
     weight = np.broadcast_to(lut.weight, lut.map_x.shape)
     u = (lut.map_x + 0.5) / frame_width
-    v = 1.0 - (lut.map_y + 0.5) / frame_height  # texture rows run bottom-up
+    v = (lut.map_y + 0.5) / frame_height
+    if not top_row_first:
+        v = 1.0 - v  # texture rows run bottom-up
     black = p.beta_map if p.beta_map is not None else np.full(u.shape, p.black_level, np.float32)
     rgba = np.dstack([u, v, weight, black]).astype(np.float32)[::-1]  # image rows bottom-up
     image = pv.ImageData(dimensions=(lut.map_x.shape[1], lut.map_x.shape[0], 1))
@@ -60,13 +98,7 @@ class GpuProjector:
         prop = self.actor.GetProperty()
         prop.SetTexture("lut", lookup_texture(lut, frame.shape[1], frame.shape[0]))
         self.set_frame(frame)
-        shader = self.actor.GetShaderProperty()
-        # Keep VTK's own texture lookups (later code uses their variables), then ours; written
-        # here, our colour wins over the lighting code that follows for this unlit quad.
-        shader.AddFragmentShaderReplacement("//VTK::TCoord::Impl", True, "//VTK::TCoord::Impl\n" + shader_source(), False)
-        uniforms = shader.GetFragmentCustomUniforms()
-        uniforms.SetUniformf("gamma", float(p.gamma))
-        uniforms.SetUniformf("gain", float(p.gain))
+        use_compositor_shader(self.actor, p)
         pixel_exact_camera(self.plotter.renderer.GetActiveCamera(), p.width, p.height)
         self.plotter.camera_set = True
 

@@ -30,7 +30,8 @@ class Live:
     """The running show: presenter + windows + watcher + background preparer + console + log."""
 
     def __init__(self, scene_path: Path, room, prepared: Prepared, size: tuple[int, int], mode: str = "span",
-                 offscreen: bool = False, fit: tuple[int, int] | None = None, console=None, poll_interval: float = 0.25):
+                 offscreen: bool = False, fit: tuple[int, int] | None = None, console=None, poll_interval: float = 0.25,
+                 compositor: str = "auto", paced_video: bool = True):
         self.scene_path, self.room, self.size = Path(scene_path), room, size
         self.prepared = prepared
         self.presenter = Presenter(prepared.step_count)
@@ -38,6 +39,12 @@ class Live:
         self.console = console
         self.windows = ShowWindows(room, prepared, mode, offscreen, fit, f"Bridge — {prepared.title}")
         self.windows.on_key(self.key)
+        self.compositor, self.gl_renderer = choose_compositor(compositor, self.windows)
+        log.info("compositor: %s (OpenGL: %s)", self.compositor, self.gl_renderer)
+        self.playback = None  # the current step's video backdrop playing (bridge/playback.py)
+        self._playback_of = None  # the Prepared it plays from
+        self._no_video: dict[int, str] = {}  # step -> why its video does not play
+        self.paced_video = paced_video
         self.windows.on_close(self._closed)
         self.watcher = FileWatcher(prepared.watched, interval=poll_interval)
         self.preparer = BackgroundPreparer(self.scene_path, room, size, self._progress)
@@ -174,6 +181,8 @@ class Live:
                 self.answered_views[answer.step] = answer.view
             self._step_pictures[answer.step] = self._step_pictures.get(answer.step, 0) + 1
             log.info("answered step %d in %.0f ms (%s)", answer.step + 1, answer.seconds * 1000, answer.how)
+            if self.prepared.video(answer.step) is not None and answer.step not in self._no_video:
+                self._video_failed(answer.step, "its panels changed live; press R to prepare the video's panel layer again")
             if self.windows.replace_step(answer.step, answer.images):
                 self._dirty = True
                 self._answer_shown = True
@@ -219,6 +228,7 @@ class Live:
             self._dirty = False
             self.windows.show(self.presenter.view, self.prepared.transition_ms, now)
             drew = True
+        drew = self._video(now) or drew
         if self.windows.advance_fade(now) or drew:
             self.windows.render()
             self.frames_drawn += 1
@@ -232,6 +242,59 @@ class Live:
             return True
         self._publish_web_state()
         return False
+
+    def _video(self, now: float) -> bool:
+        """Start, feed, pause or stop the shown step's video backdrop; True if a frame must be drawn."""
+        view = self.presenter.view
+        step = view.step if view.kind == "step" else None
+        want = step is not None and self.windows.fade is None and self.prepared.video(step) is not None \
+            and step not in self._no_video
+        if self.playback is not None and (not want or self.playback.step != step or self._playback_of is not self.prepared):
+            self._stop_video()
+            return True
+        if want and self.playback is None:
+            self._start_video(step)
+        if self.playback is None:
+            return False
+        self.playback.pause(self.presenter.video_paused or self.presenter.frozen_at is not None)
+        if self.playback.error:
+            self._video_failed(self.playback.step, self.playback.error)
+            return True
+        return self.playback.tick(now)
+
+    def _start_video(self, step: int) -> None:
+        from bridge.errors import BridgeError
+        from bridge.playback import Playback
+
+        layers = self.prepared.layers(step)
+        if layers is None:
+            self._video_failed(step, "its panel layer is not prepared; press R to prepare again")
+            return
+        info = self.prepared.video(step)
+        try:
+            self.playback = Playback(self.windows, step, info["file"], info.get("loop", True), layers,
+                                     self.compositor, self.paced_video)
+        except BridgeError as exc:
+            self._video_failed(step, exc.problems[0].message)
+            return
+        self._playback_of = self.prepared
+        log.info("video on step %d: %s, %d × %d at %.3g fps, %s compositor", step + 1, Path(info["file"]).name,
+                 self.playback.decoder.width, self.playback.decoder.height, self.playback.decoder.fps, self.compositor)
+
+    def _stop_video(self) -> None:
+        if self.playback is not None:
+            log.info("video on step %d stopped after %d frames", self.playback.step + 1, self.playback.frames_shown)
+            self.playback.close()
+            self.playback = None
+            self.windows.reapply()
+
+    def _video_failed(self, step: int, why: str) -> None:
+        """The step shows its still picture (the video's first frame) from now on; say why once."""
+        self._stop_video()
+        self._no_video[step] = why
+        log.error("video on step %d: %s", step + 1, why)
+        self.problems = [Problem(None, None, None, f"step {step + 1}'s video shows its first frame only: {why}")]
+        self._print_problems()
 
     def run(self, until=None) -> None:
         """Loop until the presenter quits (or `until()` is true)."""
@@ -274,7 +337,9 @@ class Live:
             return
         self._incoming = None
         self.prepared = prepared
+        self._stop_video()
         self.windows.set_frames(prepared, textures=built)
+        self._no_video = {}
         self.presenter.set_step_count(prepared.step_count)
         self._set_params(prepared)
         self.answered = dict(prepared.chosen)
@@ -425,10 +490,22 @@ class Live:
             self.console.update(self, last_action)
 
     def close(self) -> None:
+        self._stop_video()
         if self.answerer is not None:
             self.answerer.close()
         self.preparer.join(timeout=0.1)
         self.windows.close()
+
+
+def choose_compositor(asked: str, windows) -> tuple[str, str]:
+    """("cpu" or "gpu", the OpenGL renderer's name): `auto` takes the GPU compositor where the
+    windows draw on a graphics card, the CPU one under a software rasteriser (faster there)."""
+    from bridge.gpu import is_software, renderer_name
+
+    name = renderer_name(windows.windows[0].render_window) if windows.windows else "unknown"
+    if asked == "auto":
+        return ("cpu" if is_software(name) else "gpu"), name
+    return asked, name
 
 
 def _param_kind(values, declared: list[dict], name: str) -> str:

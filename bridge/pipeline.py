@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from bridge.data import SceneData, load_data
-from bridge.errors import BridgeError, Problem, did_you_mean, shown
+from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.room import Room
 from bridge.scene import Scene, load_scene
 from bridge.theme import DEFAULT_THEME, Theme, load_theme
@@ -142,6 +142,7 @@ def _read_backdrops(scene: Scene, doc, problems: list[Problem]) -> dict:
     from PIL import Image
 
     from bridge.panels.pictures import read_rgb
+    from bridge.video import not_equirectangular, read_first_frame
 
     found = {}
     wheres = [(("backdrop", scene.backdrop.kind), scene.backdrop)] if scene.backdrop else []
@@ -159,13 +160,13 @@ def _read_backdrops(scene: Scene, doc, problems: list[Problem]) -> dict:
             found[backdrop.file] = _backdrop_cache[key]
             continue
         try:
-            pixels = read_rgb(path) if backdrop.image is not None else read_video_first_frame(path)
+            pixels = read_rgb(path) if backdrop.image is not None else read_first_frame(path)
         except BridgeError as exc:
             problems.extend(doc.problem(where, p.message) for p in exc.problems)
             continue
         h, w = pixels.shape[:2]
         if abs(w / h - 2) > 0.02:
-            problems.append(doc.problem(where, _not_equirectangular(backdrop.file, w, h, backdrop.kind)))
+            problems.append(doc.problem(where, not_equirectangular(backdrop.file, w, h, backdrop.kind)))
             continue
         if w > BACKDROP_WIDTH:
             pixels = np.asarray(Image.fromarray(pixels).resize((BACKDROP_WIDTH, BACKDROP_WIDTH // 2), Image.LANCZOS))
@@ -175,59 +176,6 @@ def _read_backdrops(scene: Scene, doc, problems: list[Problem]) -> dict:
                 _backdrop_cache.pop(next(iter(_backdrop_cache)))
             _backdrop_cache[key] = pixels
     return found
-
-
-def _not_equirectangular(name: str, w: int, h: int, kind: str) -> str:
-    what = "photo is an equirectangular image" if kind == "image" else "video is equirectangular, frames"
-    return f"{Path(name).name} is {w} × {h}: a 360° {what} twice as wide as tall (e.g. 4096 × 2048)"
-
-
-# Containers a 360° video comes in.  Others are refused before their header is read: FFmpeg's
-# playlist demuxers (HLS, concat and the like) would open further files or URLs a scene names.
-VIDEO_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts"
-_VIDEO_PACKETS = 500  # packets read looking for the first frame before giving up
-
-
-def read_video_first_frame(path: Path) -> np.ndarray:
-    """A video's first frame as RGB pixels, read bounded: the stream's size is checked against
-    MAX_IMAGE_PIXELS and 2:1 before anything is decoded, and only the first frame is decoded."""
-    import av
-
-    from bridge.limits import MAX_IMAGE_PIXELS
-
-    name = Path(path).name
-    if not Path(path).is_file():
-        raise BridgeError(f"video not found: {path}")
-    try:
-        with open(path, "rb") as stream_file, av.open(stream_file, "r", container_options={
-                "format_whitelist": VIDEO_FORMATS, "protocol_whitelist": "file"}) as container:
-            streams = container.streams.video
-            if not streams:
-                raise BridgeError(f"{name} has no video stream; give a 360° video (e.g. MP4 or WebM)")
-            stream = streams[0]
-            w, h = stream.codec_context.width, stream.codec_context.height
-            if w <= 0 or h <= 0:
-                raise BridgeError(f"{name}: its video stream does not say its size; re-encode it (e.g. as H.264 MP4)")
-            if w * h > MAX_IMAGE_PIXELS:
-                raise BridgeError(f"{name} is {w} × {h} ({w * h:,} pixels), more than the {MAX_IMAGE_PIXELS:,} "
-                                  "allowed (MAX_IMAGE_PIXELS; see README, Security and limits)")
-            if abs(w / h - 2) > 0.02:
-                raise BridgeError(_not_equirectangular(name, w, h, "video"))
-            stream.thread_type = "SLICE"  # frame threading would decode frames ahead of the first
-            for n, packet in enumerate(container.demux(stream)):
-                if n >= _VIDEO_PACKETS:
-                    break
-                for frame in packet.decode():
-                    if (frame.width, frame.height) != (w, h):
-                        raise BridgeError(f"{name}: its first frame is {frame.width} × {frame.height}, "
-                                          f"not the {w} × {h} its stream says")
-                    return frame.to_ndarray(format="rgb24")
-            raise BridgeError(f"{name}: no frame could be decoded from its video stream")
-    except BridgeError:
-        raise
-    except (av.FFmpegError, OSError, ValueError, RuntimeError) as exc:
-        raise BridgeError(f"{name} is not a video Bridge can read ({shown(str(exc), 120)}); "
-                          "give an equirectangular MP4 or WebM") from None
 
 
 def _step_param_problems(scene: Scene, data: SceneData) -> list[Problem]:
@@ -410,6 +358,21 @@ def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) ->
         marked = briefing.marks.get((step_index, panel_id), frozenset())
         renderer.set_images(panel_id, art.image(panel_id, marked))
     return renderer.render(step.show, step.highlighted)
+
+
+WHITE_BACKDROP = np.full((2, 4, 3), 255, np.uint8)
+
+
+def layer_frames(renderer, briefing: Briefing, step_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """A step's frame over a black and over a white backdrop (after `render_step` set its panels):
+    the two renders a video backdrop's panel layer is made from (bridge/video.py)."""
+    step = briefing.scene.steps[step_index]
+    backdrop = briefing.scene.step_backdrop(step_index)
+    renderer.set_backdrop(backdrop.file, briefing.backdrops.get(backdrop.file), 0.0)
+    black = renderer.render(step.show, step.highlighted)
+    renderer.set_backdrop("#white", WHITE_BACKDROP, 1.0)
+    white = renderer.render(step.show, step.highlighted)
+    return black, white
 
 
 def _earlier_images(folder: Path, room: Room, like: list[np.ndarray]) -> list[np.ndarray] | None:

@@ -35,7 +35,7 @@ from bridge import __version__
 from bridge.errors import BridgeError, Problem
 from bridge.params import plain
 
-PREPARE_VERSION = 3  # 3: each entry keeps every step's 360° view as a JPEG (the web's watch page)
+PREPARE_VERSION = 4  # 3: each step's 360° view as a JPEG (the web's watch page); 4: video steps' panel layers
 VIEW_WIDTH = 4096  # the JPEG of a step's 360° view: what a browser's viewer needs, not the room's 8192
 KEEP_ENTRIES = 4  # cache entries kept (each is steps × projectors images)
 Progress = Callable[[str, int, int], None]
@@ -59,6 +59,20 @@ class Prepared:
     reads: list[list[str]] = field(default_factory=list)  # per step: the parameters its panels read
     folder: Path | None = None  # the cache entry: holds view-NN.jpg, each step's 360° view
     texts: list[list[str]] = field(default_factory=list)  # per step: its content as lines of text (the watch page)
+    videos: list[dict | None] = field(default_factory=list)  # per step: its video backdrop (file, loop), or None
+
+    def video(self, step: int) -> dict | None:
+        """Step `step`'s (0-based) video backdrop, if it has one whose panel layers are prepared."""
+        return self.videos[step] if step < len(self.videos) else None
+
+    def layers(self, step: int) -> list[np.ndarray] | None:
+        """Step `step`'s panel layer per projector (bridge/video.py), memory-mapped; None if absent."""
+        if self.folder is None or self.video(step) is None:
+            return None
+        try:
+            return [np.load(self.folder / f"layer-{step + 1:02d}-{i + 1}.npy", mmap_mode="r") for i in range(len(self.frames))]
+        except (OSError, ValueError):
+            return None
 
     def view_jpeg(self, step: int) -> bytes | None:
         """Step `step`'s (0-based) 360° view as a JPEG, for the web's watch page; None if there is none."""
@@ -148,7 +162,7 @@ def load_cached(key: str, watched: list[Path]) -> Prepared | None:
     os.utime(folder)  # most recently used: kept longest
     return Prepared(key, meta["title"], meta["titles"], meta["notes"], meta["transition_ms"], frames, watched, True,
                     meta.get("params", []), meta.get("step_params", []), meta.get("chosen", {}), meta.get("reads", []),
-                    folder, meta.get("texts", []))
+                    folder, meta.get("texts", []), meta.get("videos", []))
 
 
 def prepare(scene_path: Path, room, size: tuple[int, int] | None = None, progress: Progress | None = None,
@@ -308,7 +322,8 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
     """
     from bridge.compositor import Compositor
     from bridge.accessible import step_lines
-    from bridge.pipeline import PanelArt, Views, add_panels, load_briefing, make_renderer, render_step
+    from bridge.pipeline import PanelArt, Views, add_panels, layer_frames, load_briefing, make_renderer, render_step
+    from bridge.video import panel_layer
 
     briefing = load_briefing(scene_path)
     chosen = dict(chosen or {})
@@ -330,10 +345,12 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
                 folder, index = reusable[step_key]
                 for i, dst in enumerate(frames):
                     dst[s] = np.load(folder / f"projector-{i + 1}.npy", mmap_mode="r")[index]
-                try:
-                    shutil.copyfile(folder / f"view-{index + 1:02d}.jpg", tmp / f"view-{s + 1:02d}.jpg")
-                except OSError:
-                    pass
+                for name, ours in [(f"view-{index + 1:02d}.jpg", f"view-{s + 1:02d}.jpg")] + [
+                        (f"layer-{index + 1:02d}-{i + 1}.npy", f"layer-{s + 1:02d}-{i + 1}.npy") for i in range(len(frames))]:
+                    try:
+                        shutil.copyfile(folder / name, tmp / ours)
+                    except OSError:
+                        pass
         if to_render:
             art = PanelArt(briefing, width)
             compositor = Compositor(room, width, height)
@@ -348,6 +365,11 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
                     for dst, image in zip(frames, compositor.split(frame)):
                         dst[s] = image[..., :3]
                     (tmp / f"view-{s + 1:02d}.jpg").write_bytes(view_jpeg(frame))
+                    if scene.step_backdrop(s) is not None and scene.step_backdrop(s).video is not None:
+                        black, white = layer_frames(renderer, view, s)
+                        brightness = scene.step_backdrop(s).brightness
+                        for i, layer in enumerate(panel_layer(compositor, black, white, brightness)):
+                            np.save(tmp / f"layer-{s + 1:02d}-{i + 1}.npy", layer)
                     if progress:
                         progress("preparing steps", done + 1, len(to_render))
         for f in frames:
@@ -360,6 +382,7 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
                 "step_keys": keys, "rendered": to_render, "params": param_specs(briefing),
                 "step_params": [{k: plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen,
                 "texts": step_lines(briefing),  # the watch page's screen-reader view
+                "videos": [_video_meta(scene, s) for s in range(n)],
                 "reads": [sorted(set().union(*(briefing.reads(p) for p in st.show))) for st in scene.steps]}
         (tmp / "meta.json").write_text(json.dumps(meta))
         # Stored under the content it was rendered from: if a file changed meanwhile, hash again.
@@ -375,6 +398,15 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
             shutil.rmtree(tmp, ignore_errors=True)
     _prune(root)
     return key
+
+
+def _video_meta(scene, step: int) -> dict | None:
+    """What the show needs to play a step's video backdrop: its file (inside the briefing's
+    folders: the scene checked it) and whether it loops."""
+    backdrop = scene.step_backdrop(step)
+    if backdrop is None or backdrop.video is None:
+        return None
+    return {"file": str(scene.path(backdrop.video)), "loop": backdrop.loop}
 
 
 def _prune(root: Path) -> None:

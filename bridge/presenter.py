@@ -33,6 +33,7 @@ LAST = {"End", "KP_End"}
 BLACKOUT = {"b", "period", "KP_Decimal"}
 WHITEOUT = {"w"}
 FREEZE = {"f"}
+VIDEO = {"v"}
 RELOAD = {"r"}
 QUIT = {"Escape", "q"}
 ENTER = {"Return", "KP_Enter"}
@@ -50,6 +51,7 @@ KEYS_HELP = [
     ("B or .", "blackout"),
     ("W", "white-out"),
     ("F", "freeze the room's picture"),
+    ("V", "pause or play a step's 360° video"),
     ("R", "reload the scene"),
     ("Esc or Q twice", "quit"),
     ("Tab / Shift+Tab", "pick a parameter"),
@@ -100,6 +102,7 @@ class Presenter:
         self.blackout = False
         self.whiteout = False
         self.frozen_at: int | None = None  # the step the room keeps showing while frozen
+        self.video_paused = False  # V: a step's video backdrop holds its frame
         self.quit_window = quit_window
         self.quit_armed_at: float | None = None
         self.quit = False
@@ -204,6 +207,9 @@ class Presenter:
         if key in WHITEOUT:
             self.whiteout, self.blackout = not self.whiteout, False
             return "white-out on" if self.whiteout else "white-out off"
+        if key in VIDEO:
+            self.video_paused = not self.video_paused
+            return "video paused" if self.video_paused else "video playing"
         if key in FREEZE:
             self.frozen_at = None if self.frozen_at is not None else self.step
             return "frozen" if self.frozen_at is not None else "unfrozen"

@@ -253,6 +253,11 @@ class ShowWindows:
         self._apply(view)
         return True
 
+    def reapply(self) -> None:
+        """Show the current view's still pictures again (after a video stops)."""
+        if self.view is not None and self.fade is None:
+            self._apply(self.view)
+
     def _apply(self, view: View) -> None:
         for w in self.windows:
             for slot in w.slots:
