@@ -231,8 +231,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--compositor", choices=("auto", "gpu", "cpu"), default="auto",
                    help="where a video backdrop's frames are split for the projectors: gpu (one upload per window, "
                         "the shader samples it), cpu, or auto (gpu on a graphics card, cpu under software OpenGL)")
+    p.add_argument("--cluster", action="store_true",
+                   help="a room on several PCs: run mpirun with a controller (this show's keys, console and log) and one "
+                        "render node per output group (projectors' host: in the room profile)")
+    p.add_argument("--hosts", type=Path, default=None, metavar="FILE",
+                   help="--cluster: Open MPI host file, one PC per line (the controller's first)")
     _allow_option(p)
     p.set_defaults(run=cmd_launch)
+
+    p = sub.add_parser("node", help="a render node of a room on several PCs (started by mpirun or the controller)",
+                       description="Show one output group of a cluster room; `bridge launch SCENE --cluster` starts these.")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help=argparse.SUPPRESS)
+    p.set_defaults(run=cmd_node)
 
     p = sub.add_parser("export", help="write the briefing as a static web site (and a PDF handout) to send after the meeting",
                        description="Render every step and write a self-contained site (opens from disk or any web host) "
@@ -447,10 +457,17 @@ def cmd_launch(args) -> int:
     use_onscreen()  # drop an offscreen choice inherited from a headless parent
     if (args.scene is None) == (not args.patterns):
         raise BridgeError("launch: give a scene file, or --patterns to show the test patterns (not both)")
+    hub = None
+    if args.cluster:
+        from bridge.cluster import enter
+
+        hub = enter(args, lambda: load_room_option(args.room))  # outside mpirun: runs it; rank ≥ 1: a node; 0: the controller
+        if isinstance(hub, int):
+            return hub
     from bridge.web import check_port
 
     check_port(args.remote, args.port)  # a taken port is refused now, not after preparing every step
-    room = load_room_option(args.room)
+    room = hub.room if hub is not None else load_room_option(args.room)
     fit = None
     if args.fit:
         m = re.fullmatch(r"\s*(\d+)\s*[x×X]\s*(\d+)\s*", args.fit)
@@ -492,7 +509,12 @@ def cmd_launch(args) -> int:
     from bridge.live import Live
 
     mode = "windowed" if args.windowed else (args.layout or room.layout)
-    live = Live(args.scene or Path("patterns"), room, prepared, size, mode, fit=fit, compositor=args.compositor)
+    if hub is not None:
+        from bridge.cluster import ClusterShow
+
+        live = ClusterShow(hub, args.scene or Path("patterns"), room, prepared, size, fit=fit, compositor=args.compositor)
+    else:
+        live = Live(args.scene or Path("patterns"), room, prepared, size, mode, fit=fit, compositor=args.compositor)
     out.print(f"compositor: {live.compositor} (OpenGL: {_escape(live.gl_renderer)})")
     from bridge.web import start_web
 
@@ -516,6 +538,12 @@ def cmd_launch(args) -> int:
         logger.removeHandler(handler)
         handler.close()
     return 0
+
+
+def cmd_node(args) -> int:
+    from bridge.cluster import serve_node
+
+    return serve_node(args.env)
 
 
 def cmd_export(args) -> int:

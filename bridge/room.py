@@ -124,6 +124,9 @@ class ProjectorSpec(_Strict):
     warp: Warp | None = None
     maps: Maps | None = Field(None, description="Per-pixel warp, alpha and beta maps (from `bridge room import`)")
     output: Output | None = Field(None, description="Position on the desktop; default: outputs side by side in order")
+    host: str | None = Field(None, min_length=1, max_length=253, pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",
+                             description="In a room driven by several PCs (`bridge launch --cluster`): the host name "
+                                         "of the PC whose outputs drive this projector")
 
 
 class RoomSpec(_Strict):
@@ -162,6 +165,7 @@ class Projector:
     alpha_map: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (h, w) float32 linear-light weight
     beta_map: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (h, w) float32 black level
     map_files: tuple = ()  # (kind, path, as written) of the maps to load: filled by build_room, read by load_room
+    host: str | None = None  # the PC that drives it, in a room on several PCs (bridge/cluster.py)
 
     @property
     def has_maps(self) -> bool:
@@ -373,6 +377,7 @@ def build_room(spec: RoomSpec, doc: YamlDocument) -> Room:
         problems.append(doc.problem(("screen", "eye_height_m"), "the eye must be below the top of the screen"))
     projectors = []
     outputs = _outputs(spec, doc, problems)
+    _check_hosts(spec, doc, problems)
     for i, p in enumerate(spec.projectors):
         if screen.shape == "flat" and p.span_deg >= 170:
             problems.append(doc.problem(("projectors", i, "span_deg"), f"{p.span_deg:g}° is too wide for a flat wall; keep it under 170°"))
@@ -394,18 +399,29 @@ def build_room(spec: RoomSpec, doc: YamlDocument) -> Room:
             width=p.resolution[0], height=p.resolution[1], shape=screen.shape,
             top=(screen.height_m - screen.eye_height_m) / distance, bottom=-screen.eye_height_m / distance,
             gamma=p.gamma, gain=p.gain, black_level=p.black_level, warp=warp, output=outputs[i],
-            map_files=tuple(map_files)))
+            map_files=tuple(map_files), host=p.host))
     if problems:
         raise BridgeError(problems)
-    # Output positions and layout do not change a single pixel of a projector's image: keep
+    # Output positions, hosts and layout do not change a single pixel of a projector's image: keep
     # them out of the digest so moving a window does not invalidate cached tables and frames.
     # Map files count by their content (added by load_maps), not by their names.
-    geometry = spec.model_dump(exclude={"display": True, "projectors": {"__all__": {"output", "maps"}}})
+    geometry = spec.model_dump(exclude={"display": True, "projectors": {"__all__": {"output", "maps", "host"}}})
     digest = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()[:16]
     room = Room(spec.name, spec.description, screen, spec.blend, tuple(projectors), str(doc.path), digest,
                 spec.display.layout)
     _check_coverage(room, doc)
     return room
+
+
+def _check_hosts(spec: RoomSpec, doc: YamlDocument, problems: list[Problem]) -> None:
+    """`host:` names the PC driving each projector: given for all projectors or none."""
+    given = [p.host is not None for p in spec.projectors]
+    if any(given) and not all(given):
+        missing = given.index(False)
+        hosts = sorted({p.host for p in spec.projectors if p.host})
+        problems.append(doc.problem(("projectors", missing),
+            f"has no host while other projectors do ({', '.join(hosts)}); name the PC that drives every projector "
+            "(host: NAME) or none (then each projector has a render node of its own)"))
 
 
 def _outputs(spec: RoomSpec, doc: YamlDocument, problems: list[Problem]) -> list[tuple[int, int]]:
