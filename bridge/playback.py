@@ -101,6 +101,7 @@ class Playback:
                 np.copyto(frames[k], frame)
         else:
             self.video = VideoCompositor(room, w, h)
+            split = self.video.split_layers(layers)
             outs: list[list[np.ndarray]] = [[None] * len(room.projectors) for _ in (0, 1)]
             for window in windows.windows:
                 for slot in window.slots:
@@ -114,7 +115,7 @@ class Playback:
                         outs[k][slot.projector] = stream.buffers[k]
 
             def compose(frame, k):
-                self.video.compose(frame, layers, outs[k])
+                self.video.compose(frame, split, outs[k])
         self.player = VideoPlayer(self.decoder, compose, paced)
         self.showing = False
 

@@ -134,38 +134,33 @@ class VideoCompositor:
 
         self.compositor = Compositor(room, width, height)
         self.size = (width, height)
-        self._through: dict[int, tuple] = {}  # id(layer) -> (layer, its T as 3 channels), kept per layer
         self._scratch: list[np.ndarray | None] = [None] * len(room.projectors)
 
-    def through3(self, layer: np.ndarray) -> np.ndarray:
-        hit = self._through.get(id(layer))
-        if hit is None or hit[0] is not layer:
-            if len(self._through) > 4 * len(self._scratch):
-                self._through.clear()
-            hit = (layer, cv2.merge([np.ascontiguousarray(layer[..., 3])] * 3))
-            self._through[id(layer)] = hit
-        return hit[1]
+    @staticmethod
+    def split_layers(layers: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each (h, w, 4) layer as (panels RGB, how much shows through ×3), contiguous in memory:
+        made once per step, so a frame costs one remap, one multiply and one add per projector."""
+        return [(np.ascontiguousarray(layer[..., :3]), cv2.merge([np.ascontiguousarray(layer[..., 3])] * 3))
+                for layer in layers]
 
-    def compose(self, frame: np.ndarray, layers: list[np.ndarray], outs: list[np.ndarray]) -> list[np.ndarray]:
-        """Write each projector's image for `frame` into `outs` (uint8 (h, w, 3), contiguous)."""
+    def compose(self, frame: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]], outs: list[np.ndarray]) -> list[np.ndarray]:
+        """Write each projector's image for `frame` into `outs` (uint8 (h, w, 3), contiguous);
+        `layers` from `split_layers`.  Projectors run side by side on the compositor's threads."""
         from bridge.compositor import _pool
 
-        jobs = list(range(len(outs)))
-        if len(jobs) > 1 and len(self._scratch) > 1:
-            list(_pool().map(lambda i: self._one(frame, i, layers[i], outs[i]), jobs))
+        if len(outs) > 1:
+            list(_pool().map(lambda i: self._one(frame, i, layers[i], outs[i]), range(len(outs))))
         else:
-            for i in jobs:
-                self._one(frame, i, layers[i], outs[i])
+            self._one(frame, 0, layers[0], outs[0])
         return outs
 
-    def _one(self, frame: np.ndarray, i: int, layer: np.ndarray, out: np.ndarray) -> None:
+    def _one(self, frame: np.ndarray, i: int, layer: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> None:
         lut = self.compositor.lookups[i]
         sampled = self.compositor.sample(frame, lut, self._scratch[i])
         self._scratch[i] = sampled
-        through = self.through3(layer)
+        panels, through = layer
         cv2.multiply(sampled, through, dst=out, scale=1 / 255)
-        cv2.add(out, np.ascontiguousarray(layer[..., :3]) if not layer[..., :3].flags.c_contiguous else layer[..., :3],
-                dst=out)
+        cv2.add(out, panels, dst=out)
         self.compositor.finish(out, lut)
 
 
