@@ -111,13 +111,13 @@ class Mark(Strict):
 class Backdrop(Strict):
     """A 360° photo or video behind the panels: equirectangular (twice as wide as tall).
 
-    Exactly one of `image` and `video`.  Renders, validation and the show's prepared frames
-    show a video's first frame; live playback in the show is not built yet."""
+    Exactly one of `image` and `video`.  Renders, validation and the web show a video's first
+    frame; `bridge launch` plays it live under the panels (V pauses), see bridge/video.py."""
 
     image: str | None = Field(None, description="An equirectangular photo (JPEG or PNG) beside the scene, e.g. a drone panorama of the town")
     video: str | None = Field(None, description=(
-        "An equirectangular 360° video (e.g. MP4 or WebM) beside the scene; renders and prepared shows use its first frame"))
-    loop: bool = Field(True, description="A video starts again when it ends (for live playback, not built yet)")
+        "An equirectangular 360° video (e.g. MP4 or WebM) beside the scene; the show plays it (V pauses), renders use its first frame"))
+    loop: bool = Field(True, description="A video starts again when it ends (false: it holds its last frame)")
     brightness: float = Field(0.6, ge=0.05, le=1.0, description=(
         "How bright it shows (1 = as photographed); below 1 keeps the panels the brightest things in the room"))
 
