@@ -244,8 +244,6 @@ class Hub:
         for r, group in sorted(chosen.items(), key=lambda item: item[1].number):
             _, host, pid, env = hellos[r]
             self.nodes.append(Node(group, links[r], host, pid, env, "starting", now, now))
-        for node in self.nodes:
-            log.info("%s: rank on %s, pid %d", node.group.label(), node.host, node.pid)
 
     def keep_alive(self) -> None:
         """Heartbeats from a thread while the controller prepares the steps (before `start`)."""
@@ -298,6 +296,9 @@ class Hub:
                     import numpy as np
 
                     node.link.send(("images", message[1], [np.asarray(self.prepared.frames[i]) for i in node.group.projectors]))
+                elif kind == "hello":  # a restarted node
+                    node.host, node.pid = message[1], message[2]
+                    log.info("%s: rank on %s, pid %d", node.group.label(), node.host, node.pid)
                 elif kind == "loading":
                     self._set_state(node, "loading")
                 elif kind == "up":
@@ -408,6 +409,7 @@ class Hub:
             link = Link(inter, 0, TO_CONTROLLER, TO_NODE)
             replacement = Node(node.group, link, node.host, 0, node.env, "starting", clock(), clock())
             self.nodes[k] = replacement
+            log.info("%s: restarted on %s", node.group.label(), node.host)
             self._assign(replacement)
             self.restarts += 1
             started += 1
@@ -483,6 +485,9 @@ class ClusterShow(Live):
             _, _, _, height = room.desktop()
             for w in self.windows.windows:
                 w.render_window.SetPosition(0, height)
+        log.info("controller: pid %d on %s", os.getpid(), socket.gethostname())
+        for node in hub.nodes:
+            log.info("%s: rank on %s, pid %d", node.group.label(), node.host, node.pid)
         hub.start(prepared, self.presenter.view)
         self.windows = ClusterWindows(self.windows, hub)
 
@@ -511,8 +516,8 @@ class ClusterShow(Live):
 class RenderNode:
     """One render rank: its group's windows, drawn and swapped when the controller says."""
 
-    def __init__(self, link: Link, shots: Path | None = None):
-        self.link, self.shots = link, shots
+    def __init__(self, link: Link):
+        self.link = link
         self.windows = None
         self.group: Group | None = None
         self.room = None
@@ -523,7 +528,8 @@ class RenderNode:
         self._beat = 0.0
         self.quit = False
 
-    def run(self) -> None:
+    def run(self) -> bool:
+        """Serve until told to quit (True) or until the controller falls silent (False)."""
         self.link.send(("hello", socket.gethostname(), os.getpid(), {k: os.environ[k] for k in SPAWN_ENV if k in os.environ}))
         try:
             while not self.quit:
@@ -535,7 +541,7 @@ class RenderNode:
                 self.beat()
                 if clock() - self.heard > self.silence:
                     print(f"bridge node {os.getpid()}: the controller is silent; closing", file=sys.stderr, flush=True)
-                    break
+                    return False
                 if self.windows is not None:
                     self.windows.pump()
                 if not busy:
@@ -544,6 +550,7 @@ class RenderNode:
             if self.windows is not None:
                 self.windows.close()
             self.link.flush(0.5)
+        return True
 
     def beat(self, force: bool = False) -> None:
         now = clock()
@@ -625,17 +632,6 @@ class RenderNode:
         for w in self.windows.windows:
             w.render_window.WaitForCompletion()
         self.link.send(("swapped", seq, start, clock()))
-        if self.shots is not None:
-            self._shoot(seq)
-
-    def _shoot(self, seq: int) -> None:
-        """For tests: what each window shows now, with the view it should be."""
-        import numpy as np
-
-        for k in range(len(self.windows.windows)):
-            path = self.shots / f"node-{self.group.number}-window-{k + 1}.npy"
-            np.save(path.with_suffix(".tmp.npy"), self.windows.grab(k))
-            os.replace(path.with_suffix(".tmp.npy"), path)
 
 
 def serve_node(env: list[str] | None = None) -> int:
@@ -650,8 +646,11 @@ def serve_node(env: list[str] | None = None) -> int:
     MPI = _mpi()
     parent = MPI.Comm.Get_parent()
     comm = MPI.COMM_WORLD if parent == MPI.COMM_NULL else parent
-    shots = os.environ.get("BRIDGE_NODE_SHOTS")
-    RenderNode(Link(comm, 0, TO_NODE, TO_CONTROLLER), Path(shots) if shots else None).run()
+    if not RenderNode(Link(comm, 0, TO_NODE, TO_CONTROLLER)).run():
+        # The controller is gone: MPI_Finalize would wait for it.  The windows are closed; leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 
