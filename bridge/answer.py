@@ -97,6 +97,7 @@ class Answer:
     seconds: float = 0.0  # work in the worker for this step
     how: str = ""  # "pasted 2 panels", "rendered"
     view: bytes | None = None  # the step's new 360° view as a JPEG (the web's watch page)
+    layers: list[np.ndarray] | None = None  # a video step's new panel layer per projector (bridge/video.py)
 
 
 class Answerer:
@@ -214,6 +215,7 @@ class _Worker:
         self.frames: dict[int, np.ndarray] = {}  # step -> its frame as last rendered or pasted
         self.shown: dict[int, dict] = {}  # step -> the parameter values its frame shows
         self.images: dict[int, list[np.ndarray]] = {}  # step -> its projector images
+        self.under: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # video step -> its frame over black and white
 
     def _values(self, s: int, chosen: dict) -> dict:
         from bridge.prepare import effective_params
@@ -231,7 +233,24 @@ class _Worker:
             add_panels(self.renderer, self.briefing, self.art)
         step = view.scene.steps[s]
         self.views.place(self.renderer, view, step.show)
-        return render_step(self.renderer, view, self.views.art(view), s)
+        frame = render_step(self.renderer, view, self.views.art(view), s)
+        if self._has_video(s):
+            from bridge.pipeline import layer_frames
+
+            self.under[s] = layer_frames(self.renderer, view, s)
+        return frame
+
+    def _has_video(self, s: int) -> bool:
+        backdrop = self.briefing.scene.step_backdrop(s)
+        return backdrop is not None and backdrop.video is not None
+
+    def _layers(self, s: int) -> list[np.ndarray] | None:
+        """A video step's panel layer for the frames it shows now (None for other steps)."""
+        if s not in self.under:
+            return None
+        from bridge.video import panel_layer
+
+        return panel_layer(self.compositor, *self.under[s], self.briefing.scene.step_backdrop(s).brightness)
 
     def _keep(self, s: int, frame: np.ndarray, values: dict) -> None:
         self.frames[s], self.shown[s] = frame, values
@@ -240,6 +259,7 @@ class _Worker:
             self.frames.pop(oldest)
             self.shown.pop(oldest, None)
             self.images.pop(oldest, None)
+            self.under.pop(oldest, None)
 
     def warm(self, s: int) -> None:
         if s not in self.frames:
@@ -263,13 +283,18 @@ class _Worker:
         panels = {p.id: (i, p) for i, p in enumerate(view.scene.panels)}
         frame = self.frames[s]
         if all(is_flat(panels[pid][1]) for pid in touched):
-            frame = frame.copy()
+            # A video step's frames over black and white take the same (opaque) pictures.
+            targets = [frame.copy()] + ([a.copy() for a in self.under[s]] if s in self.under else [])
+            frame = targets[0]
             highlighted = step.highlighted
             for pid in touched:
                 i, panel = panels[pid]
                 image = self.views.art(view).image(pid, view.marks.get((s, pid), frozenset()))
                 shade = self.briefing.theme.dim if highlighted and pid not in highlighted else 1.0
-                paste_panel(frame, image, panel.texture_extent(), shade)
+                for target in targets:
+                    paste_panel(target, image, panel.texture_extent(), shade)
+            if s in self.under:
+                self.under[s] = (targets[1], targets[2])
             how = f"pasted {len(touched)} panel(s)"
         else:
             frame = self._render(s, view)
@@ -282,4 +307,4 @@ class _Worker:
         seconds = time.perf_counter() - started
         from bridge.prepare import view_jpeg
 
-        return Answer(number, s, changed_images, seconds=seconds, how=how, view=view_jpeg(frame))
+        return Answer(number, s, changed_images, seconds=seconds, how=how, view=view_jpeg(frame), layers=self._layers(s))

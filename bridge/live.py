@@ -44,6 +44,7 @@ class Live:
         self.playback = None  # the current step's video backdrop playing (bridge/playback.py)
         self._playback_of = None  # the Prepared it plays from
         self._no_video: dict[int, str] = {}  # step -> why its video does not play
+        self._live_layers: dict[int, list] = {}  # video step -> its panel layer as a live answer redrew it
         self.paced_video = paced_video
         self.windows.on_close(self._closed)
         self.watcher = FileWatcher(prepared.watched, interval=poll_interval)
@@ -181,8 +182,10 @@ class Live:
                 self.answered_views[answer.step] = answer.view
             self._step_pictures[answer.step] = self._step_pictures.get(answer.step, 0) + 1
             log.info("answered step %d in %.0f ms (%s)", answer.step + 1, answer.seconds * 1000, answer.how)
-            if self.prepared.video(answer.step) is not None and answer.step not in self._no_video:
-                self._video_failed(answer.step, "its panels changed live; press R to prepare the video's panel layer again")
+            if answer.layers is not None:  # a video step: play it under its new panels
+                self._live_layers[answer.step] = answer.layers
+                if self.playback is not None and self.playback.step == answer.step:
+                    self._stop_video()
             if self.windows.replace_step(answer.step, answer.images):
                 self._dirty = True
                 self._answer_shown = True
@@ -266,7 +269,7 @@ class Live:
         from bridge.errors import BridgeError
         from bridge.playback import Playback
 
-        layers = self.prepared.layers(step)
+        layers = self._live_layers.get(step) or self.prepared.layers(step)
         if layers is None:
             self._video_failed(step, "its panel layer is not prepared; press R to prepare again")
             return
@@ -339,7 +342,7 @@ class Live:
         self.prepared = prepared
         self._stop_video()
         self.windows.set_frames(prepared, textures=built)
-        self._no_video = {}
+        self._no_video, self._live_layers = {}, {}
         self.presenter.set_step_count(prepared.step_count)
         self._set_params(prepared)
         self.answered = dict(prepared.chosen)

@@ -206,3 +206,51 @@ def test_auto_takes_the_cpu_compositor_under_software_gl(room):
         assert choose_compositor("gpu", live.windows) == ("gpu", live.gl_renderer)
     finally:
         live.close()
+
+
+ASKING = """
+title: Asking over video
+datasets:
+  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
+  people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}
+params:
+  area: {type: choice, values: [Shropshire 027A, Shropshire 027B], all: The county}
+backdrop: {video: clip.mp4, brightness: 0.7}
+panels:
+  - {id: k, type: kpi, value: 'sum(people.total, where=areas.lsoa21_name == params.area)', label: '{params.area}', yaw: 0, width: 30, height: 14}
+  - {id: x, type: extruded, colour: 'people.total * (areas.lsoa21_name != params.area)', yaw: -72, width: 40, height: 30}
+steps:
+  - {title: One, show: [k]}
+  - {title: Two, show: [x, k]}
+"""
+
+
+@pytest.mark.parametrize("step, how", [(0, "pasted 1 panel(s)"), (1, "rendered")])
+def test_a_live_answer_on_a_video_step_brings_its_new_panel_layer(workdir, monkeypatch, step, how):
+    from bridge.answer import _Worker
+    from bridge.backend import use_offscreen
+    from bridge.room import load_room
+
+    monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
+    use_offscreen()
+    make_clip(workdir / "clip.mp4")
+    worker = _Worker(write_scene(workdir, ASKING), "rehearsal", (1024, 512))
+    worker.warm(step)
+    answer = worker.answer(1, {"area": "Shropshire 027A"}, step)
+    assert answer.how == how and answer.layers is not None
+    room = load_room("rehearsal")
+    assert [layer.shape for layer in answer.layers] == [(p.height, p.width, 4) for p in room.projectors]
+    # The layer composites the first frame like the answer's own still pictures.
+    first = read_first_frame(workdir / "clip.mp4")
+    video = VideoCompositor(room, first.shape[1], first.shape[0])
+    outs = [np.zeros((p.height, p.width, 3), np.uint8) for p in room.projectors]
+    video.compose(first, video.split_layers(answer.layers), outs)
+    for i, out in enumerate(outs):
+        still = answer.images.get(i, worker.images[step][i])
+        diff = np.abs(out.astype(int) - still.astype(int))
+        assert diff.mean() < 3 and np.percentile(diff, 95) <= 12, (i, diff.mean(), np.percentile(diff, 95))
+    # The KPI's new number is in the layer: where its card is, the layer changed and hides the video.
+    fresh = _Worker(write_scene(workdir, ASKING), "rehearsal", (1024, 512))
+    fresh.warm(step)
+    before = fresh._layers(step)
+    assert any((a[..., :3] != b[..., :3]).any() for a, b in zip(before, answer.layers))
