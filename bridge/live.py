@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from bridge.errors import Problem
+from bridge.playback import VideoBackdrops
 from bridge.prepare import BackgroundPreparer, Prepared
 from bridge.presenter import Presenter
 from bridge.show import ShowWindows
@@ -41,11 +42,7 @@ class Live:
         self.windows.on_key(self.key)
         self.compositor, self.gl_renderer = choose_compositor(compositor, self.windows)
         log.info("compositor: %s (OpenGL: %s)", self.compositor, self.gl_renderer)
-        self.playback = None  # the current step's video backdrop playing (bridge/playback.py)
-        self._playback_of = None  # the Prepared it plays from
-        self._no_video: dict[int, str] = {}  # step -> why its video does not play
-        self._live_layers: dict[int, list] = {}  # video step -> its panel layer as a live answer redrew it
-        self.paced_video = paced_video
+        self.videos = VideoBackdrops(self.windows, self.compositor, paced_video, self._video_failed)
         self.windows.on_close(self._closed)
         self.watcher = FileWatcher(prepared.watched, interval=poll_interval)
         self.preparer = BackgroundPreparer(self.scene_path, room, size, self._progress)
@@ -183,9 +180,7 @@ class Live:
             self._step_pictures[answer.step] = self._step_pictures.get(answer.step, 0) + 1
             log.info("answered step %d in %.0f ms (%s)", answer.step + 1, answer.seconds * 1000, answer.how)
             if answer.layers is not None:  # a video step: play it under its new panels
-                self._live_layers[answer.step] = answer.layers
-                if self.playback is not None and self.playback.step == answer.step:
-                    self._stop_video()
+                self.videos.answered(answer.step, answer.layers)
             if self.windows.replace_step(answer.step, answer.images):
                 self._dirty = True
                 self._answer_shown = True
@@ -231,7 +226,8 @@ class Live:
             self._dirty = False
             self.windows.show(self.presenter.view, self.prepared.transition_ms, now)
             drew = True
-        drew = self._video(now) or drew
+        pr = self.presenter
+        drew = self.videos.update(pr.view, self.prepared, now, pr.video_paused or pr.frozen_at is not None) or drew
         if self.windows.advance_fade(now) or drew:
             self.windows.render()
             self.frames_drawn += 1
@@ -246,55 +242,13 @@ class Live:
         self._publish_web_state()
         return False
 
-    def _video(self, now: float) -> bool:
-        """Start, feed, pause or stop the shown step's video backdrop; True if a frame must be drawn."""
-        view = self.presenter.view
-        step = view.step if view.kind == "step" else None
-        want = step is not None and self.windows.fade is None and self.prepared.video(step) is not None \
-            and step not in self._no_video
-        if self.playback is not None and (not want or self.playback.step != step or self._playback_of is not self.prepared):
-            self._stop_video()
-            return True
-        if want and self.playback is None:
-            self._start_video(step)
-        if self.playback is None:
-            return False
-        self.playback.pause(self.presenter.video_paused or self.presenter.frozen_at is not None)
-        if self.playback.error:
-            self._video_failed(self.playback.step, self.playback.error)
-            return True
-        return self.playback.tick(now)
-
-    def _start_video(self, step: int) -> None:
-        from bridge.errors import BridgeError
-        from bridge.playback import Playback
-
-        layers = self._live_layers.get(step) or self.prepared.layers(step)
-        if layers is None:
-            self._video_failed(step, "its panel layer is not prepared; press R to prepare again")
-            return
-        info = self.prepared.video(step)
-        try:
-            self.playback = Playback(self.windows, step, info["file"], info.get("loop", True), layers,
-                                     self.compositor, self.paced_video)
-        except BridgeError as exc:
-            self._video_failed(step, exc.problems[0].message)
-            return
-        self._playback_of = self.prepared
-        log.info("video on step %d: %s, %d × %d at %.3g fps, %s compositor", step + 1, Path(info["file"]).name,
-                 self.playback.decoder.width, self.playback.decoder.height, self.playback.decoder.fps, self.compositor)
-
-    def _stop_video(self) -> None:
-        if self.playback is not None:
-            log.info("video on step %d stopped after %d frames", self.playback.step + 1, self.playback.frames_shown)
-            self.playback.close()
-            self.playback = None
-            self.windows.reapply()
+    @property
+    def playback(self):
+        """The current step's video playing, or None (bridge/playback.py)."""
+        return self.videos.playback
 
     def _video_failed(self, step: int, why: str) -> None:
         """The step shows its still picture (the video's first frame) from now on; say why once."""
-        self._stop_video()
-        self._no_video[step] = why
         log.error("video on step %d: %s", step + 1, why)
         self.problems = [Problem(None, None, None, f"step {step + 1}'s video shows its first frame only: {why}")]
         self._print_problems()
@@ -340,9 +294,8 @@ class Live:
             return
         self._incoming = None
         self.prepared = prepared
-        self._stop_video()
+        self.videos.reset()
         self.windows.set_frames(prepared, textures=built)
-        self._no_video, self._live_layers = {}, {}
         self.presenter.set_step_count(prepared.step_count)
         self._set_params(prepared)
         self.answered = dict(prepared.chosen)
@@ -493,7 +446,7 @@ class Live:
             self.console.update(self, last_action)
 
     def close(self) -> None:
-        self._stop_video()
+        self.videos.reset()
         if self.answerer is not None:
             self.answerer.close()
         self.preparer.join(timeout=0.1)

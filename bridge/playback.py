@@ -13,6 +13,7 @@ buffer sets (bridge/video.py's `VideoPlayer`); the loop binds a finished set and
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ import vtk
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
 from bridge.video import Decoder, VideoCompositor, VideoPlayer
+
+log = logging.getLogger("bridge.show")
 
 
 class StreamTexture:
@@ -167,3 +170,76 @@ class Playback:
             for window in self.windows.windows:
                 for slot in window.slots:
                     slot.base.VisibilityOn()
+
+
+class VideoBackdrops:
+    """Which step's video plays: started when the room shows a step with one (after any fade),
+    paused with V or a freeze, stopped when the room leaves it, replayed under new panels after
+    a live answer; a video that cannot play leaves the still picture and is reported once."""
+
+    def __init__(self, windows, compositor: str, paced: bool, on_failure):
+        self.windows, self.compositor, self.paced = windows, compositor, paced
+        self.on_failure = on_failure  # (step, why): the show reports it
+        self.playback: Playback | None = None
+        self._of = None  # the Prepared it plays from
+        self._failed: dict[int, str] = {}  # step -> why its video does not play
+        self._layers: dict[int, list] = {}  # step -> its panel layer as a live answer redrew it
+
+    def update(self, view, prepared, now: float, paused: bool) -> bool:
+        """Follow the room's view; True if a frame must be drawn."""
+        step = view.step if view.kind == "step" else None
+        want = step is not None and self.windows.fade is None and prepared.video(step) is not None \
+            and step not in self._failed
+        if self.playback is not None and (not want or self.playback.step != step or self._of is not prepared):
+            self.stop()
+            return True
+        if want and self.playback is None:
+            self._start(prepared, step)
+        if self.playback is None:
+            return False
+        self.playback.pause(paused)
+        if self.playback.error:
+            self._fail(self.playback.step, self.playback.error)
+            return True
+        return self.playback.tick(now)
+
+    def _start(self, prepared, step: int) -> None:
+        from bridge.errors import BridgeError
+
+        layers = self._layers.get(step) or prepared.layers(step)
+        if layers is None:
+            self._fail(step, "its panel layer is not prepared; press R to prepare again")
+            return
+        info = prepared.video(step)
+        try:
+            self.playback = Playback(self.windows, step, info["file"], info.get("loop", True), layers,
+                                     self.compositor, self.paced)
+        except BridgeError as exc:
+            self._fail(step, exc.problems[0].message)
+            return
+        self._of = prepared
+        log.info("video on step %d: %s, %d × %d at %.3g fps, %s compositor", step + 1, Path(info["file"]).name,
+                 self.playback.decoder.width, self.playback.decoder.height, self.playback.decoder.fps, self.compositor)
+
+    def answered(self, step: int, layers: list[np.ndarray]) -> None:
+        """A live answer redrew a video step's panels: play it on under these."""
+        self._layers[step] = layers
+        if self.playback is not None and self.playback.step == step:
+            self.stop()
+
+    def _fail(self, step: int, why: str) -> None:
+        self.stop()
+        self._failed[step] = why
+        self.on_failure(step, why)
+
+    def stop(self) -> None:
+        if self.playback is not None:
+            log.info("video on step %d stopped after %d frames", self.playback.step + 1, self.playback.frames_shown)
+            self.playback.close()
+            self.playback = None
+            self.windows.reapply()
+
+    def reset(self) -> None:
+        """New prepared frames (a reload) or the end of the show: stop, forget failures and answers."""
+        self.stop()
+        self._failed, self._layers = {}, {}

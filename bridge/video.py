@@ -32,6 +32,7 @@ from bridge.errors import BridgeError, shown
 VIDEO_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts"
 FIRST_FRAME_PACKETS = 500  # packets read looking for the first frame before giving up
 DECODE_AHEAD = 2  # decoded frames waiting for the compositor: enough to hide a slow frame
+MIN_FPS, MAX_FPS = 1.0, 120.0  # a video's rate as played, whatever its header says
 
 
 def not_equirectangular(name: str, w: int, h: int, kind: str) -> str:
@@ -174,7 +175,7 @@ class Decoder:
         self._container, self._stream = open_video(self.path)
         self._stream.thread_type = "AUTO"
         rate = self._stream.average_rate or self._stream.guessed_rate
-        self.fps = float(rate) if rate else 25.0
+        self.fps = min(MAX_FPS, max(MIN_FPS, float(rate))) if rate else 25.0  # a header's odd rate cannot stall or race the show
         self.width, self.height = self._stream.codec_context.width, self._stream.codec_context.height
         self.frames: queue.Queue = queue.Queue(ahead)
         self.error: str | None = None
