@@ -200,6 +200,7 @@ class Node:
     since: float = 0.0  # when the state began
     ready: int = -1  # the last frame drawn and waiting for the swap
     swapped: tuple | None = None  # (seq, start, end) of the last swap
+    loads: int = 0  # frames loaded so far (each "up")
 
 
 class Hub:
@@ -302,6 +303,7 @@ class Hub:
                 elif kind == "loading":
                     self._set_state(node, "loading")
                 elif kind == "up":
+                    node.loads += 1
                     if node.state == "lost":
                         self.say(f"{node.group.label()} on {node.host} answers again")
                     self._set_state(node, "up")
@@ -437,8 +439,8 @@ class ClusterWindows:
     """The controller's windows (a preview taking the presenter's keys) with every node in step:
     what `Live` does to its windows, done to the preview and sent to the nodes."""
 
-    def __init__(self, preview, hub: Hub):
-        self.preview, self.hub = preview, hub
+    def __init__(self, preview, hub: Hub, swapped=None):
+        self.preview, self.hub, self.swapped = preview, hub, swapped
 
     def __getattr__(self, name):  # windows, view, fade, pump, on_key, grab, …: the preview's
         return getattr(self.preview, name)
@@ -458,6 +460,8 @@ class ClusterWindows:
 
     def render(self) -> None:
         self.hub.frame()
+        if self.swapped:
+            self.swapped()
         self.preview.render()
 
     def replace_step(self, step: int, images: dict) -> bool:
@@ -489,7 +493,9 @@ class ClusterShow(Live):
         for node in hub.nodes:
             log.info("%s: rank on %s, pid %d", node.group.label(), node.host, node.pid)
         hub.start(prepared, self.presenter.view)
-        self.windows = ClusterWindows(self.windows, hub)
+        self.windows = ClusterWindows(self.windows, hub, self._swapped)
+        self.rank_latencies: list[float] = []  # seconds from a key to its frame swapped on every node
+        self._pressed: float | None = None
 
     def _say(self, text: str) -> None:
         log.warning("%s", text)
@@ -504,7 +510,13 @@ class ClusterShow(Live):
             if not self.hub.restart_lost():
                 self._say("F5: every node is running; nothing to restart")
             return
+        self._pressed = clock()
         super().key(keysym)
+
+    def _swapped(self) -> None:
+        if self._pressed is not None:
+            self.rank_latencies.append(clock() - self._pressed)
+            self._pressed = None
 
     def tick(self, now: float | None = None) -> bool:
         for node in self.hub.poll():
