@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,12 +42,41 @@ class LineContent:
     suppressed: int = 0  # small counts of people left out of the lines
 
 
+MONTHS = {name: n for n, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")], start=1) for name in names}
+_PARTS = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
+
+
+def period_key(text: str) -> tuple:
+    """Sorts periods as time runs: the year first wherever it is written (a four-digit number),
+    then the numbers (as numbers) and month names (as months) in the order they appear, then
+    any other words; "2023 Q2" < "2023 Q10", "Apr 2023" < "Jan 2024", "2019/20" < "2020/21"."""
+    parts = _PARTS.findall(str(text))
+    years = [p for p in parts if len(p) == 4 and p.isdigit()]
+    year = int(years[0]) if years else -1
+    if years:
+        parts.remove(years[0])
+    rest = []
+    for part in parts:
+        if part[0].isdigit():
+            rest.append((0, float(part), ""))
+        elif part.lower() in MONTHS:
+            rest.append((0, float(MONTHS[part.lower()]), ""))
+        else:
+            rest.append((1, 0.0, part.lower()))
+    return (year, tuple(rest), str(text))
+
+
 @register
 class LinePanel(PanelModel):
     """A time series, one line per series, each labelled at its end; `highlight` picks one out."""
 
     type: Literal["line"]
-    x: Expr = Field(description="Column of periods (text or numbers), in order")  # type: ignore[valid-type]
+    x: Expr = Field(description=(  # type: ignore[valid-type]
+        "Column of periods (text or numbers), drawn in time order: by year, then by the numbers and month names "
+        "within (2023 Q2 before 2023 Q10, Apr 2023 before Jan 2024)"))
     y: Expr  # type: ignore[valid-type]
     series: Expr | None = Field(None, description="Column naming each line")  # type: ignore[valid-type]
     where: Expr | None = None  # type: ignore[valid-type]
@@ -70,7 +100,7 @@ class LinePanel(PanelModel):
         frame = frame[frame["x"].notna() & frame["s"].notna() & (frame["y"].notna() | hidden[frame.index])]
         if frame["y"].isna().all():
             raise BridgeError(data.doc.problem(here + ("where",) if self.where else here + ("y",), "no rows left to draw"))
-        order = sorted(frame["x"].unique())
+        order = sorted(frame["x"].unique(), key=period_key)
         lines = {}
         for name, group in frame.groupby("s", sort=False):
             if group["x"].duplicated().any():

@@ -128,3 +128,22 @@ def test_a_series_that_ends_early_is_named_in_the_column_beside_the_chart(workdi
     assert abs(england[0] - shropshire[0]) < 1  # one column of names (Shropshire's joined to its line by a leader)
     assert shropshire[0] > (latest[0] + latest[2]) / 2  # right of the chart's last period, not over the lines
     assert drawn.faults == []
+
+
+def test_periods_run_in_time_order_not_alphabetical(workdir):
+    from bridge.panels.line import period_key
+    from bridge.pipeline import load_briefing
+    from tests.conftest import write_scene
+
+    rows = ["Jan 2024", "Apr 2023", "Dec 2023", "Feb 2024", "Aug 2023"]
+    (workdir / "data" / "monthly.csv").write_text("month,rate\n" + "".join(f"{m},{i + 1}\n" for i, m in enumerate(rows)))
+    text = ("title: T\ndatasets:\n  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}\n"
+            "  monthly: {path: data/monthly.csv, join: false}\npanels:\n"
+            "  - {id: p, type: line, data: monthly, x: month, y: rate, width: 50, height: 30}\n"
+            "steps:\n  - {title: One, show: [p]}\n")
+    content = load_briefing(write_scene(workdir, text)).contents[0]
+    assert list(content.x) == ["Apr 2023", "Aug 2023", "Dec 2023", "Jan 2024", "Feb 2024"]
+    assert list(content.series["value"]) == [2, 5, 3, 1, 4]  # each value stays with its month
+    assert sorted(["2023 Q10", "2023 Q2", "2022 Q4"], key=period_key) == ["2022 Q4", "2023 Q2", "2023 Q10"]
+    assert sorted(["2020/21", "2019/20"], key=period_key) == ["2019/20", "2020/21"]
+    assert sorted(["2023-10", "2023-2"], key=period_key) == ["2023-2", "2023-10"]
