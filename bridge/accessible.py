@@ -36,26 +36,20 @@ def step_texts(briefing) -> list[dict]:
     """One dict per step: number, title, notes, params (name and value as the room reads it),
     highlighted panel ids, and `panels`: for each panel the step shows, in order, its id, type,
     title, `text` (paragraphs), `tables` (caption, headings, rows, note) and what its type adds."""
-    steps = []
-    for s in range(len(briefing.scene.steps)):
-        view = briefing.step_view(s)
-        step = view.scene.steps[s]  # its title filled with this view's {params.NAME}
-        index = {p.id: i for i, p in enumerate(view.scene.panels)}
-        panels = []
-        for panel_id in step.show:
-            i = index[panel_id]
-            entry = panel_text(view, s, i)
-            entry["highlighted"] = panel_id in step.highlighted
-            panels.append(entry)
-        steps.append({
-            "number": s + 1,
-            "title": step.title,
-            "notes": step.notes,
-            "params": _params(view),
-            "highlighted": step.highlighted,
-            "panels": panels,
-        })
-    return steps
+    return [step_text(briefing.step_view(s), s) for s in range(len(briefing.scene.steps))]
+
+
+def step_text(view, s: int) -> dict:
+    """Step `s` (0-based) as `view` shows it (a parameter view: the values a live answer asked for)."""
+    step = view.scene.steps[s]  # its title filled with this view's {params.NAME}
+    index = {p.id: i for i, p in enumerate(view.scene.panels)}
+    panels = []
+    for panel_id in step.show:
+        entry = panel_text(view, s, index[panel_id])
+        entry["highlighted"] = panel_id in step.highlighted
+        panels.append(entry)
+    return {"number": s + 1, "title": step.title, "notes": step.notes, "params": _params(view),
+            "highlighted": step.highlighted, "panels": panels}
 
 
 def _params(view) -> list[dict]:
@@ -290,18 +284,20 @@ def step_lines(briefing) -> list[list[str]]:
     """Each step's content as lines of text for the watch page's screen-reader view
     (bridge/accessible.py's step_texts, with disclosure control kept): panel titles, what
     each says, and its data tables row by row (the first TEXT_ROWS)."""
-    out = []
-    for step in step_texts(briefing):
-        lines = []
-        for panel in step["panels"]:
-            if panel.get("title"):
-                lines.append(panel["title"])
-            lines += [str(line) for line in panel.get("text", [])]
-            for table in panel.get("tables", []):
-                lines.append(table.get("caption", ""))
-                for row in table.get("rows", [])[:TEXT_ROWS]:
-                    lines.append(", ".join(f"{h}: {v}" for h, v in zip(table.get("headings", []), row)))
-                if len(table.get("rows", [])) > TEXT_ROWS:
-                    lines.append(f"… {len(table['rows']) - TEXT_ROWS} more rows (the exported briefing lists them all)")
-        out.append([line for line in lines if line])
-    return out
+    return [lines_of(step) for step in step_texts(briefing)]
+
+
+def lines_of(step: dict) -> list[str]:
+    """One step's text (`step_text`) as the watch page's lines."""
+    lines = []
+    for panel in step["panels"]:
+        if panel.get("title"):
+            lines.append(panel["title"])
+        lines += [str(line) for line in panel.get("text", [])]
+        for table in panel.get("tables", []):
+            lines.append(table.get("caption", ""))
+            for row in table.get("rows", [])[:TEXT_ROWS]:
+                lines.append(", ".join(f"{h}: {v}" for h, v in zip(table.get("headings", []), row)))
+            if len(table.get("rows", [])) > TEXT_ROWS:
+                lines.append(f"… {len(table['rows']) - TEXT_ROWS} more rows (the exported briefing lists them all)")
+    return [line for line in lines if line]

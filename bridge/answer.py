@@ -98,6 +98,7 @@ class Answer:
     how: str = ""  # "pasted 2 panels", "rendered"
     view: bytes | None = None  # the step's new 360° view as a JPEG (the web's watch page)
     layers: list[np.ndarray] | None = None  # a video step's new panel layer per projector (bridge/video.py)
+    text: list[str] | None = None  # the step's content as lines for the watch page, as the new values read
 
 
 class Answerer:
@@ -307,4 +308,7 @@ class _Worker:
         seconds = time.perf_counter() - started
         from bridge.prepare import view_jpeg
 
-        return Answer(number, s, changed_images, seconds=seconds, how=how, view=view_jpeg(frame), layers=self._layers(s))
+        from bridge.accessible import lines_of, step_text
+
+        return Answer(number, s, changed_images, seconds=seconds, how=how, view=view_jpeg(frame), layers=self._layers(s),
+                      text=lines_of(step_text(view, s)))

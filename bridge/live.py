@@ -58,6 +58,7 @@ class Live:
         self.answered = dict(prepared.chosen)  # the live values the room's pictures show
         self.answered_steps: set[int] | None = None  # steps the newest question has reached (None: none asked)
         self.answered_views: dict[int, bytes] = {}  # step -> its 360° view (JPEG) as a live answer changed it
+        self.answered_texts: dict[int, list[str]] = {}  # step -> its content as text, as a live answer changed it
         self.answer_latencies: list[float] = []  # seconds from a parameter change to it on every window
         self._asked_at: float | None = None
         self._answer_shown = False
@@ -177,6 +178,8 @@ class Live:
                 continue  # that step's pictures do not change
             if answer.view is not None:
                 self.answered_views[answer.step] = answer.view
+            if answer.text is not None:
+                self.answered_texts[answer.step] = answer.text
             self._step_pictures[answer.step] = self._step_pictures.get(answer.step, 0) + 1
             log.info("answered step %d in %.0f ms (%s)", answer.step + 1, answer.seconds * 1000, answer.how)
             if answer.layers is not None:  # a video step: play it under its new panels
@@ -299,7 +302,7 @@ class Live:
         self.presenter.set_step_count(prepared.step_count)
         self._set_params(prepared)
         self.answered = dict(prepared.chosen)
-        self.answered_views = {}
+        self.answered_views, self.answered_texts = {}, {}
         self._reloads, self._step_pictures = self._reloads + 1, {}
         self._start_answerer(prepared)  # the scene may have changed: a fresh worker
         self.problems = []
@@ -416,7 +419,7 @@ class Live:
             "current": prepared.titles[n], "notes": prepared.notes[n] or "",
             "next": prepared.titles[n + 1] if n + 1 < total else None,
             "shown_step": shown + 1, "shown_title": prepared.titles[shown], "shown_notes": prepared.notes[shown] or "",
-            "shown_text": _step_text(texts, shown),
+            "shown_text": self.answered_texts.get(shown) or _step_text(texts, shown),
             "view": view.kind,  # "step", "black" or "white"
             "elapsed": self.elapsed_text(), "elapsed_s": elapsed,
             "blackout": pr.blackout, "whiteout": pr.whiteout, "frozen": pr.frozen_at is not None,

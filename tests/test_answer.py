@@ -69,6 +69,7 @@ def test_the_worker_pastes_flat_panels_renders_3d_ones_and_leaves_the_rest(workd
     before = worker.frames[0].copy()
     answer = worker.answer(1, {"area": "Shropshire 027A"}, 0)
     assert answer.how == "pasted 1 panel(s)" and answer.step == 0
+    assert "1,801 Shropshire 027A." in answer.text  # the watch page's text reads the new value (the KPI's label)
     after = worker.frames[0]
     moved = (before != after).any(axis=-1)
     cols = np.flatnonzero(moved.any(axis=0))

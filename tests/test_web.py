@@ -338,10 +338,12 @@ def test_parameters_from_a_remote_take_the_keys_path_and_answers_change_the_fram
         frame = live.web_state()["frame"]
         new_view = view_jpeg((10, 200, 90))
         image = np.full((40, 64, 3), (10, 200, 90), np.uint8)
-        live.answerer.answers.append(Answer(ask=1, step=0, images={0: image}, view=new_view, how="pasted 1 panel"))
+        live.answerer.answers.append(Answer(ask=1, step=0, images={0: image}, view=new_view, how="pasted 1 panel",
+                                            text=["Older residents in Ludlow North", "1,234"]))
         until(live, lambda: live.web_state()["frame"] != frame, what="the answer to reach the room")
         assert centre(live.windows.grab(), 32, 20) == (10, 200, 90)
         assert client.get(f"/view.jpg?token={TOKENS.watch}").content == new_view
+        assert live.web_state()["shown_text"] == ["Older residents in Ludlow North", "1,234"]  # the text follows too
         ward = next(p for p in live.web_state()["params"] if p["name"] == "ward")
         assert (ward["value"], ward["live"]) == ("Ludlow North", True)
         assert command({"do": "reset", "name": "ward"}).status_code == 202
