@@ -11,6 +11,7 @@ the first run) and measures, the same run:
   on every node (`key_to_all_ranks_ms`), and how far apart the nodes' swaps began for each
   change (`swap_skew_ms`; also where they ended: a swap under Xvfb is a software copy,
   ~10–30 ms, which the ranks share two cores for);
+- the lock's release alone (no drawing, 100 times): how far apart the nodes hear it;
 - a node's frames from its own cache entry against the same images sent by the controller.
 
 Prints a table and writes bench/results/cluster.json.
@@ -115,6 +116,13 @@ def cluster_rank(keys: int) -> dict | None:
         press_keys(live, keys, live.rank_latencies)
         result = {"key_to_all_ranks": summary(live.rank_latencies), "key_to_all_ranks_and_preview": summary(live.latencies),
                   "swap_skew": summary(hub.skews), "swap_end_spread": summary(hub.swap_spans)}
+        releases = []
+        for _ in range(100):  # the lock's release alone: message latency and wake-up, no drawing
+            skew = hub.release_skew()
+            if skew is not None:
+                releases.append(skew)
+            time.sleep(0.02)
+        result["release_skew"] = summary(releases)
         result.update(frames_by_cache_or_message(live, hub))
         return result
     finally:
@@ -197,7 +205,8 @@ def main() -> int:
             ("cluster: key → new frame swapped on all 5 ranks", ranks["key_to_all_ranks"]),
             ("cluster: the same, and the controller's preview", ranks["key_to_all_ranks_and_preview"]),
             ("cluster: spread of the ranks' swap starts", ranks["swap_skew"]),
-            ("cluster: spread of the ranks' swap ends", ranks["swap_end_spread"])]
+            ("cluster: spread of the ranks' swap ends", ranks["swap_end_spread"]),
+            ("cluster: spread of a bare release (no drawing)", ranks["release_skew"])]
     print(f"{'(ms)':52}{'median':>10}{'p90':>10}{'p99':>10}")
     for label, row in rows:
         print(f"{label:52}{row['median']:>10}{row['p90']:>10}{row['p99']:>10}")

@@ -37,6 +37,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -57,6 +58,17 @@ HELLO_WITHIN = 60.0  # the controller waits this long for every rank mpirun star
 RESTART_KEYS = {"F5"}  # on the controller's window: restart every lost node
 PREVIEW_FIT = (640, 360)  # the controller's preview window, unless --fit says otherwise
 SPAWN_ENV = ("DISPLAY", "XAUTHORITY", "BRIDGE_CACHE", "VTK_DEFAULT_OPENGL_WINDOW")
+STATUS_ENV = "BRIDGE_CLUSTER_STATUS"  # a file where the controller leaves its exit code for the launcher
+
+
+def report_status(code: int) -> None:
+    """The controller's exit code, for `bridge launch --cluster` (mpirun --enable-recovery always exits 0)."""
+    path = os.environ.get(STATUS_ENV)
+    if path:
+        try:
+            Path(path).write_text(str(code))
+        except OSError:
+            pass
 
 
 def clock() -> float:
@@ -201,6 +213,7 @@ class Node:
     ready: int = -1  # the last frame drawn and waiting for the swap
     swapped: tuple | None = None  # (seq, start, end) of the last swap
     loads: int = 0  # frames loaded so far (each "up")
+    synced: tuple | None = None  # (seq, time) of the last bare release (Hub.release_skew)
 
 
 class Hub:
@@ -292,6 +305,8 @@ class Hub:
                     node.ready = message[1]
                 elif kind == "swapped":
                     node.swapped = message[1:]
+                elif kind == "synced":
+                    node.synced = message[1:]
                 elif kind == "need":  # it has no copy of the cache entry: send its projectors' images
                     log.info("%s has no copy of the prepared frames: sending them", node.group.label())
                     import numpy as np
@@ -361,7 +376,7 @@ class Hub:
             self.poll()
             if all(n.ready >= seq or n.state != "up" for n in nodes):
                 break
-            time.sleep(0.0002)
+            time.sleep(0.0005)
         ready = [n for n in nodes if n.state == "up" and n.ready >= seq]
         for node in ready:
             node.link.send(("swap", seq))
@@ -371,11 +386,24 @@ class Hub:
         """Wait for every swapped node's report: how far apart the swaps began and ended."""
         while clock() < deadline + 1.0 and not all(n.swapped and n.swapped[0] >= seq or n.state != "up" for n in nodes):
             self.poll()
-            time.sleep(0.0002)
+            time.sleep(0.002)  # the swaps' times come from the nodes: no need to spin for them here
         times = [n.swapped for n in nodes if n.swapped and n.swapped[0] == seq]
         if len(times) > 1:
             self.skews.append(max(t[1] for t in times) - min(t[1] for t in times))
             self.swap_spans.append(max(t[2] for t in times) - min(t[2] for t in times))
+
+    def release_skew(self) -> float | None:
+        """The lock's release alone, no drawing: how far apart the live nodes hear it (seconds)."""
+        self.seq += 1
+        nodes = self.live()
+        for node in nodes:
+            node.link.send(("sync", self.seq))
+        deadline = clock() + 1.0
+        while clock() < deadline and not all(n.synced and n.synced[0] == self.seq for n in nodes):
+            self.poll()
+            time.sleep(0.001)
+        times = [n.synced[1] for n in nodes if n.synced and n.synced[0] == self.seq]
+        return max(times) - min(times) if len(times) == len(nodes) > 1 else None
 
     def catch_up(self, node: Node) -> None:
         """A node that (re)joined shows the room's view now, on its own (the others already do)."""
@@ -477,6 +505,21 @@ class ClusterWindows:
         self.preview.close()
 
 
+def controller_ended(status_file: Path, code: int) -> int:
+    """The launcher's exit code: mpirun's if it failed, else what the controller reported."""
+    try:
+        text = status_file.read_text().strip()
+    finally:
+        status_file.unlink(missing_ok=True)
+    if code != 0:
+        return code
+    if text.isdigit():
+        return int(text)
+    print("error: --cluster: the controller ended before the show did (the error is above, or it was killed); "
+          "the show's log has the details", file=sys.stderr, flush=True)
+    return 1
+
+
 class ClusterShow(Live):
     """The controller: `Live` (presenter, console, log, reloads, answers, web) with its windows
     replaced by a preview plus the room's render nodes."""
@@ -522,6 +565,10 @@ class ClusterShow(Live):
         for node in self.hub.poll():
             self.hub.catch_up(node)
         return super().tick(now)
+
+    def close(self) -> None:
+        super().close()
+        report_status(0)  # the show ran and ended: the launcher exits 0
 
 
 # -- a render node ------------------------------------------------------------------------
@@ -593,6 +640,8 @@ class RenderNode:
             self.draw(message[1])
         elif kind == "swap":
             self.swap(message[1])
+        elif kind == "sync":
+            self.link.send(("synced", message[1], clock()))
         elif kind == "quit":
             self.quit = True
 
@@ -634,6 +683,19 @@ class RenderNode:
             w.render_window.WaitForCompletion()
             w.render_window.SwapBuffersOn()
         self.link.send(("ready", seq))
+        self._await_swap(seq)
+
+    def _await_swap(self, seq: int) -> None:
+        """Stay awake for the swap (it follows within milliseconds): a node that slept between
+        polls would start its swap later than the others."""
+        deadline = clock() + LOST_AFTER
+        while clock() < deadline and not self.quit:
+            for message in self.link.receive():
+                self.heard = clock()
+                self.handle(message)
+                if message[0] == "swap" and message[1] >= seq:
+                    return
+            time.sleep(0.0001)
 
     def swap(self, seq: int) -> None:
         if self.windows is None:
@@ -681,7 +743,7 @@ def mpirun_command(argv: list[str], ranks: int, hosts: Path | None) -> list[str]
                 "-np", str(ranks)]
     if hosts is not None:
         command += ["--hostfile", str(hosts)]
-    for name in SPAWN_ENV:
+    for name in SPAWN_ENV + (STATUS_ENV,):
         if name in os.environ:
             command += ["-x", name]
     return command + [sys.executable, "-m", "bridge", *argv]
@@ -720,9 +782,12 @@ def enter(args, load_room, argv: list[str] | None = None):
         groups = output_groups(room)
         if hosts is not None:
             check_hosts(room, read_hosts(hosts), hosts)
+        fd, status = tempfile.mkstemp(prefix="bridge-cluster-", suffix=".status")
+        os.close(fd)
+        os.environ[STATUS_ENV] = status
         command = mpirun_command(list(sys.argv[1:] if argv is None else argv), len(groups) + 1, hosts)
         print(f"cluster: {len(groups)} render node(s) and a controller: {shlex.join(command)}", flush=True)
-        return subprocess.call(command)
+        return controller_ended(Path(status), subprocess.call(command))
     MPI = _mpi()
     if MPI.COMM_WORLD.Get_rank() != 0:
         return serve_node()
@@ -733,6 +798,7 @@ def enter(args, load_room, argv: list[str] | None = None):
         hub.nodes = [Node(Group(0, None, ()), Link(MPI.COMM_WORLD, r, TO_CONTROLLER, TO_NODE), state="starting")
                      for r in range(1, MPI.COMM_WORLD.Get_size())]
         hub.close()  # every rank ends with the controller
+        report_status(2)
         raise
     hub.keep_alive()
     atexit.register(hub.close)  # however the controller ends (an error while preparing too), the nodes end

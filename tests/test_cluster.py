@@ -158,6 +158,36 @@ def test_cluster_without_mpirun_or_with_a_host_file_missing_a_host_is_a_clear_er
     assert "Traceback" not in err
 
 
+def test_a_controller_that_cannot_start_says_why_and_every_rank_ends(workdir: Path):
+    """`mpirun -np 3` by hand for a room of five groups, and a broken scene through `bridge launch
+    --cluster`: one clear line each, no traceback, nothing left running.  (mpirun itself exits 0
+    under --enable-recovery; the launcher takes the controller's own exit code.)"""
+    if not shutil.which("mpirun"):
+        pytest.fail("mpirun is needed (scripts/setup.sh installs Open MPI)")
+    from bridge.cluster import mpirun_command
+
+    scene = write_scene(workdir, SCENE)
+    env = dict(os.environ, BRIDGE_CACHE=str(workdir / "cache"), DISPLAY=os.environ.get("DISPLAY", ":0"))
+    command = mpirun_command(["launch", str(scene), "--room", str(room_file(workdir)), "--cluster"], 3, None)
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
+    text = " ".join((done.stdout + done.stderr).split())
+    assert re.search(r"error: .*room\.yaml: projectors: the room has 5 output group\(s\) but mpirun started 2 render "
+                     r"rank\(s\); start 6 ranks \(mpirun -np 6", text), text
+    assert "Traceback" not in text
+    assert time.monotonic() - started < 60  # the render ranks were told to end, not left waiting for a controller
+    assert not (workdir / "cache" / "show").exists()  # refused before preparing anything
+    # Through `bridge launch --cluster`, a controller that fails (here: the scene) makes the launch fail.
+    broken = write_scene(workdir, SCENE.replace("steps:\n", "steps: [\n"), "broken.yaml")
+    done = subprocess.run([sys.executable, "-m", "bridge", "launch", str(broken), "--room", str(room_file(workdir)),
+                           "--cluster", "--size", "1024x512", "--log", str(workdir / "show.log")],
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
+    text = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode != 0, text
+    assert re.search(r"error: .*broken\.yaml:\d+: invalid YAML", text), text
+    assert "Traceback" not in text
+
+
 # -- a real cluster on one machine ------------------------------------------------------------
 class Cluster:
     """`bridge launch --cluster` on a private Xvfb: its log, its screen, its processes."""
