@@ -285,7 +285,19 @@ def layout_faults(briefing: Briefing, frame_width: int) -> list[Problem]:
         art.image(panel.id)
     for (_, panel_id), marked in briefing.marks.items():
         art.image(panel_id, marked)
-    return art.faults
+    faults = list(art.faults)
+    views = {id(briefing)}
+    for s, step in enumerate(briefing.scene.steps):  # a step's params: (a ward's long name) redraws what reads them
+        view = briefing.step_view(s)
+        if id(view) in views:
+            continue
+        views.add(id(view))
+        step_art = PanelArt(view, frame_width)
+        for panel_id in step.show:
+            if briefing.reads(panel_id):
+                step_art.image(panel_id, view.marks.get((s, panel_id), frozenset()))
+        faults += step_art.faults
+    return list(dict.fromkeys(faults))
 
 
 def draw_panels(briefing: Briefing, frame_width: int, progress: Progress | None = None) -> dict[str, np.ndarray]:

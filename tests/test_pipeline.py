@@ -142,3 +142,33 @@ def test_text_that_overlaps_or_is_cut_is_reported_at_its_panel(workdir, tmp_path
         assert [str(f) for f in result.layout_faults] == faults
     finally:
         panels.unregister("clash")
+
+
+def test_layout_is_checked_in_each_steps_parameter_view_too(workdir):
+    from typing import Literal
+
+    from bridge import panels
+    from bridge.panels.base import PanelModel
+    from bridge.pipeline import layout_faults
+
+    class Named(PanelModel):  # writes its title, and a word over it when the title is long
+        type: Literal["named"]
+
+        def draw(self, canvas, content, source, marked) -> None:
+            canvas.fig.text(0.05, 0.5, self.title, fontsize=canvas.pt(2))
+            if len(self.title) > 12:
+                canvas.fig.text(0.1, 0.5, "over", fontsize=canvas.pt(2))
+
+    panels.register(Named)
+    try:
+        text = (MINIMAL.replace("title: Test\n", "title: Test\nparams:\n  place: {type: choice, values: [Ludlow, Much Wenlock and Cressage]}\n")
+                .replace("type: text, text: Hello,", "type: named, title: '{params.place}',")
+                .replace("steps:\n  - {title: One, show: [note]}", "steps:\n  - {title: One, show: [note]}\n  - {title: Two, show: [note], params: {place: Much Wenlock and Cressage}}"))
+        path = write_scene(workdir, text)
+        briefing = load_briefing(path)
+        assert [s.params for s in briefing.scene.steps][1] == {"place": "Much Wenlock and Cressage"}
+        faults = [str(f) for f in layout_faults(briefing, 2048)]
+        assert faults and all("text 'Much Wenlock and Cressage'" in f for f in faults), faults  # not Ludlow's view
+        assert any("overlaps text 'over'" in f for f in faults), faults
+    finally:
+        panels.unregister("named")
