@@ -264,6 +264,16 @@ def legend_decimals(breaks, count: bool = False) -> int:
     return MAX_AUTO_DECIMALS
 
 
+SHORT_SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"))  # UK government style: 2.5m, £9bn
+
+
+def short_scale(values) -> tuple[float, str]:
+    """(divisor, suffix) for numbers read off an axis or a colour bar: millions as "m",
+    thousand millions as "bn", million millions as "tn" once the largest reaches one; else (1, "")."""
+    top = max((abs(float(v)) for v in values if not is_missing(v)), default=0.0)
+    return next(((div, suffix) for div, suffix in SHORT_SCALES if top >= div), (1.0, ""))
+
+
 def with_unit(number: str, unit: str | None) -> str:
     """A formatted number with its unit beside it: a currency symbol before it and the rest
     after ("£m" → "£3.2m"), a symbol glued after it ("%" → "4.7%"), a word after a space

@@ -15,7 +15,7 @@ from pydantic import Field
 from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError
 from bridge.fields import Expr
-from bridge.numformat import fixed, shared_decimals
+from bridge.numformat import fixed, shared_decimals, short_scale
 from bridge.panels import register
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas
@@ -352,10 +352,13 @@ def _scale(values: np.ndarray, widths: list[float], room_deg: float) -> tuple[fl
 
 def axis_numbers(values) -> list[str]:
     """Tick values as an axis shows them: the fewest decimals that tell them apart, thousands
-    separated from 10,000 up, a true minus sign."""
+    separated from 10,000 up, millions and more short ("2.5m", "9bn"), a true minus sign."""
+    divisor, suffix = short_scale(values)
+    values = [float(v) / divisor for v in values]
     decimals = next((d for d in range(7) if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in values)), 6)
     group = "," if any(abs(v) >= 10_000 for v in values) else ""
-    return [format(round(float(v), decimals) + 0.0, f"{group}.{decimals}f").replace("-", "\u2212") for v in values]
+    return [(format(round(v, decimals) + 0.0, f"{group}.{decimals}f") + (suffix if v else "")).replace("-", "\u2212")
+            for v in values]
 
 
 def axis_ticks(c: Canvas, lim: tuple[float, float], left_deg: float, width_deg: float, size_deg: float,

@@ -17,7 +17,7 @@ from matplotlib.ticker import Formatter
 
 from bridge.disclosure import is_count, suppression_mask
 from bridge.errors import BridgeError
-from bridge.numformat import fixed, legend_decimals
+from bridge.numformat import fixed, legend_decimals, short_scale
 from bridge.panels.values import numbers
 from bridge.theme import MIN_TEXT_DEG
 
@@ -146,17 +146,19 @@ def fit_extent(ax, paths, margin: float = 0.0) -> None:
 
 class TickNumbers(Formatter):
     """A colour bar's numbers written as the legends write class breaks (bridge/numformat.py):
-    thousands separated, one number of decimals for all, never an offset like '1e9'."""
+    thousands separated, one number of decimals for all, millions and more short ("9bn"),
+    never an offset like '1e9'."""
 
     def __init__(self):
-        self.decimals = 0
+        self.decimals, self.divisor, self.suffix = 0, 1.0, ""
 
     def set_locs(self, locs):
         super().set_locs(locs)
-        self.decimals = legend_decimals(sorted(locs)) if len(locs) else 0
+        self.divisor, self.suffix = short_scale(locs)
+        self.decimals = legend_decimals(sorted(v / self.divisor for v in locs)) if len(locs) else 0
 
     def __call__(self, x, pos=None):
-        return fixed(x, self.decimals)
+        return fixed(x / self.divisor, self.decimals) + (self.suffix if x else "")
 
 
 COLOURBAR_SHARE = 0.3  # the most of a panel's width a colour bar and its numbers may take
