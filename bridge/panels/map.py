@@ -270,6 +270,22 @@ def _legend(c: Canvas, handles, title: str | None, bottom: float, top: float):
     return make(MIN_TEXT_DEG, 2)  # the most it can give: layout_faults will say what still does not fit
 
 
+def label_point(polygons) -> tuple[float, float]:
+    """Where an area's label goes: the point of its largest part farthest from its edges
+    (shapely's polylabel), inside it even when the area is crescent- or L-shaped."""
+    from shapely import Polygon
+    from shapely.ops import polylabel
+
+    parts = [Polygon(rings[0], rings[1:]) for rings in polygons if len(rings[0]) >= 4]
+    parts = [p for p in parts if p.is_valid and p.area > 0]
+    if not parts:
+        xy = np.concatenate([rings[0] for rings in polygons])
+        return tuple(xy.mean(axis=0))
+    largest = max(parts, key=lambda p: p.area)
+    point = polylabel(largest, tolerance=max(largest.length / 1000, 1e-9))
+    return point.x, point.y
+
+
 def _label_top_areas(c: Canvas, ax, count: int, content: MapContent, paths) -> None:
     """Label the highest areas (suppressed and missing values never) at their centres, long
     names wrapped; a label is nudged to stay inside the map and off the others, and left out
@@ -286,7 +302,7 @@ def _label_top_areas(c: Canvas, ax, count: int, content: MapContent, paths) -> N
     placed: list = []
     for k in order[:count]:
         size, text = c.fit(content.labels[k], t.small_deg, room_deg=room, floor_deg=t.small_deg)
-        x, y = paths[k].vertices.mean(axis=0)
+        x, y = label_point(content.polygons[k])
         label = ax.text(x, y, text, color=t.text, fontsize=c.pt(size), ha="center", va="center", zorder=6,
                         bbox=dict(boxstyle="round,pad=0.2", fc=t.card, ec="none", alpha=0.8))
         box = label.get_window_extent(renderer=renderer).padded(pad)

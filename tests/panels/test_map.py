@@ -2,6 +2,8 @@
 
 import re
 
+import numpy as np
+
 import pytest
 
 from bridge.errors import BridgeError
@@ -218,3 +220,18 @@ def test_focus_true_everywhere_shows_the_whole_map_and_nowhere_is_an_error(workd
     assert everywhere.contents[0].focus is None
     assert_error_located(workdir, "{id: p, type: map, colour: people.total, width: 40, height: 30, focus: people.total < 0}",
                          "picks no area")
+
+
+def test_an_areas_label_sits_inside_it_even_when_it_is_l_shaped_or_has_a_hole():
+    from shapely import Point, Polygon
+
+    from bridge.panels.map import label_point
+
+    ell = np.array([[0, 0], [10, 0], [10, 1], [1, 1], [1, 10], [0, 10], [0, 0]], float)
+    assert Polygon(ell).contains(Point(label_point([[ell]])))  # the mean of its corners, (3.7, 3.7), is outside
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], float)
+    hole = np.array([[2, 2], [8, 2], [8, 8], [2, 8], [2, 2]], float)
+    ring = Polygon(square, [hole])
+    assert ring.contains(Point(label_point([[square, hole]])))  # not in the hole at its middle
+    islands = [[square * 0.1 + 50], [square]]  # the label goes on the largest part
+    assert Polygon(square).contains(Point(label_point(islands)))
