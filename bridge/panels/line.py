@@ -15,10 +15,19 @@ from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError
 from bridge.fields import Expr
 from bridge.panels import register
-from bridge.panels.bar import (EDGE_DEG, GAP_DEG, MARGIN_DEG, TICK_PAD_DEG, Ruler, axis_numbers, bar_labels, points,
-                               text_height)
 from bridge.panels.base import PanelModel
 from bridge.panels.canvas import Canvas, palette
+from bridge.panels.chart import (
+    EDGE_DEG,
+    GAP_DEG,
+    MARGIN_DEG,
+    TICK_PAD_DEG,
+    Ruler,
+    axis_numbers,
+    bar_labels,
+    points,
+    text_height,
+)
 from bridge.panels.values import numbers, texts
 
 MAX_SERIES = 12  # more lines than this cannot be told apart
