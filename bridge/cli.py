@@ -553,7 +553,8 @@ def cmd_export(args) -> int:
     size = parse_size(args.size)
     room = load_room_option(args.room)
     check_render_memory(room, *size, "--size")
-    written = export_briefing(args.scene, room, args.out, size, pdf=args.pdf, progress_bars=progress_bars(err))
+    written = export_briefing(args.scene, room, args.out, size, pdf=args.pdf, progress_bars=progress_bars(err),
+                              warn=lambda text: err.print(f"[yellow]warning:[/] {_escape(text)}"))
     for line in written:
         out.print(_escape(line))
     return 0

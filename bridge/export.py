@@ -45,10 +45,11 @@ KINDS = {"kpi": "Key figure", "bar": "Bar chart", "line": "Line chart", "table":
 
 
 def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (4096, 2048), pdf: bool = False,
-                    progress_bars=None) -> list[str]:
+                    progress_bars=None, warn=None) -> list[str]:
     """Render every step and write the site (and with `pdf`, the handout) under `out_dir`
     (default out/<scene name>/export).  `progress_bars`: a context manager giving a
-    progress(what, done, total) callback.  Returns lines to print: what was written."""
+    progress(what, done, total) callback; `warn(text)` hears the data's warnings and every
+    layout fault, as `bridge render` prints them.  Returns lines to print: what was written."""
     from bridge.accessible import step_texts
     from bridge.handout import handout
     from bridge.output import prepare_out_dir
@@ -56,6 +57,9 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
 
     started = time.perf_counter()
     briefing = load_briefing(scene_path)
+    for warning in briefing.data.warnings:
+        if warn:
+            warn(str(warning))
     texts = step_texts(briefing)  # every panel as text: any problem is found before rendering
     out_dir = Path(out_dir) if out_dir is not None else Path("out") / briefing.name / "export"
     count = len(texts)
@@ -66,7 +70,8 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     site.check(plan)  # refuses, before anything is rendered, to replace what it did not write
     pages: list[tuple[str, str, list[np.ndarray]]] = []
     with progress_bars if progress_bars is not None else contextlib.nullcontext(None) as progress:
-        for s, frame, projectors in _render(briefing, room, size, pdf, progress):
+        faults: list = []
+        for s, frame, projectors in _render(briefing, room, size, pdf, progress, faults):
             site.write(_view_file(s + 1), _view_script(s, frame))
             if pdf:
                 pages.append((texts[s]["title"], texts[s]["notes"], [_thumb(image) for image in projectors]))
@@ -79,6 +84,9 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
         site.write(PDF_NAME, handout(briefing.scene.title, briefing.scene.source, pages, labels))
     site.write("index.html", page(briefing.scene.title, briefing.scene.source, texts).encode("utf-8"))
     site.remove_stale(plan)
+    for fault in faults:
+        if warn:
+            warn(str(fault))
     elapsed = time.perf_counter() - started
     lines = [f"exported {count} step(s) of '{briefing.scene.title}' at {size[0]}×{size[1]} in {elapsed:.1f} s "
              f"to {out_dir}/ (open index.html in a browser; no server needed)"]
@@ -90,9 +98,10 @@ def _view_file(n: int) -> str:
     return f"steps/step-{n:02d}.js"
 
 
-def _render(briefing, room, size: tuple[int, int], split: bool, progress):
+def _render(briefing, room, size: tuple[int, int], split: bool, progress, faults: list):
     """Each step's (index, equirectangular frame, projector images or []) as `bridge render`
-    draws them (bridge/pipeline.py's pieces, in memory: nothing is written but what is exported)."""
+    draws them (bridge/pipeline.py's pieces, in memory: nothing is written but what is exported);
+    the panels' layout faults are added to `faults` at the end."""
     from bridge.compositor import Compositor
     from bridge.pipeline import PanelArt, Views, add_panels, make_renderer, render_step
 
@@ -109,6 +118,7 @@ def _render(briefing, room, size: tuple[int, int], split: bool, progress):
             yield s, frame, (compositor.split(frame) if compositor else [])
             if progress:
                 progress("rendering steps", s + 1, len(steps))
+    faults += dict.fromkeys(f for a in views.arts.values() for f in a.faults)
 
 
 def _view_script(index: int, frame: np.ndarray) -> bytes:

@@ -268,3 +268,30 @@ def test_the_handout_keeps_long_titles_and_notes_on_one_page():
     size, lines = _notes_lines(notes)
     assert size == 7.0 and len(lines) == 16 and lines[-1].endswith("(the exported site has the notes in full)")
     assert _notes_lines("Short notes.") == (10.0, ["Short notes."])
+
+
+def test_export_reports_layout_faults_and_data_warnings_as_render_does(workdir):
+    from typing import Literal
+
+    from bridge import panels
+    from bridge.export import export_briefing
+    from bridge.panels.base import PanelModel
+    from bridge.room import load_room
+    from tests.conftest import MINIMAL, write_scene
+
+    class Clash(PanelModel):
+        type: Literal["clash"]
+
+        def draw(self, canvas, content, source, marked) -> None:
+            canvas.fig.text(0.4, 0.5, "Left words", fontsize=canvas.pt(2))
+            canvas.fig.text(0.42, 0.5, "Right words", fontsize=canvas.pt(2))
+
+    panels.register(Clash)
+    try:
+        path = write_scene(workdir, MINIMAL.replace("type: text, text: Hello,", "type: clash,"))
+        heard: list[str] = []
+        export_briefing(path, load_room("rehearsal"), workdir / "site", (512, 256), warn=heard.append)
+        assert any("'note': text 'Left words' overlaps text 'Right words'" in w for w in heard), heard
+        assert len(heard) == len(set(heard))  # each fault once, not once per step that shows it
+    finally:
+        panels.unregister("clash")
