@@ -61,7 +61,7 @@ def wait_for(predicate, timeout: float, what: str):
 class Running:
     """A launched show: its log, its window and its screen."""
 
-    def __init__(self, folder: Path, display: str, scene: Path, port: int = 0):
+    def __init__(self, folder: Path, display: str, scene: Path, port: int = 0, extra: tuple = ()):
         self.folder, self.display = folder, display
         self.log = folder / "show.log"
         self.stdout = folder / "stdout.txt"
@@ -69,7 +69,7 @@ class Running:
         env.pop("VTK_DEFAULT_OPENGL_WINDOW", None)  # this process may have chosen EGL for its own offscreen tests
         self.process = subprocess.Popen(  # --port 0: a free port, so tests never collide on the default 8765
             [sys.executable, "-m", "bridge", "launch", str(scene), "--room", "rehearsal", "--windowed",
-             "--size", "1024x512", "--fit", f"{FIT[0]}x{FIT[1]}", "--log", str(self.log), "--port", str(port)],
+             "--size", "1024x512", "--fit", f"{FIT[0]}x{FIT[1]}", "--log", str(self.log), "--port", str(port), *extra],
             cwd=folder, env=env, stdout=open(self.stdout, "w"), stderr=subprocess.STDOUT)
         text = wait_for(self._started, 180, "the show to start")
         self.window = re.search(r"window (0x[0-9a-f]+)", text).group(1)
@@ -261,3 +261,29 @@ def test_launch_serves_the_remote_and_the_watch_page_and_refuses_a_taken_port(wo
     finally:
         code = run.close()
     assert code == 0, run.stdout.read_text()
+
+
+def test_a_launched_show_plays_a_video_backdrop_and_v_pauses_it(workdir: Path, display: str):
+    from tests.test_video import SCENE as VIDEO_SCENE
+    from tests.test_video import make_clip
+
+    make_clip(workdir / "clip.mp4", frames=40)
+    scene = write_scene(workdir, VIDEO_SCENE)
+    run = Running(workdir, display, scene, extra=("--compositor", "gpu"))
+    try:
+        first = run.screen()
+        settled(run, differs_from=first)  # the bands turn: it plays in the real window
+        run.key("v")
+        wait_for(lambda: "video paused" in run.log_text(), 15, "V to pause the video")
+        time.sleep(0.5)
+        held = run.screen()
+        time.sleep(0.8)
+        assert np.abs(run.screen() - held).max() <= 3  # paused: the picture holds
+        run.key("v")
+        settled(run, differs_from=held)  # and plays on
+    finally:
+        code = run.close()
+    stdout = run.stdout.read_text()
+    assert code == 0, stdout
+    assert "compositor: gpu (OpenGL: " in stdout  # stated on the console, as asked for
+    assert re.search(r"video on step 1: clip\.mp4, 512 × 256 at 10 fps, gpu compositor", run.log_text())
