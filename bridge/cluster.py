@@ -51,9 +51,10 @@ log = logging.getLogger("bridge.show")
 
 TO_NODE, TO_CONTROLLER = 11, 12  # MPI tags: commands for a node, replies for the controller
 BEAT_EVERY = 0.1  # seconds between a node's heartbeats (and the controller's)
+LOST_BEAT_EVERY = 10  # a lost node hears every tenth heartbeat (a dead one's unsent beats pile up)
 LOST_AFTER = 0.5  # a node silent this long is reported lost: dead or hung (within a second, with polling)
 START_WITHIN = 120.0  # a node's first start: importing VTK and building its textures on a busy machine
-CONTROLLER_LOST_AFTER = 3.0  # a node that hears nothing this long closes its windows and exits
+CONTROLLER_LOST_AFTER = 5.0  # a node that hears nothing this long closes its windows and exits
 HELLO_WITHIN = 60.0  # the controller waits this long for every rank mpirun started
 RESTART_KEYS = {"F5"}  # on the controller's window: restart every lost node
 PREVIEW_FIT = (640, 360)  # the controller's preview window, unless --fit says otherwise
@@ -213,6 +214,7 @@ class Node:
     ready: int = -1  # the last frame drawn and waiting for the swap
     swapped: tuple | None = None  # (seq, start, end) of the last swap
     loads: int = 0  # frames loaded so far (each "up")
+    key: str | None = None  # the prepared frames it holds
     synced: tuple | None = None  # (seq, time) of the last bare release (Hub.release_skew)
 
 
@@ -232,7 +234,6 @@ class Hub:
         self.skews: list[float] = []  # seconds between the first and last swap of each locked frame
         self.swap_spans: list[float] = []  # the same, measured at the ends of the swaps
         self.restarts = 0
-        self._beat = 0.0
         self._waiting = None
         self.closed = False
 
@@ -260,24 +261,25 @@ class Hub:
             self.nodes.append(Node(group, links[r], host, pid, env, "starting", now, now))
 
     def keep_alive(self) -> None:
-        """Heartbeats from a thread while the controller prepares the steps (before `start`)."""
+        """The controller's heartbeats, from a thread of their own (MPI_THREAD_MULTIPLE): the nodes
+        must not take a controller busy preparing steps or drawing its first frame for a dead one.
+        A node's beats, by contrast, come from its loop: a hung node must fall silent."""
         stop = threading.Event()
 
         def beat():
+            pending, turns = [], 0
             while not stop.wait(BEAT_EVERY):
-                for node in self.nodes:
-                    node.link.send(("beat",))
+                turns += 1
+                for node in list(self.nodes):  # a lost node now and then: a hung one that wakes must hear us
+                    if node.state != "lost" or turns % LOST_BEAT_EVERY == 0:
+                        pending.append(node.link.comm.isend(("beat",), dest=node.link.rank, tag=TO_NODE))
+                pending = [r for r in pending if not r.Test()]
         thread = threading.Thread(target=beat, name="cluster heartbeat", daemon=True)
         thread.start()
         self._waiting = (stop, thread)
 
     def start(self, prepared, view: View) -> None:
-        """Every node gets its room and frames (the controller's main thread owns MPI from here)."""
-        if self._waiting is not None:
-            stop, thread = self._waiting
-            stop.set()
-            thread.join()
-            self._waiting = None
+        """Every node gets its room and frames."""
         self.prepared, self.view = prepared, view
         for node in self.nodes:
             self._assign(node)
@@ -294,7 +296,7 @@ class Hub:
 
     # -- each turn --------------------------------------------------------------------
     def poll(self) -> list[Node]:
-        """Read every node's messages, send heartbeats, find the lost; the nodes that came up now."""
+        """Read every node's messages and find the lost; the nodes that came up now."""
         now = clock()
         came_up = []
         for node in self.nodes:
@@ -318,27 +320,25 @@ class Hub:
                 elif kind == "loading":
                     self._set_state(node, "loading")
                 elif kind == "up":
-                    node.loads += 1
+                    node.loads, node.key = node.loads + 1, message[1]
                     if node.state == "lost":
                         self.say(f"{node.group.label()} on {node.host} answers again")
                     self._set_state(node, "up")
                     came_up.append(node)
-                elif kind == "problem":
-                    self.say(f"{node.group.label()} on {node.host}: {message[1]}")
-                elif kind == "beat" and node.state == "lost":
+                elif kind == "beat" and node.state == "lost":  # it hung, and woke
                     self.say(f"{node.group.label()} on {node.host} answers again; rejoining")
-                    self._set_state(node, "starting")
-                    self._send_frames(node)
+                    if node.key == self.prepared.key:
+                        self._set_state(node, "up")
+                        came_up.append(node)
+                    else:  # the show reloaded meanwhile
+                        self._set_state(node, "starting")
+                        self._send_frames(node)
             limit = LOST_AFTER if node.state == "up" else START_WITHIN
             if node.state != "lost" and now - node.heard > limit:
                 self._set_state(node, "lost")
                 self.say(f"{node.group.label()} on {node.host} (pid {node.pid}) lost: nothing heard for "
                          f"{now - node.heard:.1f} s; the other nodes carry on; press F5 on the controller's window "
                          "to restart it")
-        if now - self._beat >= BEAT_EVERY:
-            self._beat = now
-            for node in self.live(("starting", "loading", "up")):
-                node.link.send(("beat",))
         return came_up
 
     def _set_state(self, node: Node, state: str) -> None:
@@ -463,12 +463,29 @@ class Hub:
                 node.link.flush(1.0)
 
 
+def thumbnail(image, scale: float):
+    """A projector image at the preview's scale (the preview shows the whole room in a small window)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    return cv2.resize(image, (max(16, round(w * scale)), max(16, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def thumbnails(prepared, scale: float):
+    """The prepared show at the preview's scale: the controller never uploads full-size frames
+    (priming 35 of them held the interpreter, and the heartbeats, for seconds)."""
+    import numpy as np
+
+    frames = [np.stack([thumbnail(np.asarray(image), scale) for image in steps]) for steps in prepared.frames]
+    return dataclasses.replace(prepared, frames=frames)
+
+
 class ClusterWindows:
     """The controller's windows (a preview taking the presenter's keys) with every node in step:
     what `Live` does to its windows, done to the preview and sent to the nodes."""
 
-    def __init__(self, preview, hub: Hub, swapped=None):
-        self.preview, self.hub, self.swapped = preview, hub, swapped
+    def __init__(self, preview, hub: Hub, scale: float, swapped=None):
+        self.preview, self.hub, self.scale, self.swapped = preview, hub, scale, swapped
 
     def __getattr__(self, name):  # windows, view, fade, pump, on_key, grab, …: the preview's
         return getattr(self.preview, name)
@@ -494,10 +511,13 @@ class ClusterWindows:
 
     def replace_step(self, step: int, images: dict) -> bool:
         self.hub.replace(step, images)
-        return self.preview.replace_step(step, images)
+        return self.preview.replace_step(step, {i: thumbnail(image, self.scale) for i, image in images.items()})
+
+    def texture_builder(self, prepared):
+        return self.preview.texture_builder(thumbnails(prepared, self.scale))
 
     def set_frames(self, prepared, prime: bool = False, textures=None) -> None:
-        self.preview.set_frames(prepared, prime, textures)
+        self.preview.set_frames(thumbnails(prepared, self.scale) if textures is None else prepared, prime, textures)
         self.hub.set_frames(prepared)
 
     def close(self) -> None:
@@ -525,7 +545,11 @@ class ClusterShow(Live):
     replaced by a preview plus the room's render nodes."""
 
     def __init__(self, hub: Hub, scene_path: Path, room, prepared, size, mode: str = "windowed", fit=None, **options):
-        super().__init__(scene_path, room, prepared, size, "windowed", fit=fit or PREVIEW_FIT, **options)
+        fit = fit or PREVIEW_FIT
+        _, _, width, height = room.desktop()
+        scale = min(1.0, fit[0] / width, fit[1] / height)
+        super().__init__(scene_path, room, thumbnails(prepared, scale), size, "windowed", fit=fit, **options)
+        self.prepared = prepared
         self.hub = hub
         hub.say = self._say
         if not hub.own_desktops:  # a rehearsal on one desktop: the preview goes below the room's windows
@@ -536,7 +560,7 @@ class ClusterShow(Live):
         for node in hub.nodes:
             log.info("%s: rank on %s, pid %d", node.group.label(), node.host, node.pid)
         hub.start(prepared, self.presenter.view)
-        self.windows = ClusterWindows(self.windows, hub, self._swapped)
+        self.windows = ClusterWindows(self.windows, hub, scale, self._swapped)
         self.rank_latencies: list[float] = []  # seconds from a key to its frame swapped on every node
         self._pressed: float | None = None
 
@@ -669,8 +693,9 @@ class RenderNode:
                 self.beat()
             self.windows.set_frames(prepared, textures=built)
             self.windows.show(self.view)
+        self.windows.render()  # a new window's first frame is slow (seconds on a busy machine): pay it while loading
         self.beat(force=True)
-        self.link.send(("up",))
+        self.link.send(("up", meta.key))
 
     def draw(self, seq: int) -> None:
         """Draw into the back buffer, unseen, and tell the controller it is ready."""
@@ -695,6 +720,7 @@ class RenderNode:
                 self.handle(message)
                 if message[0] == "swap" and message[1] >= seq:
                     return
+            self.beat()
             time.sleep(0.0001)
 
     def swap(self, seq: int) -> None:
