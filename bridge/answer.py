@@ -148,6 +148,9 @@ class Answerer:
 
 def _serve(scene_path: str, room_source: str, size: tuple[int, int], requests, results) -> None:
     """The worker: load once, then answer asks until told to stop."""
+    from bridge.children import die_with_spawner
+
+    die_with_spawner()  # a killed show leaves no worker holding its frames
     if ctypes.util.find_library("EGL") or ctypes.util.find_library("OSMesa"):
         os.environ.pop("DISPLAY", None)  # render offscreen, never on the show's X server
         os.environ.pop("WAYLAND_DISPLAY", None)

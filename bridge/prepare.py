@@ -218,6 +218,9 @@ def prepare(scene_path: Path, room, size: tuple[int, int] | None = None, progres
 
 def _child(scene_path: str, room_source: str, size: tuple[int, int], key: str, messages, chosen: dict | None = None) -> None:
     """Render every step in this (spawned) process and write the cache entry."""
+    from bridge.children import die_with_spawner
+
+    die_with_spawner()  # a killed show leaves no worker holding its frames
     # Offscreen rendering must not open windows on the show's X server when a headless
     # backend exists; with none (an unusual machine) VTK renders on the display hidden.
     if ctypes.util.find_library("EGL") or ctypes.util.find_library("OSMesa"):

@@ -14,16 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-
-def _die_with_parent() -> None:
-    """Xvfb is stopped with its parent even if the parent crashes (Linux prctl PR_SET_PDEATHSIG)."""
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
-    except OSError:
-        pass
+from bridge.children import die_with_parent
 
 
 @contextmanager
@@ -41,7 +32,7 @@ def virtual_display(width: int, height: int, depth: int = 24, *, timeout: float 
     try:
         server = subprocess.Popen(
             ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x{depth}", "-nolisten", "tcp"],
-            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_die_with_parent)
+            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=log, preexec_fn=die_with_parent)
     except BaseException:
         os.close(read)
         log.close()

@@ -83,3 +83,49 @@ def test_the_worker_pastes_flat_panels_renders_3d_ones_and_leaves_the_rest(workd
     three_d = worker.answer(3, {"area": "Shropshire 027B"}, 1)
     assert three_d.how == "rendered"
     assert is_flat(load_briefing(write_scene(workdir, SCENE)).scene.panels[0])
+
+
+KILLED_SHOW = """
+import sys, time
+from pathlib import Path
+from bridge.answer import Answerer
+from bridge.room import load_room
+
+if __name__ == "__main__":
+    worker = Answerer(Path(sys.argv[1]), load_room("rehearsal"), (512, 256))
+    print(worker.process.pid, flush=True)
+    time.sleep(120)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] in ("Z", "X")  # a zombie has let go of everything
+    except OSError:
+        return True
+
+
+def test_a_killed_show_leaves_no_answering_worker_behind(workdir):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    (workdir / "show.py").write_text(KILLED_SHOW)
+    show = subprocess.Popen([sys.executable, str(workdir / "show.py"), str(write_scene(workdir, SCENE))],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(show.stdout.readline())
+        time.sleep(4)  # the worker has started and asked to die with the show
+        assert not _gone(pid)
+        show.send_signal(signal.SIGKILL)  # no clean-up code runs in the show
+        show.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(pid), "the answering worker outlived the killed show"
+    finally:
+        show.kill()
