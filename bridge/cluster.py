@@ -9,8 +9,9 @@ profile; without hosts, one projector per node) at native resolution, in windows
 `bridge/show.py` lays out one PC's outputs.
 
 Frames come from the prepared cache (bridge/prepare.py), which every node maps itself from
-its own disk (shared storage, or the entry copied there); a node that lacks the entry is sent
-its projectors' images by the controller instead.  Live answers (new pictures for some
+its own disk (shared storage, or the entry copied there); a node that lacks the entry (and
+the test patterns, which have none) is sent its projectors' images by the controller instead.
+The controller's preview shows thumbnails.  Live answers (new pictures for some
 projectors of one step) are sent to the nodes that own those projectors.
 
 A change is **frame-locked**: the controller sends the view to every node, each draws it into
@@ -18,9 +19,11 @@ its back buffer and says so; when every live node is ready, the controller relea
 and every node presents at once.  This barrier is point-to-point messages through the
 controller, never an MPI collective: a collective waits forever for a rank that died.
 
-**Faults.** Nodes send a heartbeat every BEAT_EVERY; one that is silent for LOST_AFTER (dead,
-or hung) is reported on the controller's console and log, and left out of later frames, so
-the others keep showing.  `mpirun --enable-recovery` keeps the job running when a rank dies.
+**Faults.** Nodes send a heartbeat every BEAT_EVERY from their loop; one that is silent for
+LOST_AFTER (dead, or hung) is reported on the controller's console and log, and left out of
+later frames, so the others keep showing; a hung node that wakes is caught up.  The
+controller's heartbeats come from a thread of their own, so a controller busy preparing is
+not taken for dead.  `mpirun --enable-recovery` keeps the job running when a rank dies.
 F5 on the controller's window restarts every lost node with `MPI_Comm_spawn` (on its host);
 it rejoins at the step the room shows.  A node that stops hearing the controller for
 CONTROLLER_LOST_AFTER closes its windows and exits, so a dead controller leaves no window.

@@ -192,23 +192,24 @@ def test_a_controller_that_cannot_start_says_why_and_every_rank_ends(workdir: Pa
 class Cluster:
     """`bridge launch --cluster` on a private Xvfb: its log, its screen, its processes."""
 
-    def __init__(self, folder: Path, display: str):
+    def __init__(self, folder: Path, display: str, show: list[str], frames=None):
         self.folder, self.display = folder, display
         self.log = folder / "show.log"
         self.stdout = folder / "stdout.txt"
         self.env = dict(os.environ, DISPLAY=display, BRIDGE_CACHE=str(folder / "cache"), COLUMNS="100")
         self.env.pop("VTK_DEFAULT_OPENGL_WINDOW", None)
-        scene = write_scene(folder, SCENE)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "launch", str(scene), "--room", str(room_file(folder)), "--cluster",
+            [sys.executable, "-m", "bridge", "launch", *show, "--room", str(room_file(folder)), "--cluster",
              "--size", "1024x512", "--log", str(self.log), "--port", "0"],
             cwd=folder, env=self.env, stdout=open(self.stdout, "w"), stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for(lambda: self.log_text().count(": up") >= 5, 240, "five render nodes to come up", self)
             self.window = re.search(r"window (0x[0-9a-f]+)", self.log_text()).group(1)
-            entry, = [p for p in (folder / "cache" / "show").iterdir() if (p / "meta.json").exists()]
-            # The single-machine images, per projector: what `bridge launch` on one PC shows.
-            self.frames = [np.load(entry / f"projector-{i + 1}.npy") for i in range(6)]
+            if frames is None:
+                entry, = [p for p in (folder / "cache" / "show").iterdir() if (p / "meta.json").exists()]
+                # The single-machine images, per projector: what `bridge launch` on one PC shows.
+                frames = [np.load(entry / f"projector-{i + 1}.npy") for i in range(6)]
+            self.frames = frames
         except BaseException:
             self.end()
             raise
@@ -274,7 +275,7 @@ def test_a_cluster_steps_together_shows_single_machine_images_and_survives_a_los
     if not all(shutil.which(tool) for tool in ("Xvfb", "xdotool", "mpirun")):
         pytest.fail("Xvfb, xdotool and mpirun are needed (scripts/setup.sh installs them)")
     with virtual_display(6 * WIDTH, HEIGHT + 400) as display:
-        cluster = Cluster(workdir, display)
+        cluster = Cluster(workdir, display, [str(write_scene(workdir, SCENE))])
         try:
             assert re.search(r"mpirun .*-np 6 ", cluster.stdout.read_text())  # a controller and five nodes
             # Every node shows its projectors' single-machine images, at native resolution.
@@ -318,6 +319,29 @@ def test_a_cluster_steps_together_shows_single_machine_images_and_survives_a_los
             # The controller dies: every node closes its windows and ends.
             os.kill(cluster.pid("controller"), signal.SIGKILL)
             wait_for(lambda: cluster.process.poll() is not None, 30, "mpirun to end after its controller")
+            assert node_windows(display) == []
+        finally:
+            cluster.end()
+
+
+def test_test_patterns_on_a_cluster_are_sent_by_the_controller_and_the_show_ends_cleanly(workdir: Path):
+    """The patterns have no cache entry: each node is sent its projectors' images.  Esc twice
+    on the controller's window ends every node, and the launch exits 0."""
+    if not all(shutil.which(tool) for tool in ("Xvfb", "xdotool", "mpirun")):
+        pytest.fail("Xvfb, xdotool and mpirun are needed (scripts/setup.sh installs them)")
+    from bridge.prepare import prepare_patterns
+
+    patterns = prepare_patterns(load_room(room_file(workdir)), (1024, 512))
+    with virtual_display(6 * WIDTH, HEIGHT + 400) as display:
+        cluster = Cluster(workdir, display, ["--patterns"], patterns.frames)
+        try:
+            assert cluster.log_text().count("has no copy of the prepared frames: sending them") == 5
+            wait_for(lambda: cluster.showing(0), 15, "every node to show the first pattern")
+            cluster.key("End")
+            wait_for(lambda: cluster.showing(patterns.step_count - 1), 15, "every node to show the last pattern")
+            cluster.key("Escape")
+            cluster.key("Escape")
+            assert cluster.process.wait(timeout=60) == 0
             assert node_windows(display) == []
         finally:
             cluster.end()
