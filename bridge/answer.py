@@ -239,7 +239,7 @@ class _Worker:
         self.views.place(self.renderer, view, step.show)
         frame = render_step(self.renderer, view, self.views.art(view), s)
         if self._has_video(s):
-            from bridge.pipeline import layer_frames
+            from bridge.backdrop import layer_frames
 
             self.under[s] = layer_frames(self.renderer, view, s)
         return frame

@@ -325,7 +325,8 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
     """
     from bridge.compositor import Compositor
     from bridge.accessible import step_lines
-    from bridge.pipeline import PanelArt, Views, add_panels, layer_frames, load_briefing, make_renderer, render_step
+    from bridge.backdrop import layer_frames
+    from bridge.pipeline import PanelArt, Views, add_panels, load_briefing, make_renderer, render_step
     from bridge.video import panel_layer
 
     briefing = load_briefing(scene_path)
