@@ -29,6 +29,7 @@ from bridge.errors import BridgeError
 from bridge.live import Live
 from bridge.prepare import Prepared
 from bridge.web import Tokens, start_web
+from bridge.web import protocol
 from bridge.web import server as web_server
 from bridge.web.server import MAX_MESSAGE_BYTES, WebApp, parse_command
 from tests.show_helpers import COLOURS, centre, inject, synthetic, tiny_room
@@ -214,7 +215,7 @@ def test_tokens_are_compared_in_constant_time(live, monkeypatch):
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(web_server.hmac, "compare_digest", spy)
+    monkeypatch.setattr(protocol.hmac, "compare_digest", spy)
     with TestClient(WebApp(live, TOKENS).app) as client:
         assert client.get("/remote?token=guess").status_code == 403
         assert client.get(f"/remote?token={TOKENS.control}").status_code == 200
