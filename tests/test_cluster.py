@@ -48,6 +48,7 @@ projectors:
 
 SCENE = """
 title: Cluster test
+transition_ms: 300
 datasets:
   areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
   people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}
