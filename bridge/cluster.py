@@ -212,8 +212,7 @@ class Node:
     pid: int = 0
     env: dict = dataclasses.field(default_factory=dict)
     state: str = "starting"  # starting | loading | up | lost
-    heard: float = 0.0
-    since: float = 0.0  # when the state began
+    heard: float = 0.0  # when its last message came
     ready: int = -1  # the last frame drawn and waiting for the swap
     swapped: tuple | None = None  # (seq, start, end) of the last swap
     loads: int = 0  # frames loaded so far (each "up")
@@ -232,11 +231,9 @@ class Hub:
         self.own_desktops = True
         self.prepared = None
         self.view: View | None = None
-        self.fade: tuple | None = None  # (fade_ms, controller's start) of the fade being drawn
         self.seq = 0
         self.skews: list[float] = []  # seconds between the first and last swap of each locked frame
         self.swap_spans: list[float] = []  # the same, measured at the ends of the swaps
-        self.restarts = 0
         self._waiting = None
         self.closed = False
 
@@ -261,7 +258,7 @@ class Hub:
         now = clock()
         for r, group in sorted(chosen.items(), key=lambda item: item[1].number):
             _, host, pid, env = hellos[r]
-            self.nodes.append(Node(group, links[r], host, pid, env, "starting", now, now))
+            self.nodes.append(Node(group, links[r], host, pid, env, "starting", now))
 
     def keep_alive(self) -> None:
         """The controller's heartbeats, from a thread of their own (MPI_THREAD_MULTIPLE): the nodes
@@ -345,7 +342,7 @@ class Hub:
         return came_up
 
     def _set_state(self, node: Node, state: str) -> None:
-        node.state, node.since = state, clock()
+        node.state = state
         log.info("%s: %s", node.group.label(), state)
 
     def live(self, states=("up",)) -> list[Node]:
@@ -431,7 +428,7 @@ class Hub:
             info = MPI.Info.Create()
             if self.own_desktops:
                 info.Set("host", node.host)
-            env = [f"--env={k}={v}" for k, v in sorted(node.env.items())]
+            env = [f"--env={name}={value}" for name, value in sorted(node.env.items())]
             try:
                 inter = MPI.COMM_SELF.Spawn(sys.executable, args=["-m", "bridge", "node", *env], maxprocs=1, info=info)
             except MPI.Exception as exc:
@@ -440,11 +437,10 @@ class Hub:
             finally:
                 info.Free()
             link = Link(inter, 0, TO_CONTROLLER, TO_NODE)
-            replacement = Node(node.group, link, node.host, 0, node.env, "starting", clock(), clock())
+            replacement = Node(node.group, link, node.host, 0, node.env, "starting", clock())
             self.nodes[k] = replacement
             log.info("%s: restarted on %s", node.group.label(), node.host)
             self._assign(replacement)
-            self.restarts += 1
             started += 1
             self.say(f"{node.group.label()}: restarted on {node.host}; it rejoins at the room's step")
         return started
@@ -547,16 +543,15 @@ class ClusterShow(Live):
     """The controller: `Live` (presenter, console, log, reloads, answers, web) with its windows
     replaced by a preview plus the room's render nodes."""
 
-    def __init__(self, hub: Hub, scene_path: Path, room, prepared, size, mode: str = "windowed", fit=None, **options):
+    def __init__(self, hub: Hub, scene_path: Path, room, prepared, size, fit=None, **options):
         fit = fit or PREVIEW_FIT
         _, _, width, height = room.desktop()
-        scale = min(1.0, fit[0] / width, fit[1] / height)
+        scale = min(1.0, fit[0] / width, fit[1] / height)  # the preview's thumbnails
         super().__init__(scene_path, room, thumbnails(prepared, scale), size, "windowed", fit=fit, **options)
         self.prepared = prepared
         self.hub = hub
         hub.say = self._say
         if not hub.own_desktops:  # a rehearsal on one desktop: the preview goes below the room's windows
-            _, _, _, height = room.desktop()
             for w in self.windows.windows:
                 w.render_window.SetPosition(0, height)
         log.info("controller: pid %d on %s", os.getpid(), socket.gethostname())
@@ -820,7 +815,10 @@ def enter(args, load_room, argv: list[str] | None = None):
     MPI = _mpi()
     if MPI.COMM_WORLD.Get_rank() != 0:
         return serve_node()
-    hub = Hub(load_room(), MPI.COMM_WORLD)
+    room = load_room()
+    if getattr(args, "layout", None):  # --layout: how each node opens its outputs
+        room = dataclasses.replace(room, layout=args.layout)
+    hub = Hub(room, MPI.COMM_WORLD)
     try:
         hub.handshake()
     except BridgeError:
