@@ -228,6 +228,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--remote", action="store_true",
                    help="serve the phone remote and the watch page on the local network (default: this machine only)")
     p.add_argument("--port", type=int, default=8765, help="the web server's port (default 8765; 0 picks a free one)")
+    p.add_argument("--tls-cert", type=Path, default=None, metavar="PEM",
+                   help="serve the remote and watch page over https with this certificate (with --tls-key)")
+    p.add_argument("--tls-key", type=Path, default=None, metavar="PEM", help="the certificate's private key (no passphrase)")
     p.add_argument("--compositor", choices=("auto", "gpu", "cpu"), default="auto",
                    help="where a video backdrop's frames are split for the projectors: gpu (one upload per window, "
                         "the shader samples it), cpu, or auto (gpu on a graphics card, cpu under software OpenGL)")
@@ -464,9 +467,10 @@ def cmd_launch(args) -> int:
         hub = enter(args, lambda: load_room_option(args.room))  # outside mpirun: runs it; rank ≥ 1: a node; 0: the controller
         if isinstance(hub, int):
             return hub
-    from bridge.web import check_port
+    from bridge.web import check_port, check_tls
 
     check_port(args.remote, args.port)  # a taken port is refused now, not after preparing every step
+    tls = check_tls(args.tls_cert, args.tls_key)  # and a certificate that does not load
     room = hub.room if hub is not None else load_room_option(args.room)
     fit = None
     if args.fit:
@@ -520,7 +524,7 @@ def cmd_launch(args) -> int:
 
     web = None
     try:
-        web = start_web(live, remote=args.remote, port=args.port)
+        web = start_web(live, remote=args.remote, port=args.port, tls=tls)
         for line in web.links():
             out.print(line)
             logger.info("%s", line)

@@ -578,3 +578,38 @@ def test_axe_finds_no_wcag21_aa_violations_on_either_page(browser, asking_live):
         assert remote.errors == [] and watch.errors == []
     finally:
         web.close()
+
+
+def test_https_with_the_operators_certificate_and_clear_errors_for_a_bad_one(live, tmp_path):
+    import ssl
+
+    import httpx
+    import trustme
+
+    from bridge.web import check_tls
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    tls = check_tls(tmp_path / "cert.pem", tmp_path / "key.pem")
+    web = start_web(live, remote=False, port=0, tls=tls)
+    try:
+        assert web.links()[0].startswith(f"remote (control): https://127.0.0.1:{web.port}/remote?token=")
+        trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        page = httpx.get(web.control_url, verify=trusted, timeout=10)
+        assert page.status_code == 200 and "<html" in page.text.lower()
+        with pytest.raises(httpx.HTTPError):  # the token never crosses the network in clear text
+            httpx.get(web.control_url.replace("https://", "http://"), timeout=5)
+    finally:
+        web.close()
+    (tmp_path / "other.pem").write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    for cert_path, key_path, fragment in [
+            (tmp_path / "cert.pem", None, "--tls-cert and --tls-key go together"),
+            (tmp_path / "cert.pem", tmp_path / "missing.pem", "--tls-key: "),
+            (tmp_path / "cert.pem", tmp_path / "other.pem", "not a PEM certificate and its matching private key"),
+            (tmp_path / "ca.pem", tmp_path / "key.pem", "not a PEM certificate and its matching private key")]:
+        with pytest.raises(BridgeError) as info:
+            check_tls(cert_path, key_path)
+        assert fragment in str(info.value), str(info.value)

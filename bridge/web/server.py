@@ -346,10 +346,10 @@ def _listen(host: str, port: int) -> socket.socket:
 class WebServer:
     """The running web server: its links, and `close()`."""
 
-    def __init__(self, live, remote: bool, port: int, tokens: Tokens | None = None):
+    def __init__(self, live, remote: bool, port: int, tokens: Tokens | None = None, tls: tuple[Path, Path] | None = None):
         import uvicorn
 
-        self.live, self.remote = live, remote
+        self.live, self.remote, self.tls = live, remote, tls
         self.tokens = tokens or Tokens.new()
         self.webapp = WebApp(live, self.tokens)
         self._socket = _listen("0.0.0.0" if remote else "127.0.0.1", port)
@@ -358,7 +358,8 @@ class WebServer:
         self.host = self.lan or "127.0.0.1"
         _quiet_uvicorn()
         config = uvicorn.Config(self.webapp.app, log_config=None, access_log=False, lifespan="on",
-                                ws_max_size=WS_HARD_LIMIT, timeout_graceful_shutdown=2, server_header=False)
+                                ws_max_size=WS_HARD_LIMIT, timeout_graceful_shutdown=2, server_header=False,
+                                **({"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="bridge-web", daemon=True)
         self._failed: BaseException | None = None
@@ -381,12 +382,16 @@ class WebServer:
             log.error("web server stopped: %s", exc)
 
     @property
+    def base(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
     def control_url(self) -> str:
-        return f"http://{self.host}:{self.port}/remote?token={self.tokens.control}"
+        return f"{self.base}/remote?token={self.tokens.control}"
 
     @property
     def watch_url(self) -> str:
-        return f"http://{self.host}:{self.port}/watch?token={self.tokens.watch}"
+        return f"{self.base}/watch?token={self.tokens.watch}"
 
     def links(self) -> list[str]:
         lines = [f"remote (control): {self.control_url}", f"watch (look only): {self.watch_url}"]
@@ -411,9 +416,31 @@ def check_port(remote: bool, port: int) -> None:
     _listen("0.0.0.0" if remote else "127.0.0.1", port).close()
 
 
-def start_web(live, remote: bool = False, port: int = 8765, *, tokens: Tokens | None = None) -> WebServer:
+def check_tls(cert: Path | None, key: Path | None) -> tuple[Path, Path] | None:
+    """The certificate and key for https, checked to load together (BridgeError otherwise),
+    or None for plain http.  Read as the operator's own files, never a scene's."""
+    import ssl
+
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise BridgeError("--tls-cert and --tls-key go together: give the certificate (PEM) and its private key (PEM)")
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not Path(path).is_file():
+            raise BridgeError(f"{option}: {path} is not a file")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise BridgeError(f"--tls-cert {cert} with --tls-key {key}: not a PEM certificate and its matching "
+                          f"private key ({str(exc)[:120]}); a key with a passphrase is not supported") from None
+    return Path(cert), Path(key)
+
+
+def start_web(live, remote: bool = False, port: int = 8765, *, tokens: Tokens | None = None,
+              tls: tuple[Path, Path] | None = None) -> WebServer:
     """Serve the remote and the watch page for `live` (a running `bridge.live.Live`) in a
-    background thread; BridgeError if the port cannot be used."""
+    background thread, over https with `tls` (certificate, key: see `check_tls`); BridgeError
+    if the port cannot be used."""
     if not 0 <= port <= 65535:
         raise BridgeError(f"--port: {port} is not a port number (0..65535)")
-    return WebServer(live, remote, port, tokens)
+    return WebServer(live, remote, port, tokens, tls)
