@@ -192,6 +192,7 @@ def main() -> int:
         if not lines:
             sys.exit(f"the cluster run printed no result (exit {ran.returncode}):\n{ran.stdout[-3000:]}\n{ran.stderr[-3000:]}")
         ranks = json.loads(lines[-1][len("RESULT "):])
+        ranks["console"] = [line for line in ran.stdout.splitlines() if " lost: " in line or "answers again" in line]
 
     peer_ms = single["key_to_frame"]["median"]
     ranks_ms = ranks["key_to_all_ranks"]["median"]
@@ -212,6 +213,8 @@ def main() -> int:
         print(f"{label:52}{row['median']:>10}{row['p90']:>10}{row['p99']:>10}")
     print(f"a node's {ranks['node_frames_mb']} MB of frames: from its cache {ranks['node_frames_from_cache_ms']} ms, "
           f"sent by the controller {ranks['node_frames_sent_ms']} ms (both include building its textures)")
+    for line in ranks["console"]:
+        print(f"controller console: {line}")
     speed = f"{ratio:.2f}× the peer's time ({'slower' if ratio > 1 else 'faster'})"
     print(f"targets: key → all ranks ≤ 1.25× the one-PC path: {speed}, {'met' if ratio <= 1.25 else 'NOT met'}; "
           f"swap skew p99 ≤ 5 ms: {skew_p99} ms, {'met' if skew_p99 <= 5 else 'NOT met'}")
