@@ -66,9 +66,14 @@ def enter(args, load_room, argv: list[str] | None = None):
         fd, status = tempfile.mkstemp(prefix="bridge-cluster-", suffix=".status")
         os.close(fd)
         os.environ[STATUS_ENV] = status
-        command = mpirun_command(list(sys.argv[1:] if argv is None else argv), len(groups) + 1, hosts)
-        print(f"cluster: {len(groups)} render node(s) and a controller: {shlex.join(command)}", flush=True)
-        return controller_ended(Path(status), subprocess.call(command))
+        try:
+            command = mpirun_command(list(sys.argv[1:] if argv is None else argv), len(groups) + 1, hosts)
+            print(f"cluster: {len(groups)} render node(s) and a controller: {shlex.join(command)}", flush=True)
+            code = subprocess.call(command)
+        except BaseException:  # mpirun missing, Ctrl+C: no status file left behind
+            Path(status).unlink(missing_ok=True)
+            raise
+        return controller_ended(Path(status), code)
     MPI = mpi()
     if MPI.COMM_WORLD.Get_rank() != 0:
         return serve_node()
