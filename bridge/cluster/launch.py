@@ -34,8 +34,10 @@ def controller_ended(status_file: Path, code: int) -> int:
     return 1
 
 
-def mpirun_command(argv: list[str], ranks: int, hosts: Path | None) -> list[str]:
-    """The mpirun line that runs this same `bridge launch … --cluster` as `ranks` ranks."""
+def mpirun_command(argv: list[str], ranks: int, hosts: Path | None, env=None) -> list[str]:
+    """The mpirun line that runs this same `bridge launch … --cluster` as `ranks` ranks (`env`:
+    the environment mpirun will have, default this process's)."""
+    env = os.environ if env is None else env
     mpirun = shutil.which("mpirun")
     if mpirun is None:
         raise BridgeError("--cluster: mpirun is not installed; install Open MPI (Debian: apt-get install openmpi-bin "
@@ -49,7 +51,7 @@ def mpirun_command(argv: list[str], ranks: int, hosts: Path | None) -> list[str]
     if hosts is not None:
         command += ["--hostfile", str(hosts)]
     for name in SPAWN_ENV + (STATUS_ENV,):
-        if name in os.environ:
+        if name in env:
             command += ["-x", name]
     return command + [sys.executable, "-m", "bridge", *argv]
 
@@ -65,11 +67,11 @@ def enter(args, load_room, argv: list[str] | None = None):
             check_hosts(room, read_hosts(hosts), hosts)
         fd, status = tempfile.mkstemp(prefix="bridge-cluster-", suffix=".status")
         os.close(fd)
-        os.environ[STATUS_ENV] = status
+        env = dict(os.environ, **{STATUS_ENV: status})
         try:
-            command = mpirun_command(list(sys.argv[1:] if argv is None else argv), len(groups) + 1, hosts)
+            command = mpirun_command(list(sys.argv[1:] if argv is None else argv), len(groups) + 1, hosts, env)
             print(f"cluster: {len(groups)} render node(s) and a controller: {shlex.join(command)}", flush=True)
-            code = subprocess.call(command)
+            code = subprocess.call(command, env=env)
         except BaseException:  # mpirun missing, Ctrl+C: no status file left behind
             Path(status).unlink(missing_ok=True)
             raise
