@@ -184,9 +184,12 @@ class VideoBackdrops:
         self._of = None  # the Prepared it plays from
         self._failed: dict[int, str] = {}  # step -> why its video does not play
         self._layers: dict[int, list] = {}  # step -> its panel layer as a live answer redrew it
+        self.enabled = True  # False: video steps show their first frame (a cluster's controller)
 
     def update(self, view, prepared, now: float, paused: bool) -> bool:
         """Follow the room's view; True if a frame must be drawn."""
+        if not self.enabled:
+            return False
         step = view.step if view.kind == "step" else None
         want = step is not None and self.windows.fade is None and prepared.video(step) is not None \
             and step not in self._failed

@@ -53,6 +53,7 @@ KEYS_HELP = [
     ("F", "freeze the room's picture"),
     ("V", "pause or play a step's 360° video"),
     ("R", "reload the scene"),
+    ("F5", "restart lost render nodes (cluster)"),
     ("Esc or Q twice", "quit"),
     ("Tab / Shift+Tab", "pick a parameter"),
     ("+ or ]  /  - or [", "its next / previous value"),

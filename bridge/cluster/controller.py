@@ -88,6 +88,7 @@ class ClusterShow(Live):
         scale = min(1.0, fit[0] / width, fit[1] / height)  # the preview's thumbnails
         super().__init__(scene_path, room, thumbnails(prepared, scale), size, "windowed", fit=fit, **options)
         self.prepared = prepared
+        self.videos.enabled = False  # nodes show a video step's first frame: live video on nodes is not built
         self.hub = hub
         hub.say = self._say
         if not hub.own_desktops:  # a rehearsal on one desktop: the preview goes below the room's windows
