@@ -198,8 +198,8 @@ def axis_numbers(values) -> list[str]:
     values = [float(v) / divisor for v in values]
     decimals = next((d for d in range(7) if all(abs(round(v, d) - v) <= 1e-9 * max(1.0, abs(v)) for v in values)), 6)
     group = "," if any(abs(v) >= 10_000 for v in values) else ""
-    return [(format(round(v, decimals) + 0.0, f"{group}.{decimals}f") + (suffix if v else "")).replace("-", "\u2212")
-            for v in values]
+    return [(format(round(v, decimals) + 0.0, f"{group}.{decimals}f") + suffix if v or not suffix else "0").replace("-", "\u2212")
+            for v in values]  # zero on a short scale is "0", not "0.0" beside "2.5m"
 
 
 def axis_ticks(c: Canvas, lim: tuple[float, float], left_deg: float, width_deg: float, size_deg: float,

@@ -158,7 +158,7 @@ class TickNumbers(Formatter):
         self.decimals = legend_decimals(sorted(v / self.divisor for v in locs)) if len(locs) else 0
 
     def __call__(self, x, pos=None):
-        return fixed(x / self.divisor, self.decimals) + (self.suffix if x else "")
+        return fixed(x / self.divisor, self.decimals) + self.suffix if x or not self.suffix else "0"
 
 
 COLOURBAR_SHARE = 0.3  # the most of a panel's width a colour bar and its numbers may take

@@ -85,7 +85,7 @@ def test_colour_bar_numbers_are_written_as_legends_write_them_never_with_an_offs
     from bridge.panels.geo import TickNumbers
 
     assert TickNumbers().format_ticks([2e9, 4e9, 6e9, 8e9]) == ["2bn", "4bn", "6bn", "8bn"]  # short from a million up
-    assert TickNumbers().format_ticks([0, 2.5e6, 5e6]) == ["0.0", "2.5m", "5.0m"]
+    assert TickNumbers().format_ticks([0, 2.5e6, 5e6]) == ["0", "2.5m", "5.0m"]  # zero needs no decimals or unit
     assert TickNumbers().format_ticks([200_000, 400_000]) == ["200,000", "400,000"]
     assert TickNumbers().format_ticks([200, 400, 1000]) == ["200", "400", "1,000"]
     assert TickNumbers().format_ticks([0.0025, 0.005, 0.0075]) == ["0.0025", "0.0050", "0.0075"]  # one number of decimals
