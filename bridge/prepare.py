@@ -339,6 +339,7 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
     raw_titles = [st.get("title") if isinstance(st, dict) else None for st in briefing.data.doc.data["steps"]]
     reusable = _reusable_steps(root, room, size)
     to_render = [s for s, step_key in enumerate(keys) if step_key not in reusable]
+    check_disk(root, entry_bytes(room, scene), scene_path)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     try:
         n = len(scene.steps)
@@ -402,6 +403,29 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
             shutil.rmtree(tmp, ignore_errors=True)
     _prune(root)
     return key
+
+
+DISK_SPARE = 512 * 1024**2  # left free on the cache's disk after an entry is written
+
+
+def entry_bytes(room, scene) -> int:
+    """What a cache entry of this scene takes on disk: every step's projector images, and a
+    video step's panel layer (four bytes a projector pixel) besides; the views are small."""
+    pixels = sum(p.width * p.height for p in room.projectors)
+    videos = sum(1 for s in range(len(scene.steps)) if _video_meta(scene, s) is not None)
+    return len(scene.steps) * pixels * 3 + videos * pixels * 4
+
+
+def check_disk(root: Path, needed: int, scene_path: Path) -> None:
+    """Refuse (BridgeError) an entry the cache's disk cannot hold, before anything is written."""
+    try:
+        free = shutil.disk_usage(root).free
+    except OSError:
+        return
+    if needed + DISK_SPARE > free:
+        raise BridgeError(Problem(scene_path, None, None,
+            f"preparing the steps needs {needed / 1024**3:.1f} GB in {root} and only {free / 1024**3:.1f} GB is free; "
+            "free some space, or set BRIDGE_CACHE to a folder on a larger disk"))
 
 
 def _video_meta(scene, step: int) -> dict | None:

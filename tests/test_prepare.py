@@ -134,3 +134,32 @@ def test_every_step_keeps_its_360_view_as_a_jpeg_for_the_web(workdir, monkeypatc
     # …and its content as text, for the watch page's screen-reader view.
     assert len(prepared.texts) == 3 and any("people in The county" in line for line in prepared.texts[0])
     assert prepared.texts[1] == ["Beta"]
+
+
+def test_a_cache_disk_too_small_for_the_entry_is_a_clear_error_before_anything_is_written(workdir, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    import pytest
+
+    from bridge.errors import BridgeError
+    from bridge.prepare import entry_bytes
+    from bridge.room import load_room
+
+    monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
+    scene = write_scene(workdir, MINIMAL)
+    room = load_room("rehearsal")
+    key, _ = content_key(scene, room, (512, 256))
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 100 * 1024**2, 100 * 1024**2))
+    with pytest.raises(BridgeError) as info:
+        render_to_cache(scene, room, (512, 256), key)
+    message = str(info.value)
+    assert "preparing the steps needs 0.0 GB in" in message and "only 0.1 GB is free" in message, message
+    assert "set BRIDGE_CACHE to a folder on a larger disk" in message
+    assert not any(p.name.startswith(".tmp-") for p in (workdir / "cache" / "show").iterdir())  # nothing written
+    from bridge.pipeline import load_briefing
+
+    briefing = load_briefing(scene)
+    pixels = sum(p.width * p.height for p in room.projectors)
+    assert entry_bytes(room, briefing.scene) == len(briefing.scene.steps) * pixels * 3
