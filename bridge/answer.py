@@ -34,6 +34,7 @@ from bridge.errors import BridgeError, Problem
 from bridge.layout import pitch_to_y, yaw_to_x
 
 KEEP_FRAMES = 12  # equirectangular frames a worker keeps (each 100 MB at 8192×4096)
+KEEP_UNDER = 3  # video steps whose frames over black and white it keeps too (200 MB each at 8192×4096)
 IDLE_BEFORE_OTHER_STEPS = 1.0  # seconds without a new question before steps not on the walls are answered
 
 
@@ -241,7 +242,10 @@ class _Worker:
         if self._has_video(s):
             from bridge.backdrop import layer_frames
 
+            self.under.pop(s, None)
             self.under[s] = layer_frames(self.renderer, view, s)
+            while len(self.under) > KEEP_UNDER:  # two frames a video step: keep only the latest few
+                self.under.pop(next(iter(self.under)))
         return frame
 
     def _has_video(self, s: int) -> bool:
@@ -286,7 +290,7 @@ class _Worker:
         view = self._view(values)  # a BridgeError here (a value the data cannot answer) leaves the frame as it was
         panels = {p.id: (i, p) for i, p in enumerate(view.scene.panels)}
         frame = self.frames[s]
-        if all(is_flat(panels[pid][1]) for pid in touched):
+        if all(is_flat(panels[pid][1]) for pid in touched) and (s in self.under or not self._has_video(s)):
             # A video step's frames over black and white take the same (opaque) pictures.
             targets = [frame.copy()] + ([a.copy() for a in self.under[s]] if s in self.under else [])
             frame = targets[0]

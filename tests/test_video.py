@@ -254,3 +254,17 @@ def test_a_live_answer_on_a_video_step_brings_its_new_panel_layer(workdir, monke
     fresh.warm(step)
     before = fresh._layers(step)
     assert any((a[..., :3] != b[..., :3]).any() for a, b in zip(before, answer.layers))
+
+
+def test_a_video_step_whose_black_and_white_frames_were_dropped_is_rendered_again(workdir, monkeypatch):
+    from bridge.answer import _Worker
+    from bridge.backend import use_offscreen
+
+    monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
+    use_offscreen()
+    make_clip(workdir / "clip.mp4")
+    worker = _Worker(write_scene(workdir, ASKING), "rehearsal", (1024, 512))
+    worker.warm(0)
+    worker.under.clear()  # as if evicted (KEEP_UNDER): a paste would have nothing to paste into
+    answer = worker.answer(1, {"area": "Shropshire 027A"}, 0)
+    assert answer.how == "rendered" and answer.layers is not None and 0 in worker.under
