@@ -227,7 +227,10 @@ class Live:
         drew = False
         if self._dirty:
             self._dirty = False
-            self.windows.show(self.presenter.view, self.prepared.transition_ms, now)
+            playing = self.videos.playback
+            leaving = playing.on_walls() if playing is not None and playing.showing and self.prepared.transition_ms \
+                and self.presenter.view != self.windows.view else None  # a fade starts from the video's frame
+            self.windows.show(self.presenter.view, self.prepared.transition_ms, now, leaving)
             drew = True
         pr = self.presenter
         drew = self.videos.update(pr.view, self.prepared, now, pr.video_paused or pr.frozen_at is not None) or drew

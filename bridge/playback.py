@@ -75,6 +75,7 @@ class Playback:
                  compositor: str = "cpu", paced: bool = True):
         self.windows, self.step, self.kind = windows, step, compositor
         self.decoder = Decoder(Path(file), loop)
+        self.layers = layers
         room = windows.room
         w, h = self.decoder.width, self.decoder.height
         self.actors: list[tuple] = []  # (renderer, actor)
@@ -149,6 +150,19 @@ class Playback:
             self.showing = True
         self.player.shown_set(k, now)
         return True
+
+    def on_walls(self) -> list[np.ndarray] | None:
+        """Each projector's image of the frame on the walls now (a cross-fade starts from it);
+        None before the first frame."""
+        k = self.player.shown
+        if k is None:
+            return None
+        if self.kind == "cpu":
+            return [np.array(stream.buffers[k]) for stream in self.streams]
+        frame = self.streams[0].buffers[k]
+        video = VideoCompositor(self.windows.room, frame.shape[1], frame.shape[0])
+        outs = [np.zeros((p.height, p.width, 3), np.uint8) for p in self.windows.room.projectors]
+        return video.compose(frame, video.split_layers(self.layers), outs)
 
     @property
     def error(self) -> str | None:

@@ -226,8 +226,10 @@ class ShowWindows:
             return True
         return False
 
-    def show(self, view: View, fade_ms: int = 0, now: float | None = None) -> bool:
+    def show(self, view: View, fade_ms: int = 0, now: float | None = None, leaving=None) -> bool:
         """Make `view` what the room shows: a cut, or a cross-fade between two steps.
+        `leaving`: the projector images on the walls now, if not the step's still (a video's
+        current frame), for a cross-fade to start from.
 
         Returns True when something must be redrawn.
         """
@@ -244,7 +246,8 @@ class ShowWindows:
             for w in self.windows:
                 for slot in w.slots:
                     prop = slot.top.GetProperty()
-                    prop.SetTexture("previous", self.textures[slot.projector][previous.step])
+                    prop.SetTexture("previous", self._texture(leaving[slot.projector]) if leaving is not None
+                                    else self.textures[slot.projector][previous.step])
                     prop.SetTexture("following", self.textures[slot.projector][view.step])
                     slot.top.GetShaderProperty().GetFragmentCustomUniforms().SetUniformf("fade", 0.0)
                     slot.top.VisibilityOn()

@@ -268,3 +268,33 @@ def test_a_video_step_whose_black_and_white_frames_were_dropped_is_rendered_agai
     worker.under.clear()  # as if evicted (KEEP_UNDER): a paste would have nothing to paste into
     answer = worker.answer(1, {"area": "Shropshire 027A"}, 0)
     assert answer.how == "rendered" and answer.layers is not None and 0 in worker.under
+
+
+@pytest.mark.parametrize("compositor", ["cpu", "gpu"])
+def test_a_cross_fade_from_a_playing_video_starts_from_the_frame_on_the_walls(workdir, room, compositor):
+    make_clip(workdir / "clip.mp4")
+    text = SCENE.replace("title: Video\n", "title: Video\ntransition_ms: 400\n")
+    prepared = prepare(write_scene(workdir, text), room, SIZE, use_cache=False)
+    live = Live(workdir / "scene.yaml", room, prepared, SIZE, "span", offscreen=True, compositor=compositor,
+                paced_video=False, poll_interval=3600)
+    try:
+        live.tick()
+        still = live.windows.grab()
+        deadline = time.perf_counter() + 20
+        while (live.playback is None or live.playback.frames_shown < 3) and time.perf_counter() < deadline:
+            live.tick()
+        live.playback.pause(True)
+        live.presenter.video_paused = True  # hold the frame: what the walls show when the key comes
+        live.tick()
+        live.windows.render()
+        playing = live.windows.grab()
+        assert np.abs(playing.astype(int) - still).mean() > 15  # a later frame than the first
+        inject(live.windows, "Right")
+        now = time.perf_counter()
+        live.tick(now)
+        live.windows.advance_fade(now)  # the fade's first frame: all "previous"
+        live.windows.render()
+        first = live.windows.grab()
+        assert np.abs(first.astype(int) - playing).mean() < 3, "the fade must start from the video's frame"
+    finally:
+        live.close()

@@ -43,8 +43,8 @@ class ClusterWindows:
     def __getattr__(self, name):  # windows, view, fade, pump, on_key, grab, …: the preview's
         return getattr(self.preview, name)
 
-    def show(self, view: View, fade_ms: int = 0, now: float | None = None) -> bool:
-        changed = self.preview.show(view, fade_ms, now)
+    def show(self, view: View, fade_ms: int = 0, now: float | None = None, leaving=None) -> bool:
+        changed = self.preview.show(view, fade_ms, now)  # `leaving` (a video's frame): nodes play no video
         if changed:
             self.hub.show(self.preview.view, fade_ms if self.preview.fade is not None else 0)
         return changed
