@@ -163,7 +163,7 @@ class Projector:
     alpha_map: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (h, w) float32 linear-light weight
     beta_map: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (h, w) float32 black level
     map_files: tuple = ()  # (kind, path, as written) of the maps to load: filled by build_room, read by load_room
-    host: str | None = None  # the PC that drives it, in a room on several PCs (bridge/cluster.py)
+    host: str | None = None  # the PC that drives it, in a room on several PCs (bridge/cluster/)
 
     @property
     def has_maps(self) -> bool:
