@@ -1,4 +1,4 @@
-"""A room on several PCs (bridge/cluster.py): groups, host mapping, errors, and a real cluster.
+"""A room on several PCs (bridge/cluster/): groups, host mapping, errors, and a real cluster.
 
 The cluster test runs `bridge launch --cluster` (mpirun -np 6: a controller and five render
 nodes, one of them driving two projectors) on its own Xvfb, presses keys on the controller's
