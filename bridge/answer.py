@@ -239,7 +239,7 @@ class _Worker:
         step = view.scene.steps[s]
         self.views.place(self.renderer, view, step.show)
         frame = render_step(self.renderer, view, self.views.art(view), s)
-        if self._has_video(s):
+        if self.briefing.scene.step_video(s):
             from bridge.backdrop import layer_frames
 
             self.under.pop(s, None)
@@ -248,17 +248,13 @@ class _Worker:
                 self.under.pop(next(iter(self.under)))
         return frame
 
-    def _has_video(self, s: int) -> bool:
-        backdrop = self.briefing.scene.step_backdrop(s)
-        return backdrop is not None and backdrop.video is not None
-
     def _layers(self, s: int) -> list[np.ndarray] | None:
         """A video step's panel layer for the frames it shows now (None for other steps)."""
         if s not in self.under:
             return None
         from bridge.video import panel_layer
 
-        return panel_layer(self.compositor, *self.under[s], self.briefing.scene.step_backdrop(s).brightness)
+        return panel_layer(self.compositor, *self.under[s], self.briefing.scene.step_video(s).brightness)
 
     def _keep(self, s: int, frame: np.ndarray, values: dict) -> None:
         self.frames[s], self.shown[s] = frame, values
@@ -290,7 +286,7 @@ class _Worker:
         view = self._view(values)  # a BridgeError here (a value the data cannot answer) leaves the frame as it was
         panels = {p.id: (i, p) for i, p in enumerate(view.scene.panels)}
         frame = self.frames[s]
-        if all(is_flat(panels[pid][1]) for pid in touched) and (s in self.under or not self._has_video(s)):
+        if all(is_flat(panels[pid][1]) for pid in touched) and (s in self.under or not self.briefing.scene.step_video(s)):
             # A video step's frames over black and white take the same (opaque) pictures.
             targets = [frame.copy()] + ([a.copy() for a in self.under[s]] if s in self.under else [])
             frame = targets[0]

@@ -56,10 +56,10 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     from bridge.pipeline import load_briefing
 
     started = time.perf_counter()
+    warn = warn or (lambda text: None)
     briefing = load_briefing(scene_path)
     for warning in briefing.data.warnings:
-        if warn:
-            warn(str(warning))
+        warn(str(warning))
     texts = step_texts(briefing)  # every panel as text: any problem is found before rendering
     out_dir = Path(out_dir) if out_dir is not None else Path("out") / briefing.name / "export"
     count = len(texts)
@@ -85,8 +85,7 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     site.write("index.html", page(briefing.scene.title, briefing.scene.source, texts).encode("utf-8"))
     site.remove_stale(plan)
     for fault in faults:
-        if warn:
-            warn(str(fault))
+        warn(str(fault))
     elapsed = time.perf_counter() - started
     lines = [f"exported {count} step(s) of '{briefing.scene.title}' at {size[0]}×{size[1]} in {elapsed:.1f} s "
              f"to {out_dir}/ (open index.html in a browser; no server needed)"]

@@ -21,6 +21,7 @@ import pyvista as pv
 import vtk
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
+from bridge.show import quad_actor
 from bridge.video import Decoder, VideoCompositor, VideoPlayer
 
 log = logging.getLogger("bridge.show")
@@ -53,17 +54,8 @@ class StreamTexture:
 
 
 def _quad(p, top_row_first: bool) -> vtk.vtkActor:
-    quad = pv.Plane(center=(p.width / 2, p.height / 2, 0.5), direction=(0, 0, 1),
-                    i_size=p.width, j_size=p.height, i_resolution=1, j_resolution=1)
-    if top_row_first:  # the buffer's first row is the picture's top: flip the quad's v
-        tc = np.array(quad.active_texture_coordinates)
-        tc[:, 1] = 1.0 - tc[:, 1]
-        quad.active_texture_coordinates = tc
-    mapper = vtk.vtkPolyDataMapper()
-    mapper.SetInputData(quad)
-    actor = vtk.vtkActor()
-    actor.SetMapper(mapper)
-    actor.GetProperty().LightingOff()
+    """The video's quad: between a slot's still (z 0) and its cross-fade (z 1), hidden until a frame."""
+    actor = quad_actor(p, 0.5, top_row_first)
     actor.VisibilityOff()
     return actor
 
@@ -78,13 +70,14 @@ class Playback:
         self.layers = layers
         room = windows.room
         w, h = self.decoder.width, self.decoder.height
+        self.video = VideoCompositor(room, w, h)  # the lookups for the video's size (the GPU path's too)
+        self._split: list | None = None  # the layers as the CPU compositor takes them, made once
         self.actors: list[tuple] = []  # (renderer, actor)
         self.streams: list[StreamTexture] = []  # every streamed texture: one per window (gpu) or projector (cpu)
         if compositor == "gpu":
-            from bridge.compositor import Compositor
             from bridge.gpu import lookup_texture, use_compositor_shader
 
-            lookups = Compositor(room, w, h).lookups
+            lookups = self.video.compositor.lookups
             frames = tuple(np.zeros((h, w, 3), np.uint8) for _ in (0, 1))
             for window in windows.windows:
                 stream = StreamTexture(h, w, True, True, frames)  # one upload per window per frame
@@ -104,8 +97,6 @@ class Playback:
             def compose(frame, k):
                 np.copyto(frames[k], frame)
         else:
-            self.video = VideoCompositor(room, w, h)
-            split = self.video.split_layers(layers)
             outs: list[list[np.ndarray]] = [[None] * len(room.projectors) for _ in (0, 1)]
             for window in windows.windows:
                 for slot in window.slots:
@@ -119,9 +110,14 @@ class Playback:
                         outs[k][slot.projector] = stream.buffers[k]
 
             def compose(frame, k):
-                self.video.compose(frame, split, outs[k])
+                self.video.compose(frame, self.split_layers(), outs[k])
         self.player = VideoPlayer(self.decoder, compose, paced)
         self.showing = False
+
+    def split_layers(self) -> list:
+        if self._split is None:
+            self._split = self.video.split_layers(self.layers)
+        return self._split
 
     def _add(self, renderer, actor) -> None:
         renderer.AddActor(actor)
@@ -159,10 +155,8 @@ class Playback:
             return None
         if self.kind == "cpu":
             return [np.array(stream.buffers[k]) for stream in self.streams]
-        frame = self.streams[0].buffers[k]
-        video = VideoCompositor(self.windows.room, frame.shape[1], frame.shape[0])
         outs = [np.zeros((p.height, p.width, 3), np.uint8) for p in self.windows.room.projectors]
-        return video.compose(frame, video.split_layers(self.layers), outs)
+        return self.video.compose(self.streams[0].buffers[k], self.split_layers(), outs)
 
     @property
     def error(self) -> str | None:
@@ -170,7 +164,7 @@ class Playback:
 
     @property
     def frames_shown(self) -> int:
-        return self.player.frames_total
+        return self.player.frames_shown
 
     def close(self) -> None:
         """Stop decoding and take the video quads out (the step's still picture shows again)."""

@@ -370,10 +370,9 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
                     for dst, image in zip(frames, compositor.split(frame)):
                         dst[s] = image[..., :3]
                     (tmp / f"view-{s + 1:02d}.jpg").write_bytes(view_jpeg(frame))
-                    if scene.step_backdrop(s) is not None and scene.step_backdrop(s).video is not None:
+                    if scene.step_video(s):
                         black, white = layer_frames(renderer, view, s)
-                        brightness = scene.step_backdrop(s).brightness
-                        for i, layer in enumerate(panel_layer(compositor, black, white, brightness)):
+                        for i, layer in enumerate(panel_layer(compositor, black, white, scene.step_video(s).brightness)):
                             np.save(tmp / f"layer-{s + 1:02d}-{i + 1}.npy", layer)
                     if progress:
                         progress("preparing steps", done + 1, len(to_render))
@@ -412,7 +411,7 @@ def entry_bytes(room, scene) -> int:
     """What a cache entry of this scene takes on disk: every step's projector images, and a
     video step's panel layer (four bytes a projector pixel) besides; the views are small."""
     pixels = sum(p.width * p.height for p in room.projectors)
-    videos = sum(1 for s in range(len(scene.steps)) if _video_meta(scene, s) is not None)
+    videos = sum(1 for s in range(len(scene.steps)) if scene.step_video(s))
     return len(scene.steps) * pixels * 3 + videos * pixels * 4
 
 
@@ -431,10 +430,8 @@ def check_disk(root: Path, needed: int, scene_path: Path) -> None:
 def _video_meta(scene, step: int) -> dict | None:
     """What the show needs to play a step's video backdrop: its file (inside the briefing's
     folders: the scene checked it) and whether it loops."""
-    backdrop = scene.step_backdrop(step)
-    if backdrop is None or backdrop.video is None:
-        return None
-    return {"file": str(scene.path(backdrop.video)), "loop": backdrop.loop}
+    video = scene.step_video(step)
+    return {"file": str(scene.path(video.video)), "loop": video.loop} if video else None
 
 
 def _prune(root: Path) -> None:

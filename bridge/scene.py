@@ -209,6 +209,11 @@ class Scene(Strict):
         own = self.steps[index].backdrop
         return None if own == "none" else own or self.backdrop
 
+    def step_video(self, index: int) -> Backdrop | None:
+        """A step's backdrop if it is a video (the show plays it), else None."""
+        backdrop = self.step_backdrop(index)
+        return backdrop if backdrop is not None and backdrop.video is not None else None
+
     def measure(self, name: str) -> Measure:
         value = self.derive[name]
         return value if isinstance(value, Measure) else Measure(expr=value)

@@ -76,6 +76,23 @@ def window_plan(room, mode: str, fit: tuple[int, int] | None = None) -> list[tup
     return [((x0, y0, w, h), slots)]
 
 
+def quad_actor(p, z: float, top_row_first: bool = False) -> vtk.vtkActor:
+    """An unlit quad covering projector `p`'s viewport at depth `z`, for its picture as a texture;
+    `top_row_first` flips its texture coordinates for a buffer written top row first."""
+    quad = pv.Plane(center=(p.width / 2, p.height / 2, z), direction=(0, 0, 1),
+                    i_size=p.width, j_size=p.height, i_resolution=1, j_resolution=1)
+    if top_row_first:
+        tc = np.array(quad.active_texture_coordinates)
+        tc[:, 1] = 1.0 - tc[:, 1]
+        quad.active_texture_coordinates = tc
+    mapper = vtk.vtkPolyDataMapper()
+    mapper.SetInputData(quad)
+    actor = vtk.vtkActor()
+    actor.SetMapper(mapper)
+    actor.GetProperty().LightingOff()
+    return actor
+
+
 def screen_fit() -> tuple[int, int]:
     """90% of the screen, for a rehearsal window that fits the desk's monitor."""
     probe = vtk.vtkRenderWindow()
@@ -146,13 +163,7 @@ class ShowWindows:
         renderer.SetBackground(*BLACK)
         actors = []
         for z in (0.0, 1.0):
-            quad = pv.Plane(center=(p.width / 2, p.height / 2, z), direction=(0, 0, 1),
-                            i_size=p.width, j_size=p.height, i_resolution=1, j_resolution=1)
-            mapper = vtk.vtkPolyDataMapper()
-            mapper.SetInputData(quad)
-            actor = vtk.vtkActor()
-            actor.SetMapper(mapper)
-            actor.GetProperty().LightingOff()
+            actor = quad_actor(p, z)
             renderer.AddActor(actor)
             actors.append(actor)
         # The fade quad mixes two textures in its fragment shader: one pass, no blending, so a

@@ -245,8 +245,8 @@ class VideoPlayer:
         for k in (0, 1):
             self._free.put(k)
         self.shown: int | None = None  # the set on screen
-        self.frames_shown = 0  # since the clock started (pacing)
-        self.frames_total = 0
+        self._clocked = 0  # frames shown since the pacing clock (re)started
+        self.frames_shown = 0
         self.paused = False
         self.error: str | None = None
         self._clock0: float | None = None
@@ -279,7 +279,7 @@ class VideoPlayer:
         if self.paused:
             return None
         now = time.perf_counter() if now is None else now
-        if self.paced and self._clock0 is not None and now < self._clock0 + (self.frames_shown + 1) / self.decoder.fps:
+        if self.paced and self._clock0 is not None and now < self._clock0 + (self._clocked + 1) / self.decoder.fps:
             return None
         try:
             return self._ready.get_nowait()
@@ -289,18 +289,18 @@ class VideoPlayer:
     def shown_set(self, k: int, now: float | None = None) -> None:
         """The room now shows set `k`: the one shown before may be written again."""
         now = time.perf_counter() if now is None else now
-        if self._clock0 is None or now - (self._clock0 + self.frames_shown / self.decoder.fps) > 0.25:
-            self._clock0 = now - self.frames_shown / self.decoder.fps  # late by a lot: restart the clock
+        if self._clock0 is None or now - (self._clock0 + self._clocked / self.decoder.fps) > 0.25:
+            self._clock0 = now - self._clocked / self.decoder.fps  # late by a lot: restart the clock
         if self.shown is not None:
             self._free.put(self.shown)
         self.shown = k
+        self._clocked += 1
         self.frames_shown += 1
-        self.frames_total += 1
 
     def pause(self, paused: bool) -> None:
         if self.paused and not paused:
             self._clock0 = None  # resume from the frame it stopped on, not catching up
-            self.frames_shown = 0
+            self._clocked = 0
         self.paused = paused
 
     def close(self) -> None:

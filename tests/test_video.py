@@ -196,13 +196,16 @@ def test_a_video_that_breaks_during_the_show_keeps_the_still_and_says_why(workdi
         live.close()
 
 
-def test_auto_takes_the_cpu_compositor_under_software_gl(room):
+def test_auto_takes_the_cpu_compositor_under_software_gl_and_the_gpu_one_on_a_graphics_card(room):
     from tests.show_helpers import synthetic
 
     live = Live(Path("unused.yaml"), room, synthetic(room), SIZE, "span", offscreen=True, poll_interval=3600)
     try:
-        assert "llvmpipe" in live.gl_renderer or "softpipe" in live.gl_renderer
-        assert live.compositor == "cpu"
+        from bridge.gpu import is_software
+
+        assert live.gl_renderer and live.gl_renderer != "unknown"
+        assert live.compositor == ("cpu" if is_software(live.gl_renderer) else "gpu")  # cpu here: llvmpipe
+        assert is_software("llvmpipe (LLVM 15.0.6, 256 bits)") and not is_software("NVIDIA H200/PCIe/SSE2")
         assert choose_compositor("gpu", live.windows) == ("gpu", live.gl_renderer)
     finally:
         live.close()
