@@ -37,3 +37,28 @@ def write_result(name: str, record: dict) -> Path:
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {path.relative_to(ROOT)}")
     return path
+
+
+def need_tools(*tools: str) -> None:
+    """Stop with the set-up's hint when a program the benchmark drives is missing."""
+    import shutil
+    import sys
+
+    for tool in tools:
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is needed: bash scripts/setup.sh installs it")
+
+
+def room_display(room, extra_height: int = 0):
+    """A private Xvfb as large as the room's desktop (plus `extra_height` rows below it): a
+    context manager giving its DISPLAY."""
+    from bridge.xvfb import virtual_display
+
+    x, y, w, h = room.desktop()
+    return virtual_display(x + w, y + h + extra_height)
+
+
+def print_rows(record: dict, rows, label_width: int) -> None:
+    """One line per (label, key in `record`, target text)."""
+    for label, key, target in rows:
+        print(f"{label:{label_width}}{record[key]!s:>10}  {target}")

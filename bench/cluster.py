@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, percentile, write_result  # noqa: E402
+from _common import ROOT, need_tools, percentile, room_display, write_result  # noqa: E402
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 PREVIEW = (640, 360)
@@ -164,18 +163,14 @@ def main() -> int:
         if result is not None:
             print("RESULT " + json.dumps(result), flush=True)
         return 0
-    for tool in ("Xvfb", "xdotool", "mpirun"):
-        if not shutil.which(tool):
-            sys.exit(f"{tool} is needed: bash scripts/setup.sh installs it")
+    need_tools("Xvfb", "xdotool", "mpirun")
 
     from bridge.cluster import mpirun_command
     from bridge.prepare import default_size, prepare
     from bridge.room import load_room
-    from bridge.xvfb import virtual_display
 
     room = load_room()
-    x, y, w, h = room.desktop()
-    with virtual_display(x + w, y + h + PREVIEW[1] + 40) as display:
+    with room_display(room, PREVIEW[1] + 40) as display:
         os.environ["DISPLAY"] = display
         os.environ.pop("VTK_DEFAULT_OPENGL_WINDOW", None)
         size = default_size(room)

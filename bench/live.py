@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, percentile, write_result  # noqa: E402
+from _common import ROOT, need_tools, percentile, print_rows, room_display, write_result  # noqa: E402
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 PARAM = "ward"
@@ -129,15 +128,11 @@ def main() -> int:
     if args.one:
         print(json.dumps(one_run(args.changes, args.extruded_changes)))
         return 0
-    for tool in ("Xvfb",):
-        if not shutil.which(tool):
-            sys.exit(f"{tool} is needed: bash scripts/setup.sh installs it")
+    need_tools("Xvfb")
     from bridge.room import load_room
-    from bridge.xvfb import virtual_display
 
     room = load_room()
-    x, y, w, h = room.desktop()
-    with virtual_display(x + w, y + h) as display:
+    with room_display(room) as display:
         env = dict(os.environ, DISPLAY=display)
         child = subprocess.run([sys.executable, __file__, "--one", "--changes", str(args.changes),
                                 "--extruded-changes", str(args.extruded_changes)], capture_output=True, text=True, env=env)
@@ -164,8 +159,7 @@ def main() -> int:
             ("change redrawing the extruded map, median (ms)", "param_change_extruded_ms_median", "≤ 2500"),
             ("peer: cold bridge render --step N (s)", "cold_step_s", ""),
             ("floor: redraw all windows, nothing changed (ms)", "floor_ms", "")]
-    for label, key, target in rows:
-        print(f"{label:52}{record[key]!s:>12}  {target}")
+    print_rows(record, rows, 52)
     met = {
         "median": record["param_change_ms_median"] <= 1000,
         "p90": record["param_change_ms_p90"] <= 1500,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, percentile  # noqa: E402
+from _common import ROOT, need_tools, percentile, room_display  # noqa: E402
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 
@@ -133,16 +132,12 @@ def main() -> int:
     args = parser.parse_args()
     if args.one:
         return one_layout(args.one, args.keys, args.floor_repeat)
-    for tool in ("Xvfb", "xdotool"):
-        if not shutil.which(tool):
-            sys.exit(f"{tool} is needed: bash scripts/setup.sh installs it")
+    need_tools("Xvfb", "xdotool")
 
     from bridge.room import load_room
-    from bridge.xvfb import virtual_display
 
     room = load_room()
-    x, y, w, h = room.desktop()
-    with virtual_display(x + w, y + h) as display:
+    with room_display(room) as display:
         os.environ["DISPLAY"] = display
         from bridge.prepare import default_size, prepare
 

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import ROOT, write_result  # noqa: E402
+from _common import ROOT, need_tools, print_rows, room_display, write_result  # noqa: E402
 
 SIZE, FPS, FRAMES = (4096, 2048), 30, 120
 SCENE = """
@@ -153,10 +153,8 @@ def main() -> int:
         folder, compositor = args.one.split(",")
         print(json.dumps(play(Path(folder), compositor, args.seconds)))
         return 0
-    if not shutil.which("Xvfb"):
-        sys.exit("Xvfb is needed: bash scripts/setup.sh installs it")
+    need_tools("Xvfb")
     from bridge.room import load_room
-    from bridge.xvfb import virtual_display
 
     clip = make_clip()
     runs = {}
@@ -166,8 +164,7 @@ def main() -> int:
         shutil.copyfile(ROOT / "data" / "sample" / "shropshire_lsoa21.geojson", folder / "shropshire_lsoa21.geojson")
         (folder / "scene.yaml").write_text(SCENE)
         room = load_room()
-        x, y, w, h = room.desktop()
-        with virtual_display(x + w, y + h) as display:
+        with room_display(room) as display:
             env = dict(os.environ, DISPLAY=display)
             for compositor in ("cpu", "gpu"):
                 child = subprocess.run([sys.executable, __file__, "--one", f"{folder},{compositor}", "--seconds",
@@ -196,12 +193,11 @@ def main() -> int:
             ("floor: redraw the five windows, nothing changed (fps)", "redraw_floor_fps", ""),
             ("CPU: decode + composite, nothing drawn (fps)", "pipeline_fps_cpu", ""),
             ("GPU: decode + frame copy, nothing drawn (fps)", "pipeline_fps_gpu", "")]
-    for label, key, goal in rows:
-        print(f"{label:54}{record[key]!s:>8}  {goal}")
+    print_rows(record, rows, 54)
     for name, fps in (("CPU", cpu), ("GPU", gpu)):
         ratio = fps / decode
-        print(f"{name} path: {ratio:.2f}× the decoder-alone rate "
-              f"({'faster' if ratio >= 1 else f'{1 / ratio:.2f}× slower'} than decoding alone)")
+        print(f"{name} path: {ratio:.2f}× faster than decoding alone" if ratio >= 1 else
+              f"{name} path: {1 / ratio:.1f}× slower than decoding alone")
     print(f"target (CPU ≥ {target:.1f} fps): {'met' if record['targets_met']['cpu'] else 'MISSED'}"
           + ("" if record["targets_met"]["cpu"] else
              f"; the windows' bare redraw alone runs at {record['redraw_floor_fps']} fps here (Xvfb + software GL), "

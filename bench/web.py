@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, percentile, write_result  # noqa: E402
+from _common import ROOT, need_tools, percentile, room_display, write_result  # noqa: E402
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 CHROMIUM = "/usr/bin/chromium"
@@ -167,19 +166,15 @@ def main() -> int:
     args = parser.parse_args()
     if args.one:
         return one(args.presses)
-    for tool in ("Xvfb", "xdotool"):
-        if not shutil.which(tool):
-            sys.exit(f"{tool} is needed: bash scripts/setup.sh installs it")
+    need_tools("Xvfb", "xdotool")
     if not Path(CHROMIUM).exists():
         sys.exit("Chromium is needed: bash scripts/setup.sh installs Debian's chromium")
 
     from bridge.prepare import default_size, prepare
     from bridge.room import load_room
-    from bridge.xvfb import virtual_display
 
     room = load_room()
-    x, y, w, h = room.desktop()
-    with virtual_display(x + w, y + h) as display:
+    with room_display(room) as display:
         os.environ["DISPLAY"] = display
         size = default_size(room)
         t = time.perf_counter()
