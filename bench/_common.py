@@ -52,7 +52,7 @@ def need_tools(*tools: str) -> None:
 def room_display(room, extra_height: int = 0):
     """A private Xvfb as large as the room's desktop (plus `extra_height` rows below it): a
     context manager giving its DISPLAY."""
-    from bridge.xvfb import virtual_display
+    from bridge.show.xvfb import virtual_display
 
     x, y, w, h = room.desktop()
     return virtual_display(x + w, y + h + extra_height)

@@ -12,10 +12,10 @@ import argparse
 import numpy as np
 
 from _common import ROOT, timed, write_result
-from bridge.backend import use_offscreen
-from bridge.layout import direction, x_to_yaw, y_to_pitch
-from bridge.pipeline import draw_panels, load_briefing
-from bridge.render import EquirectRenderer, panel_mesh, panel_texture, pv
+from bridge.render.backend import use_offscreen
+from bridge.geometry import direction, x_to_yaw, y_to_pitch
+from bridge.render.pipeline import draw_panels, load_briefing
+from bridge.render.panorama import EquirectRenderer, panel_mesh, panel_texture, pv
 
 
 class CubeFaceCapture:

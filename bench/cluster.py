@@ -68,9 +68,9 @@ def summary(values_s: list[float]) -> dict:
 
 def peer(keys: int) -> dict:
     """Child mode: the single-machine show on DISPLAY."""
-    from bridge.live import Live
-    from bridge.prepare import default_size, prepare
-    from bridge.room import load_room
+    from bridge.show.live import Live
+    from bridge.show.prepare import default_size, prepare
+    from bridge.room.profile import load_room
 
     room = load_room()
     size = default_size(room)
@@ -88,13 +88,13 @@ def cluster_rank(keys: int) -> dict | None:
     """Under mpirun: rank 0 runs the controller and measures; the others are render nodes."""
     from mpi4py import MPI
 
-    from bridge import cluster
+    from bridge.show import cluster
 
     if MPI.COMM_WORLD.Get_rank() != 0:
         cluster.serve_node()
         return None
-    from bridge.prepare import default_size, prepare
-    from bridge.room import load_room
+    from bridge.show.prepare import default_size, prepare
+    from bridge.room.profile import load_room
 
     room = load_room()
     hub = cluster.Hub(room, MPI.COMM_WORLD)
@@ -165,9 +165,9 @@ def main() -> int:
         return 0
     need_tools("Xvfb", "xdotool", "mpirun")
 
-    from bridge.cluster import mpirun_command
-    from bridge.prepare import default_size, prepare
-    from bridge.room import load_room
+    from bridge.show.cluster import mpirun_command
+    from bridge.show.prepare import default_size, prepare
+    from bridge.room.profile import load_room
 
     room = load_room()
     with room_display(room, PREVIEW[1] + 40) as display:

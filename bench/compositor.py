@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 
 from _common import timed, write_result
-from bridge.compositor import Compositor
-from bridge.room import load_room
+from bridge.room.compositor import Compositor
+from bridge.room.profile import load_room
 
 W, H = 8192, 4096
 

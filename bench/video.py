@@ -49,7 +49,7 @@ def make_clip() -> Path:
     import av
     import cv2
 
-    from bridge.compositor import cache_dir
+    from bridge.room.compositor import cache_dir
 
     path = cache_dir().parent / "bench" / "clip-4096x2048.mp4"
     if path.exists():
@@ -74,7 +74,7 @@ def make_clip() -> Path:
 
 def decode_alone(clip: Path, frames: int) -> float:
     """Frames per second of the decoder alone, as the show runs it (a thread, frames as RGB)."""
-    from bridge.video import Decoder
+    from bridge.show.video import Decoder
 
     decoder = Decoder(clip, loop=True)
     try:
@@ -105,9 +105,9 @@ def feed_only(playback, seconds: float) -> float:
 
 def play(folder: Path, compositor: str, seconds: float) -> dict:
     """Frames the show puts on every window per second, playing unpaced for `seconds`."""
-    from bridge.live import Live
-    from bridge.prepare import default_size, prepare
-    from bridge.room import load_room
+    from bridge.show.live import Live
+    from bridge.show.prepare import default_size, prepare
+    from bridge.room.profile import load_room
 
     room = load_room()
     size = default_size(room)
@@ -154,7 +154,7 @@ def main() -> int:
         print(json.dumps(play(Path(folder), compositor, args.seconds)))
         return 0
     need_tools("Xvfb")
-    from bridge.room import load_room
+    from bridge.room.profile import load_room
 
     clip = make_clip()
     runs = {}

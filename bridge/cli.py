@@ -82,7 +82,7 @@ def _short(exc: BaseException) -> str:
 
 def crash_dir() -> Path:
     """Where crash logs go: Bridge's cache folder ($BRIDGE_CACHE, else ~/.cache/bridge), beside the lookup tables."""
-    from bridge.compositor import cache_dir
+    from bridge.room.compositor import cache_dir
 
     return cache_dir().parent
 
@@ -148,7 +148,7 @@ def _step_number(text: str) -> int:
 
 
 def _allow(folders: list[Path]) -> None:
-    from bridge import containment
+    from bridge.scene import containment
 
     for folder in folders:
         if not folder.is_dir():
@@ -295,14 +295,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args) -> int:
-    from bridge.pipeline import load_briefing
+    from bridge.render.pipeline import load_briefing
 
     room = load_room_option(args.room)
     briefing = load_briefing(args.scene)
     scene = briefing.scene
     out.print(f"[green]ok[/] {_escape(args.scene)}: '{_escape(scene.title)}' — {len(scene.datasets)} datasets "
               f"({_escape(briefing.data.summary())}), {len(scene.panels)} panels, {len(scene.steps)} steps")
-    from bridge.checks import lit_warnings, overlap_warnings, seam_warnings
+    from bridge.render.checks import lit_warnings, overlap_warnings, seam_warnings
 
     for warning in (seam_warnings(scene, briefing.data.doc, room, briefing.theme) + lit_warnings(scene, briefing.data.doc, room)
                     + overlap_warnings(scene, briefing.data.doc)):
@@ -313,7 +313,7 @@ def cmd_validate(args) -> int:
             err.print(f"[yellow]warning:[/] {_escape(join.dataset)}: {len(join.unmatched_keys)} of {join.base_rows} areas have no row "
                       f"(e.g. {_escape(sample)}); they are drawn as 'no data'")
     _print_warnings(briefing)
-    from bridge.pipeline import layout_faults
+    from bridge.render.pipeline import layout_faults
 
     for fault in layout_faults(briefing, DEFAULT_WIDTH):
         err.print(f"[yellow]warning:[/] {_escape(fault)}")
@@ -358,7 +358,7 @@ def parse_size(text: str) -> tuple[int, int]:
 def load_room_option(value: str | None):
     """The --room profile; a problem that names no file is the option's."""
     from bridge.errors import Problem
-    from bridge.room import load_room
+    from bridge.room.profile import load_room
 
     try:
         return load_room(value)
@@ -368,9 +368,9 @@ def load_room_option(value: str | None):
 
 
 def cmd_render(args) -> int:
-    from bridge.output import prepare_out_dir
-    from bridge.pipeline import load_briefing, render_briefing
-    from bridge.room import check_render_memory
+    from bridge.render.output import prepare_out_dir
+    from bridge.render.pipeline import load_briefing, render_briefing
+    from bridge.room.profile import check_render_memory
 
     size = parse_size(args.size)
     room = load_room_option(args.room)
@@ -407,10 +407,10 @@ def cmd_render(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from bridge.calibration import PATTERNS, pattern_frame
-    from bridge.compositor import Compositor
-    from bridge.output import ImageWriter, prepare_out_dir, save_frames
-    from bridge.room import check_render_memory
+    from bridge.room.patterns import PATTERNS, pattern_frame
+    from bridge.room.compositor import Compositor
+    from bridge.render.output import ImageWriter, prepare_out_dir, save_frames
+    from bridge.room.profile import check_render_memory
 
     width, height = parse_size(args.size)
     room = load_room_option(args.room)
@@ -430,9 +430,9 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_split(args) -> int:
-    from bridge.compositor import Compositor
-    from bridge.output import prepare_out_dir, read_equirect, save_frames
-    from bridge.room import check_render_memory
+    from bridge.room.compositor import Compositor
+    from bridge.render.output import prepare_out_dir, read_equirect, save_frames
+    from bridge.room.profile import check_render_memory
 
     room = load_room_option(args.room)
     frame = read_equirect(args.image, check=lambda w, h: check_render_memory(room, w, h, str(args.image)))
@@ -450,19 +450,19 @@ def cmd_split(args) -> int:
 def cmd_launch(args) -> int:
     import logging
 
-    from bridge.room import check_render_memory
+    from bridge.room.profile import check_render_memory
 
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         raise BridgeError("launch: no display (DISPLAY is not set); run it on the room's desktop, or under a virtual "
                           "X server for a test: Xvfb :99 & DISPLAY=:99 bridge launch … --windowed")
-    from bridge.backend import use_onscreen
+    from bridge.render.backend import use_onscreen
 
     use_onscreen()  # drop an offscreen choice inherited from a headless parent
     if (args.scene is None) == (not args.patterns):
         raise BridgeError("launch: give a scene file, or --patterns to show the test patterns (not both)")
     hub = None
     if args.cluster:
-        from bridge.cluster import enter
+        from bridge.show.cluster import enter
 
         hub = enter(args, lambda: load_room_option(args.room))  # outside mpirun: runs it; rank ≥ 1: a node; 0: the controller
         if isinstance(hub, int):
@@ -478,7 +478,7 @@ def cmd_launch(args) -> int:
         if not m or int(m.group(1)) < 16 or int(m.group(2)) < 16:
             raise BridgeError(f"--fit: '{printable(args.fit[:40])}' is not WIDTHxHEIGHT of at least 16x16, e.g. 1280x720")
         fit = (int(m.group(1)), int(m.group(2)))
-    from bridge.prepare import default_size, prepare, prepare_patterns
+    from bridge.show.prepare import default_size, prepare, prepare_patterns
 
     size = parse_size(args.size) if args.size else default_size(room)
     check_render_memory(room, *size, "--size")
@@ -509,12 +509,12 @@ def cmd_launch(args) -> int:
     out.print(f"{prepared.step_count} steps {how} in {time.perf_counter() - started:.1f} s; log: {_escape(log_path)}")
     logger.info("%d steps %s in %.1f s", prepared.step_count, how, time.perf_counter() - started)
 
-    from bridge.console import PresenterConsole
-    from bridge.live import Live
+    from bridge.show.console import PresenterConsole
+    from bridge.show.live import Live
 
     mode = "windowed" if args.windowed else (args.layout or room.layout)
     if hub is not None:
-        from bridge.cluster import ClusterShow
+        from bridge.show.cluster import ClusterShow
 
         live = ClusterShow(hub, args.scene or Path("patterns"), room, prepared, size, fit=fit, compositor=args.compositor)
     else:
@@ -545,14 +545,14 @@ def cmd_launch(args) -> int:
 
 
 def cmd_node(args) -> int:
-    from bridge.cluster import serve_node
+    from bridge.show.cluster import serve_node
 
     return serve_node(args.env)
 
 
 def cmd_export(args) -> int:
-    from bridge.export import export_briefing
-    from bridge.room import check_render_memory
+    from bridge.export.site import export_briefing
+    from bridge.room.profile import check_render_memory
 
     size = parse_size(args.size)
     room = load_room_option(args.room)
@@ -565,7 +565,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_room(args) -> int:
-    from bridge.mpcdi import cmd_room as run
+    from bridge.room.mpcdi import cmd_room as run
 
     return run(args)
 
@@ -573,7 +573,7 @@ def cmd_room(args) -> int:
 def cmd_rooms(args) -> int:
     from rich.table import Table
 
-    from bridge.room import DEFAULT_ROOM, load_room, shipped_rooms
+    from bridge.room.profile import DEFAULT_ROOM, load_room, shipped_rooms
 
     table = Table(title="Room profiles shipped with Bridge (use --room NAME, or a path to your own YAML)")
     for col in ("name", "room", "holds"):
@@ -607,6 +607,6 @@ def cmd_schema(args) -> int:
     if args.format == "theme":
         from bridge.theme import json_schema
     else:
-        from bridge.scene import json_schema
+        from bridge.scene.model import json_schema
     sys.stdout.write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
     return 0

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, ValidationError
 
 from bridge.errors import BridgeError
-from bridge.fields import Colour, Palette, Strict
+from bridge.scene.fields import Colour, Palette, Strict
 
 MIN_TEXT_DEG = 0.6  # smallest legible text across a room, degrees of visual angle: a floor, not a style
 
@@ -71,8 +71,8 @@ def rgb255(colour: str) -> tuple[int, int, int]:
 
 def load_theme(path: Path) -> Theme:
     """A theme YAML file: any of Theme's keys; every problem reported at once with file:line."""
-    from bridge.validation import pydantic_problems
-    from bridge.yaml_source import load_yaml
+    from bridge.scene.validation import pydantic_problems
+    from bridge.scene.yaml_source import load_yaml
 
     doc = load_yaml(path, what="theme file")
     if not isinstance(doc.data, dict):

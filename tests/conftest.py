@@ -48,7 +48,7 @@ datasets:
 def brief(workdir: Path, datasets: str = "", panels: str = "  - {id: p, type: text, text: hi, width: 20, height: 10}\n",
           derive: str = ""):
     """A loaded briefing of BASE plus `datasets`, `derive` and `panels` (one step showing panel p)."""
-    from bridge.pipeline import load_briefing
+    from bridge.render.pipeline import load_briefing
 
     text = BASE + datasets + derive + "panels:\n" + panels + "steps:\n  - {title: One, show: [p]}\n"
     return load_briefing(write_scene(workdir, text))

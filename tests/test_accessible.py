@@ -1,4 +1,4 @@
-"""Every step as text (bridge/accessible.py): numbers as the panels draw them, small counts
+"""Every step as text (bridge/export/accessible.py): numbers as the panels draw them, small counts
 suppressed on every panel type, each step described with its own parameter values."""
 
 import json
@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from bridge.accessible import MAX_ROWS, step_texts
-from bridge.disclosure import SUPPRESSED
-from bridge.layout import panel_texture_size
-from bridge.panels.canvas import draw_panel
-from bridge.pipeline import load_briefing, texture_density
+from bridge.export.accessible import MAX_ROWS, step_texts
+from bridge.data.disclosure import SUPPRESSED
+from bridge.geometry import panel_texture_size
+from bridge.panels.common.canvas import draw_panel
+from bridge.render.pipeline import load_briefing, texture_density
 from tests.conftest import ROOT, write_scene
 
 SMALL = {37, 58, 71, 93}  # counts under min_count (100): none may be written anywhere as a number
@@ -154,7 +154,7 @@ def test_line_text_and_image(sample):
 
 
 def test_a_long_area_table_is_cut_with_a_note(workdir, monkeypatch):
-    import bridge.accessible as accessible
+    import bridge.export.accessible as accessible
 
     monkeypatch.setattr(accessible, "MAX_ROWS", 50)
     briefing = load_briefing(write_scene(workdir, SAMPLE_PANELS))
@@ -239,7 +239,7 @@ def test_suppressed_cells_say_so_and_keep_their_place_secret(suppressed):
 
 
 def test_the_whole_site_text_holds_no_small_count(suppressed):
-    from bridge.export import page
+    from bridge.export.site import page
 
     briefing, steps, _ = suppressed
     html = page(briefing.scene.title, briefing.scene.source, steps)
@@ -287,7 +287,7 @@ def test_each_step_is_described_with_its_own_parameters(workdir):
 
 def test_a_plug_in_panel_type_is_named_not_described(workdir):
     briefing = load_briefing(write_scene(workdir, SAMPLE_PANELS))
-    from bridge.accessible import panel_text
+    from bridge.export.accessible import panel_text
 
     index = next(i for i, p in enumerate(briefing.scene.panels) if p.id == "older")
     object.__setattr__(briefing.scene.panels[index], "type", "gauge")

@@ -1,4 +1,4 @@
-"""Live answers (bridge/answer.py): a redrawn flat panel pasted into the frame lands where the
+"""Live answers (bridge/show/answer.py): a redrawn flat panel pasted into the frame lands where the
 3D renderer puts it, and the warm worker redraws only the panels a parameter reaches."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridge.answer import _Worker, is_flat, paste_panel
-from bridge.backend import use_offscreen
-from bridge.layout import panel_extent
-from bridge.pipeline import load_briefing
+from bridge.show.answer import _Worker, is_flat, paste_panel
+from bridge.render.backend import use_offscreen
+from bridge.geometry import panel_extent
+from bridge.render.pipeline import load_briefing
 from tests.conftest import write_scene
 
 
@@ -26,7 +26,7 @@ def _card(h=300, w=400):
 
 @pytest.mark.parametrize("yaw, pitch", [(30, 25), (178, -20)], ids=["high-up", "across-the-back-seam"])
 def test_a_pasted_panel_matches_the_3d_render(yaw, pitch):
-    from bridge.render import EquirectRenderer
+    from bridge.render.panorama import EquirectRenderer
 
     use_offscreen()
     width, height = 2048, 1024
@@ -88,8 +88,8 @@ def test_the_worker_pastes_flat_panels_renders_3d_ones_and_leaves_the_rest(workd
 KILLED_SHOW = """
 import sys, time
 from pathlib import Path
-from bridge.answer import Answerer
-from bridge.room import load_room
+from bridge.show.answer import Answerer
+from bridge.room.profile import load_room
 
 if __name__ == "__main__":
     worker = Answerer(Path(sys.argv[1]), load_room("rehearsal"), (512, 256))

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from bridge.errors import BridgeError
-from bridge.layout import pitch_to_y, yaw_to_x
-from bridge.pipeline import load_briefing, render_briefing
-from bridge.room import load_room
+from bridge.geometry import pitch_to_y, yaw_to_x
+from bridge.render.pipeline import load_briefing, render_briefing
+from bridge.room.profile import load_room
 from tests.conftest import write_scene
 
 SCENE = """
@@ -123,7 +123,7 @@ def test_a_video_backdrops_first_frame_lands_where_its_pixels_say(workdir, tmp_p
 
 
 def test_the_sample_clip_is_a_2_to_1_video_whose_first_frame_reads():
-    from bridge.video import read_first_frame as read_video_first_frame
+    from bridge.show.video import read_first_frame as read_video_first_frame
 
     pixels = read_video_first_frame(Path(__file__).parent.parent / "data" / "sample" / "backdrop_clip.mp4")
     assert pixels.shape == (1024, 2048, 3) and pixels.std() > 20

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from bridge.backend import pixel_exact_camera
+from bridge.render.backend import pixel_exact_camera
 
 CLEAN = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "VTK_DEFAULT_OPENGL_WINDOW")}
 
@@ -16,13 +16,13 @@ def run(code: str) -> str:
 
 
 def test_importing_bridge_changes_nothing():
-    code = ("import os, bridge.render, bridge.gpu, bridge.show, bridge.pipeline, bridge.cli;"
+    code = ("import os, bridge.render.panorama, bridge.room.gpu, bridge.show.windows, bridge.render.pipeline, bridge.cli;"
             "print(os.environ.get('VTK_DEFAULT_OPENGL_WINDOW'))")
     assert run(code) == "None"
 
 
 def test_offscreen_choice_then_a_window_of_that_kind():
-    code = ("from bridge.backend import use_offscreen; import vtk;"
+    code = ("from bridge.render.backend import use_offscreen; import vtk;"
             "choice = use_offscreen(); print(choice, vtk.vtkRenderWindow().GetClassName())")
     choice, made = run(code).split()
     assert choice in ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow") and made == choice
@@ -30,7 +30,7 @@ def test_offscreen_choice_then_a_window_of_that_kind():
 
 def test_onscreen_drops_an_inherited_offscreen_choice():
     code = ("import os; os.environ['VTK_DEFAULT_OPENGL_WINDOW'] = 'vtkOSOpenGLRenderWindow';"
-            "from bridge.backend import use_onscreen; use_onscreen(); print(os.environ.get('VTK_DEFAULT_OPENGL_WINDOW'))")
+            "from bridge.render.backend import use_onscreen; use_onscreen(); print(os.environ.get('VTK_DEFAULT_OPENGL_WINDOW'))")
     assert run(code) == "None"
 
 

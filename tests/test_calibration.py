@@ -1,11 +1,11 @@
-"""Calibration patterns (bridge/calibration.py) drawn directly: lines and regions where layout predicts."""
+"""Calibration patterns (bridge/room/patterns.py) drawn directly: lines and regions where layout predicts."""
 
 import numpy as np
 import pytest
 
-from bridge.calibration import PATTERNS, _COLOURS, pattern_frame
-from bridge.layout import pitch_to_y, yaw_to_x
-from bridge.room import load_room
+from bridge.room.patterns import PATTERNS, _COLOURS, pattern_frame
+from bridge.geometry import pitch_to_y, yaw_to_x
+from bridge.room.profile import load_room
 
 W, H = 2048, 1024
 

@@ -1,11 +1,11 @@
-"""Room-aware checks (bridge/checks.py): titles and KPI numbers must not straddle a blend zone."""
+"""Room-aware checks (bridge/render/checks.py): titles and KPI numbers must not straddle a blend zone."""
 
 import subprocess
 import sys
 
-from bridge.checks import blend_zones, seam_warnings
-from bridge.room import load_room
-from bridge.scene import load_scene
+from bridge.render.checks import blend_zones, seam_warnings
+from bridge.room.profile import load_room
+from bridge.scene.model import load_scene
 from tests.conftest import BASE, write_scene
 
 
@@ -49,9 +49,9 @@ def test_untitled_text_and_panels_inside_one_projector_are_fine(workdir):
 
 
 def test_a_panel_beyond_the_lit_band_is_warned(workdir):
-    from bridge.checks import lit_warnings
-    from bridge.room import load_room
-    from bridge.scene import load_scene
+    from bridge.render.checks import lit_warnings
+    from bridge.room.profile import load_room
+    from bridge.scene.model import load_scene
     from tests.conftest import MINIMAL, write_scene
 
     tall = MINIMAL.replace("width: 30, height: 10}", "width: 30, height: 40}")  # pitch -20..20: the top is dark
@@ -64,7 +64,7 @@ def test_a_panel_beyond_the_lit_band_is_warned(workdir):
 
 
 def test_two_panels_a_step_shows_on_the_same_wall_are_warned_about(workdir):
-    from bridge.checks import overlap_warnings
+    from bridge.render.checks import overlap_warnings
 
     panels = ("  - {id: a, type: text, text: A, yaw: 170, pitch: 0, width: 30, height: 10}\n"
               "  - {id: b, type: text, text: B, yaw: -170, pitch: 4, width: 20, height: 10}\n"

@@ -10,7 +10,7 @@ from PIL import Image
 
 from bridge import cli
 from bridge.errors import BridgeError, Problem
-from bridge.layout import pitch_to_y, yaw_to_x
+from bridge.geometry import pitch_to_y, yaw_to_x
 from tests.conftest import MINIMAL, ROOT, write_scene
 
 

@@ -1,4 +1,4 @@
-"""A room on several PCs (bridge/cluster/): groups, host mapping, errors, and a real cluster.
+"""A room on several PCs (bridge/show/cluster/): groups, host mapping, errors, and a real cluster.
 
 The cluster test runs `bridge launch --cluster` (mpirun -np 6: a controller and five render
 nodes, one of them driving two projectors) on its own Xvfb, presses keys on the controller's
@@ -25,10 +25,10 @@ import numpy as np
 import pytest
 
 from bridge.cli import main
-from bridge.cluster import Group, assign, node_prepared, node_room, output_groups
+from bridge.show.cluster import Group, assign, node_prepared, node_room, output_groups
 from bridge.errors import BridgeError
-from bridge.room import load_room
-from bridge.xvfb import virtual_display
+from bridge.room.profile import load_room
+from bridge.show.xvfb import virtual_display
 from tests.conftest import write_scene
 from tests.show_helpers import synthetic
 
@@ -114,7 +114,7 @@ def test_ranks_are_matched_to_hosts_and_a_mismatch_says_how_to_fix_it(tmp_path: 
 
 
 def test_a_nodes_windows_show_exactly_what_one_pc_shows_of_its_projectors(tmp_path: Path):
-    from bridge.show import ShowWindows
+    from bridge.show.windows import ShowWindows
 
     room = load_room(room_file(tmp_path))
     colours = [[(40 * i + 10, 200 - 30 * i, 15 * s + 20) for i in range(6)] for s in range(2)]
@@ -165,7 +165,7 @@ def test_a_controller_that_cannot_start_says_why_and_every_rank_ends(workdir: Pa
     under --enable-recovery; the launcher takes the controller's own exit code.)"""
     if not shutil.which("mpirun"):
         pytest.fail("mpirun is needed (scripts/setup.sh installs Open MPI)")
-    from bridge.cluster import mpirun_command
+    from bridge.show.cluster import mpirun_command
 
     scene = write_scene(workdir, SCENE)
     env = dict(os.environ, BRIDGE_CACHE=str(workdir / "cache"), DISPLAY=os.environ.get("DISPLAY", ":0"))
@@ -330,7 +330,7 @@ def test_test_patterns_on_a_cluster_are_sent_by_the_controller_and_the_show_ends
     on the controller's window ends every node, and the launch exits 0."""
     if not all(shutil.which(tool) for tool in ("Xvfb", "xdotool", "mpirun")):
         pytest.fail("Xvfb, xdotool and mpirun are needed (scripts/setup.sh installs them)")
-    from bridge.prepare import prepare_patterns
+    from bridge.show.prepare import prepare_patterns
 
     patterns = prepare_patterns(load_room(room_file(workdir)), (1024, 512))
     with virtual_display(6 * WIDTH, HEIGHT + 400) as display:

@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from bridge.compositor import Compositor, blend_weights, bourke_ramp
+from bridge.room.compositor import Compositor, blend_weights, bourke_ramp
 from bridge.errors import BridgeError
-from bridge.room import load_room
+from bridge.room.profile import load_room
 
 W, H = 2048, 1024
 
@@ -203,7 +203,7 @@ def test_cylinder_rooms_take_the_separable_path(tmp_path, monkeypatch):
 
 
 def test_lookup_cache_keeps_the_most_recent(tmp_path, monkeypatch):
-    from bridge import compositor
+    from bridge.room import compositor
 
     monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path))
     monkeypatch.setattr(compositor, "KEEP_TABLES", 2)

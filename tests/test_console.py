@@ -1,14 +1,14 @@
-"""The presenter console (bridge/console.py): where the show is, notes, next step, flags, errors."""
+"""The presenter console (bridge/show/console.py): where the show is, notes, next step, flags, errors."""
 
 import io
 from types import SimpleNamespace
 
 from rich.console import Console
 
-from bridge.console import PresenterConsole, render
+from bridge.show.console import PresenterConsole, render
 from bridge.errors import Problem
-from bridge.prepare import Prepared
-from bridge.presenter import Presenter
+from bridge.show.prepare import Prepared
+from bridge.show.presenter import Presenter
 
 
 def live(step=0, problems=(), **flags):
@@ -63,7 +63,7 @@ def test_problems_are_printed_as_grep_able_lines():
 
 
 def test_the_web_links_and_parameters_are_shown():
-    from bridge.presenter import ParamSpec
+    from bridge.show.presenter import ParamSpec
 
     state = live(step=1)
     state.web_links = ["remote (control): http://127.0.0.1:8765/remote?token=abc", "watch (look only): http://127.0.0.1:8765/watch?token=def"]

@@ -1,12 +1,12 @@
-"""Joining data (bridge/data.py): datasets aligned to the base's areas, derived measures, points per area."""
+"""Joining data (bridge/data/tables.py): datasets aligned to the base's areas, derived measures, points per area."""
 
 import pandas as pd
 import pytest
 
-from bridge.data import load_data
+from bridge.data.tables import load_data
 from bridge.errors import BridgeError
-from bridge.pipeline import load_briefing
-from bridge.scene import load_scene
+from bridge.render.pipeline import load_briefing
+from bridge.scene.model import load_scene
 from tests.conftest import MINIMAL, ROOT, SAMPLE, brief, write_scene
 
 

@@ -1,12 +1,12 @@
-"""Disclosure control (bridge/disclosure.py): small counts of people are never shown; ratios are."""
+"""Disclosure control (bridge/data/disclosure.py): small counts of people are never shown; ratios are."""
 
 import re
 
 import numpy as np
 import pandas as pd
 
-from bridge.disclosure import is_count, suppression_mask
-from bridge.pipeline import load_briefing
+from bridge.data.disclosure import is_count, suppression_mask
+from bridge.render.pipeline import load_briefing
 from tests.conftest import BASE, brief, write_scene
 
 SMALL = re.compile(r"(?<![\d.,])3(?![\d.,%])")
@@ -27,7 +27,7 @@ def test_a_count_of_three_never_appears(workdir):
     assert b.contents[0].suppressed.sum() == 1 and b.contents[1].suppressed[0] and b.contents[2].suppressed
     table_cells = {row[0]: row[1] for row in b.contents[3].rows}
     assert table_cells[code] == "suppressed" and b.contents[3].suppressed_cells == 1
-    from bridge.panels.canvas import draw_panel
+    from bridge.panels.common.canvas import draw_panel
 
     for i, panel in enumerate(b.scene.panels):
         drawn = draw_panel(panel, b.contents[i], (1000, 700), 20.0, None)

@@ -215,8 +215,8 @@ def test_refuses_an_out_that_is_a_file(workdir):
 
 def test_never_replaces_what_it_did_not_write(workdir):
     from bridge.errors import BridgeError
-    from bridge.export import export_briefing
-    from bridge.room import load_room
+    from bridge.export.site import export_briefing
+    from bridge.room.profile import load_room
 
     scene = workdir / "scene.yaml"
     scene.write_text(SCENE.format(title="Plain"), encoding="utf-8")
@@ -258,7 +258,7 @@ def test_the_default_folder_is_under_out(workdir):
 
 
 def test_the_handout_keeps_long_titles_and_notes_on_one_page():
-    from bridge.handout import _notes_lines, handout
+    from bridge.export.handout import _notes_lines, handout
 
     images = [np.full((120, 192, 3), 40 * k, np.uint8) for k in range(1, 6)]
     notes = "Talk about the map. " * 200
@@ -274,9 +274,9 @@ def test_export_reports_layout_faults_and_data_warnings_as_render_does(workdir):
     from typing import Literal
 
     from bridge import panels
-    from bridge.export import export_briefing
-    from bridge.panels.base import PanelModel
-    from bridge.room import load_room
+    from bridge.export.site import export_briefing
+    from bridge.panels.common.base import PanelModel
+    from bridge.room.profile import load_room
     from tests.conftest import MINIMAL, write_scene
 
     class Clash(PanelModel):

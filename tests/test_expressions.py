@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bridge import expressions
-from bridge.expressions import ExpressionError, evaluate, parse
+from bridge.data import expressions
+from bridge.data.expressions import ExpressionError, evaluate, parse
 from tests.conftest import SAMPLE
 
 

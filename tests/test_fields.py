@@ -1,9 +1,9 @@
-"""Building blocks of the scene format (bridge/fields.py): limits, palettes, colours, expressions, ids."""
+"""Building blocks of the scene format (bridge/scene/fields.py): limits, palettes, colours, expressions, ids."""
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from bridge.fields import Colour, Expr, Height, PanelId, Palette, Pitch, Strict, Width, Yaw, bounded
+from bridge.scene.fields import Colour, Expr, Height, PanelId, Palette, Pitch, Strict, Width, Yaw, bounded
 
 
 def error(annotation, value) -> str:

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bridge.compositor import Compositor
-from bridge.gpu import GpuProjector
-from bridge.room import load_room
+from bridge.room.compositor import Compositor
+from bridge.room.gpu import GpuProjector
+from bridge.room.profile import load_room
 from tests.test_compositor import smooth_test_frame
 
 W, H = 2048, 1024

@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 
 def test_every_package_is_listed_in_pyproject():
     text = (ROOT / "pyproject.toml").read_text()
-    listed = set(re.search(r'^packages = \[(.*?)\]', text, re.M).group(1).replace('"', "").replace(" ", "").split(","))
+    listed = set(re.search(r'^packages = \[(.*?)\]', text, re.M | re.S).group(1).replace('"', "").replace(" ", "").replace("\n", "").split(","))
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "bridge").rglob("__init__.py")}
     assert found | {"bridge.shaders"} == listed, found ^ listed
 
@@ -40,11 +40,11 @@ def test_a_non_editable_install_runs_the_shader_test(tmp_path):
     tests.mkdir(parents=True)
     for name in ("conftest.py", "test_compositor.py", "test_gpu.py"):
         shutil.copy(ROOT / "tests" / name, tests / name)
-    where = subprocess.run([str(python), "-c", "import bridge, bridge.gpu; print(bridge.__file__); print(len(bridge.gpu.shader_source()))"],
+    where = subprocess.run([str(python), "-c", "import bridge, bridge.room.gpu; print(bridge.__file__); print(len(bridge.room.gpu.shader_source()))"],
                            cwd=tmp_path / "run", check=True, capture_output=True, text=True).stdout.split()
     assert where[0].startswith(str(site)) and int(where[1]) > 200  # the installed package, with its shader
     for packaged in ("rooms/bridge.yaml", "web/static/vendor/pannellum/pannellum.js", "shaders/compositor.frag",
-                     "export_static/viewer.js"):
+                     "export/static/viewer.js"):
         assert (site / "bridge" / packaged).is_file(), packaged
     result = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_gpu.py"],
                             cwd=tmp_path / "run", capture_output=True, text=True)

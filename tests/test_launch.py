@@ -1,6 +1,6 @@
 """End to end under a virtual X server: `bridge launch --windowed`, keys from xdotool, screenshots.
 
-The test starts its own Xvfb on a free display (bridge/xvfb.py), runs the show in
+The test starts its own Xvfb on a free display (bridge/show/xvfb.py), runs the show in
 a subprocess, sends keys to its window with xdotool and grabs the screen with Pillow.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import ImageGrab
 
-from bridge.xvfb import virtual_display
+from bridge.show.xvfb import virtual_display
 from tests.conftest import write_scene
 
 FIT = (960, 540)

@@ -1,11 +1,11 @@
-"""Angles round the viewer (bridge/layout.py): equirect pixel coordinates, directions, panel texture sizes."""
+"""Angles round the viewer (bridge/geometry.py): equirect pixel coordinates, directions, panel texture sizes."""
 
 import math
 
 import numpy as np
 import pytest
 
-from bridge.layout import (direction, panel_aspect, panel_extent, panel_texture_size, pitch_to_y, x_to_yaw,
+from bridge.geometry import (direction, panel_aspect, panel_extent, panel_texture_size, pitch_to_y, x_to_yaw,
                            y_to_pitch, yaw_to_x)
 
 

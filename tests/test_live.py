@@ -1,4 +1,4 @@
-"""The running show (bridge/live.py) offscreen: keys injected as VTK events swap the prepared frames."""
+"""The running show (bridge/show/live.py) offscreen: keys injected as VTK events swap the prepared frames."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bridge.live import Live
+from bridge.show.live import Live
 from tests.show_helpers import COLOURS, centre, inject, synthetic, tiny_room
 
 
@@ -124,8 +124,8 @@ def _until(live, done, seconds=90.0):
 
 
 def test_a_parameter_key_re_renders_and_a_value_the_data_cannot_answer_keeps_the_last_picture(workdir, monkeypatch, caplog):
-    from bridge.prepare import prepare
-    from bridge.room import load_room
+    from bridge.show.prepare import prepare
+    from bridge.room.profile import load_room
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     scene = workdir / "scene.yaml"

@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bridge import mpcdi
-from bridge.compositor import Compositor, pixel_directions
+from bridge.room import mpcdi
+from bridge.room.compositor import Compositor, pixel_directions
 from bridge.errors import BridgeError
 from bridge.limits import MAX_MPCDI_MEMBERS, MAX_PROJECTOR_SIDE, MAX_PROJECTORS
-from bridge.mpcdi import export_mpcdi, import_mpcdi
-from bridge.room import load_room
+from bridge.room.mpcdi import export_mpcdi, import_mpcdi
+from bridge.room.profile import load_room
 from tests.test_compositor import smooth_test_frame
 
 W, H = 1024, 512  # frames for comparing projector images
@@ -36,7 +36,7 @@ def _cache(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------
-# Writing archives by hand (independently of bridge.mpcdi's writers)
+# Writing archives by hand (independently of bridge.room.mpcdi's writers)
 
 
 def pfm_bytes(grid: np.ndarray, big_endian: bool = False) -> bytes:
@@ -436,7 +436,7 @@ def test_alpha_and_beta_maps_replace_blend_and_black_level(tmp_path):
 
 def test_the_shader_takes_the_maps_too(tmp_path):
     pytest.importorskip("pyvista")
-    from bridge.gpu import GpuProjector
+    from bridge.room.gpu import GpuProjector
 
     plain = load_room(mapped_room(tmp_path, ""))
     yaw, pitch = pixel_directions(plain.projectors[0])
@@ -501,7 +501,7 @@ def test_a_warp_grid_and_a_warp_map_together_are_refused(tmp_path):
 
 
 def test_maps_count_in_the_memory_a_room_holds(tmp_path):
-    from bridge.room import render_bytes
+    from bridge.room.profile import render_bytes
 
     np.save(tmp_path / "w.npy", np.zeros((40, 64, 2), np.float32))
     plain, mapped = load_room(mapped_room(tmp_path, "")), load_room(mapped_room(tmp_path, "warp: w.npy"))

@@ -1,4 +1,4 @@
-"""The number-format mini-language (bridge/numformat.py): Python's spec for numbers, nothing more;
+"""The number-format mini-language (bridge/data/numformat.py): Python's spec for numbers, nothing more;
 and the automatic formats used when a scene gives none."""
 
 import math
@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from bridge.limits import MAX_FORMAT_CHARS, MAX_FORMAT_WIDTH
-from bridge.numformat import (
+from bridge.data.numformat import (
     MAX_FORMAT_PRECISION,
     NumberFormat,
     auto_format,

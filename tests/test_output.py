@@ -8,14 +8,14 @@ import pytest
 from PIL import Image
 
 from bridge.errors import BridgeError
-from bridge.output import (
+from bridge.render.output import (
     ImageWriter,
     contact_sheet,
     prepare_out_dir,
     read_equirect,
     save_frames,
 )
-from bridge.room import load_room
+from bridge.room.profile import load_room
 from bridge.theme import Theme, rgb255
 
 

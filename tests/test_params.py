@@ -1,4 +1,4 @@
-"""Scene parameters (bridge/params.py): the models, their checks and labels, and the values at
+"""Scene parameters (bridge/scene/params.py): the models, their checks and labels, and the values at
 work through a whole briefing: expressions, `where:`, disclosure control, titles, steps that set
 them and the render that re-places only the panels a parameter reaches."""
 
@@ -13,16 +13,18 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from bridge import expressions, params
-from bridge.disclosure import SUPPRESSED
+from bridge.data import expressions
+
+from bridge.scene import params
+from bridge.data.disclosure import SUPPRESSED
 from bridge.errors import BridgeError
-from bridge.expressions import ALL
-from bridge.layout import pitch_to_y, yaw_to_x
+from bridge.data.expressions import ALL
+from bridge.geometry import pitch_to_y, yaw_to_x
 from bridge.limits import MAX_CHOICES
-from bridge.panels.base import PanelModel
-from bridge.params import ChoiceParam, NumberParam, ToggleParam
-from bridge.pipeline import Views, load_briefing, render_briefing
-from bridge.room import load_room
+from bridge.panels.common.base import PanelModel
+from bridge.scene.params import ChoiceParam, NumberParam, ToggleParam
+from bridge.render.pipeline import Views, load_briefing, render_briefing
+from bridge.room.profile import load_room
 from tests.conftest import MINIMAL, SAMPLE, write_scene
 from tests.panels.helpers import draw, scene_with
 
@@ -539,7 +541,7 @@ def _only(briefing, i):
 def test_suppressed_is_what_the_kpi_says(workdir):
     """The word drawn for a suppressed KPI is SUPPRESSED: the ward KPI at Porthill draws it."""
     write_counts(workdir)
-    from bridge.panels.canvas import draw_panel
+    from bridge.panels.common.canvas import draw_panel
     from bridge.theme import DEFAULT_THEME
 
     path = ward_scene(workdir, "  - {id: ward, type: kpi, value: 'sum(cases.n, where=wards.ward24_name == params.ward)',"
@@ -825,16 +827,16 @@ def test_views_leaves_a_panel_whose_parameters_keep_their_values(workdir, monkey
 
 def test_the_contact_sheet_titles_are_the_steps_own(workdir, tmp_path, monkeypatch):
     """Titles on the contact sheet were the default view's: 'Residents of All wards' for Porthill's step."""
-    import bridge.output
+    import bridge.render.output
 
     titles = []
-    real = bridge.output.contact_sheet
+    real = bridge.render.output.contact_sheet
 
     def capture(rows, row_titles, *args, **kw):
         titles.extend(row_titles)
         return real(rows, row_titles, *args, **kw)
 
-    monkeypatch.setattr(bridge.output, "contact_sheet", capture)
+    monkeypatch.setattr(bridge.render.output, "contact_sheet", capture)
     path = ward_scene(workdir, f"  - {{id: k, type: kpi, value: '{IN_WARD}', yaw: 0, pitch: 0, width: 30, height: 15}}\n",
                       "  - {title: 'Residents of {params.ward}', show: [k]}\n"
                       "  - {title: 'Residents of {params.ward}', show: [k], params: {ward: Porthill}}\n")
@@ -844,7 +846,7 @@ def test_the_contact_sheet_titles_are_the_steps_own(workdir, tmp_path, monkeypat
 
 def test_reads_counts_the_rows_steps_mark_in_a_panel():
     """A step's mark: where: reading a parameter changes the panel's picture: a live answer
-    (bridge/answer.py redraws the panels whose reads meet the change) left its marks stale."""
+    (bridge/show/answer.py redraws the panels whose reads meet the change) left its marks stale."""
     raw = {"datasets": {"areas": {"path": "a"}, "wards": {"path": "w", "where": "ltla == params.la"}},
            "derive": {"mine": "wards.name == params.ward"},
            "steps": [{"title": "One", "show": ["b"], "mark": {"b": {"where": "mine"}}},
@@ -897,7 +899,7 @@ def test_labels_keyed_by_numbers_as_yaml_writes_them(workdir):
 
 
 def test_placeholders_in_table_headings_and_the_scenes_source_are_filled(workdir):
-    from bridge.pipeline import load_briefing
+    from bridge.render.pipeline import load_briefing
 
     text = (MINIMAL.replace("title: Test", "title: Test\nsource: 'Census 2021, {params.area}'\nparams:\n"
                             "  area: {type: choice, values: [Shropshire 027A], all: the county}")
@@ -912,7 +914,7 @@ def test_placeholders_in_table_headings_and_the_scenes_source_are_filled(workdir
 
 
 def test_a_parameters_mistakes_are_located_without_pydantics_type_tags(workdir):
-    from bridge.scene import load_scene
+    from bridge.scene.model import load_scene
 
     text = MINIMAL.replace("title: Test", "title: Test\nparams:\n  n: {type: numbr, min: 1}\n  m: {type: number, min: 1, max: 5, stp: 1}")
     path = write_scene(workdir, text)

@@ -5,8 +5,8 @@ import pytest
 from PIL import Image
 
 from bridge.errors import BridgeError
-from bridge.pipeline import load_briefing, render_briefing
-from bridge.room import load_room
+from bridge.render.pipeline import load_briefing, render_briefing
+from bridge.room.profile import load_room
 from tests.conftest import MINIMAL, ROOT, write_scene
 
 REFERENCE = ROOT / "tests" / "reference" / "finding-dave-2048x1024"
@@ -108,7 +108,7 @@ def test_every_mistake_in_one_panel_is_reported_at_once(workdir):
 
 @pytest.mark.parametrize("scene", ["finding-dave.yaml", "cold-homes-and-renting.yaml"])
 def test_the_samples_have_no_text_cut_or_overlapping(scene):
-    from bridge.pipeline import layout_faults
+    from bridge.render.pipeline import layout_faults
 
     briefing = load_briefing(ROOT / "scenes" / scene)
     for width in (2048, 4096, 8192):
@@ -119,8 +119,8 @@ def test_text_that_overlaps_or_is_cut_is_reported_at_its_panel(workdir, tmp_path
     from typing import Literal
 
     from bridge import panels
-    from bridge.panels.base import PanelModel
-    from bridge.pipeline import layout_faults
+    from bridge.panels.common.base import PanelModel
+    from bridge.render.pipeline import layout_faults
 
     class Clash(PanelModel):
         type: Literal["clash"]
@@ -148,8 +148,8 @@ def test_layout_is_checked_in_each_steps_parameter_view_too(workdir):
     from typing import Literal
 
     from bridge import panels
-    from bridge.panels.base import PanelModel
-    from bridge.pipeline import layout_faults
+    from bridge.panels.common.base import PanelModel
+    from bridge.render.pipeline import layout_faults
 
     class Named(PanelModel):  # writes its title, and a word over it when the title is long
         type: Literal["named"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bridge.presenter import Presenter, View
+from bridge.show.presenter import Presenter, View
 
 
 class Clock:
@@ -139,7 +139,7 @@ def test_unknown_keys_are_ignored():
 
 
 def _with_params():
-    from bridge.presenter import ParamSpec
+    from bridge.show.presenter import ParamSpec
 
     p = Presenter(3)
     p.set_params([ParamSpec("ward", ("all", "Castle", "Abbey"), ("All wards", "Castle", "Abbey"), "all"),

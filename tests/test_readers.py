@@ -1,4 +1,4 @@
-"""Reading dataset files (bridge/readers.py): formats, where, pivot, coordinates and geometry; clear refusals."""
+"""Reading dataset files (bridge/data/readers.py): formats, where, pivot, coordinates and geometry; clear refusals."""
 
 import json
 
@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bridge.data import load_data
+from bridge.data.tables import load_data
 from bridge.errors import BridgeError
-from bridge.pipeline import load_briefing
-from bridge.readers import missing_column, read_geojson
-from bridge.scene import load_scene
+from bridge.render.pipeline import load_briefing
+from bridge.data.readers import missing_column, read_geojson
+from bridge.scene.model import load_scene
 from tests.conftest import BASE, MINIMAL, SAMPLE, brief, write_scene
 
 
@@ -117,8 +117,8 @@ def test_geopackage_and_shapefile(workdir, suffix):
     import shapely
     from pyogrio.raw import write
 
-    from bridge.data import shapely_areas
-    from bridge.readers import project_to_bng
+    from bridge.data.tables import shapely_areas
+    from bridge.data.readers import project_to_bng
 
     frame, geometry, _ = read_geojson(SAMPLE / "shropshire_lsoa21.geojson")
     bng = project_to_bng(geometry, "EPSG:4326", None, ())

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bridge.layout import pitch_to_y, yaw_to_x
-from bridge.render import EquirectRenderer
+from bridge.geometry import pitch_to_y, yaw_to_x
+from bridge.render.panorama import EquirectRenderer
 
 W, H = 1024, 512
 RED, GREEN, BLUE = (230, 30, 40), (20, 200, 60), (40, 60, 220)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bridge.errors import BridgeError
-from bridge.pipeline import PanelArt, load_briefing
+from bridge.render.pipeline import PanelArt, load_briefing
 from tests.conftest import ROOT
 
 BAD_VALUES = ["", 0, -1, 1e9, "x", None, [], {}, "sum(", "people.total", "areas.lsoa21_name", True, "nope",

@@ -4,7 +4,7 @@ import pytest
 
 from bridge.errors import BridgeError
 from bridge.limits import MAX_PROJECTOR_SIDE, MAX_PROJECTORS, MAX_RENDER_BYTES
-from bridge.room import check_render_memory, load_room, render_bytes, shipped_rooms
+from bridge.room.profile import check_render_memory, load_room, render_bytes, shipped_rooms
 
 GOOD = """
 name: Test room
@@ -180,7 +180,7 @@ def test_render_bytes_is_not_less_than_what_the_compositor_holds(tmp_path, text)
 
     import numpy as np
 
-    from bridge.compositor import Compositor
+    from bridge.room.compositor import Compositor
 
     path = tmp_path / "room.yaml"
     path.write_text(text)

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.scene import json_schema, load_scene
+from bridge.scene.model import json_schema, load_scene
 from tests.conftest import MINIMAL, ROOT, write_scene
 
 
@@ -125,7 +125,7 @@ def test_union_errors_name_the_key_once(workdir):
 
 def test_every_panel_type_is_in_a_sample_scene():
     from bridge.panels import panel_types
-    from bridge.pipeline import load_briefing
+    from bridge.render.pipeline import load_briefing
 
     seen = set()
     for path in sorted((ROOT / "scenes").glob("*.yaml")):

@@ -1,4 +1,4 @@
-"""The show's windows (bridge/show.py) offscreen: layouts, and the prepared frame each window shows."""
+"""The show's windows (bridge/show/windows.py) offscreen: layouts, and the prepared frame each window shows."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.presenter import View
-from bridge.show import ShowWindows, window_plan
+from bridge.show.presenter import View
+from bridge.show.windows import ShowWindows, window_plan
 from tests.show_helpers import COLOURS, centre, inject, synthetic, tiny_room
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.pipeline import load_briefing
+from bridge.render.pipeline import load_briefing
 from bridge.theme import DEFAULT_THEME, MIN_TEXT_DEG, load_theme, rgb255
 from tests.conftest import MINIMAL, ROOT, write_scene
 
@@ -54,7 +54,7 @@ def test_scene_theme_reaches_the_pictures(workdir):
     (workdir / "theme.yaml").write_text("card: '#204080'\nbackground: '#302010'\n")
     path = write_scene(workdir, MINIMAL.replace("datasets:", "theme: theme.yaml\ndatasets:"))
     b = load_briefing(path)
-    from bridge.pipeline import PanelArt, add_panels, make_renderer, render_step
+    from bridge.render.pipeline import PanelArt, add_panels, make_renderer, render_step
 
     art = PanelArt(b, 1024)
     image = art.image("note")

@@ -1,13 +1,13 @@
-"""Pydantic errors as located problems (bridge/validation.py): key path as written, line, what is valid."""
+"""Pydantic errors as located problems (bridge/scene/validation.py): key path as written, line, what is valid."""
 
 from typing import Annotated, Literal, Union
 
 import pytest
 from pydantic import Field, ValidationError
 
-from bridge.fields import Strict, Yaw
-from bridge.validation import pydantic_problems
-from bridge.yaml_source import load_yaml
+from bridge.scene.fields import Strict, Yaw
+from bridge.scene.validation import pydantic_problems
+from bridge.scene.yaml_source import load_yaml
 
 
 class Cat(Strict):

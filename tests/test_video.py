@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bridge.live import Live, choose_compositor
-from bridge.prepare import prepare
-from bridge.video import Decoder, VideoCompositor, VideoPlayer, read_first_frame
+from bridge.show.live import Live, choose_compositor
+from bridge.show.prepare import prepare
+from bridge.show.video import Decoder, VideoCompositor, VideoPlayer, read_first_frame
 from tests.conftest import write_scene
 from tests.show_helpers import inject, tiny_room
 
@@ -201,7 +201,7 @@ def test_auto_takes_the_cpu_compositor_under_software_gl_and_the_gpu_one_on_a_gr
 
     live = Live(Path("unused.yaml"), room, synthetic(room), SIZE, "span", offscreen=True, poll_interval=3600)
     try:
-        from bridge.gpu import is_software
+        from bridge.room.gpu import is_software
 
         assert live.gl_renderer and live.gl_renderer != "unknown"
         assert live.compositor == ("cpu" if is_software(live.gl_renderer) else "gpu")  # cpu here: llvmpipe
@@ -230,9 +230,9 @@ steps:
 
 @pytest.mark.parametrize("step, how", [(0, "pasted 1 panel(s)"), (1, "rendered")])
 def test_a_live_answer_on_a_video_step_brings_its_new_panel_layer(workdir, monkeypatch, step, how):
-    from bridge.answer import _Worker
-    from bridge.backend import use_offscreen
-    from bridge.room import load_room
+    from bridge.show.answer import _Worker
+    from bridge.render.backend import use_offscreen
+    from bridge.room.profile import load_room
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     use_offscreen()
@@ -260,8 +260,8 @@ def test_a_live_answer_on_a_video_step_brings_its_new_panel_layer(workdir, monke
 
 
 def test_a_video_step_whose_black_and_white_frames_were_dropped_is_rendered_again(workdir, monkeypatch):
-    from bridge.answer import _Worker
-    from bridge.backend import use_offscreen
+    from bridge.show.answer import _Worker
+    from bridge.render.backend import use_offscreen
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     use_offscreen()

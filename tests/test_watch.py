@@ -1,9 +1,9 @@
-"""The file watcher (bridge/watch.py): what counts as a change, reported once it has settled."""
+"""The file watcher (bridge/show/watch.py): what counts as a change, reported once it has settled."""
 
 import os
 from pathlib import Path
 
-from bridge.watch import FileWatcher
+from bridge.show.watch import FileWatcher
 
 
 def test_watcher_reports_a_change_once_it_has_settled(tmp_path: Path):

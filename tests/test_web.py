@@ -24,10 +24,10 @@ with warnings.catch_warnings():  # Starlette asks for httpx2 one day; httpx is w
     from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from bridge.answer import Answer
+from bridge.show.answer import Answer
 from bridge.errors import BridgeError
-from bridge.live import Live
-from bridge.prepare import Prepared
+from bridge.show.live import Live
+from bridge.show.prepare import Prepared
 from bridge.web import Tokens, start_web
 from bridge.web import protocol
 from bridge.web import server as web_server
@@ -67,7 +67,7 @@ def prepared_with_views(room, folder: Path, params: bool = False) -> Prepared:
 
 
 class FakeAnswerer:
-    """Stands in for the warm worker (bridge/answer.py): records questions, hands back answers."""
+    """Stands in for the warm worker (bridge/show/answer.py): records questions, hands back answers."""
 
     alive = True
 

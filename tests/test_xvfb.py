@@ -1,4 +1,4 @@
-"""The private X server (bridge/xvfb.py): a ready display while inside, no server left after."""
+"""The private X server (bridge/show/xvfb.py): a ready display while inside, no server left after."""
 
 import os
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import ImageGrab
 
-from bridge.xvfb import virtual_display
+from bridge.show.xvfb import virtual_display
 
 
 def xvfb_children() -> set[int]:
@@ -51,9 +51,9 @@ def test_a_server_that_cannot_start_is_a_clear_error():
 
 
 def test_missing_xvfb_says_how_to_install_it(monkeypatch):
-    import bridge.xvfb
+    import bridge.show.xvfb
 
-    monkeypatch.setattr(bridge.xvfb.shutil, "which", lambda name: None)
+    monkeypatch.setattr(bridge.show.xvfb.shutil, "which", lambda name: None)
     with pytest.raises(RuntimeError, match="Xvfb is not installed: bash scripts/setup.sh"):
         with virtual_display(320, 240):
             pass

@@ -1,4 +1,4 @@
-"""Safe YAML with the line of every key (bridge/yaml_source.py): bad files are located."""
+"""Safe YAML with the line of every key (bridge/scene/yaml_source.py): bad files are located."""
 
 import os
 import time
@@ -7,7 +7,7 @@ import pytest
 
 from bridge.errors import BridgeError
 from bridge.limits import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
-from bridge.yaml_source import load_yaml
+from bridge.scene.yaml_source import load_yaml
 
 TEXT = """\
 title: One

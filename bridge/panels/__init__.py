@@ -1,6 +1,6 @@
 """Panel types: one module each, found through this registry by a panel's `type:`.
 
-A panel type is a `PanelModel` subclass (see bridge/panels/base.py) with a
+A panel type is a `PanelModel` subclass (see bridge/panels/common/base.py) with a
 `type: Literal["name"]` key, registered with `@register`.  The scene format (and so
 `bridge validate`, the JSON Schema and `bridge panels`) is built from this registry, so a new
 kind of panel is one new module: see README "Adding a panel type".
@@ -14,7 +14,7 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
-from bridge.panels.base import PanelModel
+from bridge.panels.common.base import PanelModel
 
 BUILT_IN = ("map", "points", "heatmap", "extruded", "bar", "line", "table", "kpi", "text", "image")
 

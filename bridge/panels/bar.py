@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
+from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError
-from bridge.fields import Expr
-from bridge.numformat import fixed, shared_decimals
+from bridge.scene.fields import Expr
+from bridge.data.numformat import fixed, shared_decimals
 from bridge.panels import register
-from bridge.panels.base import PanelModel
-from bridge.panels.canvas import Canvas
-from bridge.panels.chart import (
+from bridge.panels.common.base import PanelModel
+from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.chart import (
     GAP_DEG,
     LABEL_SHARE,
     MARGIN_DEG,
@@ -31,7 +31,7 @@ from bridge.panels.chart import (
     points,
     text_height,
 )
-from bridge.panels.values import condition, numbers, texts
+from bridge.panels.common.values import condition, numbers, texts
 from bridge.theme import MIN_TEXT_DEG
 
 
@@ -158,7 +158,7 @@ class BarPanel(PanelModel):
 
 
 def bar_decimals(content: BarContent) -> int:
-    """One number of decimals for every value label of a chart (bridge/numformat.py's
+    """One number of decimals for every value label of a chart (bridge/data/numformat.py's
     `shared_decimals`): none for counts of people and whole numbers."""
     return shared_decimals(content.values[~content.suppressed], content.count)
 

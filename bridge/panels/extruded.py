@@ -16,13 +16,13 @@ import numpy as np
 from pydantic import Field
 
 from bridge.errors import BridgeError
-from bridge.fields import Expr, Palette
-from bridge.layout import panel_extent
+from bridge.scene.fields import Expr, Palette
+from bridge.geometry import panel_extent
 from bridge.panels import register
-from bridge.panels.base import Extent, PanelModel
-from bridge.panels.canvas import Canvas, fmt_number, palette
-from bridge.panels.geo import MapContent, area_content
-from bridge.panels.values import condition
+from bridge.panels.common.base import Extent, PanelModel
+from bridge.panels.common.canvas import Canvas, fmt_number, palette
+from bridge.panels.common.geo import MapContent, area_content
+from bridge.panels.common.values import condition
 from bridge.theme import MIN_TEXT_DEG
 
 CAPTION = 0.33  # share of the panel's box taken by its caption …

@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from bridge.fields import Expr, Palette
+from bridge.scene.fields import Expr, Palette
 from bridge.panels import register
-from bridge.panels.base import PanelModel
-from bridge.panels.canvas import Canvas
-from bridge.panels.geo import PointsContent, colourbar, point_axes, points_content
+from bridge.panels.common.base import PanelModel
+from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.geo import PointsContent, colourbar, point_axes, points_content
 
 
 @register

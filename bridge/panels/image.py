@@ -9,9 +9,9 @@ from pydantic import Field
 
 from bridge.errors import BridgeError
 from bridge.panels import register
-from bridge.panels.base import PanelModel
-from bridge.panels.canvas import Canvas
-from bridge.panels.pictures import read_rgb
+from bridge.panels.common.base import PanelModel
+from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.pictures import read_rgb
 
 
 @register

@@ -8,14 +8,14 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
-from bridge.fields import Expr
-from bridge.numformat import NumberFormat, auto_format, format_number, is_missing, with_unit
+from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
+from bridge.scene.fields import Expr
+from bridge.data.numformat import NumberFormat, auto_format, format_number, is_missing, with_unit
 from bridge.panels import register
-from bridge.panels.base import PanelModel
+from bridge.panels.common.base import PanelModel
 from bridge.theme import MIN_TEXT_DEG
-from bridge.panels.canvas import MEASURED_CHARS, Canvas
-from bridge.panels.values import numbers, scalar
+from bridge.panels.common.canvas import MEASURED_CHARS, Canvas
+from bridge.panels.common.values import numbers, scalar
 
 NO_DATA = "no data"  # what a KPI shows when its value is missing, not finite or too large
 SIDE_WIDTHS = (0.30, 0.45)  # the column beside it (shares of the width): the comparison over the spark line; the
@@ -64,7 +64,7 @@ class KpiPanel(PanelModel):
         return KpiContent(value, bool(suppression_mask(data, [value], count)[0]), compare, spark, count)
 
     def number_text(self, content: KpiContent) -> str:
-        """The value as written: in `format`, or automatically (bridge/numformat.py's `auto_format`)."""
+        """The value as written: in `format`, or automatically (bridge/data/numformat.py's `auto_format`)."""
         if self.format is not None:
             return format_number(self.format, content.value, missing=NO_DATA)
         return auto_format(content.value, content.count, missing=NO_DATA)

@@ -11,13 +11,13 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from pydantic import Field
 
-from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
+from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError
-from bridge.fields import Expr
+from bridge.scene.fields import Expr
 from bridge.panels import register
-from bridge.panels.base import PanelModel
-from bridge.panels.canvas import Canvas, palette
-from bridge.panels.chart import (
+from bridge.panels.common.base import PanelModel
+from bridge.panels.common.canvas import Canvas, palette
+from bridge.panels.common.chart import (
     EDGE_DEG,
     GAP_DEG,
     MARGIN_DEG,
@@ -28,7 +28,7 @@ from bridge.panels.chart import (
     points,
     text_height,
 )
-from bridge.panels.values import numbers, texts
+from bridge.panels.common.values import numbers, texts
 
 MAX_SERIES = 12  # more lines than this cannot be told apart
 END_SHARE = 0.35  # the names at the lines' ends take at most this share of the panel's width

@@ -11,14 +11,14 @@ from matplotlib.collections import PathCollection
 from matplotlib.patches import Patch
 from pydantic import Field, model_validator
 
-from bridge.disclosure import SUPPRESSED, is_count
+from bridge.data.disclosure import SUPPRESSED, is_count
 from bridge.errors import BridgeError
-from bridge.fields import Colour, Expr, Palette, Strict
-from bridge.numformat import fixed, legend_decimals
+from bridge.scene.fields import Colour, Expr, Palette, Strict
+from bridge.data.numformat import fixed, legend_decimals
 from bridge.panels import register
-from bridge.panels.base import PanelModel
-from bridge.panels.canvas import Canvas, palette
-from bridge.panels.geo import (
+from bridge.panels.common.base import PanelModel
+from bridge.panels.common.canvas import Canvas, palette
+from bridge.panels.common.geo import (
     LEGEND_DEG,
     MapContent,
     area_content,
@@ -28,8 +28,8 @@ from bridge.panels.geo import (
     map_axes,
     point_table,
 )
-from bridge.panels.pictures import read_rgb
-from bridge.panels.values import condition, texts
+from bridge.panels.common.pictures import read_rgb
+from bridge.panels.common.values import condition, texts
 from bridge.theme import MIN_TEXT_DEG
 
 
@@ -225,7 +225,7 @@ def class_colours(values: np.ndarray, suppressed: np.ndarray, panel: MapPanel, t
 
 def legend_labels(edges, count: bool = False) -> list[str]:
     """'lo – hi' per class, every break with the legend's one number of decimals
-    (bridge/numformat.py's `legend_decimals`: integers for counts and whole breaks)."""
+    (bridge/data/numformat.py's `legend_decimals`: integers for counts and whole breaks)."""
     decimals = legend_decimals(edges, count)
     return [f"{fixed(lo, decimals)} – {fixed(hi, decimals)}" for lo, hi in zip(edges[:-1], edges[1:])]
 
@@ -323,7 +323,7 @@ def _label_top_areas(c: Canvas, ax, count: int, content: MapContent, paths) -> N
 
 def _raster(data, raster: Raster, key_path: tuple):
     """The picture, its bounds in British National Grid metres and its opacity."""
-    from bridge.readers import transformer
+    from bridge.data.readers import transformer
 
     path = data.scene.path(raster.path)
     try:

@@ -11,15 +11,15 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from bridge.disclosure import SUPPRESSED, is_count, suppression_mask
+from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError, did_you_mean
-from bridge.expressions import to_float
-from bridge.fields import Expr
-from bridge.numformat import MISSING, NumberFormat, fixed, format_number, shared_decimals
+from bridge.data.expressions import to_float
+from bridge.scene.fields import Expr
+from bridge.data.numformat import MISSING, NumberFormat, fixed, format_number, shared_decimals
 from bridge.panels import register
-from bridge.panels.base import PanelModel
-from bridge.panels.canvas import Canvas
-from bridge.panels.values import measures
+from bridge.panels.common.base import PanelModel
+from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.values import measures
 from bridge.theme import MIN_TEXT_DEG
 
 
@@ -87,7 +87,7 @@ class TablePanel(PanelModel):
 
     def _writer(self, count: bool, values: list[float]):
         """How one column's numbers are written: `format` (counts always as integers), or one
-        number of decimals for the whole column (bridge/numformat.py's `shared_decimals`)."""
+        number of decimals for the whole column (bridge/data/numformat.py's `shared_decimals`)."""
         if self.format is not None:
             fmt = "{:,.0f}" if count else self.format
             return lambda number: format_number(fmt, number)

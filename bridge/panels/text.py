@@ -6,8 +6,8 @@ import re
 from typing import Literal
 
 from bridge.panels import register
-from bridge.panels.base import PanelModel
-from bridge.panels.canvas import Canvas
+from bridge.panels.common.base import PanelModel
+from bridge.panels.common.canvas import Canvas
 from bridge.theme import MIN_TEXT_DEG
 
 _EMPHASIS = re.compile(r"\*\*(.+?)\*\*")

@@ -438,7 +438,7 @@ def check_tls(cert: Path | None, key: Path | None) -> tuple[Path, Path] | None:
 
 def start_web(live, remote: bool = False, port: int = 8765, *, tokens: Tokens | None = None,
               tls: tuple[Path, Path] | None = None) -> WebServer:
-    """Serve the remote and the watch page for `live` (a running `bridge.live.Live`) in a
+    """Serve the remote and the watch page for `live` (a running `bridge.show.live.Live`) in a
     background thread, over https with `tls` (certificate, key: see `check_tls`); BridgeError
     if the port cannot be used."""
     if not 0 <= port <= 65535:

@@ -23,9 +23,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 from PIL.TiffImagePlugin import ImageFileDirectory_v2  # noqa: E402
 
-from bridge.data import shapely_areas  # noqa: E402
-from bridge.readers import project_to_bng, read_geojson  # noqa: E402
-from bridge.room import load_room  # noqa: E402
+from bridge.data.tables import shapely_areas  # noqa: E402
+from bridge.data.readers import project_to_bng, read_geojson  # noqa: E402
+from bridge.room.profile import load_room  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

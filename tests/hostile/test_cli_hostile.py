@@ -130,12 +130,12 @@ def test_an_escape_written_as_a_yaml_escape_is_shown_escaped(briefing):
 
 
 def _crash(monkeypatch, tmp_path, exc):
-    import bridge.pipeline
+    import bridge.render.pipeline
 
     def broken(path):
         raise exc
 
-    monkeypatch.setattr(bridge.pipeline, "load_briefing", broken)
+    monkeypatch.setattr(bridge.render.pipeline, "load_briefing", broken)
     monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path / "cache"))
     return cli.main(["validate", str(tmp_path / "scene.yaml")])
 

@@ -167,7 +167,7 @@ def test_truncated_png(briefing):
 
 def test_dollars_in_titles_are_drawn_literally():
     """'$5m … $3m' is money, not matplotlib's maths mode (which drops the dollars and italicises)."""
-    from bridge.panels.canvas import draw_panel
+    from bridge.panels.common.canvas import draw_panel
     from bridge.panels.text import TextPanel
 
     def width(text: str) -> float:

@@ -1,4 +1,4 @@
-"""Containment: a scene reads only regular files inside the briefing's folders (bridge/containment.py)."""
+"""Containment: a scene reads only regular files inside the briefing's folders (bridge/scene/containment.py)."""
 
 import os
 import shutil

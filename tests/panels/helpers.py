@@ -5,8 +5,8 @@ import pytest
 from matplotlib.colors import to_rgb
 
 from bridge.errors import BridgeError
-from bridge.panels.canvas import draw_panel
-from bridge.pipeline import load_briefing
+from bridge.panels.common.canvas import draw_panel
+from bridge.render.pipeline import load_briefing
 from bridge.theme import DEFAULT_THEME as THEME
 from tests.conftest import write_scene
 
@@ -48,7 +48,7 @@ def assert_error_located(workdir, panel: str, fragment: str) -> None:
     path = write_scene(workdir, text)
     with pytest.raises(BridgeError) as info:
         b = load_briefing(path)
-        from bridge.pipeline import PanelArt
+        from bridge.render.pipeline import PanelArt
 
         PanelArt(b, 2048).image("p")
     message = "\n".join(map(str, info.value.problems))

@@ -1,13 +1,13 @@
-"""What every panel type inherits (bridge/panels/base.py): its place, its title's span, refusing marks."""
+"""What every panel type inherits (bridge/panels/common/base.py): its place, its title's span, refusing marks."""
 
 from typing import Literal
 
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.layout import panel_extent
+from bridge.geometry import panel_extent
 from bridge.panels import panel_types
-from bridge.panels.base import PanelModel
+from bridge.panels.common.base import PanelModel
 from bridge.theme import DEFAULT_THEME as THEME
 from tests.panels.helpers import scene_with
 

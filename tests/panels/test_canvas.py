@@ -1,4 +1,4 @@
-"""A panel's drawing surface (bridge/panels/canvas.py): sizes in degrees, fitting text, palettes, numbers."""
+"""A panel's drawing surface (bridge/panels/common/canvas.py): sizes in degrees, fitting text, palettes, numbers."""
 
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from matplotlib import colormaps
 
 from bridge.errors import BridgeError
-from bridge.panels.canvas import Canvas, fmt_number, palette
+from bridge.panels.common.canvas import Canvas, fmt_number, palette
 from bridge.theme import DEFAULT_THEME as THEME
 from bridge.theme import Theme, rgb255
 

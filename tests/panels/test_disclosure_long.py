@@ -12,10 +12,10 @@ import re
 import pandas as pd
 import pytest
 
-from bridge.disclosure import SUPPRESSED, is_count
+from bridge.data.disclosure import SUPPRESSED, is_count
 from bridge.errors import BridgeError
-from bridge.pipeline import load_briefing
-from bridge.readers import read_geojson
+from bridge.render.pipeline import load_briefing
+from bridge.data.readers import read_geojson
 from tests.conftest import write_scene
 from tests.panels.helpers import THEME, draw, share_of
 
@@ -159,7 +159,7 @@ def test_map_draws_small_pivoted_counts_in_the_suppressed_colour_with_a_hatched_
 def test_map_legend_swatch_for_suppressed_is_hatched(workdir, long_data):
     from matplotlib.legend import Legend
 
-    from bridge.panels.canvas import Canvas
+    from bridge.panels.common.canvas import Canvas
 
     b = briefing(workdir, long_data, "{id: p, type: map, colour: '" + NCH + "', width: 50, height: 30}")
     c = Canvas((900, 560), 20.0, THEME)
@@ -225,7 +225,7 @@ def test_a_count_that_where_filtered_away_is_refused(workdir, long_data):
 
 
 def draw_with(briefing, theme):
-    from bridge.panels.canvas import draw_panel
+    from bridge.panels.common.canvas import draw_panel
 
     panel = briefing.scene.panels[0]
     return draw_panel(panel, briefing.contents[0], (900, 560), 20.0, panel.source or briefing.scene.source, theme)

@@ -1,12 +1,12 @@
-"""What map-like panels share (bridge/panels/geo.py): polygon paths with holes, point axes."""
+"""What map-like panels share (bridge/panels/common/geo.py): polygon paths with holes, point axes."""
 
 import numpy as np
 import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.path import Path as MplPath
 
-from bridge.panels.canvas import Canvas
-from bridge.panels.geo import PointsContent, compound_path, point_axes
+from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.geo import PointsContent, compound_path, point_axes
 from bridge.theme import DEFAULT_THEME as THEME
 from bridge.theme import rgb255
 
@@ -69,7 +69,7 @@ def test_point_axes_keeps_only_points_in_view():
 
 
 def test_leave_room_narrows_the_map_axes_but_never_widens_them():
-    from bridge.panels.geo import leave_room, map_axes
+    from bridge.panels.common.geo import leave_room, map_axes
 
     c = Canvas((800, 500), 20.0)  # 40° wide: a degree is 0.025 of the width
     ax = map_axes(c, 0.1, 0.9, legend=True)
@@ -82,7 +82,7 @@ def test_leave_room_narrows_the_map_axes_but_never_widens_them():
 
 
 def test_colour_bar_numbers_are_written_as_legends_write_them_never_with_an_offset():
-    from bridge.panels.geo import TickNumbers
+    from bridge.panels.common.geo import TickNumbers
 
     assert TickNumbers().format_ticks([2e9, 4e9, 6e9, 8e9]) == ["2bn", "4bn", "6bn", "8bn"]  # short from a million up
     assert TickNumbers().format_ticks([0, 2.5e6, 5e6]) == ["0", "2.5m", "5.0m"]  # zero needs no decimals or unit

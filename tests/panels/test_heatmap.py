@@ -1,6 +1,6 @@
 """Heat-map panels (bridge/panels/heatmap.py): weighted point density, 'low' to 'high'."""
 
-from bridge.panels.canvas import palette
+from bridge.panels.common.canvas import palette
 from tests.panels.helpers import assert_error_located, draw, scene_with, share_of
 
 

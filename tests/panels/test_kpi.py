@@ -3,7 +3,7 @@
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.pipeline import load_briefing
+from bridge.render.pipeline import load_briefing
 from tests.conftest import MINIMAL, write_scene
 from tests.panels.helpers import HEAD, assert_error_located, draw, scene_with
 
@@ -71,7 +71,7 @@ def test_kpi_unsafe_format_is_refused_where_it_is_written(workdir, fmt, fragment
 
 
 def test_a_small_comparison_count_or_spark_point_is_never_shown(workdir):
-    from bridge.pipeline import load_briefing
+    from bridge.render.pipeline import load_briefing
     from tests.conftest import write_scene
 
     (workdir / "data" / "visits.csv").write_text("year,visits\n2019,12\n2020,3\n2021,9\n")
@@ -159,7 +159,7 @@ def test_a_long_comparison_leaves_the_spark_line_uncovered(workdir):
     label = "vs the England average for people aged sixty-five and over in the same financial year"
     b = scene_with(workdir, f"  - {{id: p, type: kpi, data: falls, value: max(value), compare: min(value), compare_label: '{label}', "
                             f"spark: value, label: per 100k aged 65+, width: 40, height: 10}}\n")
-    from bridge.panels.canvas import Canvas
+    from bridge.panels.common.canvas import Canvas
 
     c = Canvas((800, 200), 20.0)
     b.scene.panels[0].draw(c, b.contents[0], None, frozenset())

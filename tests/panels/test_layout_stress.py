@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bridge.layout import panel_texture_size
-from bridge.panels.canvas import draw_panel
-from bridge.pipeline import load_briefing
+from bridge.geometry import panel_texture_size
+from bridge.panels.common.canvas import draw_panel
+from bridge.render.pipeline import load_briefing
 from tests.conftest import write_scene
 
 LONG = "a neighbourhood name far longer than any ward name, with its parish and district"

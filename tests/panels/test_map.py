@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.panels.canvas import palette
-from bridge.pipeline import load_briefing
+from bridge.panels.common.canvas import palette
+from bridge.render.pipeline import load_briefing
 from tests.conftest import MINIMAL, write_scene
 from tests.panels.helpers import assert_error_located, draw, scene_with, share_of
 
@@ -102,7 +102,7 @@ LONG_LEGEND = "households in fuel poverty as a share of all households here"  # 
 
 def _drawn_map(b, size=(900, 560), ppd=20.0):
     """The map drawn on a canvas: (canvas, map axes, legend), the figure drawn."""
-    from bridge.panels.canvas import Canvas
+    from bridge.panels.common.canvas import Canvas
     from tests.panels.helpers import THEME
 
     c = Canvas(size, ppd, THEME)
@@ -192,7 +192,7 @@ def test_labels_are_placed_where_the_equal_aspect_draws_the_map(workdir):
 def test_mark_top_never_picks_a_suppressed_area(workdir):
     import numpy as np
 
-    from bridge.scene import Mark
+    from bridge.scene.model import Mark
 
     b = scene_with(workdir, "  - {id: p, type: map, colour: older, width: 50, height: 30}\n")
     panel, content = b.scene.panels[0], b.contents[0]

@@ -3,7 +3,7 @@
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.pipeline import load_briefing
+from bridge.render.pipeline import load_briefing
 from tests.conftest import write_scene
 from tests.panels.helpers import HEAD, draw, scene_with
 
@@ -25,7 +25,7 @@ def test_personal_points_are_refused_unless_allowed(workdir):
 
 
 def test_colour_bar_numbers_of_huge_values_stay_on_the_panel_and_clear_of_the_map(workdir):
-    from bridge.panels.canvas import Canvas
+    from bridge.panels.common.canvas import Canvas
     from tests.panels.helpers import THEME
 
     b = scene_with(workdir, "  - {id: p, type: points, data: centres, colour: aged_65_plus * 9000000, "

@@ -15,13 +15,13 @@ from matplotlib.patches import Rectangle
 
 from bridge import panels
 from bridge.errors import BridgeError
-from bridge.fields import Expr
-from bridge.layout import pitch_to_y, yaw_to_x
-from bridge.panels.base import PanelModel
-from bridge.panels.values import scalar
-from bridge.pipeline import load_briefing, render_briefing
-from bridge.room import load_room
-from bridge.scene import json_schema
+from bridge.scene.fields import Expr
+from bridge.geometry import pitch_to_y, yaw_to_x
+from bridge.panels.common.base import PanelModel
+from bridge.panels.common.values import scalar
+from bridge.render.pipeline import load_briefing, render_briefing
+from bridge.room.profile import load_room
+from bridge.scene.model import json_schema
 from tests.conftest import write_scene
 
 

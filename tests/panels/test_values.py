@@ -1,12 +1,12 @@
-"""Expressions into the shapes drawing needs (bridge/panels/values.py), with located errors."""
+"""Expressions into the shapes drawing needs (bridge/panels/common/values.py), with located errors."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from bridge.errors import BridgeError, Problem
-from bridge.panels.values import condition, numbers, scalar, texts
-from bridge.pipeline import load_briefing
+from bridge.panels.common.values import condition, numbers, scalar, texts
+from bridge.render.pipeline import load_briefing
 from tests.conftest import MINIMAL, write_scene
 
 HERE = ("panels", 0, "value")

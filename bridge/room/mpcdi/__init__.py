@@ -1,0 +1,89 @@
+"""VESA MPCDI v2 calibration archives: import one as a room profile, export a room as one.
+
+The package: `files` (the archive, XML, PFM and PNG read safely), `calibration` (what the
+XML says, and a region's warp as directions), `importer`, `exporter`; the command is here.
+
+An MPCDI file is a zip holding `mpcdi.xml` (display → buffer → regions, one region a
+projector, with its resolution and its place in the buffer; in the 3d profile a frustum) and,
+per region, a fileset: a geometry warp (PFM: three float32 channels per grid point), an alpha
+(blend) map and a beta (black level) map (PNG).  Alignment tools write it; media servers and
+render engines read it.  The profiles Bridge reads and writes, and what their warp holds:
+
+- `3d`: per region a frustum (yaw, pitch, roll; left/right/up/down angles, degrees) seen from
+  the viewer's eye; the warp gives, for each projector pixel, the normalized (u, v) it shows of
+  the frustum's picture ((0, 0) its top-left corner).  No warp file: the pixel shows the
+  frustum's picture as is.
+- `2d`: the warp gives each pixel's normalized (u, v) in the shared canvas, which for Bridge
+  is the 360° equirectangular frame ((0, 0): yaw -180°, pitch +90°; (1, 1): yaw 180°, -90°).
+- `a3`: the warp gives each pixel's point on the screen in 3D, the viewer's eye at the origin
+  (x right, y up, z towards the viewer, unless the region's coordinateFrame says otherwise).
+- `sl` (shader lamp) holds projector poses for a 3D model of the surface that the file does not
+  carry: it cannot say where a pixel lands, and is refused with that reason.
+
+Bridge's own light model is `w · (b + (1 − b) · min(1, gain · in^γ))` in linear light (w the
+blend weight, b the black level; bridge/room/compositor.py).  MPCDI's is `in · α · (1 − β) + β`
+(nDisplay's reading), α stored with `gammaEmbedded` (the map holds α^(1/γ)).  So β = w·b and
+α = gain·w·(1 − b)/(1 − w·b); importing inverts it (gain 1), and takes the projector's gamma
+from gammaEmbedded.  A gain over 1 cannot be written (α would exceed 1) and is refused.
+
+The file is untrusted input.  Member names are checked before anything is read (no `..`, no
+absolute paths: such an archive is refused whole); counts and inflated sizes are bounded
+(MAX_MPCDI_MEMBERS, MAX_MPCDI_BYTES, MAX_MPCDI_XML_BYTES); the XML may not declare a DOCTYPE or
+entities; PFM and PNG headers are checked against the region before their data is read, and
+the room's memory against MAX_RENDER_BYTES before any map is.  Nothing is ever extracted by a
+member's name: the importer writes the room's own files, under names it chooses, into a
+staging folder beside the output and moves them into place only when the whole room loads.
+Every refusal names the archive, the member (and XML line) and the element.
+
+Export computes each projector's maps from the compositor's own geometry (`pixel_directions`,
+`projector_weights`) and adds an MPCDI extension holding the room profile it came from.  On
+import that profile is used only where the maps still agree with it (to 0.0005° and 5e-5 of
+full light): then the projector is written as yaw/span/black level, not as maps, so an
+unchanged round trip gives back the same room; where an alignment tool changed the maps,
+the maps win.
+"""
+
+from __future__ import annotations
+
+from bridge.errors import BridgeError, Problem
+from bridge.room.mpcdi.calibration import read_calibration
+from bridge.room.mpcdi.exporter import Exported, export_mpcdi, room_spec_dict
+from bridge.room.mpcdi.files import Archive, _Where, read_pfm, unsafe_member_name, write_pfm
+from bridge.room.mpcdi.importer import Imported, import_mpcdi
+
+# ---------------------------------------------------------------------------------------------
+# Command line (parser in bridge/cli.py): `bridge room import FILE --out ROOM.yaml`, `bridge room export ROOM --out FILE`
+
+
+def cmd_room(args) -> int:
+    from rich.console import Console
+
+    from bridge.errors import printable
+
+    out = Console(highlight=False, soft_wrap=True, emoji=False)
+    if getattr(args, "action", None) not in ("import", "export"):
+        raise BridgeError("room: say what to do: `bridge room import FILE.mpcdi --out ROOM.yaml` or "
+                          "`bridge room export ROOM --out FILE.mpcdi`")
+    if args.action == "import":
+        result = import_mpcdi(args.file, args.out, keep_maps=args.keep_maps)
+        maps = ", ".join(f"{n} {k}" for k, n in result.map_counts.items() if n) or "none: the room in the file matches its maps"
+        out.print(printable(f"imported {args.file} (profile {result.profile}, {result.projectors} projectors) as "
+                            f"{result.room_file}; maps: {maps}" + (f" in {result.maps_folder}/" if result.maps_folder else "")))
+        for note in result.notes:
+            out.print(printable(f"note: {note}"))
+        return 0
+    from bridge.room.profile import load_room
+
+    try:
+        room = load_room(args.room)
+    except BridgeError as exc:
+        raise BridgeError([p if p.file is not None else Problem(None, None, None, f"ROOM: {p.message}")
+                           for p in exc.problems]) from None
+    result = export_mpcdi(room, args.out, args.profile)
+    out.print(printable(f"exported {room.name} ({result.regions} projectors, profile {result.profile}) to {result.path} "
+                        f"({result.bytes / 1024**2:.1f} MB)"))
+    return 0
+
+
+__all__ = ["Archive", "Exported", "Imported", "_Where", "cmd_room", "export_mpcdi", "import_mpcdi", "read_calibration",
+           "read_pfm", "room_spec_dict", "unsafe_member_name", "write_pfm"]

@@ -1,0 +1,184 @@
+"""`bridge room export`: a room profile into an MPCDI archive other tools read."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+
+from bridge.errors import BridgeError, Problem, shown
+from bridge.room.mpcdi.calibration import _FRUSTUM, _circular_mean, _wrap
+from bridge.room.mpcdi.files import EXTENSION_NAME, PROFILES_WRITTEN, write_pfm, write_png16
+
+# ---------------------------------------------------------------------------------------------
+# Export
+
+
+@dataclass
+class Exported:
+    path: Path
+    profile: str
+    regions: int
+    bytes: int
+
+
+def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
+    """Write `room` as an MPCDI archive: per projector its warp (from the compositor's geometry),
+    alpha (blend ramps, gain folded in) and, where any projector lifts black, beta maps."""
+    from bridge.room.compositor import pixel_directions, projector_weights
+
+    out = Path(out)
+    if profile not in PROFILES_WRITTEN:
+        raise BridgeError(f"--profile: {shown(profile, 20)!r} is not one Bridge writes; use {', '.join(PROFILES_WRITTEN)}")
+    if out.exists() and not out.is_file():
+        raise BridgeError(f"--out: {shown(out)} exists and is not a file")
+    if not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise BridgeError(f"--out: the folder {shown(out.parent)} does not exist")
+    for p in room.projectors:
+        if p.gain > 1.0:
+            raise BridgeError(Problem(room.source, None, f"projectors[{p.number - 1}].gain",
+                                      f"{p.name} has gain {p.gain:g}; an MPCDI alpha map can only dim (α ≤ 1), so a gain "
+                                      f"over 1 cannot be written: dim the other projectors instead"))
+    ids = _region_ids(room)
+    lifts = any(p.black_level > 0 or p.beta_map is not None for p in room.projectors)
+    x0, y0, dw, dh = room.desktop()
+    regions_xml, filesets_xml, members = [], [], {}
+    for p, rid in zip(room.projectors, ids):
+        yaw, pitch = pixel_directions(p)
+        yaw, pitch = np.broadcast_to(yaw, (p.height, p.width)), np.broadcast_to(pitch, (p.height, p.width))
+        weight = np.broadcast_to(projector_weights(room, p, yaw), (p.height, p.width)).astype(np.float64)
+        black = p.beta_map.astype(np.float64) if p.beta_map is not None else np.full((p.height, p.width), p.black_level)
+        beta = weight * black
+        alpha = weight * (1 - black) * p.gain / (1 - beta)
+        frustum = None
+        if profile == "3d":
+            frustum, warp = _frustum_warp(p, yaw, pitch, room)
+        elif profile == "2d":
+            warp = np.dstack([((yaw + 180.0) / 360.0) % 1.0, (90.0 - pitch) / 180.0, np.zeros_like(yaw)])
+        else:
+            warp = _screen_points(p, yaw, pitch, room)
+        dark = ~np.isfinite(yaw)
+        if dark.any():
+            warp = np.where(dark[..., None], np.nan, warp)
+        k = p.number
+        members[f"region{k}_warp.pfm"] = write_pfm(warp.astype(np.float32))
+        members[f"region{k}_alpha.png"] = write_png16(np.clip(alpha, 0, 1) ** (1 / p.gamma))
+        if lifts:
+            members[f"region{k}_beta.png"] = write_png16(beta)
+        ox, oy = p.output
+        rect = (f'x="{(ox - x0) / dw!r}" y="{(oy - y0) / dh!r}" xsize="{p.width / dw!r}" ysize="{p.height / dh!r}"')
+        region = f'      <region id={quoteattr(rid)} xResolution="{p.width}" yResolution="{p.height}" {rect}>\n'
+        if frustum is not None:
+            region += "        <frustum>\n" + "".join(f"          <{n}>{frustum[n]!r}</{n}>\n" for n in _FRUSTUM) + "        </frustum>\n"
+        regions_xml.append(region + "      </region>\n")
+        fileset = (f"    <fileset region={quoteattr(rid)}>\n"
+                   f"      <geometryWarpFile>\n        <path>region{k}_warp.pfm</path>\n"
+                   f"        <geometricUnit>m</geometricUnit>\n        <interpolation>linear</interpolation>\n"
+                   f"        <originOf3DData>idealEyePoint</originOf3DData>\n      </geometryWarpFile>\n"
+                   f"      <alphaMap>\n        <path>region{k}_alpha.png</path>\n        <componentDepth>1</componentDepth>\n"
+                   f"        <bitDepth>16</bitDepth>\n        <gammaEmbedded>{p.gamma!r}</gammaEmbedded>\n      </alphaMap>\n")
+        if lifts:
+            fileset += (f"      <betaMap>\n        <path>region{k}_beta.png</path>\n        <componentDepth>1</componentDepth>\n"
+                        f"        <bitDepth>16</bitDepth>\n      </betaMap>\n")
+        filesets_xml.append(fileset + "    </fileset>\n")
+    hint = json.dumps({"regions": ids, "room": room_spec_dict(room)}, separators=(",", ":"))
+    date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+           f'<MPCDI profile="{profile}" geometry="1" color="1" date="{date}" version="2.0">\n'
+           f'  <display>\n    <buffer id="desktop" xResolution="{dw}" yResolution="{dh}">\n'
+           + "".join(regions_xml) + "    </buffer>\n  </display>\n  <files>\n" + "".join(filesets_xml) + "  </files>\n"
+           f'  <extensionSet>\n    <extension Name="{EXTENSION_NAME}" hasExternalFiles="false">\n'
+           f"      <GeneratedBy>Bridge</GeneratedBy>\n      <room>{xml_escape(hint)}</room>\n"
+           f"    </extension>\n  </extensionSet>\n</MPCDI>\n")
+    folder = out.parent if str(out.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise BridgeError(f"--out: cannot write in {shown(folder)}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            zf.writestr("mpcdi.xml", xml.encode("utf-8"))
+            for name, data in members.items():
+                zf.writestr(name, data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as a file opened the usual way (mkstemp makes it private)
+        os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise BridgeError(f"--out: cannot write {shown(out)}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Exported(out, profile, len(room.projectors), out.stat().st_size)
+
+
+def _region_ids(room) -> list[str]:
+    names = [p.name for p in room.projectors]
+    return names if len(set(names)) == len(names) and all(names) else [f"projector-{p.number}" for p in room.projectors]
+
+
+def _frustum_warp(p, yaw: np.ndarray, pitch: np.ndarray, room) -> tuple[dict, np.ndarray]:
+    """A level frustum from the eye, centred on the projector's yaw, just holding every pixel's
+    direction; the warp is each pixel's (u, v) in the frustum's picture."""
+    centre = p.yaw_centre if p.warp_map is None else _circular_mean(yaw)
+    turn = _wrap(yaw - centre)
+    if np.nanmax(np.abs(turn)) >= 89.5:
+        raise BridgeError(Problem(room.source, None, f"projectors[{p.number - 1}]",
+                                  f"{p.name} sees {np.nanmax(np.abs(turn)):.1f}° from its centre; a 3d frustum (one "
+                                  f"pinhole view) must stay within 89.5° of it: export this room with --profile 2d or a3"))
+    rad = np.radians(turn)
+    right = np.tan(rad)
+    up = np.tan(np.radians(pitch)) / np.cos(rad)
+    if np.nanmax(np.abs(up)) >= 57:  # 89°
+        raise BridgeError(Problem(room.source, None, f"projectors[{p.number - 1}]",
+                                  f"{p.name} looks too near straight up or down for a 3d frustum: export with --profile 2d or a3"))
+    # Out to the pixels' edges (half a step past the outermost centres): no pixel sits on the
+    # picture's corner, whose (0, 0) readers such as nDisplay take for an unset point.
+    half_u = np.nanmedian(np.abs(np.diff(right, axis=1))) / 2 if p.width > 1 else 1e-3
+    half_v = np.nanmedian(np.abs(np.diff(up, axis=0))) / 2 if p.height > 1 else 1e-3
+    t_l, t_r = np.nanmin(right) - half_u, np.nanmax(right) + half_u
+    t_d, t_u = np.nanmin(up) - half_v, np.nanmax(up) + half_v
+    frustum = {"yaw": float(centre), "pitch": 0.0, "roll": 0.0,
+               "leftAngle": math.degrees(math.atan(t_l)), "rightAngle": math.degrees(math.atan(t_r)),
+               "upAngle": math.degrees(math.atan(t_u)), "downAngle": math.degrees(math.atan(t_d))}
+    # The angles as written (and read back): the warp is measured against exactly them.
+    t_l, t_r = math.tan(math.radians(frustum["leftAngle"])), math.tan(math.radians(frustum["rightAngle"]))
+    t_d, t_u = math.tan(math.radians(frustum["downAngle"])), math.tan(math.radians(frustum["upAngle"]))
+    u = (right - t_l) / (t_r - t_l)
+    v = (t_u - up) / (t_u - t_d)
+    return frustum, np.dstack([u, v, np.zeros_like(u)])
+
+
+def _screen_points(p, yaw: np.ndarray, pitch: np.ndarray, room) -> np.ndarray:
+    """Each pixel's point on the screen in metres, the eye at the origin (x right, y up, z towards the viewer)."""
+    screen = room.screen
+    if screen.shape == "cylinder":
+        reach = np.full_like(yaw, screen.radius_m, dtype=np.float64)
+    else:  # a flat wall square to the projector's centre yaw
+        reach = screen.distance_m / np.maximum(np.cos(np.radians(_wrap(yaw - p.yaw_centre))), 1e-6)
+    rad = np.radians(yaw)
+    return np.dstack([reach * np.sin(rad), reach * np.tan(np.radians(pitch)), -reach * np.cos(rad)])
+
+
+def room_spec_dict(room) -> dict:
+    """The room as the profile keys that describe it (maps left out: they travel as the file's maps)."""
+    projectors = []
+    for p in room.projectors:
+        entry = {"name": p.name, "yaw": (p.yaw_min + p.yaw_max) / 2, "span_deg": p.span, "resolution": [p.width, p.height],
+                 "gamma": p.gamma, "gain": p.gain, "black_level": p.black_level, "output": {"x": p.output[0], "y": p.output[1]}}
+        if p.warp is not None:
+            rows, cols = p.warp.shape[:2]
+            entry["warp"] = {"rows": rows, "cols": cols, "offsets": p.warp.reshape(-1, 2).astype(float).tolist()}
+        projectors.append(entry)
+    return {"name": room.name, "description": room.description, "screen": room.screen.model_dump(exclude_none=True),
+            "blend": room.blend.model_dump(), "display": {"layout": room.layout}, "projectors": projectors}

@@ -1,0 +1,469 @@
+"""Room profiles: the screen, and where each projector points and what it covers.
+
+A profile is YAML: the screen (a `cylinder` round the viewer, or `flat` walls facing it),
+the edge-blend settings, and the projectors in output order, each with the yaw of its
+centre, the yaw span it covers (its overlap into its neighbours included), its resolution,
+gamma, gain, black level and an optional fine-warp grid.  Profiles ship in
+`bridge/rooms/`; a user path works too.  Gaps in coverage and impossible sizes are refused.
+
+A projector may also carry per-pixel `maps` (what `bridge room import` writes from an MPCDI
+calibration): a warp map (the direction each pixel shows) replaces the screen geometry, an
+alpha map (linear-light blend weight) the blend ramps, a beta map the black level.  Map files
+sit beside the profile, at the projector's resolution; bridge/room/maps.py checks and reads
+them for `load_room`, after the memory check.
+
+A profile may come from anywhere, so its numbers must be finite and in range, it may have at
+most MAX_PROJECTORS projectors of at most MAX_PROJECTOR_SIDE pixels a side, and the memory a
+render would hold (`render_bytes`: the frame, the projector images and the compositor's lookup
+tables) is checked against MAX_RENDER_BYTES before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bridge.errors import BridgeError, Problem, did_you_mean, excerpt
+from bridge.limits import MAX_PROJECTOR_SIDE, MAX_PROJECTORS, MAX_RENDER_BYTES
+from bridge.scene.validation import pydantic_problems
+from bridge.scene.yaml_source import YamlDocument, load_yaml
+
+DEFAULT_ROOM = "bridge"
+
+
+MAX_METRES = 1000.0  # a screen's height or distance: farther than this is no room
+MAX_WARP_PIXELS = float(MAX_PROJECTOR_SIDE)  # a fine-warp offset, in projector pixels
+Pixels = Annotated[int, Field(gt=0, le=MAX_PROJECTOR_SIDE)]
+WarpOffset = Annotated[float, Field(ge=-MAX_WARP_PIXELS, le=MAX_WARP_PIXELS)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # .inf and .nan are refused
+
+
+class Screen(_Strict):
+    """What the projectors land on, seen from the viewer's eye.
+
+    cylinder: a curved wall at `radius_m`; rows are even in wall height, pitch = atan(h / r).
+    flat: each projector lights a flat wall `distance_m` in front of the viewer, square to
+    the projector's centre yaw (a pinhole, gnomonic view; a pentagonal room of five walls).
+    """
+
+    shape: Literal["cylinder", "flat"] = "cylinder"
+    radius_m: float | None = Field(None, gt=0, le=MAX_METRES, description="cylinder: distance from viewer to wall")
+    distance_m: float | None = Field(None, gt=0, le=MAX_METRES, description="flat: distance from viewer to each wall")
+    height_m: float = Field(gt=0, le=MAX_METRES)
+    eye_height_m: float = Field(ge=0, le=MAX_METRES, description="Viewer's eye height above the screen's bottom edge")
+
+
+class Blend(_Strict):
+    """Edge blending in the overlaps: ramp f(x) = 0.5(2x)^p below x = 0.5, mirrored above (Bourke)."""
+
+    curve: Literal["power"] = "power"
+    exponent: float = Field(2.0, ge=1.0, le=8.0, description="p: 1 is linear, 2 is the usual smooth ramp")
+
+
+class Warp(_Strict):
+    """Fine warp: a grid of control-point offsets in projector pixels, interpolated smoothly."""
+
+    rows: int = Field(ge=2, le=64)
+    cols: int = Field(ge=2, le=64)
+    offsets: list[tuple[WarpOffset, WarpOffset]] = Field(max_length=64 * 64,
+        description="rows×cols [dx, dy] pairs, row by row from the top-left")
+
+
+class Maps(_Strict):
+    """Per-pixel calibration maps, files beside the profile (paths relative to it, inside its folder)."""
+
+    warp: str | None = Field(None, min_length=1, max_length=1000, description=(
+        "NumPy .npy file, float32 (height, width, 2): yaw and pitch in degrees seen through each pixel's centre "
+        "(NaN: the pixel stays dark); replaces the screen geometry"))
+    alpha: str | None = Field(None, min_length=1, max_length=1000, description=(
+        "grey PNG (8 or 16 bit): blend weight in linear light, 0..1; replaces the blend ramps"))
+    beta: str | None = Field(None, min_length=1, max_length=1000, description=(
+        "grey PNG (8 or 16 bit): black level in linear light, under 0.5; replaces black_level"))
+
+
+class Output(_Strict):
+    """Where the projector's output sits on the combined desktop, top-left corner in pixels."""
+
+    x: int = Field(ge=0, le=65535)
+    y: int = Field(ge=0, le=65535)
+
+
+class Display(_Strict):
+    """How `bridge launch` drives the outputs.
+
+    span: one borderless window over the combined desktop (the usual multi-output graphics
+    card set-up), each projector's image at its output offset.  per-projector: one
+    borderless full-screen window per output, at the output's position.
+    """
+
+    layout: Literal["span", "per-projector"] = "span"
+
+
+class ProjectorSpec(_Strict):
+    name: str | None = Field(None, max_length=200)
+    yaw: Annotated[float, Field(ge=-180, le=180, description="Yaw of the projector's centre, degrees")]
+    span_deg: Annotated[float, Field(gt=0, le=360, description="Yaw it covers, overlap included")]
+    resolution: tuple[Pixels, Pixels] = Field(description=f"Width and height in pixels, each at most {MAX_PROJECTOR_SIDE}")
+    gamma: float = Field(2.2, ge=1.0, le=3.0)
+    gain: float = Field(1.0, gt=0, le=4.0, description="Brightness multiplier in linear light")
+    black_level: float = Field(0.0, ge=0, lt=0.5, description="Black lift in linear light, 0..0.5")
+    warp: Warp | None = None
+    maps: Maps | None = Field(None, description="Per-pixel warp, alpha and beta maps (from `bridge room import`)")
+    output: Output | None = Field(None, description="Position on the desktop; default: outputs side by side in order")
+    host: str | None = Field(None, min_length=1, max_length=253, pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",
+                             description="In a room driven by several PCs (`bridge launch --cluster`): the host name "
+                                         "of the PC whose outputs drive this projector")
+
+
+class RoomSpec(_Strict):
+    name: str = Field(max_length=200)
+    description: str = Field("", max_length=5000)
+    screen: Screen
+    blend: Blend = Blend()
+    display: Display = Display()
+    projectors: list[ProjectorSpec] = Field(min_length=1, max_length=MAX_PROJECTORS)
+
+
+@dataclass(frozen=True)
+class Projector:
+    """One projector's patch of the world and how its pixels map to directions.
+
+    `top`/`bottom` are the screen's upper and lower edge in units of the wall distance,
+    measured from the eye (tan of pitch at the wall's centre line).
+    """
+
+    number: int
+    name: str
+    yaw_min: float
+    yaw_max: float
+    width: int
+    height: int
+    shape: str
+    top: float
+    bottom: float
+    gamma: float = 2.2
+    gain: float = 1.0
+    black_level: float = 0.0
+    warp: np.ndarray | None = None  # (rows, cols, 2) offsets in projector pixels
+    output: tuple[int, int] = (0, 0)  # top-left of its output on the combined desktop
+    # Per-pixel maps (profile key `maps`), each at the projector's resolution:
+    warp_map: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (h, w, 2) float32 yaw, pitch (NaN: dark)
+    alpha_map: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (h, w) float32 linear-light weight
+    beta_map: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (h, w) float32 black level
+    map_files: tuple = ()  # (kind, path, as written) of the maps to load: filled by build_room, read by load_room
+    host: str | None = None  # the PC that drives it, in a room on several PCs (bridge/show/cluster/)
+
+    @property
+    def has_maps(self) -> bool:
+        return bool(self.map_files) or any(m is not None for m in (self.warp_map, self.alpha_map, self.beta_map))
+
+    @property
+    def yaw_centre(self) -> float:
+        return wrap_yaw((self.yaw_min + self.yaw_max) / 2)
+
+    @property
+    def span(self) -> float:
+        return self.yaw_max - self.yaw_min
+
+    @property
+    def pitch_min(self) -> float:
+        return math.degrees(math.atan(self.bottom))
+
+    @property
+    def pitch_max(self) -> float:
+        return math.degrees(math.atan(self.top))
+
+    def directions(self, cols, rows) -> tuple[np.ndarray, np.ndarray]:
+        """(yaw, pitch) in degrees seen through continuous pixel positions (0 = left/top edge).
+
+        Pixel centres are at +0.5.  Yaw is not wrapped (a projector may run past ±180).
+        """
+        cols, rows = np.broadcast_arrays(np.asarray(cols, dtype=np.float64), np.asarray(rows, dtype=np.float64))
+        h = self.top - rows / self.height * (self.top - self.bottom)
+        if self.shape == "cylinder":
+            return self.yaw_min + cols / self.width * self.span, np.degrees(np.arctan(h))
+        half = math.tan(math.radians(self.span / 2))
+        u = (2 * cols / self.width - 1) * half
+        return self.yaw_centre + np.degrees(np.arctan(u)), np.degrees(np.arctan2(h, np.sqrt(1 + u * u)))
+
+
+@dataclass(frozen=True)
+class Room:
+    name: str
+    description: str
+    screen: Screen
+    blend: Blend
+    projectors: tuple[Projector, ...]
+    source: str
+    digest: str  # hash of the profile's content: keys the lookup-table cache
+    layout: str = "span"  # how `bridge launch` opens windows: span | per-projector
+
+    @property
+    def pitch_range(self) -> tuple[float, float]:
+        return self.projectors[0].pitch_min, self.projectors[0].pitch_max
+
+    def desktop(self) -> tuple[int, int, int, int]:
+        """(x, y, width, height) of the box round every projector's output on the desktop."""
+        x0 = min(p.output[0] for p in self.projectors)
+        y0 = min(p.output[1] for p in self.projectors)
+        x1 = max(p.output[0] + p.width for p in self.projectors)
+        y1 = max(p.output[1] + p.height for p in self.projectors)
+        return x0, y0, x1 - x0, y1 - y0
+
+    def neighbours(self) -> list[tuple[Projector, Projector, float]]:
+        """Each projector with the next one clockwise round the room and the degrees they share
+        (negative: a gap).  Empty for a single projector."""
+        ordered = sorted(self.projectors, key=lambda p: p.yaw_min % 360)
+        if len(ordered) == 1:
+            return []
+        return [(a, b, _shared_degrees(a, b)) for a, b in zip(ordered, ordered[1:] + ordered[:1])]
+
+    def overlaps(self) -> list[float]:
+        """Degrees each projector shares with the next one round the room (clockwise)."""
+        return [shared for _, _, shared in self.neighbours()] or [0.0]
+
+    def neighbour_overlaps(self, projector: Projector) -> tuple[float, float]:
+        """Overlap (degrees) on the projector's left and right edges."""
+        left = next((max(0.0, s) for a, b, s in self.neighbours() if b is projector), 0.0)
+        right = next((max(0.0, s) for a, b, s in self.neighbours() if a is projector), 0.0)
+        return left, right
+
+    def summary(self) -> str:
+        p = self.projectors
+        res = {f"{q.width}×{q.height}" for q in p}
+        lo, hi = self.pitch_range
+        ov = self.overlaps()
+        dist = self.screen.radius_m if self.screen.shape == "cylinder" else self.screen.distance_m
+        return (f"{len(p)} projectors ({', '.join(sorted(res))}), {self.screen.shape} at {dist:g} m, "
+                f"pitch {lo:.1f}°..{hi:.1f}°, overlap {min(ov):.1f}–{max(ov):.1f}°")
+
+
+def wrap_yaw(yaw):
+    """Any angle (or array of angles) to -180 <= yaw < 180."""
+    return (yaw + 180.0) % 360.0 - 180.0
+
+
+def _shared_degrees(a: Projector, b: Projector) -> float:
+    """Overlap from a's end into b's start, walking clockwise (negative: a gap)."""
+    return ((a.yaw_max - b.yaw_min + 180.0) % 360.0) - 180.0
+
+
+def shipped_rooms() -> dict[str, Path]:
+    folder = resources.files("bridge") / "rooms"
+    return {Path(str(f)).stem: Path(str(f)) for f in folder.iterdir() if str(f).endswith(".yaml")}
+
+
+def load_room(name_or_path: str | Path | None = None) -> Room:
+    """A shipped profile by name (see `bridge rooms`) or a YAML file by path."""
+    name_or_path = name_or_path or DEFAULT_ROOM
+    rooms = shipped_rooms()
+    if str(name_or_path) in rooms:
+        path = rooms[str(name_or_path)]
+    else:
+        path = Path(name_or_path)
+        try:
+            path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise BridgeError(Problem(None, None, None,
+                f"room {excerpt(str(name_or_path), 60)} is neither a shipped profile{did_you_mean(str(name_or_path), rooms)} "
+                f"nor a file; shipped: {', '.join(sorted(rooms))}")) from None
+        except OSError as exc:
+            raise BridgeError(Problem(None, None, None,
+                f"room {excerpt(str(name_or_path), 60)}: cannot read it ({exc.strerror or exc})")) from None
+    doc = load_yaml(path, what="room profile")
+    _check_shape(doc)
+    try:
+        spec = RoomSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise BridgeError(pydantic_problems(exc, doc, RoomSpec)) from None
+    room = build_room(spec, doc)
+    total, _, _ = render_bytes(room, 256, 128)  # the projectors alone, at the smallest frame
+    if total > MAX_RENDER_BYTES:
+        pixels = sum(p.width * p.height for p in room.projectors)
+        raise BridgeError(doc.problem(("projectors",),
+            f"{len(room.projectors)} projector(s) of {pixels / 1e6:.1f} million pixels in all would need about "
+            f"{_size(total)} for their images{', maps' if any(p.has_maps for p in room.projectors) else ''} and lookup "
+            f"tables; a render may hold at most {_size(MAX_RENDER_BYTES)}: use fewer or smaller projectors"))
+    from bridge.room.maps import load_maps
+
+    return load_maps(room, doc)
+
+
+_ROOM_KEYS = ("name", "screen", "projectors")
+
+
+def _check_shape(doc: YamlDocument) -> None:
+    """Refuse a file that is not a room profile at all (a text or data file) without echoing it."""
+    data = doc.data
+    if not isinstance(data, dict):
+        holds = "text" if isinstance(data, str) else "a list" if isinstance(data, list) else f"a single {type(data).__name__}"
+        raise BridgeError(doc.problem((), f"is not a room profile: a room profile is a mapping of keys "
+                                          f"({', '.join(_ROOM_KEYS)}); this file holds {holds}: {excerpt(str(data))}"))
+    if not any(key in data for key in _ROOM_KEYS):
+        raise BridgeError(doc.problem((), f"is not a room profile: it has none of the keys {', '.join(_ROOM_KEYS)}"))
+    projectors = data.get("projectors")
+    if isinstance(projectors, list) and len(projectors) > MAX_PROJECTORS:
+        raise BridgeError(doc.problem(("projectors",),
+            f"{len(projectors)} projectors; a room may have at most {MAX_PROJECTORS}"))
+
+
+# What a render holds, per pixel, as the compositor builds it (bridge/room/compositor.py; checked
+# against a measured render in tests/test_room.py):
+FRAME_BYTES_PER_PIXEL = 10  # the frame rendered (RGBA), read back and kept as RGB
+PROJECTOR_BYTES_PER_PIXEL = 24  # map_x, map_y, weight (float32: 12), fixed-point maps (6), image (3), blend strips (3)
+COMPILE_BYTES_PER_PIXEL = 40  # float64 directions and maps while one projector's table is compiled
+WARP_COMPILE_BYTES_PER_PIXEL = 96  # the same with a fine warp: its dense offsets, per-pixel yaw and weights
+MAP_BYTES_PER_PIXEL = {"warp": 8, "alpha": 4, "beta": 4}  # per-pixel maps held with the room (float32)
+BETA_SPLIT_BYTES_PER_PIXEL = 24  # a beta map's per-frame light (float32 per channel) and its 16-bit index
+
+
+def render_bytes(room: Room, width: int, height: int) -> tuple[int, int, int]:
+    """(total, frame, projectors): about how many bytes a render of `width`×`height` frames
+    holds at its peak: the frame, every projector's image and lookup table, and the float64
+    arrays of the costliest projector's table while it is compiled."""
+    frame = width * height * FRAME_BYTES_PER_PIXEL
+    projectors = sum(p.width * p.height * (PROJECTOR_BYTES_PER_PIXEL + sum(MAP_BYTES_PER_PIXEL[k] for k in _map_kinds(p)))
+                     for p in room.projectors) + max(
+        p.width * p.height * (WARP_COMPILE_BYTES_PER_PIXEL if p.warp is not None or "warp" in _map_kinds(p)
+                              else COMPILE_BYTES_PER_PIXEL) + (p.width * p.height * BETA_SPLIT_BYTES_PER_PIXEL
+                                                               if "beta" in _map_kinds(p) else 0)
+        for p in room.projectors)
+    return frame + projectors, frame, projectors
+
+
+def _map_kinds(p: Projector) -> set[str]:
+    kinds = {kind for kind, *_ in p.map_files}
+    kinds |= {k for k, m in (("warp", p.warp_map), ("alpha", p.alpha_map), ("beta", p.beta_map)) if m is not None}
+    return kinds
+
+
+def check_render_memory(room: Room, width: int, height: int, where: str = "--size") -> None:
+    """Refuse, before allocating anything, a render that would hold more than MAX_RENDER_BYTES.
+
+    `where` names what chose the frame size: an option ('--size') or an image's path."""
+    total, frame, projectors = render_bytes(room, width, height)
+    if total > MAX_RENDER_BYTES:
+        raise BridgeError(Problem(None, None, None,
+            f"{where}: a {width}×{height} frame for {room.name} would need about {_size(total)} "
+            f"(frame {_size(frame)}; {len(room.projectors)} projector images and lookup tables {_size(projectors)}); "
+            f"a render may hold at most {_size(MAX_RENDER_BYTES)}: use a smaller frame or a smaller room"))
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024**3:.1f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
+
+
+def build_room(spec: RoomSpec, doc: YamlDocument) -> Room:
+    from bridge.room.maps import map_files_of  # it imports this module
+
+    screen = spec.screen
+    problems: list[Problem] = []
+    distance = screen.radius_m if screen.shape == "cylinder" else screen.distance_m
+    if distance is None:
+        key = "radius_m" if screen.shape == "cylinder" else "distance_m"
+        problems.append(doc.problem(("screen",), f"a {screen.shape} screen needs {key}"))
+        distance = 1.0
+    if screen.eye_height_m >= screen.height_m:
+        problems.append(doc.problem(("screen", "eye_height_m"), "the eye must be below the top of the screen"))
+    projectors = []
+    outputs = _outputs(spec, doc, problems)
+    _check_hosts(spec, doc, problems)
+    for i, p in enumerate(spec.projectors):
+        if screen.shape == "flat" and p.span_deg >= 170:
+            problems.append(doc.problem(("projectors", i, "span_deg"), f"{p.span_deg:g}° is too wide for a flat wall; keep it under 170°"))
+        warp = None
+        map_files = map_files_of(p, i, doc, problems)
+        if p.warp is not None and any(kind == "warp" for kind, *_ in map_files):
+            problems.append(doc.problem(("projectors", i, "warp"),
+                "a fine-warp grid and a warp map (maps.warp) both given; the warp map already says where every pixel "
+                "looks: remove one"))
+        if p.warp is not None:
+            if len(p.warp.offsets) != p.warp.rows * p.warp.cols:
+                problems.append(doc.problem(("projectors", i, "warp", "offsets"),
+                    f"has {len(p.warp.offsets)} points; a {p.warp.rows}×{p.warp.cols} grid needs {p.warp.rows * p.warp.cols}"))
+            else:
+                warp = np.asarray(p.warp.offsets, dtype=np.float32).reshape(p.warp.rows, p.warp.cols, 2)
+        projectors.append(Projector(
+            number=i + 1, name=p.name or f"projector {i + 1}",
+            yaw_min=p.yaw - p.span_deg / 2, yaw_max=p.yaw + p.span_deg / 2,
+            width=p.resolution[0], height=p.resolution[1], shape=screen.shape,
+            top=(screen.height_m - screen.eye_height_m) / distance, bottom=-screen.eye_height_m / distance,
+            gamma=p.gamma, gain=p.gain, black_level=p.black_level, warp=warp, output=outputs[i],
+            map_files=tuple(map_files), host=p.host))
+    if problems:
+        raise BridgeError(problems)
+    # Output positions, hosts and layout do not change a single pixel of a projector's image: keep
+    # them out of the digest so moving a window does not invalidate cached tables and frames.
+    # Map files count by their content (added by load_maps), not by their names.
+    geometry = spec.model_dump(exclude={"display": True, "projectors": {"__all__": {"output", "maps", "host"}}})
+    digest = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()[:16]
+    room = Room(spec.name, spec.description, screen, spec.blend, tuple(projectors), str(doc.path), digest,
+                spec.display.layout)
+    _check_coverage(room, doc)
+    return room
+
+
+def _check_hosts(spec: RoomSpec, doc: YamlDocument, problems: list[Problem]) -> None:
+    """`host:` names the PC driving each projector: given for all projectors or none."""
+    given = [p.host is not None for p in spec.projectors]
+    if any(given) and not all(given):
+        missing = given.index(False)
+        hosts = sorted({p.host for p in spec.projectors if p.host})
+        problems.append(doc.problem(("projectors", missing),
+            f"has no host while other projectors do ({', '.join(hosts)}); name the PC that drives every projector "
+            "(host: NAME) or none (then each projector has a render node of its own)"))
+
+
+def _outputs(spec: RoomSpec, doc: YamlDocument, problems: list[Problem]) -> list[tuple[int, int]]:
+    """Each projector's desktop position: given for all or none (then side by side), never overlapping."""
+    given = [p.output is not None for p in spec.projectors]
+    if not any(given):
+        xs = np.cumsum([0] + [p.resolution[0] for p in spec.projectors[:-1]])
+        return [(int(x), 0) for x in xs]
+    if not all(given):
+        missing = [i for i, g in enumerate(given) if not g]
+        problems.append(doc.problem(("projectors", missing[0]),
+            "has no output: {x, y} while other projectors do; give every projector its output position or none"))
+        return [(0, 0)] * len(spec.projectors)
+    rects = [(p.output.x, p.output.y, p.resolution[0], p.resolution[1]) for p in spec.projectors]
+    for j, (xj, yj, wj, hj) in enumerate(rects):
+        for i, (xi, yi, wi, hi) in enumerate(rects[:j]):
+            if xi < xj + wj and xj < xi + wi and yi < yj + hj and yj < yi + hi:
+                problems.append(doc.problem(("projectors", j, "output"),
+                    f"the output at ({xj}, {yj}) sized {wj}×{hj} overlaps projector {i + 1}'s at ({xi}, {yi}) "
+                    f"sized {wi}×{hi}; outputs are separate areas of the desktop"))
+    return [(x, y) for x, y, _, _ in rects]
+
+
+def _check_coverage(room: Room, doc: YamlDocument) -> None:
+    """Every yaw must be lit, and no projector may be swallowed by its neighbours' overlap."""
+    problems = []
+    total = sum(p.span for p in room.projectors)
+    if total < 360:
+        problems.append(doc.problem(("projectors",), f"the projectors cover {total:g}° in all; they must cover 360°"))
+    for a, b, shared in room.neighbours():
+        if shared < 0:
+            problems.append(doc.problem(("projectors", b.number - 1),
+                f"gap of {-shared:.1f}° between {a.name} (ends at yaw {wrap_yaw(a.yaw_max):g}) and {b.name} (starts at {wrap_yaw(b.yaw_min):g}); widen span_deg"))
+        elif shared >= min(a.span, b.span) / 2:
+            problems.append(doc.problem(("projectors", b.number - 1),
+                f"{a.name} and {b.name} overlap by {shared:.1f}°, half a projector or more; check yaw and span_deg"))
+    if problems:
+        raise BridgeError(problems)
+
+
+# Per-pixel maps (`maps:` of a projector).  A profile may come by email with its maps: each
+# path must stay inside the profile's folder, name a regular file, and hold exactly the
+# projector's resolution; headers are checked before any pixel is read.

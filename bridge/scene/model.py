@@ -1,0 +1,367 @@
+"""The scene model: a YAML briefing loaded into typed, validated objects.
+
+Pydantic does the type checking and gives us JSON Schema for editors; this module turns
+its errors into messages that name the file, line and key, adds "did you mean"
+suggestions, and checks the cross references (steps name panels that exist, and so on).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from pydantic import ConfigDict, Field, ValidationError, create_model, model_validator
+
+from bridge import panels
+
+from bridge.scene import containment
+from bridge.errors import BridgeError, Problem, did_you_mean
+from bridge.scene.fields import Expr, Strict
+from bridge.limits import MAX_DATASETS, MAX_PANELS, MAX_PARAMS, MAX_STEPS
+from bridge.scene.params import Param
+from bridge.panels.common.base import PanelModel
+from bridge.scene.validation import pydantic_problems
+from bridge.scene.yaml_source import YamlDocument, load_yaml
+
+DATA_FORMATS = ("csv", "excel", "geojson", "parquet", "vector")
+_EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel",
+               ".geojson": "geojson", ".json": "geojson", ".parquet": "parquet", ".pq": "parquet",
+               ".gpkg": "vector", ".shp": "vector", ".fgb": "vector"}
+
+
+def format_of(path: str) -> str | None:
+    """The data format a file name implies (a trailing .gz is looked through)."""
+    suffixes = [x.lower() for x in Path(path).suffixes]
+    if len(suffixes) > 1 and suffixes[-1] == ".gz":
+        suffixes.pop()
+    return _EXTENSIONS.get(suffixes[-1]) if suffixes else None
+
+
+class Pivot(Strict):
+    """Long (tidy) data to one column per value of `columns`: indicator/value tables."""
+
+    columns: str = Field(description="Column whose values become new columns, e.g. indicator")
+    values: str = Field(description="Column holding the numbers, e.g. value")
+
+
+class Points(Strict):
+    """Rows are point locations: which columns hold the coordinates, and in what system."""
+
+    x: str = Field(description="Column of longitudes or eastings")
+    y: str = Field(description="Column of latitudes or northings")
+    crs: str = Field("EPSG:4326", description="EPSG:4326 (WGS84 lon/lat) or EPSG:27700 (British National Grid)")
+
+
+class Aggregate(Strict):
+    """Points counted (and summed) per polygon of the base dataset: point-in-area aggregation."""
+
+    count: str | None = Field("count", description="Name of the new column counting points per area")
+    sum: list[str] = Field(default_factory=list, description="Columns summed per area")
+
+
+class JoinOn(Strict):
+    on: str = Field(description="A column of the joined table whose values match this dataset's key (many-to-one)")
+
+
+class Dataset(Strict):
+    """A table the scene reads: a file beside the scene and the key column it joins on."""
+
+    path: str = Field(description="File path, relative to the scene file")
+    key: str | None = Field(None, description="Column (or GeoJSON property) holding the area code to join on")
+    format: Literal["csv", "excel", "geojson", "parquet", "vector"] | None = Field(
+        None, description="Inferred from the file extension when omitted; vector = GeoPackage, Shapefile, FlatGeobuf (via GDAL)")
+    layer: str | int | None = Field(None, description="GeoPackage: the layer to read (default: the first)")
+    join: bool | JoinOn = Field(True, description="true: join to the base on the key; {on: column}: match the key against that column; false: stand alone")
+    encoding: str | None = Field(None, description="CSV text encoding; detected (UTF-8, else cp1252) when omitted")
+    delimiter: str | None = Field(None, description="CSV delimiter; detected when omitted")
+    sheet: str | int | None = Field(None, description="Excel: sheet name or 0-based number (default: the first)")
+    header_row: int = Field(1, ge=1, description="Excel/CSV: the 1-based row holding the column names")
+    where: Expr | None = Field(None, description="Keep only rows where this is true, e.g. period == \"2017/18\"")  # type: ignore[valid-type]
+    pivot: Pivot | None = None
+    crs: str | None = Field(None, description="Coordinates' system, e.g. EPSG:27700; GeoJSON default: its crs member or WGS84")
+    points: Points | None = None
+    aggregate: Aggregate | None = None
+    counts: list[str] = Field(default_factory=list, description=(
+        "Columns that count people: small values are suppressed. Named as the table is after where: and pivot:; "
+        "in a pivoted dataset, naming the pivot's values: column (e.g. counts: [value]) makes every pivoted column "
+        "a count, or name pivoted columns one by one when only some indicators are counts"))
+    personal: bool = Field(False, description="Rows are about individual people: never drawn as points unless the scene allows it")
+
+    def resolved_format(self) -> str | None:
+        return self.format or format_of(self.path)
+
+
+class Disclosure(Strict):
+    """Statistical disclosure control for counts of people."""
+
+    min_count: int = Field(5, ge=1, description="Counts below this are shown as suppressed")
+    allow_personal_points: bool = Field(False, description="Allow datasets marked personal to be drawn as points")
+
+
+class Measure(Strict):
+    expr: Expr  # type: ignore[valid-type]
+    count: bool = Field(False, description="The measure counts people: small values are suppressed")
+
+
+class Mark(Strict):
+    """Rows a step picks out in a panel: the top N, or those where a condition holds."""
+
+    top: int | None = Field(None, ge=1, le=100)
+    where: Expr | None = None  # type: ignore[valid-type]
+
+
+class Backdrop(Strict):
+    """A 360° photo or video behind the panels: equirectangular (twice as wide as tall).
+
+    Exactly one of `image` and `video`.  Renders, validation and the web show a video's first
+    frame; `bridge launch` plays it live under the panels (V pauses), see bridge/show/video.py."""
+
+    image: str | None = Field(None, description="An equirectangular photo (JPEG or PNG) beside the scene, e.g. a drone panorama of the town")
+    video: str | None = Field(None, description=(
+        "An equirectangular 360° video (e.g. MP4 or WebM) beside the scene; the show plays it (V pauses), renders use its first frame"))
+    loop: bool = Field(True, description="A video starts again when it ends (false: it holds its last frame)")
+    brightness: float = Field(0.6, ge=0.05, le=1.0, description=(
+        "How bright it shows (1 = as photographed); below 1 keeps the panels the brightest things in the room"))
+
+    @model_validator(mode="after")
+    def _image_or_video(self):
+        if (self.image is None) == (self.video is None):
+            raise ValueError("give exactly one of image: (a 360° photo) or video: (a 360° video)")
+        return self
+
+    @property
+    def file(self) -> str:
+        """The photo's or the video's path, as the scene names it."""
+        return self.image if self.image is not None else self.video  # type: ignore[return-value]
+
+    @property
+    def kind(self) -> str:
+        return "image" if self.image is not None else "video"
+
+
+class Step(Strict):
+    """One stop in the briefing: which panels are up, which to draw attention to."""
+
+    title: str
+    show: list[str] = Field(min_length=1, description="Panel ids shown in this step")
+    highlight: str | list[str] | None = Field(None, description="Shown panel(s) to emphasise; the others dim")
+    mark: dict[str, Mark] = Field(default_factory=dict, description="Panel id → rows to pick out in this step")
+    notes: str = Field("", description="Presenter notes")
+    params: dict[str, str | float | bool] = Field(default_factory=dict, description="Parameter values this step shows, e.g. {ward: Castle}; 'all' for a choice's all option")
+    backdrop: Backdrop | Literal["none"] | None = Field(None, description="This step's 360° photo or video behind the panels, or none; default: the scene's")
+
+    @property
+    def highlighted(self) -> list[str]:
+        if self.highlight is None:
+            return []
+        return [self.highlight] if isinstance(self.highlight, str) else list(self.highlight)
+
+
+class Scene(Strict):
+    """A briefing: data, derived measures, panels around the room and the steps through them."""
+
+    title: str
+    source: str | None = Field(None, description="Shown small on every panel unless it has its own")
+    base: str | None = Field(None, description="The dataset others join to; defaults to the first")
+    disclosure: Disclosure = Disclosure()
+    theme: str | None = Field(None, description="A theme YAML file (colours, fonts, type sizes)")
+    datasets: dict[str, Dataset] = Field(min_length=1, max_length=MAX_DATASETS)
+    params: dict[str, Param] = Field(default_factory=dict, max_length=MAX_PARAMS, description=(  # type: ignore[valid-type]
+        "Questions the room can ask live: name → a choice, number or toggle; read as params.NAME in expressions and {params.NAME} in text"))
+    derive: dict[str, Union[Expr, Measure]] = Field(default_factory=dict, description="Named measures computed once")  # type: ignore[valid-type]
+    panels: list[PanelModel] = Field(min_length=1, max_length=MAX_PANELS, description="The registered panel types (see scene_model)")
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
+    transition_ms: int = Field(0, ge=0, le=10000, description="Cross-fade between steps in the live show, milliseconds; 0 cuts")
+    backdrop: Backdrop | None = Field(None, description="A 360° photo or video behind the panels in every step (a step may change it)")
+
+    # Set by load_scene: where the file is, so data paths and messages can be resolved.
+    model_config = ConfigDict(extra="forbid", frozen=False)
+    file: Path | None = Field(None, exclude=True, json_schema_extra={"skip": True})
+
+    @property
+    def base_name(self) -> str:
+        return self.base or next(iter(self.datasets))
+
+    def panel(self, panel_id: str):
+        return next(p for p in self.panels if p.id == panel_id)
+
+    def path(self, relative: str) -> Path:
+        folder = self.file.parent if self.file else Path.cwd()
+        return (folder / relative).resolve()
+
+    def data_path(self, dataset: Dataset) -> Path:
+        return self.path(dataset.path)
+
+    def input_files(self) -> list[Path]:
+        """Every file the briefing reads besides itself: data, theme, rasters and images."""
+        files = [self.data_path(d) for d in self.datasets.values()]
+        files += [self.path(self.theme)] if self.theme else []
+        for panel in self.panels:
+            files += [self.path(relative) for _, relative in panel.files()]
+        files += [self.path(b.file) for b in self.backdrops()]
+        return list(dict.fromkeys(files))
+
+    def backdrops(self) -> list[Backdrop]:
+        """Every backdrop the scene or a step names."""
+        found = [self.backdrop] if self.backdrop else []
+        return found + [s.backdrop for s in self.steps if isinstance(s.backdrop, Backdrop)]
+
+    def step_backdrop(self, index: int) -> Backdrop | None:
+        """The backdrop a step shows: its own, none, or the scene's."""
+        own = self.steps[index].backdrop
+        return None if own == "none" else own or self.backdrop
+
+    def step_video(self, index: int) -> Backdrop | None:
+        """A step's backdrop if it is a video (the show plays it), else None."""
+        backdrop = self.step_backdrop(index)
+        return backdrop if backdrop is not None and backdrop.video is not None else None
+
+    def measure(self, name: str) -> Measure:
+        value = self.derive[name]
+        return value if isinstance(value, Measure) else Measure(expr=value)
+
+
+_model: tuple[int, type[Scene]] | None = None
+
+
+def scene_model() -> type[Scene]:
+    """`Scene` whose `panels:` accept exactly the registered panel types (rebuilt when they change)."""
+    global _model
+    if _model is None or _model[0] != panels.version():
+        model = create_model("Scene", __base__=Scene, __doc__=Scene.__doc__,
+                             panels=(list[panels.panel_union()], Field(min_length=1, max_length=MAX_PANELS)))  # type: ignore[valid-type]
+        _model = (panels.version(), model)
+    return _model[1]
+
+
+def json_schema() -> dict[str, Any]:
+    """The scene format as JSON Schema (for editors' YAML completion)."""
+    schema = scene_model().model_json_schema()
+    schema["properties"].pop("file", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Bridge scene"
+    return schema
+
+
+def load_scene(path: str | Path) -> tuple[Scene, YamlDocument]:
+    """Load and validate a scene file; every problem found is raised at once."""
+    doc = load_yaml(path, what="scene file")
+    if not isinstance(doc.data, dict):
+        raise BridgeError(doc.problem((), "a scene must be a mapping with title, datasets, panels and steps"))
+    problems, contained = _contained(doc.data, doc, Path(path))
+    problems += _cross_references(doc.data, doc, contained)
+    model = scene_model()
+    try:
+        scene = model.model_validate(doc.data)
+    except ValidationError as exc:
+        problems = pydantic_problems(exc, doc, model, panels.panel_types()) + problems
+    if problems:
+        problems.sort(key=lambda p: p.line or 0)
+        raise BridgeError(problems)
+    scene.file = Path(path)
+    return scene, doc
+
+
+def _contained(raw: dict, doc: YamlDocument, scene_file: Path) -> tuple[list[Problem], bool]:
+    """Every file the raw scene names must be a regular file inside the briefing's folders
+    (bridge/scene/containment.py); checked before anything else so no other message names the file."""
+    named: list[tuple[tuple, Any]] = []
+    datasets = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
+    named += [(("datasets", name, "path"), d.get("path")) for name, d in datasets.items() if isinstance(d, dict)]
+    named.append((("theme",), raw.get("theme")))
+    if isinstance(raw.get("backdrop"), dict):
+        named += [(("backdrop", kind), raw["backdrop"].get(kind)) for kind in ("image", "video")]
+    for s, step in enumerate(raw.get("steps") if isinstance(raw.get("steps"), list) else []):
+        if isinstance(step, dict) and isinstance(step.get("backdrop"), dict):
+            named += [(("steps", s, "backdrop", kind), step["backdrop"].get(kind)) for kind in ("image", "video")]
+    panel_list = raw.get("panels") if isinstance(raw.get("panels"), list) else []
+    for i, panel in enumerate(panel_list):
+        if isinstance(panel, dict):
+            model = panels.panel_types().get(panel.get("type")) if isinstance(panel.get("type"), str) else None
+            named += [(("panels", i, *keys), _raw_value(panel, keys)) for keys in (model.file_keys if model else ())]
+    problems = [doc.problem(key_path, why) for key_path, relative in named
+                if isinstance(relative, str) and (why := containment.check(relative, scene_file))]
+    return problems, not problems
+
+
+def _raw_value(mapping: dict, keys: tuple) -> Any:
+    value: Any = mapping
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _cross_references(raw: dict, doc: YamlDocument, paths_ok: bool = True) -> list[Problem]:
+    """Checks pydantic cannot do alone: names that must refer to other parts of the scene.
+
+    They run on the raw YAML data, so they are reported together with type errors.
+    """
+    problems: list[Problem] = []
+    datasets_raw = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
+    datasets = [str(k) for k in datasets_raw]
+    base = raw.get("base")
+    if isinstance(base, str) and base not in datasets_raw:
+        problems.append(doc.problem(("base",), f"no dataset '{base}'{did_you_mean(base, datasets)}; datasets: {', '.join(datasets)}"))
+    for name, dataset in datasets_raw.items():
+        if paths_ok and isinstance(dataset, dict) and isinstance(dataset.get("path"), str) and not dataset.get("format"):
+            if format_of(dataset["path"]) is None:
+                problems.append(doc.problem(("datasets", name, "path"), f"cannot tell the format of '{dataset['path']}'; add format: one of {', '.join(DATA_FORMATS)}"))
+    derive = raw.get("derive") if isinstance(raw.get("derive"), dict) else {}
+    for name in derive:
+        if name in datasets_raw:
+            problems.append(doc.problem(("derive", name), f"'{name}' is also a dataset name; rename the measure"))
+    declared = raw.get("params") if isinstance(raw.get("params"), dict) else {}
+    for name in declared:
+        if not (isinstance(name, str) and name.isidentifier()):
+            problems.append(doc.problem(("params", name), f"'{name}' cannot be a parameter's name: use letters, digits and _, e.g. ward"))
+    ids: dict[str, int] = {}
+    panels = raw.get("panels") if isinstance(raw.get("panels"), list) else []
+    for i, panel in enumerate(panels):
+        if not isinstance(panel, dict):
+            continue
+        pid = panel.get("id")
+        if isinstance(pid, str):
+            if pid in ids:
+                problems.append(doc.problem(("panels", i, "id"), f"'{pid}' is already the id of panels[{ids[pid]}]; ids must be unique"))
+            ids.setdefault(pid, i)
+        for where, data in _named_datasets(panel, i):
+            if isinstance(data, str) and data not in datasets_raw:
+                problems.append(doc.problem(where, f"no dataset '{data}'{did_you_mean(str(data), datasets)}; datasets: {', '.join(datasets)}"))
+        pitch, height = panel.get("pitch", 0), panel.get("height")
+        if _number(pitch) and _number(height) and abs(pitch) + height / 2 > 85:
+            problems.append(doc.problem(("panels", i, "height"), f"the panel reaches pitch {abs(pitch) + height / 2:g}°; keep pitch ± height/2 within -85..85"))
+    steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    for s, step in enumerate(steps):
+        if not isinstance(step, dict):
+            continue
+        show = step.get("show") if isinstance(step.get("show"), list) else []
+        for j, panel_id in enumerate(show):
+            if isinstance(panel_id, str) and panel_id not in ids:
+                problems.append(doc.problem(("steps", s, "show", j), f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
+        for name in step.get("params") if isinstance(step.get("params"), dict) else {}:
+            if name not in declared:
+                known = ", ".join(map(str, declared)) or "none (declare them under params:)"
+                problems.append(doc.problem(("steps", s, "params", name), f"no parameter '{name}'{did_you_mean(str(name), map(str, declared))}; parameters: {known}"))
+        marks = step.get("mark") if isinstance(step.get("mark"), dict) else {}
+        for panel_id in marks:
+            if panel_id not in ids:
+                problems.append(doc.problem(("steps", s, "mark", panel_id), f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
+            elif panel_id not in show:
+                problems.append(doc.problem(("steps", s, "mark", panel_id), f"'{panel_id}' is not shown in this step; add it to show"))
+        highlight = step.get("highlight")
+        for j, panel_id in enumerate(highlight if isinstance(highlight, list) else [highlight]):
+            where = ("steps", s, "highlight", j) if isinstance(highlight, list) else ("steps", s, "highlight")
+            if isinstance(panel_id, str) and panel_id not in show:
+                problems.append(doc.problem(where, f"'{panel_id}' is not shown in this step; add it to show or pick from {', '.join(map(str, show))}"))
+    return problems
+
+
+def _named_datasets(panel: dict, index: int) -> list[tuple[tuple, Any]]:
+    """(key path, value) of every key of this raw panel that names a dataset (per its type)."""
+    model = panels.panel_types().get(panel.get("type")) if isinstance(panel.get("type"), str) else None
+    return [(("panels", index, *keys), _raw_value(panel, keys))
+            for keys in (model.dataset_keys if model else PanelModel.dataset_keys)]
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
