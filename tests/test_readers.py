@@ -9,7 +9,8 @@ import pytest
 from bridge.data.tables import load_data
 from bridge.errors import BridgeError
 from bridge.render.pipeline import load_briefing
-from bridge.data.readers import missing_column, read_geojson
+from bridge.data.formats import read_geojson
+from bridge.data.readers import missing_column
 from bridge.scene.model import load_scene
 from tests.conftest import BASE, MINIMAL, SAMPLE, brief, write_scene
 
@@ -118,7 +119,7 @@ def test_geopackage_and_shapefile(workdir, suffix):
     from pyogrio.raw import write
 
     from bridge.data.tables import shapely_areas
-    from bridge.data.readers import project_to_bng
+    from bridge.data.coordinates import project_to_bng
 
     frame, geometry, _ = read_geojson(SAMPLE / "shropshire_lsoa21.geojson")
     bng = project_to_bng(geometry, "EPSG:4326", None, ())

@@ -1,37 +1,39 @@
-"""Reading one dataset file into a table: formats, encodings, filters, pivots and coordinates.
+"""Reading one dataset into a table: its file read, then `where:`, `pivot:`, `counts:` and points applied.
 
-CSV (encoding and delimiter detected), Excel, Parquet, GeoJSON (optionally gzipped) and
-GeoPackage/Shapefile/FlatGeobuf (through pyogrio's bundled GDAL) become a `Table`: rows,
-and polygons or points projected to British National Grid metres.  `where:` filters rows and
-`pivot:` turns long (tidy) data into one column per indicator, before any join
-(bridge/data/tables.py joins the tables and evaluates expressions over them).  `counts:` names columns
-of the table as it is after `where:` and `pivot:` (`count_columns`).
+The file itself is read by its format (bridge/data/formats.py: CSV, Excel, Parquet, GeoJSON,
+GeoPackage/Shapefile/FlatGeobuf) and its shapes projected to British National Grid metres
+(bridge/data/coordinates.py).  `where:` filters rows and `pivot:` turns long (tidy) data into
+one column per indicator, before any join (bridge/data/tables.py joins the tables and evaluates
+expressions over them).  `counts:` names columns of the table as it is after `where:` and
+`pivot:` (`count_columns`).  The dataset's settings come from the scene model, passed in:
+nothing here imports it.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import gzip
-import io
-import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
 
 from bridge.data import expressions
+from bridge.data.coordinates import Polygons, check_valid, project_to_bng, transformer
+from bridge.data.formats import (
+    check_parquet,
+    check_size,
+    check_zip,
+    read_csv,
+    read_geojson,
+    read_vector,
+    resolved_format,
+)
 from bridge.errors import BridgeError, closest_first, did_you_mean
-from bridge.limits import MAX_DATA_FILE_BYTES, MAX_DECOMPRESSED_BYTES
-from bridge.scene.model import Dataset
-from bridge.scene.yaml_source import YamlDocument
 
-BNG = "EPSG:27700"
-Polygons = list  # of polygons, each a list of rings, each an (n, 2) array in BNG metres
+if TYPE_CHECKING:
+    from bridge.scene.spec import Dataset
+    from bridge.scene.yaml_source import YamlDocument
 
 
 @dataclass
@@ -72,41 +74,33 @@ def missing_column(column, columns, where: str | None = None, *, what: str = "co
     return f"{head}{did_you_mean(column, names)}; it has: {_listing(names)}"
 
 
-def transformer(crs: str, doc: YamlDocument, key_path: tuple) -> Transformer:
-    """A transformer from `crs` to British National Grid, or a located error for an unknown CRS."""
-    try:
-        return Transformer.from_crs(CRS.from_user_input(crs), BNG, always_xy=True)
-    except CRSError:
-        raise BridgeError(doc.problem(key_path, f"unknown coordinate system '{crs}'; use EPSG:4326 or EPSG:27700")) from None
-
-
 def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument, params=None) -> Table:
     """One dataset as a Table; `params(name)` gives a parameter's value to its `where:`."""
     here = ("datasets", name)
     if not path.exists():
         raise BridgeError(doc.problem(here + ("path",), f"file not found: {path} (paths are relative to the scene file)"))
-    fmt = dataset.resolved_format()
+    fmt = resolved_format(dataset)
     geometry = points = file_crs = None
     try:
-        _check_size(path)
+        check_size(path)
         if fmt == "csv":
-            frame = _read_csv(path, dataset)
+            frame = read_csv(path, dataset)
         elif fmt == "excel":
-            _check_zip(path, "an Excel workbook (.xlsx)")
+            check_zip(path, "an Excel workbook (.xlsx)")
             frame = pd.read_excel(path, sheet_name=dataset.sheet if dataset.sheet is not None else 0,
                                   header=dataset.header_row - 1)
         elif fmt == "parquet":
-            _check_parquet(path)
+            check_parquet(path)
             frame = pd.read_parquet(path)
         elif fmt == "vector":
-            frame, geometry, points, file_crs = _read_vector(path, dataset.layer)
+            frame, geometry, points, file_crs = read_vector(path, dataset.layer)
             if geometry is not None:
                 geometry = project_to_bng(geometry, dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",))
         else:
             frame, geometry, file_crs = read_geojson(path)
             geometry = project_to_bng(geometry, dataset.crs or file_crs or "EPSG:4326", doc, here + ("crs",))
         if geometry is not None:
-            _check_valid(geometry, path)
+            check_valid(geometry, path)
     except BridgeError as exc:
         raise BridgeError([doc.problem(here + ("path",), p.message) for p in exc.problems]) from None
     except ValueError as exc:
@@ -141,119 +135,6 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument, par
     if table.frame.empty:
         raise BridgeError(doc.problem(here + ("path",), f"{path.name} has no rows"))
     return table
-
-
-def _read_csv(path: Path, dataset: Dataset) -> pd.DataFrame:
-    """CSV with its encoding and delimiter stated, or detected (a byte-order mark, else UTF-8, else
-    cp1252; sniffed delimiter).  A .csv.gz is inflated here, within the limit; a plain CSV is
-    sampled for detection and then read by pandas straight from the file."""
-    compressed = path.suffix.lower() == ".gz"
-    if compressed:
-        data = read_capped(path)
-        raw = data[:65536]
-        more = len(data) > len(raw)
-    else:
-        with open(path, "rb") as file:
-            raw = file.read(65536)
-        more = path.stat().st_size > len(raw)
-    encoding = dataset.encoding
-    if encoding is None:
-        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            encoding = "utf-16"
-        elif b"\x00" in raw:
-            raise BridgeError(f"{path.name} holds NUL bytes: it looks like UTF-16 text without a byte-order mark; "
-                              "add encoding: utf-16-le (or utf-16-be) to the dataset")
-        else:
-            try:
-                raw.decode("utf-8-sig")
-                encoding = "utf-8-sig"
-            except UnicodeDecodeError as exc:
-                # A multi-byte character cut at the sample's end is still UTF-8.
-                encoding = "utf-8-sig" if exc.start >= len(raw) - 3 and more else "cp1252"
-    delimiter = dataset.delimiter
-    if delimiter is None:
-        sample = raw.decode(encoding, errors="replace")
-        try:
-            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-    source = io.BytesIO(data) if compressed else path
-    return pd.read_csv(source, encoding=encoding, sep=delimiter, header=dataset.header_row - 1)
-
-
-def _check_size(path: Path) -> None:
-    size = path.stat().st_size
-    if size > MAX_DATA_FILE_BYTES:
-        raise BridgeError(f"{path.name} is {size / 1024**2:,.0f} MB; a dataset file may be at most "
-                          f"{MAX_DATA_FILE_BYTES / 1024**2:,.0f} MB (filter or aggregate it first)")
-
-
-def read_capped(path: Path) -> bytes:
-    """The file's bytes, a .gz inflated — refusing to inflate past MAX_DECOMPRESSED_BYTES."""
-    if path.suffix.lower() != ".gz":
-        return path.read_bytes()
-    chunks, total = [], 0
-    try:
-        with gzip.open(path, "rb") as stream:
-            while chunk := stream.read(1 << 20):
-                total += len(chunk)
-                if total > MAX_DECOMPRESSED_BYTES:
-                    raise BridgeError(f"{path.name} inflates to more than {MAX_DECOMPRESSED_BYTES / 1024**2:,.0f} MB, "
-                                      "the limit for a compressed dataset")
-                chunks.append(chunk)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise BridgeError(f"{path.name} is not a readable .gz file ({exc})") from None
-    return b"".join(chunks)
-
-
-def _check_zip(path: Path, what: str) -> None:
-    """An .xlsx is a zip: refuse junk, and one whose parts would inflate past the limit."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise BridgeError(f"{path.name} is not {what}: it is not a zip archive; save it again from Excel as .xlsx") from None
-    if inflated > MAX_DECOMPRESSED_BYTES:
-        raise BridgeError(f"{path.name} inflates to {inflated / 1024**2:,.0f} MB; the limit for a workbook is "
-                          f"{MAX_DECOMPRESSED_BYTES / 1024**2:,.0f} MB")
-
-
-def _check_parquet(path: Path) -> None:
-    """Parquet columns are compressed: refuse a file whose data would inflate past the limit."""
-    import pyarrow.parquet as pq
-
-    metadata = pq.ParquetFile(path).metadata
-    inflated = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-    if inflated > MAX_DECOMPRESSED_BYTES:
-        raise BridgeError(f"{path.name} holds {inflated / 1024**2:,.0f} MB of data once read; the limit is "
-                          f"{MAX_DECOMPRESSED_BYTES / 1024**2:,.0f} MB")
-
-
-def to_shapely(geometry: list) -> np.ndarray:
-    """Our polygons (lists of rings) as an array of shapely MultiPolygons, built in one vectorised call."""
-    import shapely
-
-    rings = [ring for areas in geometry for poly in areas for ring in poly]
-    if not rings:
-        return np.array([shapely.MultiPolygon() for _ in geometry], dtype=object)
-    ring_offsets = np.concatenate([[0], np.cumsum([len(r) for r in rings])])
-    polygon_offsets = np.concatenate([[0], np.cumsum([len(poly) for areas in geometry for poly in areas])])
-    area_offsets = np.concatenate([[0], np.cumsum([len(areas) for areas in geometry])])
-    return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, np.concatenate(rings),
-                                     (ring_offsets, polygon_offsets, area_offsets))
-
-
-def _check_valid(geometry: list, path: Path) -> None:
-    """Invalid polygons (self-intersecting, for example) are refused: their areas and maps would be wrong."""
-    import shapely
-
-    shapes = to_shapely(geometry)
-    bad = np.flatnonzero(~shapely.is_valid(shapes))
-    if len(bad):
-        reasons = "; ".join(f"feature {i}: {shapely.is_valid_reason(shapes[i])}" for i in bad[:3])
-        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-        raise BridgeError(f"{path.name} has {len(bad)} invalid polygon(s) ({reasons}{more}); repair them, e.g. with "
-                          "QGIS's 'Fix geometries' or shapely.make_valid, and save the file again")
 
 
 def _evaluate_local(table: Table, text: str, doc: YamlDocument, key_path: tuple, params=None):
@@ -343,84 +224,3 @@ def _points(frame: pd.DataFrame, dataset: Dataset, doc: YamlDocument, here: tupl
     return np.column_stack([bx, by])
 
 
-def _read_vector(path: Path, layer):
-    """GeoPackage, Shapefile or FlatGeobuf through GDAL (pyogrio): polygons or points, and the CRS."""
-    import shapely
-    from pyogrio.raw import read
-
-    meta, _, wkb, fields = read(path, layer=layer)
-    frame = pd.DataFrame({name: values for name, values in zip(meta["fields"], fields)})
-    shapes = shapely.from_wkb(wkb) if wkb is not None else None
-    if shapes is None or len(shapes) == 0:
-        return frame, None, None, meta.get("crs")
-    kinds = set(shapely.get_type_id(shapes).tolist())
-    if kinds <= {0}:  # points
-        return frame, None, shapely.get_coordinates(shapes)[:, :2], meta.get("crs")
-    if not kinds <= {3, 6}:
-        raise BridgeError(f"{path.name} mixes geometry types; maps need polygons or points")
-    geometry = []
-    for i, shape in enumerate(shapes):
-        if shape is None or shape.is_empty:
-            raise BridgeError(f"feature {i} of {path.name} has no geometry")
-        parts = shape.geoms if shape.geom_type == "MultiPolygon" else [shape]
-        geometry.append([[np.asarray(p.exterior.coords)[:, :2]] + [np.asarray(r.coords)[:, :2] for r in p.interiors]
-                         for p in parts])
-    return frame, geometry, None, meta.get("crs")
-
-
-def read_geojson(path: Path):
-    """A FeatureCollection of (Multi)Polygons: properties as a table, rings as coordinate arrays."""
-    try:
-        collection = json.loads(read_capped(path).decode("utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise BridgeError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
-    except RecursionError:
-        raise BridgeError("its JSON is nested too deeply to be GeoJSON") from None
-    features = collection.get("features") if isinstance(collection, dict) else None
-    if not isinstance(features, list):
-        raise BridgeError("not a GeoJSON FeatureCollection (no 'features' list)")
-    crs = None
-    named = (collection.get("crs") or {}).get("properties", {}).get("name") if isinstance(collection.get("crs"), dict) else None
-    if named:
-        crs = named.replace("urn:ogc:def:crs:", "").replace("::", ":")
-    rows, geometry = [], []
-    for i, feature in enumerate(features):
-        geom = (feature or {}).get("geometry") or {}
-        kind, coords = geom.get("type"), geom.get("coordinates")
-        if kind == "Polygon":
-            polygons = [coords]
-        elif kind == "MultiPolygon":
-            polygons = coords
-        else:
-            raise BridgeError(f"feature {i} has geometry {kind!r}; maps need Polygon or MultiPolygon")
-        try:
-            rings = [[np.asarray(ring, dtype=float)[:, :2] for ring in poly] for poly in polygons]
-        except (ValueError, IndexError, TypeError):
-            raise BridgeError(f"feature {i} has malformed coordinates") from None
-        if any(len(ring) < 4 for poly in rings for ring in poly):
-            raise BridgeError(f"feature {i} has a ring of fewer than 4 points: invalid geometry")
-        geometry.append(rings)
-        rows.append(feature.get("properties") or {})
-    return pd.DataFrame(rows), geometry, crs
-
-
-def project_to_bng(geometry: list, crs: str, doc: YamlDocument, key_path: tuple) -> list:
-    """All rings to British National Grid metres in one vectorised transform."""
-    to_bng = transformer(crs, doc, key_path)
-    rings = [ring for areas in geometry for poly in areas for ring in poly]
-    if not rings:
-        return geometry
-    lengths = np.array([len(r) for r in rings])
-    allxy = np.concatenate(rings)
-    x, y = to_bng.transform(allxy[:, 0], allxy[:, 1])
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise BridgeError(doc.problem(key_path, f"some coordinates cannot be projected from {crs}; check the crs"))
-    projected = np.split(np.column_stack([x, y]), np.cumsum(lengths)[:-1])
-    out, k = [], 0
-    for areas in geometry:
-        new_areas = []
-        for poly in areas:
-            new_areas.append(projected[k:k + len(poly)])
-            k += len(poly)
-        out.append(new_areas)
-    return out

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from bridge.data import expressions
+from bridge.data import expressions, param_values
+from bridge.data.coordinates import to_shapely
+from bridge.data.readers import Table, missing_column, read_dataset
 from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.limits import MAX_CHOICES
-from bridge.data.readers import Table, missing_column, read_dataset, to_shapely
-from bridge.scene.model import Scene
-from bridge.scene.yaml_source import YamlDocument
+
+if TYPE_CHECKING:  # the scene model is passed in; the data layer never imports it
+    from bridge.scene.model import Scene
+    from bridge.scene.yaml_source import YamlDocument
 
 
 @dataclass
@@ -222,8 +226,6 @@ def keep_tables(keep: bool = True) -> None:
 
 
 def _read(name: str, dataset, scene: Scene, doc: YamlDocument, early: dict) -> Table:
-    from bridge.scene.params import REFERENCE
-
     path = scene.data_path(dataset)
     params = lambda p: param_value(scene, early, p)  # noqa: E731
     if _kept_tables is None:
@@ -232,7 +234,7 @@ def _read(name: str, dataset, scene: Scene, doc: YamlDocument, early: dict) -> T
         stat = path.stat()
     except OSError:
         return read_dataset(name, dataset, path, doc, params=params)  # reports the missing file
-    asked = tuple(sorted((p, repr(early.get(p))) for p in REFERENCE.findall(dataset.where or "")))
+    asked = tuple(sorted((p, repr(early.get(p))) for p in param_values.REFERENCE.findall(dataset.where or "")))
     key = (name, str(path), stat.st_mtime_ns, stat.st_size, dataset.model_dump_json(), asked)
     if key not in _kept_tables:
         _kept_tables[key] = read_dataset(name, dataset, path, doc, params=params)
@@ -246,11 +248,9 @@ def _as_all(param, value):
 
 def _early_default(param):
     """A parameter's value while the datasets are read (a column's values are not known yet)."""
-    from bridge.scene import params
-
-    if isinstance(param, params.ChoiceParam) and param.column is not None and param.default is None and not param.all:
+    if param.type == "choice" and param.column is not None and param.default is None and not param.all:
         return None
-    return params.default(param)
+    return param_values.default(param)
 
 
 def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], overrides: Overrides) -> tuple[dict, dict, list]:
@@ -258,12 +258,10 @@ def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], ove
     view, each checked; and the problems with those values, at the default's or the override's
     line (a wrong column is raised at once).  A value that is wrong is taken as the first option,
     so the panels' expressions are still checked and reported with it."""
-    from bridge.scene import params
-
     values, options, problems, wrong = {}, {}, [], []
     for name, param in scene.params.items():
         column_values = None
-        if isinstance(param, params.ChoiceParam) and param.column is not None:
+        if param.type == "choice" and param.column is not None:
             dataset, column = param.column.split(".", 1)
             if dataset not in tables:
                 problems.append(doc.problem(("params", name, "column"), f"no dataset '{dataset}'{did_you_mean(dataset, tables)}; datasets: {', '.join(tables)}"))
@@ -280,15 +278,15 @@ def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], ove
             if not column_values and not param.all:  # else its value would be 'all', which it does not offer
                 problems.append(doc.problem(("params", name, "column"), f"column '{column}' of '{dataset}' has no values to choose from"))
                 continue
-        options[name] = params.choices(param, column_values)
+        options[name] = param_values.choices(param, column_values)
         if name in overrides:
             wanted, where = overrides[name]
-        elif param.default is not None and not isinstance(param, params.ToggleParam):
+        elif param.default is not None and param.type != "toggle":
             wanted, where = param.default, ("params", name, "default")
         else:
-            values[name] = params.default(param, column_values)
+            values[name] = param_values.default(param, column_values)
             continue
-        value, why = params.check(name, param, wanted, column_values)
+        value, why = param_values.check(name, param, wanted, column_values)
         if why:
             wrong.append(doc.problem(where, why))
             value = options[name][0] if options[name] else None

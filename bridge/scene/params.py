@@ -6,25 +6,24 @@ a *number* (an age threshold, "top N") and a *toggle*.  Expressions read them as
 presenter changes them live (bridge/show/presenter.py).  A value set is the defaults, then the
 step's own `params:`, then what the presenter picked (which wins until reset).
 
-This module holds the models, the checks of a value against its parameter, and the
-stepping through values that the show's keys use; it knows nothing of data or drawing.
+This module holds the models, how a value reads in the room, and the stepping through values
+that the show's keys use; the options, defaults and checks of a value against its parameter
+live with the data layer that resolves them (bridge/data/param_values.py) and are re-exported
+here.  It knows nothing of data tables or drawing.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from bridge.errors import did_you_mean, shown
-from bridge.data.expressions import ALL
+from bridge.data.param_values import ALL, REFERENCE, Value, as_text, check, choices, default, tidy  # noqa: F401 - re-exported
+from bridge.errors import shown
 from bridge.scene.fields import Strict
 from bridge.limits import MAX_CHOICES
-
-
-Value = Union[str, float, bool]
 
 
 class ChoiceParam(Strict):
@@ -42,7 +41,7 @@ class ChoiceParam(Strict):
     def _number_keys(cls, labels):
         """labels: {2020: the pandemic year} — a number written as a key is the value's text."""
         if isinstance(labels, dict):
-            return {(_text(k) if isinstance(k, (int, float)) and not isinstance(k, bool) else k): v for k, v in labels.items()}
+            return {(as_text(k) if isinstance(k, (int, float)) and not isinstance(k, bool) else k): v for k, v in labels.items()}
         return labels
 
     @model_validator(mode="after")
@@ -94,63 +93,6 @@ class ToggleParam(Strict):
 Param = Annotated[Union[ChoiceParam, NumberParam, ToggleParam], Field(discriminator="type")]
 
 
-def choices(param, column_values: list | None = None) -> list[Value]:
-    """Every value a parameter can take, in the order the show's keys step through them."""
-    if isinstance(param, ToggleParam):
-        return [False, True]
-    if isinstance(param, NumberParam):
-        count = int(math.floor((param.max - param.min) / param.step + 1e-9)) + 1
-        return [_tidy(param.min + k * param.step) for k in range(count)]
-    values = list(param.values) if param.values is not None else list(column_values or [])
-    return ([ALL] if param.all else []) + values
-
-
-def default(param, column_values: list | None = None) -> Value:
-    if isinstance(param, ToggleParam):
-        return param.default
-    if isinstance(param, NumberParam):
-        return _tidy(param.min if param.default is None else param.default)
-    if param.default is not None:
-        return ALL if (param.all and param.default == "all") else param.default
-    options = choices(param, column_values)
-    return options[0] if options else ALL
-
-
-def check(name: str, param, value: Any, column_values: list | None = None) -> tuple[Value | None, str | None]:
-    """(the value as the parameter holds it, None) or (None, why it cannot take `value`)."""
-    if isinstance(param, ToggleParam):
-        if isinstance(value, bool):
-            return value, None
-        return None, f"params.{name} is a toggle: give true or false, not {shown(repr(value), 40)}"
-    if isinstance(param, NumberParam):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            return None, f"params.{name} is a number from {param.min:g} to {param.max:g}, not {shown(repr(value), 40)}"
-        if not param.min <= value <= param.max:
-            return None, f"{value:g} is outside params.{name}'s range {param.min:g}..{param.max:g}"
-        on = _tidy(param.min + round((value - param.min) / param.step) * param.step)
-        if not math.isclose(on, value, rel_tol=1e-9, abs_tol=1e-9):  # off its steps: the keys could not step from it
-            below = _tidy(param.min + math.floor((value - param.min) / param.step) * param.step)
-            near = " or ".join(f"{v:g}" for v in (below, _tidy(below + param.step)) if v <= param.max)
-            return None, (f"{value:g} is not one of params.{name}'s values: {param.min:g} to {param.max:g} in steps of "
-                          f"{param.step:g} (the nearest: {near})")
-        return on, None
-    if param.all and value == "all":
-        return ALL, None
-    options = choices(param, column_values)
-    if not isinstance(value, bool):  # true is not the value 1
-        for option in options:
-            if option == value:
-                return option, None
-        for option in options:  # 2020 for a column's "2020" (its values are text), "2020" for a listed 2020
-            if isinstance(option, str) != isinstance(value, str) and _text(option) == _text(value):
-                return option, None
-    listed = [_text(o) for o in options]
-    hint = did_you_mean(_text(value), listed)
-    some = ", ".join(listed[:8]) + (f", … ({len(listed) - 8} more)" if len(listed) > 8 else "")
-    written = shown(repr(value), 60) if isinstance(value, str) else _text(value)
-    return None, f"{written} is not one of params.{name}'s values{hint}; they are: {some}"
-
-
 def label(param, value: Value) -> str:
     """A value as the room reads it: the choice's label, the toggle's word, a tidy number."""
     if isinstance(param, ToggleParam):
@@ -158,10 +100,10 @@ def label(param, value: Value) -> str:
     if isinstance(param, NumberParam):
         from bridge.data.numformat import with_unit
 
-        return with_unit(_text(value), param.unit)  # 25%, £3m, 12 areas: as numbers are written everywhere
+        return with_unit(as_text(value), param.unit)  # 25%, £3m, 12 areas: as numbers are written everywhere
     if value is ALL:
         return param.all or "all"
-    text = _text(value)
+    text = as_text(value)
     return param.labels.get(text, text)
 
 
@@ -174,21 +116,7 @@ def stepped(options: list[Value], value: Value, by: int) -> Value:
     return options[max(0, min(len(options) - 1, k + by))]
 
 
-def _text(value) -> str:
-    """A value as written: a whole number without '.0' and never in e-notation (2020, 1500000),
-    others as short as Python writes them (0.3)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
-    return str(value)
-
-
-def _tidy(x: float) -> float:
-    """A stepped number without float dust (0.1 * 3 is 0.3, not 0.30000000000000004)."""
-    return float(round(x, 9))
-
-
 PLACEHOLDER = re.compile(r"\{params\.([A-Za-z_]\w*)\}")
-REFERENCE = re.compile(r"\bparams\.([A-Za-z_]\w*)")
 
 
 def fill(text: str, scene_params: dict, values: dict) -> tuple[str, list[str]]:
