@@ -10,7 +10,8 @@ from bridge.export.accessible import MAX_ROWS, step_texts
 from bridge.data.disclosure import SUPPRESSED
 from bridge.geometry import panel_texture_size
 from bridge.panels.common.canvas import draw_panel
-from bridge.render.pipeline import load_briefing, texture_density
+from bridge.render.briefing import load_briefing
+from bridge.render.pipeline import texture_density
 from tests.conftest import ROOT, write_scene
 
 SMALL = {37, 58, 71, 93}  # counts under min_count (100): none may be written anywhere as a number

@@ -1,22 +1,23 @@
 """Panel types: one module each, found through this registry by a panel's `type:`.
 
 A panel type is a `PanelModel` subclass (see bridge/panels/common/base.py) with a
-`type: Literal["name"]` key, registered with `@register`.  The scene format (and so
-`bridge validate`, the JSON Schema and `bridge panels`) is built from this registry, so a new
-kind of panel is one new module: see README "Adding a panel type".
+`type: Literal["name"]` key.  The built-in types are the modules of this package: each is
+found and registered when the package is imported, listed in their `listing_order`.  A
+plug-in's type registers with `@register`.  The scene format (and so `bridge validate`, the
+JSON Schema and `bridge panels`) is built from this registry, so a new kind of panel is one
+new module: see README "Adding a panel type".
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import typing
 from typing import Annotated, Union
 
 from pydantic import Field
 
 from bridge.panels.common.base import PanelModel
-
-BUILT_IN = ("map", "points", "heatmap", "extruded", "bar", "line", "table", "kpi", "text", "image")
 
 _types: dict[str, type[PanelModel]] = {}
 _version = 0  # bumped on every change, so models built from the registry know when to rebuild
@@ -106,7 +107,29 @@ def markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-# Each built-in type registers itself on import.  (Importing them binds their names here, so
-# `map` in this module is bridge.panels.map, not the builtin: do not use the builtin here.)
-for _module in BUILT_IN:
-    importlib.import_module(f"bridge.panels.{_module}")
+def _built_in_types() -> list[type[PanelModel]]:
+    """The panel types the modules of this package define (each module's `PanelModel`
+    subclasses with a `type` key), in their `listing_order`."""
+    found = []
+    for module_info in pkgutil.iter_modules(__path__):
+        if module_info.name == "common" or module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        found += [value for value in vars(module).values()
+                  if isinstance(value, type) and issubclass(value, PanelModel) and value.__module__ == module.__name__
+                  and "type" in value.model_fields]
+    return sorted(found, key=lambda model: (model.listing_order, model.__module__))
+
+
+def _register_built_ins() -> tuple[str, ...]:
+    """Register the built-in types in their listing order (first, even where a module also
+    used `@register`); their names, as listed."""
+    models = _built_in_types()
+    for model in models:
+        _types.pop(type_name(model), None)
+    return tuple(type_name(register(model)) for model in models)
+
+
+# (Importing the type modules binds their names here, so `map` in this module is
+# bridge.panels.map, not the builtin: do not use the builtin here.)
+BUILT_IN = _register_built_ins()

@@ -13,7 +13,7 @@ from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError
 from bridge.scene.fields import Expr
 from bridge.data.numformat import fixed, shared_decimals
-from bridge.panels import register
+from bridge.panels.common.describe import name, table
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas
 from bridge.panels.common.chart import (
@@ -43,11 +43,11 @@ class BarContent:
     count: bool = False  # the values count people: labelled as integers
 
 
-@register
 class BarPanel(PanelModel):
     """Sorted horizontal bars, optionally the top N, or rows grouped by label (e.g. areas into wards)."""
 
     type: Literal["bar"]
+    listing_order = 4
     value: Expr  # type: ignore[valid-type]
     label: Expr  # type: ignore[valid-type]
     top: int | None = Field(15, ge=1, le=100)
@@ -85,6 +85,20 @@ class BarPanel(PanelModel):
         keep = data.evaluate(mark.where, mark_path + ("where",), self.data)
         labels = texts(data, self.label, here + ("label",), self.data)
         return frozenset(labels[condition(keep, data.doc.problem(mark_path + ("where",), "must be a condition")).to_numpy()])
+
+    def describe(self, entry, view, step_index, content: BarContent) -> None:
+        """Its bars as a table, values written as the bars' labels, and the bars picked out."""
+        decimals = bar_decimals(content)
+        rows = [[label, SUPPRESSED if hidden else fixed(value, decimals).replace("-", "\u2212")]
+                for label, value, hidden in zip(content.labels, content.values, content.suppressed)]
+        value_heading = self.unit or "Value"
+        order = "smallest first" if self.order == "ascending" else "largest first"
+        entry["tables"].append(table(f"{name(self)}: {len(rows)} bars, {order}", ["Name", value_heading], rows, [False, True]))
+        picked = [label for label in content.labels if label in view.marks.get((step_index, self.id), frozenset())]
+        if self.highlight and self.highlight not in picked and self.highlight in content.labels:
+            picked.insert(0, self.highlight)
+        if picked:
+            entry["text"].append("Picked out: " + "; ".join(picked) + ".")
 
     def draw(self, c: Canvas, content: BarContent, source, marked) -> None:
         t = c.theme

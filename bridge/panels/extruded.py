@@ -17,8 +17,9 @@ from pydantic import Field
 
 from bridge.errors import BridgeError
 from bridge.scene.fields import Expr, Palette
-from bridge.geometry import panel_extent
-from bridge.panels import register
+from bridge.geometry import direction_pitch, panel_extent
+from bridge.data.disclosure import is_count
+from bridge.panels.common.describe import area_rows, name, ranked_table
 from bridge.panels.common.base import Extent, PanelModel
 from bridge.panels.common.canvas import Canvas, fmt_number, palette
 from bridge.panels.common.geo import MapContent, area_content
@@ -30,11 +31,11 @@ CAPTION_MIN_DEG = 9.0  # … but at least this much (a title, colour key and sou
 CAPTION_MAX = 0.5  # … up to half of a short box
 
 
-@register
 class ExtrudedPanel(PanelModel):
     """3D prisms whose height and colour encode a value, on a table below eye level, with a caption above."""
 
     type: Literal["extruded"]
+    listing_order = 3
     colour: Expr  # type: ignore[valid-type]
     palette: Palette = "viridis"  # type: ignore[valid-type]
     height_scale: float = Field(1.0, gt=0, le=10, description="Tallest prism as a fraction of the map's depth × 0.25")
@@ -75,6 +76,18 @@ class ExtrudedPanel(PanelModel):
             return [(("height",), f"the caption of an extruded map needs {c.height_deg + lack:.1f}° but has "
                                   f"{c.height_deg:.1f}°; make the panel taller")]
         return []
+
+    def describe(self, entry, view, step_index, content: MapContent) -> None:
+        """Its areas as a table (largest first) and what the prisms' heights run from and to."""
+        count = is_count(view.data, self.colour, self.data or view.data.scene.base_name)
+        rows = area_rows([str(label) for label in content.labels], content.values, content.suppressed, count)
+        entry["tables"].append(ranked_table(name(self), "areas", ["Area", self.legend or "Value"], rows, counts_listed=True))
+        shown = np.where(content.suppressed, np.nan, content.values)
+        finite = shown[np.isfinite(shown)]
+        key = f"from {fmt_number(float(finite.min()))} to {fmt_number(float(finite.max()))}" if len(finite) else ""
+        entry["legend"] = self.legend
+        entry["text"].append(f"Prisms on a table: taller and brighter is higher{' (' + self.legend + ')' if self.legend else ''}"
+                             f"{', ' + key if key else ''}.")
 
     def draw(self, c: Canvas, content: MapContent, source, marked) -> None:
         values = _shown(content)
@@ -179,7 +192,7 @@ def extruded_mesh(yaw: float, pitch: float, width: float, height: float, polygon
     for _ in range(8):  # lower the table's far edge until the tallest prism's top is at `top`
         mesh = _table_of_prisms(yaw, table_top, pitch - height / 2, width, polygons, values, height_scale)
         points = np.asarray(mesh.points)
-        seen = np.degrees(np.arctan2(points[:, 2], np.hypot(points[:, 0], points[:, 1]))).max()
+        seen = direction_pitch(points[:, 0], points[:, 1], points[:, 2]).max()
         if seen <= top + 0.05:
             break
         table_top -= seen - top

@@ -9,17 +9,17 @@ import numpy as np
 from pydantic import Field
 
 from bridge.scene.fields import Expr, Palette
-from bridge.panels import register
+from bridge.panels.common.describe import point_table, point_total
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas
 from bridge.panels.common.geo import PointsContent, colourbar, point_axes, points_content
 
 
-@register
 class HeatmapPanel(PanelModel):
     """Density of points (optionally weighted), Gaussian-smoothed over `radius_km`, over the base outlines."""
 
     type: Literal["heatmap"]
+    listing_order = 2
     data: str = Field(description="A dataset with points:")
     weight: Expr | None = None  # type: ignore[valid-type]
     radius_km: float = Field(2.0, gt=0, le=100, description="Smoothing radius")
@@ -28,6 +28,13 @@ class HeatmapPanel(PanelModel):
 
     def content(self, data, here) -> PointsContent:
         return points_content(data, self.data, here, weights=self.weight)
+
+    def describe(self, entry, view, step_index, content: PointsContent) -> None:
+        """How many points it smooths, over what radius, and a table of their weights (largest first)."""
+        weights = getattr(content, "weights", None)
+        entry["text"].append(f"The density of {point_total(view, self, content)} points, smoothed over {self.radius_km:g} km"
+                             + (", weighted" if weights is not None else "") + ".")
+        point_table(entry, view, self, content, weights, self.weight, "Weight")
 
     def draw(self, c: Canvas, content: PointsContent, source, marked) -> None:
         # A kernel density on a grid: histogram, then a Gaussian blur of radius_km.

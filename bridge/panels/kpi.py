@@ -11,7 +11,6 @@ from pydantic import Field
 from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.scene.fields import Expr
 from bridge.data.numformat import NumberFormat, auto_format, format_number, is_missing, with_unit
-from bridge.panels import register
 from bridge.panels.common.base import PanelModel
 from bridge.theme import MIN_TEXT_DEG
 from bridge.panels.common.canvas import MEASURED_CHARS, Canvas
@@ -35,11 +34,11 @@ class KpiContent:
     count: bool = False  # a count of people: written as an integer
 
 
-@register
 class KpiPanel(PanelModel):
     """One big number with a label, its change against a comparison (`compare`) and a sparkline (`spark`)."""
 
     type: Literal["kpi"]
+    listing_order = 7
     value: Expr  # type: ignore[valid-type]
     label: str | None = None
     unit: str | None = Field(None, description="Written beside the number: '%' → 4.7%, '£m' → £3.2m, 'homes' → 12 homes")
@@ -75,6 +74,25 @@ class KpiPanel(PanelModel):
     def seam_parts(self, theme) -> list[tuple[str, float, float]]:
         """The big number, across the middle 60% of the panel."""
         return [("its number", self.yaw - self.width * 0.3, self.yaw + self.width * 0.3)]
+
+    def describe(self, entry, view, step_index, content: KpiContent) -> None:
+        """The number as drawn, its label, its change against the comparison and the spark line's ends."""
+        missing = is_missing(content.value)
+        value = SUPPRESSED if content.suppressed else NO_DATA if missing else with_unit(self.number_text(content), self.unit)
+        comparison = None
+        if (content.compare is not None and not content.suppressed and not missing and not is_missing(content.compare)
+                and content.compare != 0):  # as draw shows it
+            change = content.value / content.compare - 1
+            word = "up" if change > 0 else ("down" if change < 0 else "no change,")
+            comparison = f"{word} {abs(change):.0%} {self.compare_label or 'vs comparison'}"
+        entry.update(value=value, label=self.label, unit=self.unit, comparison=comparison)
+        sentence = value + (f" {self.label}" if self.label else "")
+        entry["text"].append(sentence + (f" ({comparison})" if comparison else "") + ".")
+        spark = content.spark
+        if spark is not None and len(spark) > 1:  # its small counts already left out, as the spark line leaves them
+            count = bool(self.spark) and is_count(view.data, self.spark, self.data)
+            first, last = auto_format(spark[0], count), auto_format(spark[-1], count)
+            entry["text"].append(f"A spark line of {len(spark)} values, from {first} to {last}.")
 
     def draw(self, c: Canvas, content: KpiContent, source, marked) -> None:
         t = c.theme

@@ -14,7 +14,8 @@ from pydantic import Field
 from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.errors import BridgeError
 from bridge.scene.fields import Expr
-from bridge.panels import register
+from bridge.data.numformat import MISSING, fixed, is_missing, shared_decimals
+from bridge.panels.common.describe import name, table
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas, palette
 from bridge.panels.common.chart import (
@@ -78,11 +79,11 @@ def period_key(text: str) -> tuple:
     return (year, tuple(rest), str(text))
 
 
-@register
 class LinePanel(PanelModel):
     """A time series, one line per series, each labelled at its end; `highlight` picks one out."""
 
     type: Literal["line"]
+    listing_order = 5
     x: Expr = Field(description=(  # type: ignore[valid-type]
         "Column of periods (text or numbers), drawn in time order: by year, then by the numbers and month names "
         "within (2023 Q2 before 2023 Q10, Apr 2023 before Jan 2024)"))
@@ -121,6 +122,23 @@ class LinePanel(PanelModel):
             raise BridgeError(data.doc.problem(here + ("series",), f"{len(lines)} series are too many to read; narrow it with where:"))
         return LineContent(order, lines, suppressed)
 
+    def describe(self, entry, view, step_index, content: LineContent) -> None:
+        """Its lines as a table, a column per line and a row per period."""
+        count = is_count(view.data, self.y, self.data)
+        values = [v for series in content.series.values() for v in series]
+        decimals = shared_decimals([v for v in values if not is_missing(v)] or [0], count)
+        names = list(content.series)
+        rows = [[period] + [fixed(content.series[line][k], decimals, missing=MISSING) for line in names]
+                for k, period in enumerate(content.x)]
+        note = None
+        if content.suppressed:  # the line leaves a gap: the text cannot say which gap is a small count
+            note = (f"{content.suppressed} small count(s) of people {SUPPRESSED}; they are written as {MISSING}, "
+                    "as are periods without a value")
+        caption = name(self) + (f" ({self.unit})" if self.unit else "")
+        entry["tables"].append(table(caption, ["Period"] + names, rows, [False] + [True] * len(names), note=note))
+        if self.highlight and self.highlight in content.series:
+            entry["text"].append(f"Picked out: {self.highlight}.")
+
     def draw(self, c: Canvas, content: LineContent, source, marked) -> None:
         t = c.theme
         bottom, top = c.header(self.title, source)
@@ -150,19 +168,8 @@ class LinePanel(PanelModel):
         chart_h = chart_hi - chart_lo
         ax = c.fig.add_axes((0, c.frac_h(chart_lo), 1, c.frac_h(chart_h)))  # placed across once its sides are known
         ax.set_facecolor(t.card)
-        colours = palette(t.series, 10) if len(content.series) > 1 else [t.accent]
         x = np.arange(len(content.x))
-        ends = {}
-        pitch = (c.width_deg * (1 - END_SHARE) - 2 * MARGIN_DEG) / max(1, len(x))  # about the least room a period has
-        marker = min(0.5 * c.ppd, 0.6 * points(c, pitch))  # dots that do not run together
-        for k, (name, y) in enumerate(content.series.items()):
-            strong = self.highlight is None or name == self.highlight
-            colour = t.mark if self.highlight == name else colours[k % len(colours)]
-            ax.plot(x, y, color=colour, linewidth=(0.35 if strong else 0.18) * c.ppd, alpha=1 if strong else 0.55, marker="o",
-                    markersize=marker)
-            last = np.flatnonzero(np.isfinite(y))
-            if len(last) and name in named:
-                ends[name] = (x[last[-1]], y[last[-1]], colour)
+        ends = self._plot_lines(c, ax, content, x, named)
         ax.set_xlim(*x_limits(len(x)))
         ylim = ax.get_ylim()  # matplotlib's own margins round the data
         # The y axis: matplotlib's round numbers, those that fit the chart's height, written out.
@@ -200,15 +207,41 @@ class LinePanel(PanelModel):
         elif unit:
             c.fig.text(c.frac_w(MARGIN_DEG), c.frac_h(chart_lo + chart_h / 2), unit, rotation=90, ha="left", va="center",
                        color=t.muted, fontsize=c.pt(unit_size), family=t.font)
-        label_x = chart_x1 + pad
-        for name, (xe, ye, colour) in ends.items():
-            at = placed[name]
-            ax.text(c.frac_w(label_x), c.frac_h(at), named[name], transform=c.fig.transFigure, color=colour, family=t.font,
-                    fontsize=c.pt(size), va="center", ha="left", linespacing=1.2)
-            end_x = chart_x0 + (xe - x_limits(len(x))[0]) / np.ptp(x_limits(len(x))) * (chart_x1 - chart_x0)
-            if name in leaders:
-                c.fig.add_artist(Line2D([c.frac_w(end_x), c.frac_w(label_x - 0.2)], [c.frac_h(wanted[name]), c.frac_h(at)],
-                                        transform=c.fig.transFigure, color=colour, linewidth=0.05 * c.ppd, alpha=0.8))
+        _name_ends(c, ax, ends, named, size, wanted, placed, leaders, len(x), (chart_x0, chart_x1, chart_x1 + pad))
+
+    def _plot_lines(self, c: Canvas, ax, content: LineContent, x: np.ndarray, named: dict[str, str]) -> dict:
+        """Draw each series' line (the highlighted one strong); name → (x, y, colour) of the
+        last value of each line that is named at its end."""
+        t = c.theme
+        colours = palette(t.series, 10) if len(content.series) > 1 else [t.accent]
+        ends = {}
+        pitch = (c.width_deg * (1 - END_SHARE) - 2 * MARGIN_DEG) / max(1, len(x))  # about the least room a period has
+        marker = min(0.5 * c.ppd, 0.6 * points(c, pitch))  # dots that do not run together
+        for k, (name, y) in enumerate(content.series.items()):
+            strong = self.highlight is None or name == self.highlight
+            colour = t.mark if self.highlight == name else colours[k % len(colours)]
+            ax.plot(x, y, color=colour, linewidth=(0.35 if strong else 0.18) * c.ppd, alpha=1 if strong else 0.55, marker="o",
+                    markersize=marker)
+            last = np.flatnonzero(np.isfinite(y))
+            if len(last) and name in named:
+                ends[name] = (x[last[-1]], y[last[-1]], colour)
+        return ends
+
+
+def _name_ends(c: Canvas, ax, ends: dict, named: dict[str, str], size: float, wanted: dict[str, float],
+               placed: dict[str, float], leaders: set[str], periods: int, xs: tuple[float, float, float]) -> None:
+    """Each line's name at `placed` beside its end, joined to the end by a leader where it is in
+    `leaders` (`xs`: the chart's left and right edges and the names' left edge, degrees)."""
+    t = c.theme
+    chart_x0, chart_x1, label_x = xs
+    for name, (xe, ye, colour) in ends.items():
+        at = placed[name]
+        ax.text(c.frac_w(label_x), c.frac_h(at), named[name], transform=c.fig.transFigure, color=colour, family=t.font,
+                fontsize=c.pt(size), va="center", ha="left", linespacing=1.2)
+        end_x = chart_x0 + (xe - x_limits(periods)[0]) / np.ptp(x_limits(periods)) * (chart_x1 - chart_x0)
+        if name in leaders:
+            c.fig.add_artist(Line2D([c.frac_w(end_x), c.frac_w(label_x - 0.2)], [c.frac_h(wanted[name]), c.frac_h(at)],
+                                    transform=c.fig.transFigure, color=colour, linewidth=0.05 * c.ppd, alpha=0.8))
 
 
 def y_ticks(c: Canvas, values: list[float], lim: tuple[float, float], height_deg: float, size_deg: float) -> list[float]:

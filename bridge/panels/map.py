@@ -15,7 +15,7 @@ from bridge.data.disclosure import SUPPRESSED, is_count
 from bridge.errors import BridgeError
 from bridge.scene.fields import Colour, Expr, Palette, Strict
 from bridge.data.numformat import fixed, legend_decimals
-from bridge.panels import register
+from bridge.panels.common.describe import NO_DATA, area_rows, name, ranked_table
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas, palette
 from bridge.panels.common.geo import (
@@ -72,11 +72,11 @@ class Layer(Strict):
     size: float = Field(4.0, gt=0, le=200, description="Marker area in points²")
 
 
-@register
 class MapPanel(PanelModel):
     """A choropleth of the base polygons (classes by quantiles, equal steps or fixed breaks), with optional labels, outlines, a raster underlay and points."""
 
     type: Literal["map"]
+    listing_order = 0
     colour: Expr | None = Field(None, description="Value per area; omit for outlines only (e.g. under points)")  # type: ignore[valid-type]
     classes: Classes = Classes()
     palette: Palette = Field("viridis", description="A matplotlib colour map name (colour-blind-safe default)")  # type: ignore[valid-type]
@@ -131,6 +131,40 @@ class MapPanel(PanelModel):
             return frozenset(keys[shown.sort_values(ascending=False, kind="stable").index[: mark.top]])
         keep = data.evaluate(mark.where, mark_path + ("where",), table.name)
         return frozenset(keys[condition(keep, data.doc.problem(mark_path + ("where",), "must be a condition")).to_numpy()])
+
+    def describe(self, entry, view, step_index, content: ChoroplethContent) -> None:
+        """Its areas as a table (largest first), its legend's classes, its zoom and the areas a step outlines."""
+        if self.legend:
+            entry["legend"] = self.legend
+        if content.values is None:
+            entry["text"].append(f"A map of {len(content.keys):,} areas, drawn as outlines.")
+            return
+        count = bool(getattr(content, "count", False))
+        picked = np.ones(len(content.keys), bool) if content.focus is None else np.asarray(content.focus, bool)
+        labels = [str(label) for label in content.labels]
+        keep = np.flatnonzero(picked)
+        rows = area_rows([labels[k] for k in keep], content.values[keep], content.suppressed[keep], count)
+        entry["tables"].append(ranked_table(name(self), "areas", ["Area", self.legend or "Value"], rows))
+        entry["classes"] = self._legend_classes(content, count)
+        entry["text"].append(f"Legend{': ' + self.legend if self.legend else ''} — " + "; ".join(entry["classes"]) + ".")
+        if content.focus is not None:
+            entry["text"].append(f"Zoomed to {len(keep):,} of {len(content.keys):,} areas; the rest are dimmed.")
+        marked = view.marks.get((step_index, self.id), frozenset())
+        if marked:
+            names = [labels[k] for k in range(len(labels)) if content.keys[k] in marked]
+            entry["text"].append("Outlined in this step: " + "; ".join(names) + ".")
+
+    def _legend_classes(self, content: ChoroplethContent, count: bool) -> list[str]:
+        """The legend's entries as it lists them: classes highest first, then suppressed, then no data."""
+        shown = np.where(content.suppressed, np.nan, content.values)
+        classes = []
+        if np.isfinite(shown).any():
+            classes = legend_labels(classify(shown, self.classes), count)[::-1]
+        if content.suppressed.any():
+            classes.append(SUPPRESSED)
+        if np.isnan(content.values[~content.suppressed]).any():
+            classes.append(NO_DATA)
+        return classes
 
     def draw(self, c: Canvas, content: MapContent, source, marked) -> None:
         t = c.theme

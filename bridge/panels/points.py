@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from bridge.scene.fields import Expr, Palette
-from bridge.panels import register
+from bridge.panels.common.describe import point_table, point_total
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas
 from bridge.panels.common.geo import PointsContent, colourbar, point_axes, points_content
@@ -17,11 +17,11 @@ from bridge.panels.common.geo import PointsContent, colourbar, point_axes, point
 MARKER_LIMIT = 200_000  # above this many points, draw a per-pixel mean instead of markers
 
 
-@register
 class PointsPanel(PanelModel):
     """Points of a dataset with `points:` over the base outlines, coloured by a value; binned to pixels past 200,000."""
 
     type: Literal["points"]
+    listing_order = 1
     data: str = Field(description="A dataset with points:")
     colour: Expr | None = Field(None, description="Value per point, coloured with the palette")  # type: ignore[valid-type]
     palette: Palette = "viridis"  # type: ignore[valid-type]
@@ -30,6 +30,11 @@ class PointsPanel(PanelModel):
 
     def content(self, data, here) -> PointsContent:
         return points_content(data, self.data, here, values=self.colour)
+
+    def describe(self, entry, view, step_index, content: PointsContent) -> None:
+        """How many points it shows, and a table of their values (largest first) when coloured."""
+        entry["text"].append(f"{point_total(view, self, content)} points.")
+        point_table(entry, view, self, content, content.values, self.colour, self.legend or "Value")
 
     def draw(self, c: Canvas, content: PointsContent, source, marked) -> None:
         t = c.theme

@@ -16,7 +16,7 @@ from bridge.errors import BridgeError, did_you_mean
 from bridge.data.expressions import to_float
 from bridge.scene.fields import Expr
 from bridge.data.numformat import MISSING, NumberFormat, fixed, format_number, shared_decimals
-from bridge.panels import register
+from bridge.panels.common.describe import name, table
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas
 from bridge.panels.common.values import measures
@@ -34,11 +34,11 @@ class TableContent:
     numeric: list[bool] = field(default_factory=list)  # per column: numbers (drawn right-aligned, never wrapped)
 
 
-@register
 class TablePanel(PanelModel):
     """The top N rows of a table: `columns` maps each heading to an expression; counts of people suppressed."""
 
     type: Literal["table"]
+    listing_order = 6
     columns: dict[str, Expr] = Field(min_length=1, description="Heading → expression")  # type: ignore[valid-type]
     sort: str | None = Field(None, description="Heading to sort by (descending)")
     top: int = Field(10, ge=1, le=40)
@@ -93,6 +93,13 @@ class TablePanel(PanelModel):
             return lambda number: format_number(fmt, number)
         decimals = shared_decimals(values, count)
         return lambda number: fixed(number, decimals)
+
+    def describe(self, entry, view, step_index, content: TableContent) -> None:
+        """The table itself, its cells written as drawn."""
+        numeric = content.numeric or [False] * len(content.headings)
+        note = f"{content.suppressed_cells} small count(s) of people {SUPPRESSED}" if content.suppressed_cells else None
+        entry["tables"].append(table(name(self), list(content.headings), [list(r) for r in content.rows], list(numeric),
+                                     row_headings=bool(numeric) and not numeric[0], note=note))
 
     def draw(self, c: Canvas, content: TableContent, source, marked) -> None:
         t = c.theme

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from bridge.panels import register
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas
 from bridge.theme import MIN_TEXT_DEG
@@ -13,11 +12,11 @@ from bridge.theme import MIN_TEXT_DEG
 _EMPHASIS = re.compile(r"\*\*(.+?)\*\*")
 
 
-@register
 class TextPanel(PanelModel):
     """A title or a paragraph; **double asterisks** mark emphasis."""
 
     type: Literal["text"]
+    listing_order = 8
     text: str
     style: Literal["title", "paragraph"] = "paragraph"
 
@@ -25,6 +24,16 @@ class TextPanel(PanelModel):
         if self.style == "title":
             return []  # a title-style text shrinks to fit
         return super().layout_problems(theme, None)  # paragraphs show no source line
+
+    def describe(self, entry, view, step_index, content) -> None:
+        """Its words, as drawn: a title on one line, paragraphs re-wrapped, without emphasis marks."""
+        if self.style == "title":
+            entry["text"].append(" ".join(_EMPHASIS.sub(r"\1", self.text).split()))
+            return
+        for paragraph in self.text.split("\n\n"):  # as drawn: ** toggles emphasis, words re-wrapped
+            words = " ".join(paragraph.replace("**", "").split())
+            if words:
+                entry["text"].append(words)
 
     def draw(self, c: Canvas, content, source, marked) -> None:
         t = c.theme

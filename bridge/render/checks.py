@@ -11,7 +11,8 @@ from __future__ import annotations
 from bridge.errors import Problem
 import math
 
-from bridge.room.profile import Room, wrap_yaw
+from bridge.geometry import wrap_yaw
+from bridge.room.model import Room
 from bridge.scene.model import Scene
 from bridge.theme import DEFAULT_THEME, Theme
 from bridge.scene.yaml_source import YamlDocument

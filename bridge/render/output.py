@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from bridge.errors import BridgeError, Problem
-from bridge.room.profile import Room
+from bridge.room.model import Room
 from bridge.theme import DEFAULT_THEME, Theme, rgb255
 
 

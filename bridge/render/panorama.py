@@ -14,7 +14,7 @@ import pyvista as pv
 import vtk
 
 from bridge.render.backend import use_offscreen
-from bridge.geometry import PANEL_RADIUS, direction, panel_extent
+from bridge.geometry import PANEL_RADIUS, direction, equirect_texture_uv, panel_extent
 from bridge.theme import DEFAULT_THEME
 
 
@@ -165,7 +165,7 @@ def backdrop_sphere(radius: float = BACKDROP_RADIUS, step_deg: float = 1.0) -> p
     a = (j * nx + i).ravel()
     faces = np.column_stack([np.full(a.size, 4), a, a + 1, a + nx + 1, a + nx]).ravel()
     mesh = pv.PolyData(points, faces)
-    mesh.active_texture_coordinates = np.column_stack([(yy.ravel() + 180.0) / 360.0, (pp.ravel() + 90.0) / 180.0])
+    mesh.active_texture_coordinates = np.column_stack(equirect_texture_uv(yy.ravel(), pp.ravel()))
     return mesh
 
 

@@ -6,7 +6,7 @@ from matplotlib.colors import to_rgb
 
 from bridge.errors import BridgeError
 from bridge.panels.common.canvas import draw_panel
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from bridge.theme import DEFAULT_THEME as THEME
 from tests.conftest import write_scene
 

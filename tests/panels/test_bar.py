@@ -60,7 +60,7 @@ def _places(workdir, rows):
     """A scene whose only panel is a bar chart of `rows` (name, value), from a CSV of its own."""
     import pandas as pd
 
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
     from tests.conftest import write_scene
 
     def scene(panel: str):

@@ -14,7 +14,7 @@ import pytest
 
 from bridge.data.disclosure import SUPPRESSED, is_count
 from bridge.errors import BridgeError
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from bridge.data.readers import read_geojson
 from tests.conftest import write_scene
 from tests.panels.helpers import THEME, draw, share_of

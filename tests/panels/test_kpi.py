@@ -3,7 +3,7 @@
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from tests.conftest import MINIMAL, write_scene
 from tests.panels.helpers import HEAD, assert_error_located, draw, scene_with
 
@@ -71,7 +71,7 @@ def test_kpi_unsafe_format_is_refused_where_it_is_written(workdir, fmt, fragment
 
 
 def test_a_small_comparison_count_or_spark_point_is_never_shown(workdir):
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
     from tests.conftest import write_scene
 
     (workdir / "data" / "visits.csv").write_text("year,visits\n2019,12\n2020,3\n2021,9\n")

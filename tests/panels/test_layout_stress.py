@@ -8,7 +8,7 @@ import pytest
 
 from bridge.geometry import panel_texture_size
 from bridge.panels.common.canvas import draw_panel
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from tests.conftest import write_scene
 
 LONG = "a neighbourhood name far longer than any ward name, with its parish and district"

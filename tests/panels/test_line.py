@@ -20,7 +20,7 @@ def test_line_without_series_refuses_several_values_per_x(workdir):
 
 def test_small_counts_are_never_points_on_a_line(workdir):
     from tests.conftest import write_scene
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
 
     (workdir / "data" / "visits.csv").write_text("year,visits\n2019,12\n2020,3\n2021,9\n2022,2\n2023,15\n")
     text = ("title: T\ndatasets:\n  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}\n"
@@ -46,7 +46,7 @@ def _series(workdir, rows, panel: str, size=(900, 560)):
     import pandas as pd
 
     from tests.conftest import write_scene
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
 
     pd.DataFrame(rows, columns=["period", "name", "value"]).to_csv(workdir / "data" / "series.csv", index=False)
     text = ("title: T\ndatasets:\n  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}\n"
@@ -132,7 +132,7 @@ def test_a_series_that_ends_early_is_named_in_the_column_beside_the_chart(workdi
 
 def test_periods_run_in_time_order_not_alphabetical(workdir):
     from bridge.panels.line import period_key
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
     from tests.conftest import write_scene
 
     rows = ["Jan 2024", "Apr 2023", "Dec 2023", "Feb 2024", "Aug 2023"]

@@ -8,7 +8,7 @@ import pytest
 
 from bridge.errors import BridgeError
 from bridge.panels.common.canvas import palette
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from tests.conftest import MINIMAL, write_scene
 from tests.panels.helpers import assert_error_located, draw, scene_with, share_of
 

@@ -3,7 +3,7 @@
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from tests.conftest import write_scene
 from tests.panels.helpers import HEAD, draw, scene_with
 

@@ -1,7 +1,8 @@
-"""A new kind of panel is one module: defined here alone, it validates, renders and is in the schema.
+"""A new kind of panel is one module: defined here alone, it validates, renders, is in the schema
+and says its content in the text version of a step.
 
-`GaugePanel` below is the whole of a panel type (model, content with located errors, drawing);
-nothing else in Bridge is edited.  It is registered for these tests only.
+`GaugePanel` below is the whole of a panel type (model, content with located errors, drawing,
+description); nothing else in Bridge is edited.  It is registered for these tests only.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from bridge.scene.fields import Expr
 from bridge.geometry import pitch_to_y, yaw_to_x
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.values import scalar
-from bridge.render.pipeline import load_briefing, render_briefing
-from bridge.room.profile import load_room
+from bridge.render.briefing import load_briefing
+from bridge.render.pipeline import render_briefing
+from bridge.room.load import load_room
 from bridge.scene.model import json_schema
 from tests.conftest import write_scene
 
@@ -40,6 +42,20 @@ class GaugePanel(PanelModel):
     def draw(self, canvas, share, source, marked) -> None:
         t = canvas.theme
         canvas.fig.patches.append(Rectangle((0.0, 0.0), share, 1.0, color=t.mark, transform=canvas.fig.transFigure))
+
+    def describe(self, entry, view, step_index, share) -> None:
+        entry["share"] = share
+        entry["text"].append(f"A gauge filled to {share:.0%}.")
+
+
+class DialPanel(PanelModel):
+    """A plug-in type that draws but never says what it shows (no `describe`)."""
+
+    type: Literal["dial"]
+    value: Expr  # type: ignore[valid-type]
+
+    def draw(self, canvas, content, source, marked) -> None:
+        pass
 
 
 SCENE = """
@@ -72,6 +88,26 @@ def test_a_new_panel_type_validates_and_is_in_the_schema(gauge, workdir):
     assert "gauge" in panels.markdown_table() and "`value*`" in panels.markdown_table()
 
 
+def test_it_says_its_content_in_the_text_version(gauge, workdir):
+    from bridge.export.accessible import step_texts
+
+    b = load_briefing(write_scene(workdir, SCENE.replace("VALUE", "0.25")))
+    [entry] = step_texts(b)[0]["panels"]
+    assert entry["type"] == "gauge" and entry["text"] == ["A gauge filled to 25%."] and entry["share"] == 0.25
+
+
+def test_a_type_without_a_description_is_named(workdir):
+    from bridge.export.accessible import step_texts
+
+    panels.register(DialPanel)
+    try:
+        b = load_briefing(write_scene(workdir, SCENE.replace("VALUE", "0.25").replace("type: gauge", "type: dial")))
+        [entry] = step_texts(b)[0]["panels"]
+    finally:
+        panels.unregister("dial")
+    assert entry["text"] == ["A dial panel; its content has no text version."] and entry["tables"] == []
+
+
 def test_its_errors_are_located_like_any_other(gauge, workdir):
     path = write_scene(workdir, SCENE.replace("VALUE", "sum(people.total)").replace("yaw: 0,", "yaw: 0, valeu: 1,"))
     with pytest.raises(BridgeError) as info:
@@ -81,6 +117,7 @@ def test_its_errors_are_located_like_any_other(gauge, workdir):
         load_briefing(write_scene(workdir, SCENE.replace("VALUE", "sum(people.total)")))
 
 
+@pytest.mark.slow
 def test_it_renders_where_its_yaw_and_pitch_say(gauge, workdir, tmp_path):
     b = load_briefing(write_scene(workdir, SCENE.replace("VALUE", "0.5")))
     render_briefing(b, load_room("rehearsal"), tmp_path / "out", (1024, 512))
@@ -110,12 +147,28 @@ def test_a_type_needs_a_literal_name_and_one_owner():
         panels.register(type("MapAgain", (GaugePanel,), {"__annotations__": {"type": Literal["map"]}}))
 
 
-def test_readme_panel_table_is_generated_from_the_registry():
+def test_docs_panel_table_is_generated_from_the_registry():
+    import importlib.util
+
     from tests.conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index("<!-- panel-types")
-    table = readme[readme.index("\n", start) + 1: readme.index("<!-- /panel-types -->")]
-    assert table == panels.markdown_table(), "run: bridge panels --markdown, and paste it into the README"
+    guide = (ROOT / "docs" / "analyst.md").read_text()
+    start = guide.index("<!-- panel-types")
+    table = guide[guide.index("\n", start) + 1: guide.index("<!-- /panel-types -->")]
+    assert table.strip() == "{{ table.panels }}", "the analyst's guide's panel table is generated when the site is built"
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    table = hooks.expand(table.strip()) + "\n"
+    assert table == panels.markdown_table()
     for name in panels.BUILT_IN:
         assert f"| `{name}` |" in table
+
+
+def test_every_built_in_type_is_found_and_describes_itself():
+    from pathlib import Path
+
+    modules = {p.stem for p in Path(panels.__file__).parent.glob("*.py") if not p.stem.startswith("_")}
+    assert set(panels.BUILT_IN) == modules
+    for name in panels.BUILT_IN:
+        assert panels.panel_types()[name].describe is not PanelModel.describe, f"{name} has no text version"

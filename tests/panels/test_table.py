@@ -79,7 +79,7 @@ def _with_long_names(workdir, panel: str):
     """A briefing whose only panel is `panel`, with dataset `long`: each area's name and LONG."""
     import pandas as pd
 
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
     from tests.conftest import write_scene
     from tests.panels.helpers import HEAD
 

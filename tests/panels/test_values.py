@@ -6,7 +6,7 @@ import pytest
 
 from bridge.errors import BridgeError, Problem
 from bridge.panels.common.values import condition, numbers, scalar, texts
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from tests.conftest import MINIMAL, write_scene
 
 HERE = ("panels", 0, "value")

@@ -4,8 +4,9 @@ A panel type subclasses `PanelModel`, adds its own keys and a `type: Literal["na
 overrides the hooks below; `bridge.panels.register` makes the scene format accept it.  The
 hooks run in the pipeline's order: `content` (data → what to show, with disclosure control),
 `marked_rows` (what a step picks out), `draw` (content → pixels on a Canvas), `place`
-(the picture, and any 3D geometry, into the room).  Nothing outside the panel's module needs
-to know the type exists.
+(the picture, and any 3D geometry, into the room); and, for the text version of a step,
+`describe` (content → words and tables).  Nothing outside the panel's module needs to know
+the type exists.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class PanelModel(Strict):
     pitch: Pitch = Field(0, description="Degrees; positive up")  # type: ignore[valid-type]
     width: Width = Field(description="Degrees of yaw the panel spans")  # type: ignore[valid-type]
     height: Height = Field(description="Degrees of pitch the panel spans")  # type: ignore[valid-type]
+
+    #: Where a built-in type is listed (lower first) in the JSON Schema, `bridge panels` and the
+    #: README; a plug-in's type is listed after them, in the order it registers.
+    listing_order: ClassVar[int] = 1000
 
     #: Keys (as paths) whose values name a dataset: checked against `datasets:` by validate.
     dataset_keys: ClassVar[tuple[tuple[str, ...], ...]] = (("data",),)
@@ -136,3 +141,16 @@ class PanelModel(Strict):
     def place(self, renderer, image, content: Any) -> None:
         """Put the picture (and any 3D geometry) into the room: a curved strip by default."""
         renderer.add_panel(self.id, self.yaw, self.pitch, self.width, self.height, image)
+
+    # --- the text version -----------------------------------------------------------------
+    def describe(self, entry: dict, view, step_index: int, content: Any) -> None:
+        """Say what the panel shows, for people who cannot see the room (bridge/export/accessible.py).
+
+        `view` is the briefing as the step shows it (its `scene`, `data` and `marks`), and
+        `content` is what `content` returned.  Add to `entry`: sentences to `entry["text"]`,
+        tables (`bridge.panels.common.describe.table`) to `entry["tables"]`, and any keys the
+        type adds (a KPI's `value`, a map's `legend`).  Say what the picture says and no more:
+        numbers written as `draw` writes them, and what `draw` suppresses suppressed here too.
+        By default the panel is only named, as having no text version.
+        """
+        entry["text"].append(f"A {self.type} panel; its content has no text version.")  # type: ignore[attr-defined]
