@@ -20,7 +20,7 @@ import numpy as np
 
 from _common import timed, write_result
 from bridge.room.compositor import Compositor
-from bridge.room.profile import load_room
+from bridge.room.load import load_room
 
 W, H = 8192, 4096
 

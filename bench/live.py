@@ -75,9 +75,9 @@ def _changes(live, step: int, count: int) -> list[float]:
 
 def one_run(changes: int, extruded_changes: int) -> dict:
     from bridge.show.live import Live
-    from bridge.render.pipeline import load_briefing
-    from bridge.show.prepare import default_size, prepare
-    from bridge.room.profile import load_room
+    from bridge.render.briefing import load_briefing
+    from bridge.show.preparer import default_size, prepare
+    from bridge.room.load import load_room
 
     room = load_room()
     size = default_size(room)
@@ -129,7 +129,7 @@ def main() -> int:
         print(json.dumps(one_run(args.changes, args.extruded_changes)))
         return 0
     need_tools("Xvfb")
-    from bridge.room.profile import load_room
+    from bridge.room.load import load_room
 
     room = load_room()
     with room_display(room) as display:

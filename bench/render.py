@@ -30,7 +30,8 @@ SHARED = Path(os.environ.get("BRIDGE_SHARED_DATA", ROOT.parent / "shared" / "dat
 
 def frame_of(scene_path: Path, width: int = 4096) -> tuple[float, dict]:
     """Seconds from the YAML file to the equirectangular frame of step 1, and a breakdown."""
-    from bridge.render.pipeline import PanelArt, add_panels, load_briefing, make_renderer, render_step
+    from bridge.render.briefing import load_briefing
+    from bridge.render.pipeline import PanelArt, add_panels, make_renderer, render_step
 
     t0 = time.perf_counter()
     briefing = load_briefing(scene_path)
@@ -83,7 +84,7 @@ def bare_points(xy: np.ndarray) -> float:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
 
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

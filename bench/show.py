@@ -113,8 +113,8 @@ def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> 
 
 def one_layout(layout: str, keys: int, floor_repeat: int) -> int:
     """Child mode: measure one layout on the X server in DISPLAY and print JSON."""
-    from bridge.show.prepare import default_size, prepare
-    from bridge.room.profile import load_room
+    from bridge.show.preparer import default_size, prepare
+    from bridge.room.load import load_room
 
     room = load_room()
     size = default_size(room)
@@ -134,12 +134,12 @@ def main() -> int:
         return one_layout(args.one, args.keys, args.floor_repeat)
     need_tools("Xvfb", "xdotool")
 
-    from bridge.room.profile import load_room
+    from bridge.room.load import load_room
 
     room = load_room()
     with room_display(room) as display:
         os.environ["DISPLAY"] = display
-        from bridge.show.prepare import default_size, prepare
+        from bridge.show.preparer import default_size, prepare
 
         size = default_size(room)
         t = time.perf_counter()

@@ -106,8 +106,8 @@ def feed_only(playback, seconds: float) -> float:
 def play(folder: Path, compositor: str, seconds: float) -> dict:
     """Frames the show puts on every window per second, playing unpaced for `seconds`."""
     from bridge.show.live import Live
-    from bridge.show.prepare import default_size, prepare
-    from bridge.room.profile import load_room
+    from bridge.show.preparer import default_size, prepare
+    from bridge.room.load import load_room
 
     room = load_room()
     size = default_size(room)
@@ -154,7 +154,7 @@ def main() -> int:
         print(json.dumps(play(Path(folder), compositor, args.seconds)))
         return 0
     need_tools("Xvfb")
-    from bridge.room.profile import load_room
+    from bridge.room.load import load_room
 
     clip = make_clip()
     runs = {}

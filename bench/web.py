@@ -58,7 +58,7 @@ def measure(room, prepared, size, presses: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     from bridge.show.live import Live
-    from bridge.web import start_web
+    from bridge.web.server import start_web
 
     live = Live(SCENE, room, prepared, size, room.layout, poll_interval=3600)
     web = start_web(live, remote=False, port=0)
@@ -149,8 +149,8 @@ def measure(room, prepared, size, presses: int) -> dict:
 
 def one(presses: int) -> int:
     """Child mode: measure on the X server in DISPLAY and print JSON."""
-    from bridge.show.prepare import default_size, prepare
-    from bridge.room.profile import load_room
+    from bridge.show.preparer import default_size, prepare
+    from bridge.room.load import load_room
 
     room = load_room()
     size = default_size(room)
@@ -170,8 +170,8 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         sys.exit("Chromium is needed: bash scripts/setup.sh installs Debian's chromium")
 
-    from bridge.show.prepare import default_size, prepare
-    from bridge.room.profile import load_room
+    from bridge.show.preparer import default_size, prepare
+    from bridge.room.load import load_room
 
     room = load_room()
     with room_display(room) as display:

@@ -48,7 +48,22 @@ datasets:
 def brief(workdir: Path, datasets: str = "", panels: str = "  - {id: p, type: text, text: hi, width: 20, height: 10}\n",
           derive: str = ""):
     """A loaded briefing of BASE plus `datasets`, `derive` and `panels` (one step showing panel p)."""
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
 
     text = BASE + datasets + derive + "panels:\n" + panels + "steps:\n  - {title: One, show: [p]}\n"
     return load_briefing(write_scene(workdir, text))
+
+
+# Fixtures that start a process, a window or a browser: any test using one is slow, wherever it is written.
+SLOW_FIXTURES = {
+    "display": "starts a private Xvfb (tests/test_launch.py)",
+    "browser": "starts Chromium through Playwright (tests/test_web.py, tests/test_export.py)",
+    "exported": "runs `bridge export` in a subprocess (tests/test_export.py)",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark slow the tests that use a process-, window- or browser-starting fixture, so `-m "not slow"` skips them."""
+    for item in items:
+        if SLOW_FIXTURES.keys() & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

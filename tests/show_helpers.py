@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.show.prepare import Prepared
-from bridge.room.profile import load_room
+from bridge.show.cache import Prepared
+from bridge.room.load import load_room
 
 TINY_ROOM = """
 name: Tiny

@@ -9,7 +9,7 @@ import pytest
 from bridge.show.answer import _Worker, is_flat, paste_panel
 from bridge.render.backend import use_offscreen
 from bridge.geometry import panel_extent
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from tests.conftest import write_scene
 
 
@@ -89,7 +89,7 @@ KILLED_SHOW = """
 import sys, time
 from pathlib import Path
 from bridge.show.answer import Answerer
-from bridge.room.profile import load_room
+from bridge.room.load import load_room
 
 if __name__ == "__main__":
     worker = Answerer(Path(sys.argv[1]), load_room("rehearsal"), (512, 256))
@@ -106,6 +106,7 @@ def _gone(pid: int) -> bool:
         return True
 
 
+@pytest.mark.slow
 def test_a_killed_show_leaves_no_answering_worker_behind(workdir):
     import signal
     import subprocess

@@ -11,8 +11,9 @@ from PIL import Image
 
 from bridge.errors import BridgeError
 from bridge.geometry import pitch_to_y, yaw_to_x
-from bridge.render.pipeline import load_briefing, render_briefing
-from bridge.room.profile import load_room
+from bridge.render.briefing import load_briefing
+from bridge.render.pipeline import render_briefing
+from bridge.room.load import load_room
 from tests.conftest import write_scene
 
 SCENE = """
@@ -40,6 +41,7 @@ def _photo(path, w=1024, format=None):
     Image.fromarray(image).save(path, format)
 
 
+@pytest.mark.slow
 def test_a_backdrop_lands_where_its_pixels_say_under_the_panels(workdir, tmp_path):
     _photo(workdir / "photo.png")
     briefing = load_briefing(write_scene(workdir, SCENE))
@@ -101,6 +103,7 @@ def _clip(path, w=512, h=256, frames=6, first=None, codec="libx264"):
             container.mux(packet)
 
 
+@pytest.mark.slow
 def test_a_video_backdrops_first_frame_lands_where_its_pixels_say(workdir, tmp_path):
     _clip(workdir / "clip.mp4")
     (workdir / "clip.png").unlink()  # only the video is there to read

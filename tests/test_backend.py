@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from bridge.render.backend import pixel_exact_camera
 
 CLEAN = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "VTK_DEFAULT_OPENGL_WINDOW")}
@@ -15,12 +17,14 @@ def run(code: str) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow
 def test_importing_bridge_changes_nothing():
     code = ("import os, bridge.render.panorama, bridge.room.gpu, bridge.show.windows, bridge.render.pipeline, bridge.cli;"
             "print(os.environ.get('VTK_DEFAULT_OPENGL_WINDOW'))")
     assert run(code) == "None"
 
 
+@pytest.mark.slow
 def test_offscreen_choice_then_a_window_of_that_kind():
     code = ("from bridge.render.backend import use_offscreen; import vtk;"
             "choice = use_offscreen(); print(choice, vtk.vtkRenderWindow().GetClassName())")
@@ -28,6 +32,7 @@ def test_offscreen_choice_then_a_window_of_that_kind():
     assert choice in ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow") and made == choice
 
 
+@pytest.mark.slow
 def test_onscreen_drops_an_inherited_offscreen_choice():
     code = ("import os; os.environ['VTK_DEFAULT_OPENGL_WINDOW'] = 'vtkOSOpenGLRenderWindow';"
             "from bridge.render.backend import use_onscreen; use_onscreen(); print(os.environ.get('VTK_DEFAULT_OPENGL_WINDOW'))")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bridge.room.patterns import PATTERNS, _COLOURS, pattern_frame
 from bridge.geometry import pitch_to_y, yaw_to_x
-from bridge.room.profile import load_room
+from bridge.room.load import load_room
+from bridge.room.patterns import _COLOURS, PATTERNS, pattern_frame
 
 W, H = 2048, 1024
 

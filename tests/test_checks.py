@@ -3,8 +3,10 @@
 import subprocess
 import sys
 
+import pytest
+
 from bridge.render.checks import blend_zones, seam_warnings
-from bridge.room.profile import load_room
+from bridge.room.load import load_room
 from bridge.scene.model import load_scene
 from tests.conftest import BASE, write_scene
 
@@ -23,6 +25,7 @@ def test_blend_zones_are_the_overlaps_of_neighbours():
     assert (174, 186, "projectors 3 and 4") in zones  # across ±180°: unwrapped, start < end
 
 
+@pytest.mark.slow
 def test_validate_warns_about_blend_zones(workdir):
     text = BASE + "panels:\n  - {id: k, type: kpi, value: sum(people.total), yaw: 36, width: 20, height: 8}\nsteps:\n  - {title: One, show: [k]}\n"
     path = write_scene(workdir, text)
@@ -50,7 +53,7 @@ def test_untitled_text_and_panels_inside_one_projector_are_fine(workdir):
 
 def test_a_panel_beyond_the_lit_band_is_warned(workdir):
     from bridge.render.checks import lit_warnings
-    from bridge.room.profile import load_room
+    from bridge.room.load import load_room
     from bridge.scene.model import load_scene
     from tests.conftest import MINIMAL, write_scene
 

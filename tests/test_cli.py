@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from bridge import cli
+from bridge.commands import options, rooms
 from bridge.errors import BridgeError, Problem
 from bridge.geometry import pitch_to_y, yaw_to_x
 from tests.conftest import MINIMAL, ROOT, write_scene
@@ -18,6 +19,7 @@ def bridge(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "bridge", *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_help_and_version():
     result = bridge("--help")
     assert result.returncode == 0
@@ -29,6 +31,7 @@ def test_help_and_version():
     assert bridge("--version").stdout.strip() == f"bridge {__version__}"
 
 
+@pytest.mark.slow
 def test_validate_sample():
     result = bridge("validate", ROOT / "scenes" / "finding-dave.yaml")
     assert result.returncode == 0, result.stderr
@@ -36,6 +39,7 @@ def test_validate_sample():
     assert "198" in result.stdout
 
 
+@pytest.mark.slow
 def test_validate_bad_scene_exit_2_no_traceback(workdir):
     path = write_scene(workdir, MINIMAL.replace("yaw: 0,", "yaw: 400,").replace("show: [note]", "show: [nope]"))
     result = bridge("validate", path)
@@ -47,11 +51,13 @@ def test_validate_bad_scene_exit_2_no_traceback(workdir):
     assert lines[-1] == "2 problems"
 
 
+@pytest.mark.slow
 def test_validate_missing_file():
     result = bridge("validate", "nowhere.yaml")
     assert result.returncode == 2 and "not found" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", ["1000x300", "big", "100x50"])
 def test_bad_size(workdir, size):
     result = bridge("render", write_scene(workdir, MINIMAL), "--size", size, "--out", workdir / "o")
@@ -59,6 +65,7 @@ def test_bad_size(workdir, size):
     assert not (workdir / "o").exists()
 
 
+@pytest.mark.slow
 def test_render_writes_frames_projectors_and_sheet(workdir):
     text = MINIMAL.replace("steps:", "  - {id: kpi, type: kpi, value: sum(people.total), label: residents, yaw: 72, pitch: -5, width: 30, height: 14}\nsteps:")
     text += "  - {title: Two, show: [note, kpi]}\n"
@@ -85,6 +92,7 @@ def test_render_writes_frames_projectors_and_sheet(workdir):
     assert two[y - 20:y + 20, x - 40:x + 40].max() > 200  # the bright number
 
 
+@pytest.mark.slow
 def test_render_one_step_and_default_out(workdir):
     scene = write_scene(workdir, MINIMAL, name="tiny.yaml")
     result = bridge("render", scene, "--step", "1", "--size", "512x256", cwd=workdir)
@@ -94,6 +102,7 @@ def test_render_one_step_and_default_out(workdir):
     assert result.returncode == 2 and "no step 3" in result.stderr
 
 
+@pytest.mark.slow
 def test_rooms_lists_shipped_profiles():
     result = bridge("rooms")
     assert result.returncode == 0
@@ -101,6 +110,7 @@ def test_rooms_lists_shipped_profiles():
     assert "1920×1200" in result.stdout
 
 
+@pytest.mark.slow
 def test_bad_room_is_reported(workdir):
     room = workdir / "room.yaml"
     room.write_text("name: x\nscreen: {radius_m: 3, height_m: 2, eye_height_m: 1}\nprojectors:\n  - {yaw: 0, span_deg: 90, resolution: [10, 10]}\n")
@@ -109,6 +119,7 @@ def test_bad_room_is_reported(workdir):
     assert "they must cover 360°" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_schema_is_json_and_committed_copy_is_current():
     result = bridge("schema")
     assert result.returncode == 0
@@ -118,6 +129,7 @@ def test_schema_is_json_and_committed_copy_is_current():
     assert committed == schema, "run: bridge schema > bridge-scene.schema.json"
 
 
+@pytest.mark.slow
 def test_calibrate_writes_patterns(tmp_path):
     result = bridge("calibrate", "--room", "rehearsal", "--out", tmp_path / "cal", "--size", "2048x1024")
     assert result.returncode == 0, result.stderr
@@ -131,6 +143,7 @@ def test_calibrate_writes_patterns(tmp_path):
     assert (ids[300:500, 560:720].max(axis=-1) > 100).sum() > 500  # a big number in the middle
 
 
+@pytest.mark.slow
 def test_calibrate_one_pattern(tmp_path):
     result = bridge("calibrate", "--pattern", "grid", "--out", tmp_path / "cal", "--size", "1024x512")
     assert result.returncode == 0, result.stderr
@@ -138,6 +151,7 @@ def test_calibrate_one_pattern(tmp_path):
     assert not (tmp_path / "cal" / "blend").exists()
 
 
+@pytest.mark.slow
 def test_split_any_picture(tmp_path):
     frame = np.zeros((512, 1024, 3), np.uint8)
     frame[:, 512 - 10:512 + 10] = (0, 255, 0)  # a green band at yaw 0
@@ -150,6 +164,7 @@ def test_split_any_picture(tmp_path):
     assert np.asarray(Image.open(tmp_path / "s" / "projector-3.png")).max() < 40
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content,fragment", [(b"not an image", "cannot read this as an image"), (None, "exactly twice as wide as tall")])
 def test_split_refuses_bad_images(tmp_path, content, fragment):
     path = tmp_path / "bad.png"
@@ -162,6 +177,7 @@ def test_split_refuses_bad_images(tmp_path, content, fragment):
     assert not (tmp_path / "s").exists()
 
 
+@pytest.mark.slow
 def test_launch_bad_input_is_a_clear_error_not_a_traceback(workdir, tmp_path):
     import os
 
@@ -181,6 +197,7 @@ def test_launch_bad_input_is_a_clear_error_not_a_traceback(workdir, tmp_path):
     assert result.returncode == 2 and "--fit" in result.stderr
 
 
+@pytest.mark.slow
 def test_launch_needs_a_scene_or_patterns():
     import os
 
@@ -190,6 +207,7 @@ def test_launch_needs_a_scene_or_patterns():
         assert result.returncode == 2 and "--patterns" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_validate_reports_unmatched_keys(workdir):
     import pandas as pd
 
@@ -212,18 +230,18 @@ def test_validate_reports_unmatched_keys(workdir):
 ])
 def test_parse_size_refusals(text, message):
     with pytest.raises(BridgeError) as info:
-        cli.parse_size(text)
+        options.parse_size(text)
     assert str(info.value) == message
 
 
 def test_parse_size_accepts_the_range():
-    assert cli.parse_size("256x128") == (256, 128)
-    assert cli.parse_size(" 16384 × 8192 ") == (16384, 8192)
+    assert options.parse_size("256x128") == (256, 128)
+    assert options.parse_size(" 16384 × 8192 ") == (16384, 8192)
 
 
 def test_room_problems_without_a_file_are_the_options():
     with pytest.raises(BridgeError) as info:
-        cli.load_room_option("bridg")
+        options.load_room_option("bridg")
     assert str(info.value).startswith("--room: room 'bridg' is neither a shipped profile (did you mean 'bridge'?)")
 
 
@@ -239,7 +257,7 @@ def test_problems_are_printed_escaped_one_line_each(monkeypatch, capsys):
     def run(args):
         raise BridgeError([Problem("s.yaml", 3, "title", "bad \x1b[31mred\nsecond line [bold]x[/bold]"), "plain"])
 
-    monkeypatch.setattr(cli, "cmd_rooms", run)
+    monkeypatch.setattr(rooms, "run", run)
     assert cli.main(["rooms"]) == 2
     assert capsys.readouterr().err.splitlines() == [
         "error: s.yaml:3: title: bad \\x1b[31mred\\nsecond line [bold]x[/bold]", "error: plain", "2 problems"]
@@ -252,11 +270,12 @@ def test_library_warnings_are_printed_escaped(monkeypatch, capsys):
         warnings.warn("column '\x1b[31mred' looks odd", UserWarning)
         return 0
 
-    monkeypatch.setattr(cli, "cmd_rooms", run)
+    monkeypatch.setattr(rooms, "run", run)
     assert cli.main(["rooms"]) == 0
     assert capsys.readouterr().err.strip() == "warning: UserWarning: column '\\x1b[31mred' looks odd"
 
 
+@pytest.mark.slow
 def test_render_refuses_a_step_past_the_end_before_writing(workdir):
     result = bridge("render", write_scene(workdir, MINIMAL), "--step", "3", "--out", workdir / "o", "--size", "512x256")
     assert result.returncode == 2 and "error: --step: there is no step 3; the scene has steps 1..1" in result.stderr

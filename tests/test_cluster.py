@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 
 from bridge.cli import main
-from bridge.show.cluster import Group, assign, node_prepared, node_room, output_groups
+from bridge.show.cluster.groups import Group, assign, node_prepared, node_room, output_groups
 from bridge.errors import BridgeError
-from bridge.room.profile import load_room
+from bridge.room.load import load_room
 from bridge.show.xvfb import virtual_display
 from tests.conftest import write_scene
 from tests.show_helpers import synthetic
@@ -159,13 +159,14 @@ def test_cluster_without_mpirun_or_with_a_host_file_missing_a_host_is_a_clear_er
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_controller_that_cannot_start_says_why_and_every_rank_ends(workdir: Path):
     """`mpirun -np 3` by hand for a room of five groups, and a broken scene through `bridge launch
     --cluster`: one clear line each, no traceback, nothing left running.  (mpirun itself exits 0
     under --enable-recovery; the launcher takes the controller's own exit code.)"""
     if not shutil.which("mpirun"):
         pytest.fail("mpirun is needed (scripts/setup.sh installs Open MPI)")
-    from bridge.show.cluster import mpirun_command
+    from bridge.show.cluster.launch import mpirun_command
 
     scene = write_scene(workdir, SCENE)
     env = dict(os.environ, BRIDGE_CACHE=str(workdir / "cache"), DISPLAY=os.environ.get("DISPLAY", ":0"))
@@ -272,6 +273,7 @@ def node_windows(display: str) -> list[str]:
     return found.stdout.split()
 
 
+@pytest.mark.slow
 def test_a_cluster_steps_together_shows_single_machine_images_and_survives_a_lost_node(workdir: Path):
     if not all(shutil.which(tool) for tool in ("Xvfb", "xdotool", "mpirun")):
         pytest.fail("Xvfb, xdotool and mpirun are needed (scripts/setup.sh installs them)")
@@ -325,12 +327,13 @@ def test_a_cluster_steps_together_shows_single_machine_images_and_survives_a_los
             cluster.end()
 
 
+@pytest.mark.slow
 def test_test_patterns_on_a_cluster_are_sent_by_the_controller_and_the_show_ends_cleanly(workdir: Path):
     """The patterns have no cache entry: each node is sent its projectors' images.  Esc twice
     on the controller's window ends every node, and the launch exits 0."""
     if not all(shutil.which(tool) for tool in ("Xvfb", "xdotool", "mpirun")):
         pytest.fail("Xvfb, xdotool and mpirun are needed (scripts/setup.sh installs them)")
-    from bridge.show.prepare import prepare_patterns
+    from bridge.show.preparer import prepare_patterns
 
     patterns = prepare_patterns(load_room(room_file(workdir)), (1024, 512))
     with virtual_display(6 * WIDTH, HEIGHT + 400) as display:

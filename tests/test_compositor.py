@@ -6,9 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from bridge.room.compositor import Compositor, blend_weights, bourke_ramp
 from bridge.errors import BridgeError
-from bridge.room.profile import load_room
+from bridge.room.compositor import Compositor
+from bridge.room.load import load_room
+from bridge.room.lookup import blend_weights, bourke_ramp
 
 W, H = 2048, 1024
 

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from bridge.show.console import PresenterConsole, render
 from bridge.errors import Problem
-from bridge.show.prepare import Prepared
+from bridge.show.cache import Prepared
 from bridge.show.presenter import Presenter
 
 
@@ -18,7 +18,7 @@ def live(step=0, problems=(), **flags):
     for name, value in flags.items():
         setattr(presenter, name, value)
     return SimpleNamespace(presenter=presenter, prepared=prepared, problems=list(problems), status="ready",
-                           elapsed_text=lambda: "0:01:05")
+                           elapsed_text=lambda: "0:01:05", web_links=[])
 
 
 def text_of(renderable, width=100) -> str:

@@ -5,7 +5,7 @@ import pytest
 
 from bridge.data.tables import load_data
 from bridge.errors import BridgeError
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from bridge.scene.model import load_scene
 from tests.conftest import MINIMAL, ROOT, SAMPLE, brief, write_scene
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from bridge.data.disclosure import is_count, suppression_mask
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from tests.conftest import BASE, brief, write_scene
 
 SMALL = re.compile(r"(?<![\d.,])3(?![\d.,%])")

@@ -64,6 +64,7 @@ def exported(tmp_path_factory):
     return workdir, workdir / "site", result
 
 
+@pytest.mark.slow
 def test_the_site_and_what_the_command_says(exported):
     _, site, result = exported
     for name in ("index.html", "style.css", "viewer.js", "pannellum/pannellum.js", "pannellum/pannellum.css",
@@ -85,6 +86,7 @@ def test_the_site_and_what_the_command_says(exported):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_scene_text_is_escaped_in_the_page(exported):
     _, site, _ = exported
     html = (site / "index.html").read_text(encoding="utf-8")
@@ -93,6 +95,7 @@ def test_scene_text_is_escaped_in_the_page(exported):
     assert "&lt;b&gt;One&lt;/b&gt;" in html and "Welcome &lt;i&gt;all&lt;/i&gt;." in html
 
 
+@pytest.mark.slow
 def test_the_pdf_has_one_page_per_step(exported):
     _, site, _ = exported
     data = (site / "briefing.pdf").read_bytes()
@@ -121,6 +124,7 @@ def wait_for_step(page, n: int) -> None:
     page.wait_for_timeout(300)  # a frame drawn after the load
 
 
+@pytest.mark.slow
 def test_opens_from_disk_shows_the_view_and_steps_with_keys(exported, browser):
     _, site, _ = exported
     page = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -165,6 +169,7 @@ def test_opens_from_disk_shows_the_view_and_steps_with_keys(exported, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_a_link_to_a_step_opens_that_step(exported, browser):
     _, site, _ = exported
     page = browser.new_page()
@@ -176,6 +181,7 @@ def test_a_link_to_a_step_opens_that_step(exported, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_no_wcag_a_or_aa_violations(exported, browser):
     from axe_playwright_python.sync_playwright import Axe
 
@@ -202,6 +208,7 @@ def test_no_wcag_a_or_aa_violations(exported, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_refuses_an_out_that_is_a_file(workdir):
     scene = workdir / "scene.yaml"
     scene.write_text(SCENE.format(title="Plain"), encoding="utf-8")
@@ -216,7 +223,7 @@ def test_refuses_an_out_that_is_a_file(workdir):
 def test_never_replaces_what_it_did_not_write(workdir):
     from bridge.errors import BridgeError
     from bridge.export.site import export_briefing
-    from bridge.room.profile import load_room
+    from bridge.room.load import load_room
 
     scene = workdir / "scene.yaml"
     scene.write_text(SCENE.format(title="Plain"), encoding="utf-8")
@@ -247,6 +254,7 @@ def test_never_replaces_what_it_did_not_write(workdir):
     assert (site / "style.css").read_text() == "/* edited */"
 
 
+@pytest.mark.slow
 def test_the_default_folder_is_under_out(workdir):
     scene = workdir / "scene.yaml"
     scene.write_text(SCENE.format(title="Plain").replace("  - {title: Two, show: [count], notes: The number.}\n  - {title: Three, show: [map]}\n", ""),
@@ -276,7 +284,7 @@ def test_export_reports_layout_faults_and_data_warnings_as_render_does(workdir):
     from bridge import panels
     from bridge.export.site import export_briefing
     from bridge.panels.common.base import PanelModel
-    from bridge.room.profile import load_room
+    from bridge.room.load import load_room
     from tests.conftest import MINIMAL, write_scene
 
     class Clash(PanelModel):

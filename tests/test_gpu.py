@@ -5,7 +5,7 @@ import pytest
 
 from bridge.room.compositor import Compositor
 from bridge.room.gpu import GpuProjector
-from bridge.room.profile import load_room
+from bridge.room.load import load_room
 from tests.test_compositor import smooth_test_frame
 
 W, H = 2048, 1024

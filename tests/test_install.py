@@ -11,6 +11,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -21,6 +23,7 @@ def test_every_package_is_listed_in_pyproject():
     assert found | {"bridge.shaders"} == listed, found ^ listed
 
 
+@pytest.mark.slow
 def test_a_non_editable_install_runs_the_shader_test(tmp_path):
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)],

@@ -21,6 +21,8 @@ from PIL import ImageGrab
 from bridge.show.xvfb import virtual_display
 from tests.conftest import write_scene
 
+pytestmark = pytest.mark.slow  # the show runs in a subprocess on its own Xvfb
+
 FIT = (960, 540)
 
 SCENE = """

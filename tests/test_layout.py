@@ -5,8 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from bridge.geometry import (direction, panel_aspect, panel_extent, panel_texture_size, pitch_to_y, x_to_yaw,
-                           y_to_pitch, yaw_to_x)
+from bridge.geometry import direction, panel_aspect, panel_extent, panel_texture_size, pitch_to_y, x_to_yaw, y_to_pitch, yaw_to_x
 
 
 def test_yaw_and_pitch_to_pixels_follow_the_equirect_formula():

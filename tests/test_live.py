@@ -124,8 +124,8 @@ def _until(live, done, seconds=90.0):
 
 
 def test_a_parameter_key_re_renders_and_a_value_the_data_cannot_answer_keeps_the_last_picture(workdir, monkeypatch, caplog):
-    from bridge.show.prepare import prepare
-    from bridge.room.profile import load_room
+    from bridge.show.preparer import prepare
+    from bridge.room.load import load_room
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     scene = workdir / "scene.yaml"

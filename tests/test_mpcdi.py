@@ -19,12 +19,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bridge.room import mpcdi
-from bridge.room.compositor import Compositor, pixel_directions
 from bridge.errors import BridgeError
 from bridge.limits import MAX_MPCDI_MEMBERS, MAX_PROJECTOR_SIDE, MAX_PROJECTORS
-from bridge.room.mpcdi import export_mpcdi, import_mpcdi
-from bridge.room.profile import load_room
+from bridge.room.compositor import Compositor
+from bridge.room.load import load_room
+from bridge.room.lookup import pixel_directions
+from bridge.room.mpcdi import files as mpcdi_files
+from bridge.room.mpcdi.exporter import export_mpcdi
+from bridge.room.mpcdi.importer import import_mpcdi
 from tests.test_compositor import smooth_test_frame
 
 W, H = 1024, 512  # frames for comparing projector images
@@ -176,7 +178,7 @@ def test_an_adjusted_warp_wins_over_the_stored_room(tmp_path):
     exported = export_mpcdi(room, tmp_path / "room.mpcdi", "2d")
     with zipfile.ZipFile(exported.path) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
-    grid = mpcdi.read_pfm(files["region2_warp.pfm"], mpcdi._Where(Path("x")))
+    grid = mpcdi_files.read_pfm(files["region2_warp.pfm"], mpcdi_files._Where(Path("x")))
     shift = 8 * (135 / 1280) / 360  # 8 projector pixels of yaw, as a fraction of the canvas
     grid = grid.copy()
     grid[..., 0] = (grid[..., 0] + shift) % 1.0
@@ -501,7 +503,7 @@ def test_a_warp_grid_and_a_warp_map_together_are_refused(tmp_path):
 
 
 def test_maps_count_in_the_memory_a_room_holds(tmp_path):
-    from bridge.room.profile import render_bytes
+    from bridge.room.model import render_bytes
 
     np.save(tmp_path / "w.npy", np.zeros((40, 64, 2), np.float32))
     plain, mapped = load_room(mapped_room(tmp_path, "")), load_room(mapped_room(tmp_path, "warp: w.npy"))
@@ -687,11 +689,11 @@ def test_bounded_archives(tmp_path, monkeypatch):
     files = good_files()
     files.update({f"extra-{k}.txt": b"" for k in range(MAX_MPCDI_MEMBERS)})
     assert f"holds {MAX_MPCDI_MEMBERS + 3} files; an MPCDI archive may hold at most {MAX_MPCDI_MEMBERS}" in refused(tmp_path, files)
-    monkeypatch.setattr(mpcdi.files, "MAX_MPCDI_BYTES", 1000)
+    monkeypatch.setattr(mpcdi_files, "MAX_MPCDI_BYTES", 1000)
     text = refused(tmp_path, good_files())
     assert "its files would inflate to" in text and "(MAX_MPCDI_BYTES)" in text
-    monkeypatch.setattr(mpcdi.files, "MAX_MPCDI_XML_BYTES", 100)
-    monkeypatch.setattr(mpcdi.files, "MAX_MPCDI_BYTES", 10**9)
+    monkeypatch.setattr(mpcdi_files, "MAX_MPCDI_XML_BYTES", 100)
+    monkeypatch.setattr(mpcdi_files, "MAX_MPCDI_BYTES", 10**9)
     text = refused(tmp_path, good_files())
     assert "mpcdi.xml: is" in text and "an mpcdi.xml may be at most 100 (MAX_MPCDI_XML_BYTES)" in text
 

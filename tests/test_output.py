@@ -15,7 +15,7 @@ from bridge.render.output import (
     read_equirect,
     save_frames,
 )
-from bridge.room.profile import load_room
+from bridge.room.load import load_room
 from bridge.theme import Theme, rgb255
 
 

@@ -23,8 +23,9 @@ from bridge.geometry import pitch_to_y, yaw_to_x
 from bridge.limits import MAX_CHOICES
 from bridge.panels.common.base import PanelModel
 from bridge.scene.params import ChoiceParam, NumberParam, ToggleParam
-from bridge.render.pipeline import Views, load_briefing, render_briefing
-from bridge.room.profile import load_room
+from bridge.render.briefing import load_briefing
+from bridge.render.pipeline import Views, render_briefing
+from bridge.room.load import load_room
 from tests.conftest import MINIMAL, SAMPLE, write_scene
 from tests.panels.helpers import draw, scene_with
 
@@ -574,6 +575,7 @@ def frame_of(out, n):
     return np.asarray(Image.open(out / f"step-{n:02d}" / "equirect.png").convert("RGB")).astype(int)
 
 
+@pytest.mark.slow
 def test_a_step_that_sets_a_parameter_redraws_only_the_panel_that_reads_it(workdir, tmp_path, monkeypatch):
     path = ward_scene(workdir, RENDERED,
                       "  - {title: All, show: [k, t, m]}\n"
@@ -825,6 +827,7 @@ def test_views_leaves_a_panel_whose_parameters_keep_their_values(workdir, monkey
     assert placed == ["k", "a", "k", "a"]
 
 
+@pytest.mark.slow
 def test_the_contact_sheet_titles_are_the_steps_own(workdir, tmp_path, monkeypatch):
     """Titles on the contact sheet were the default view's: 'Residents of All wards' for Porthill's step."""
     import bridge.render.output
@@ -899,7 +902,7 @@ def test_labels_keyed_by_numbers_as_yaml_writes_them(workdir):
 
 
 def test_placeholders_in_table_headings_and_the_scenes_source_are_filled(workdir):
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
 
     text = (MINIMAL.replace("title: Test", "title: Test\nsource: 'Census 2021, {params.area}'\nparams:\n"
                             "  area: {type: choice, values: [Shropshire 027A], all: the county}")

@@ -5,13 +5,15 @@ import pytest
 from PIL import Image
 
 from bridge.errors import BridgeError
-from bridge.render.pipeline import load_briefing, render_briefing
-from bridge.room.profile import load_room
+from bridge.render.briefing import load_briefing
+from bridge.render.pipeline import render_briefing
+from bridge.room.load import load_room
 from tests.conftest import MINIMAL, ROOT, write_scene
 
 REFERENCE = ROOT / "tests" / "reference" / "finding-dave-2048x1024"
 
 
+@pytest.mark.slow
 def test_sample_frames_match_the_pictures_from_before_the_refactor(tmp_path):
     """tests/reference/ holds the sample's frames rendered before panel types became modules.
 
@@ -78,6 +80,7 @@ def test_a_failed_measure_marks_its_panels_and_the_rest_are_still_checked(workdi
     assert not any("panels[2]" in line for line in lines)  # the panel on the good measure is fine
 
 
+@pytest.mark.slow
 def test_rendering_one_step_keeps_the_other_rows_of_the_contact_sheet(workdir, tmp_path):
     text = MINIMAL.replace("steps:", "  - {id: other, type: text, text: Second, yaw: 90, width: 30, height: 10}\nsteps:") + \
         "  - {title: Two, show: [other]}\n"
@@ -115,6 +118,7 @@ def test_the_samples_have_no_text_cut_or_overlapping(scene):
         assert layout_faults(briefing, width) == [], width
 
 
+@pytest.mark.slow
 def test_text_that_overlaps_or_is_cut_is_reported_at_its_panel(workdir, tmp_path):
     from typing import Literal
 

@@ -1,4 +1,4 @@
-"""Show preparation (bridge/show/prepare.py): patterns as steps, the cache key, and re-rendering only what an edit touched."""
+"""Show preparation (bridge/show/cache.py, bridge/show/preparer.py): patterns as steps, the cache key, and re-rendering only what an edit touched."""
 
 import json
 from pathlib import Path
@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 
 from bridge.room.patterns import PATTERNS
-from bridge.show.prepare import cache_root, content_key, load_cached, prepare_patterns, render_to_cache
-from bridge.room.profile import load_room
+from bridge.show.cache import cache_root, content_key, load_cached
+from bridge.show.preparer import prepare_patterns, render_to_cache
+from bridge.room.load import load_room
 from tests.conftest import MINIMAL, write_scene
 
 
@@ -143,8 +144,8 @@ def test_a_cache_disk_too_small_for_the_entry_is_a_clear_error_before_anything_i
     import pytest
 
     from bridge.errors import BridgeError
-    from bridge.show.prepare import entry_bytes
-    from bridge.room.profile import load_room
+    from bridge.show.cache import entry_bytes
+    from bridge.room.load import load_room
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     scene = write_scene(workdir, MINIMAL)
@@ -158,7 +159,7 @@ def test_a_cache_disk_too_small_for_the_entry_is_a_clear_error_before_anything_i
     assert "preparing the steps needs 0.0 GB in" in message and "only 0.1 GB is free" in message, message
     assert "set BRIDGE_CACHE to a folder on a larger disk" in message
     assert not any(p.name.startswith(".tmp-") for p in (workdir / "cache" / "show").iterdir())  # nothing written
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
 
     briefing = load_briefing(scene)
     pixels = sum(p.width * p.height for p in room.projectors)

@@ -8,7 +8,7 @@ import pytest
 
 from bridge.data.tables import load_data
 from bridge.errors import BridgeError
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from bridge.data.formats import read_geojson
 from bridge.data.readers import missing_column
 from bridge.scene.model import load_scene

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from bridge.errors import BridgeError
-from bridge.render.pipeline import PanelArt, load_briefing
+from bridge.render.briefing import load_briefing
+from bridge.render.pipeline import PanelArt
 from tests.conftest import ROOT
 
 BAD_VALUES = ["", 0, -1, 1e9, "x", None, [], {}, "sum(", "people.total", "areas.lsoa21_name", True, "nope",

@@ -4,7 +4,8 @@ import pytest
 
 from bridge.errors import BridgeError
 from bridge.limits import MAX_PROJECTOR_SIDE, MAX_PROJECTORS, MAX_RENDER_BYTES
-from bridge.room.profile import check_render_memory, load_room, render_bytes, shipped_rooms
+from bridge.room.load import load_room, shipped_rooms
+from bridge.room.model import check_render_memory, render_bytes
 
 GOOD = """
 name: Test room

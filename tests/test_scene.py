@@ -125,7 +125,7 @@ def test_union_errors_name_the_key_once(workdir):
 
 def test_every_panel_type_is_in_a_sample_scene():
     from bridge.panels import panel_types
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
 
     seen = set()
     for path in sorted((ROOT / "scenes").glob("*.yaml")):

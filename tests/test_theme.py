@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bridge.errors import BridgeError
-from bridge.render.pipeline import load_briefing
+from bridge.render.briefing import load_briefing
 from bridge.theme import DEFAULT_THEME, MIN_TEXT_DEG, load_theme, rgb255
 from tests.conftest import MINIMAL, ROOT, write_scene
 
@@ -30,6 +30,7 @@ def test_theme_that_is_not_a_mapping(tmp_path):
         load_theme(path)
 
 
+@pytest.mark.slow
 def test_schema_command_and_committed_copy(tmp_path):
     import subprocess
     import sys

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bridge.show.live import Live, choose_compositor
-from bridge.show.prepare import prepare
+from bridge.show.preparer import prepare
 from bridge.show.video import Decoder, VideoCompositor, VideoPlayer, read_first_frame
 from tests.conftest import write_scene
 from tests.show_helpers import inject, tiny_room
@@ -232,7 +232,7 @@ steps:
 def test_a_live_answer_on_a_video_step_brings_its_new_panel_layer(workdir, monkeypatch, step, how):
     from bridge.show.answer import _Worker
     from bridge.render.backend import use_offscreen
-    from bridge.room.profile import load_room
+    from bridge.room.load import load_room
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     use_offscreen()

@@ -27,8 +27,9 @@ from starlette.websockets import WebSocketDisconnect
 from bridge.show.answer import Answer
 from bridge.errors import BridgeError
 from bridge.show.live import Live
-from bridge.show.prepare import Prepared
-from bridge.web import Tokens, start_web
+from bridge.show.cache import Prepared
+from bridge.web.protocol import Tokens
+from bridge.web.server import start_web
 from bridge.web import protocol
 from bridge.web import server as web_server
 from bridge.web.server import MAX_MESSAGE_BYTES, WebApp, parse_command
@@ -457,6 +458,7 @@ def open_page(browser, url, phone=False):
     return page
 
 
+@pytest.mark.slow
 def test_next_on_the_remote_changes_the_rooms_picture(browser, live, served):
     page = open_page(browser, served.control_url, phone=True)
     page.wait_for_selector("body[data-connection=connected]")
@@ -487,6 +489,7 @@ def _pano_colour(page) -> np.ndarray:
     return pixels[h // 2 - 20:h // 2 + 20, w // 2 - 60:w // 2 + 60].reshape(-1, 3)
 
 
+@pytest.mark.slow
 def test_the_watch_pages_view_changes_with_the_step(browser, live, served):
     page = open_page(browser, served.watch_url)
     page.wait_for_selector("#pano[data-shown='1']", timeout=15000)
@@ -517,6 +520,7 @@ def test_the_watch_pages_view_changes_with_the_step(browser, live, served):
     page.close()
 
 
+@pytest.mark.slow
 def test_a_remote_reconnects_after_the_server_restarts_and_says_when_its_link_is_stale(browser, live):
     web = start_web(live, remote=False, port=0)
     port = web.port
@@ -547,6 +551,7 @@ def _axe(page) -> None:
     assert results.violations_count == 0, results.generate_report()
 
 
+@pytest.mark.slow
 def test_axe_finds_no_wcag21_aa_violations_on_either_page(browser, asking_live):
     live = asking_live
     web = start_web(live, remote=False, port=0)
@@ -586,7 +591,7 @@ def test_https_with_the_operators_certificate_and_clear_errors_for_a_bad_one(liv
     import httpx
     import trustme
 
-    from bridge.web import check_tls
+    from bridge.web.server import check_tls
 
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")

@@ -24,6 +24,7 @@ def xvfb_children() -> set[int]:
     return pids
 
 
+@pytest.mark.slow
 def test_display_is_ready_inside_and_gone_after():
     before = xvfb_children()
     with virtual_display(320, 240) as name:
@@ -36,12 +37,14 @@ def test_display_is_ready_inside_and_gone_after():
         ImageGrab.grab(xdisplay=name)
 
 
+@pytest.mark.slow
 def test_two_displays_at_once_get_their_own_numbers():
     with virtual_display(320, 240) as a, virtual_display(640, 480) as b:
         assert a != b
         assert ImageGrab.grab(xdisplay=a).size == (320, 240) and ImageGrab.grab(xdisplay=b).size == (640, 480)
 
 
+@pytest.mark.slow
 def test_a_server_that_cannot_start_is_a_clear_error():
     before = xvfb_children()
     with pytest.raises(RuntimeError, match=r"Xvfb \(320x240x7\) exited with code \d+ before it was ready"):

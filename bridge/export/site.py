@@ -53,7 +53,7 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     from bridge.export.accessible import step_texts
     from bridge.export.handout import handout
     from bridge.render.output import prepare_out_dir
-    from bridge.render.pipeline import load_briefing
+    from bridge.render.briefing import load_briefing
 
     started = time.perf_counter()
     warn = warn or (lambda text: None)
@@ -121,8 +121,8 @@ def _render(briefing, room, size: tuple[int, int], split: bool, progress, faults
 
 
 def _view_script(index: int, frame: np.ndarray) -> bytes:
-    """steps/step-NN.js: the step's 360° view as a JPEG data: URI (bridge/show/prepare.py's `view_jpeg`)."""
-    from bridge.show.prepare import view_jpeg
+    """steps/step-NN.js: the step's 360° view as a JPEG data: URI (bridge/show/cache.py's `view_jpeg`)."""
+    from bridge.show.cache import view_jpeg
 
     data = base64.b64encode(view_jpeg(frame)).decode("ascii")
     return (f"(window.BRIDGE_VIEWS = window.BRIDGE_VIEWS || {{}})[{index}] = "

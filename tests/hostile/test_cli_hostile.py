@@ -18,6 +18,8 @@ from tests.hostile.harness import (
     scene,
 )
 
+pytestmark = pytest.mark.slow  # each case runs `python -m bridge` in a subprocess
+
 SMALL = ("--size", "512x256")
 
 
@@ -130,12 +132,12 @@ def test_an_escape_written_as_a_yaml_escape_is_shown_escaped(briefing):
 
 
 def _crash(monkeypatch, tmp_path, exc):
-    import bridge.render.pipeline
+    import bridge.render.briefing
 
     def broken(path):
         raise exc
 
-    monkeypatch.setattr(bridge.render.pipeline, "load_briefing", broken)
+    monkeypatch.setattr(bridge.render.briefing, "load_briefing", broken)
     monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path / "cache"))
     return cli.main(["validate", str(tmp_path / "scene.yaml")])
 

@@ -19,6 +19,8 @@ from tests.hostile.harness import (
     scene,
 )
 
+pytestmark = pytest.mark.slow  # each case runs `python -m bridge` in a subprocess
+
 
 def quoted(text: str) -> str:
     """A YAML single-quoted scalar."""

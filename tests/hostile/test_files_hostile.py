@@ -10,8 +10,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import pytest
+
 from bridge.limits import MAX_DATA_FILE_BYTES, MAX_DECOMPRESSED_BYTES
 from tests.hostile.harness import SCENE, TEXT_PANEL, accepted, refused, run_bridge, scene
+
+pytestmark = pytest.mark.slow  # each case runs `python -m bridge` in a subprocess
 
 
 def with_dataset(folder: Path, spec: str, panels: str = TEXT_PANEL) -> Path:

@@ -6,7 +6,11 @@ import struct
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.hostile.harness import accepted, refused, run_bridge
+
+pytestmark = pytest.mark.slow  # each case runs `python -m bridge` in a subprocess
 
 REGION = '<region id="a" xResolution="{w}" yResolution="{h}" x="0" y="0" xsize="1" ysize="1"/>'
 

@@ -8,6 +8,8 @@ import pytest
 
 from tests.hostile.harness import SCENE, TEXT_PANEL, accepted, refused, run_bridge, scene
 
+pytestmark = pytest.mark.slow  # each case runs `python -m bridge` in a subprocess
+
 OUTSIDE = r"is outside the briefing's folders"
 
 

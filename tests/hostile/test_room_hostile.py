@@ -8,6 +8,8 @@ import pytest
 
 from tests.hostile.harness import refused, run_bridge, scene
 
+pytestmark = pytest.mark.slow  # each case runs `python -m bridge` in a subprocess
+
 ROOM = """name: Hostile room
 screen: {shape: cylinder, radius_m: 3.0, height_m: 2.4, eye_height_m: 1.6}
 projectors:

@@ -1,6 +1,10 @@
 """Scene size: counts of datasets, panels and steps are bounded, and errors quote input briefly."""
 
+import pytest
+
 from tests.hostile.harness import SCENE, TEXT_PANEL, refused, run_bridge, scene
+
+pytestmark = pytest.mark.slow  # each case runs `python -m bridge` in a subprocess
 
 
 def test_too_many_panels(briefing):

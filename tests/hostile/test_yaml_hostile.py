@@ -17,6 +17,8 @@ from tests.hostile.harness import (
     scene,
 )
 
+pytestmark = pytest.mark.slow  # each case runs `python -m bridge` in a subprocess
+
 BASE = SCENE.replace("PANELS", TEXT_PANEL)
 
 
