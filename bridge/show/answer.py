@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import BridgeError, Problem
-from bridge.geometry import pitch_to_y, yaw_to_x
+from bridge.geometry import pitch_to_y, x_to_yaw, y_to_pitch, yaw_to_x
 
 KEEP_FRAMES = 12  # equirectangular frames a worker keeps (each 100 MB at 8192×4096)
 KEEP_UNDER = 3  # video steps whose frames over black and white it keeps too (200 MB each at 8192×4096)
@@ -51,8 +51,8 @@ def paste_panel(frame: np.ndarray, image: np.ndarray, extent: tuple[float, float
     r_start, r_end = max(0, math.floor(pitch_to_y(p1, h))), min(h, math.ceil(pitch_to_y(p0, h)))
     cols = np.arange(x_start, x_end)
     rows = np.arange(r_start, r_end)
-    yaw = (cols + 0.5) / w * 360.0 - 180.0
-    pitch = 90.0 - (rows + 0.5) / h * 180.0
+    yaw = x_to_yaw(cols + 0.5, w)  # at the pixel centres
+    pitch = y_to_pitch(rows + 0.5, h)
     u = (yaw - y0) / (y1 - y0)
     t0, t1 = math.tan(math.radians(p0)), math.tan(math.radians(p1))
     v = (np.tan(np.radians(pitch)) - t0) / (t1 - t0)  # 0 at the bottom edge, 1 at the top
@@ -207,8 +207,9 @@ class _Worker:
     def __init__(self, scene_path: Path, room_source: str, size: tuple[int, int]):
         from bridge.data import tables as data
         from bridge.room.compositor import Compositor
-        from bridge.render.pipeline import PanelArt, Views, load_briefing
-        from bridge.room.profile import load_room
+        from bridge.render.briefing import load_briefing
+        from bridge.render.pipeline import PanelArt, Views
+        from bridge.room.load import load_room
 
         data.keep_tables()
         self.briefing = load_briefing(scene_path)
@@ -223,7 +224,7 @@ class _Worker:
         self.under: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # video step -> its frame over black and white
 
     def _values(self, s: int, chosen: dict) -> dict:
-        from bridge.show.prepare import effective_params
+        from bridge.show.cache import effective_params
 
         return effective_params(self.briefing, s, chosen)
 
@@ -309,7 +310,7 @@ class _Worker:
         self.images[s] = images
         changed_images = {k: img for k, img in enumerate(images) if before is None or not np.array_equal(before[k], img)}
         seconds = time.perf_counter() - started
-        from bridge.show.prepare import view_jpeg
+        from bridge.show.cache import view_jpeg
 
         from bridge.export.accessible import lines_of, step_text
 

@@ -9,6 +9,8 @@ live display, so they stay in the terminal's scrollback after the show.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console, Group
 from rich.live import Live as RichLive
 from rich.markup import escape
@@ -18,6 +20,9 @@ from rich.text import Text
 
 from bridge.errors import printable
 from bridge.show.presenter import KEYS_HELP
+
+if TYPE_CHECKING:
+    from bridge.show.live import Live
 
 
 class PresenterConsole:
@@ -43,12 +48,12 @@ class PresenterConsole:
             self.console.print(f"[bold red]error:[/] {escape(printable(p))}", soft_wrap=True)  # one grep-able line
         self.console.print("[yellow]the room keeps showing the last good frames; fix the file and save to reload[/]")
 
-    def update(self, live, last_action: str | None = None) -> None:
+    def update(self, live: Live, last_action: str | None = None) -> None:
         """Rebuild the display from the running show's state (cheap: a few lines of text)."""
         self._renderable = render(live, last_action)
 
 
-def render(live, last_action: str | None = None):
+def render(live: Live, last_action: str | None = None):
     pr, prepared = live.presenter, live.prepared
     n, total = pr.step + 1, prepared.step_count
     flags = []
@@ -86,7 +91,7 @@ def render(live, last_action: str | None = None):
     if live.problems:
         errors = Text("\n".join(printable(p) for p in live.problems), style="red")
         body.append(Panel(errors, title="not reloaded: last good frames shown", border_style="red"))
-    links = getattr(live, "web_links", None)
+    links = live.web_links  # the web server's links (bridge/show/web_link.py); empty without one
     if links:
         body += [Text("")] + [Text(printable(line), style="dim") for line in links]
     keys = Table.grid(padding=(0, 2))

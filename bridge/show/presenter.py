@@ -258,3 +258,8 @@ class Presenter:
         self.step_params = (self.step_params + [{}] * self.step_count)[: self.step_count]
         if self.frozen_at is not None:
             self.frozen_at = min(self.frozen_at, self.step_count - 1)
+
+
+def params_of(prepared) -> list[ParamSpec]:
+    """A prepared show's parameters (bridge/show/cache.py's `Prepared.params`) as the presenter's specs."""
+    return [ParamSpec(p["name"], tuple(p["values"]), tuple(p["labels"]), p["default"]) for p in prepared.params]

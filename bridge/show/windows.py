@@ -26,7 +26,7 @@ import pyvista as pv
 import vtk
 
 from bridge.render.backend import OFFSCREEN_WINDOWS, pixel_exact_camera, use_offscreen, use_onscreen
-from bridge.show.prepare import Prepared
+from bridge.show.cache import Prepared
 from bridge.show.presenter import View
 
 BLACK = (0.0, 0.0, 0.0)

@@ -1,5 +1,5 @@
-"""The room on the web: the phone remote and the watch page (bridge/web/server.py; pages in static/)."""
+"""The room on the web: the phone remote and the watch page (bridge/web/server.py; pages in static/).
 
-from bridge.web.server import Tokens, WebServer, check_port, check_tls, start_web
-
-__all__ = ["Tokens", "WebServer", "check_port", "check_tls", "start_web"]
+Modules: `protocol` (tokens, rates, commands), `app` (the Starlette app), `server` (uvicorn,
+ports, https, `start_web`).  Import them by name: this file imports none of them.
+"""

@@ -2,8 +2,8 @@
 
 Two random tokens: the control token may do everything, the watch token may only read;
 both are compared with `hmac.compare_digest`.  A command is a small JSON object checked
-against the show's published state before it reaches `Live`'s inbox (bridge/web/server.py
-serves the pages and carries the messages).
+against the show's published state before it reaches the show's inbox (bridge/show/web_link.py;
+bridge/web/app.py serves the pages and carries the messages).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Tokens:
     watch: str
 
     @classmethod
-    def new(cls) -> "Tokens":
+    def new(cls) -> Tokens:
         return cls(secrets.token_urlsafe(24), secrets.token_urlsafe(24))
 
     def role(self, given: str | None) -> str | None:

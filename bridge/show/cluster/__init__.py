@@ -8,7 +8,7 @@ remote), with a small preview window that takes the presenter's keys.  Every oth
 profile; without hosts, one projector per node) at native resolution, in windows laid out as
 `bridge/show/windows.py` lays out one PC's outputs.
 
-Frames come from the prepared cache (bridge/show/prepare.py), which every node maps itself from
+Frames come from the prepared cache (bridge/show/cache.py), which every node maps itself from
 its own disk (shared storage, or the entry copied there); a node that lacks the entry (and
 the test patterns, which have none) is sent its projectors' images by the controller instead.
 The controller's preview shows thumbnails.  Live answers (new pictures for some
@@ -31,14 +31,5 @@ CONTROLLER_LOST_AFTER closes its windows and exits, so a dead controller leaves 
 Modules: `groups` (the room in groups, ranks to hosts), `messages` (tags, timings, `Link`),
 `hub` (the controller's side: nodes, heartbeats, the locked swap, restarts), `controller`
 (`ClusterShow`, the show on rank 0), `node` (`RenderNode`), `launch` (mpirun, each rank's start).
+Import them by name: this file imports none, so importing one never imports the others.
 """
-
-from bridge.show.cluster.controller import ClusterShow, ClusterWindows
-from bridge.show.cluster.groups import Group, assign, check_hosts, node_prepared, node_room, output_groups, read_hosts
-from bridge.show.cluster.hub import Hub, Node
-from bridge.show.cluster.launch import enter, mpirun_command
-from bridge.show.cluster.messages import Link
-from bridge.show.cluster.node import RenderNode, serve_node
-
-__all__ = ["ClusterShow", "ClusterWindows", "Group", "Hub", "Link", "Node", "RenderNode", "assign", "check_hosts",
-           "enter", "mpirun_command", "node_prepared", "node_room", "output_groups", "read_hosts", "serve_node"]

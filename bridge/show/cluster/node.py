@@ -90,7 +90,7 @@ class RenderNode:
 
     def load(self, meta, frames=None) -> None:
         """Map this node's projectors from its cache (or take the images sent); build or swap textures."""
-        from bridge.show.prepare import load_cached
+        from bridge.show.cache import load_cached
 
         self.meta = meta
         if frames is None:
