@@ -1,7 +1,8 @@
 """VESA MPCDI v2 calibration archives: import one as a room profile, export a room as one.
 
 The package: `files` (the archive, XML, PFM and PNG read safely), `calibration` (what the
-XML says, and a region's warp as directions), `importer`, `exporter`; the command is here.
+XML says, and a region's warp as directions), `importer`, `exporter`, and `command` (the
+`bridge room` command).  This file imports none of them, so importing one runs no other.
 
 An MPCDI file is a zip holding `mpcdi.xml` (display → buffer → regions, one region a
 projector, with its resolution and its place in the buffer; in the 3d profile a frustum) and,
@@ -42,48 +43,3 @@ full light): then the projector is written as yaw/span/black level, not as maps,
 unchanged round trip gives back the same room; where an alignment tool changed the maps,
 the maps win.
 """
-
-from __future__ import annotations
-
-from bridge.errors import BridgeError, Problem
-from bridge.room.mpcdi.calibration import read_calibration
-from bridge.room.mpcdi.exporter import Exported, export_mpcdi, room_spec_dict
-from bridge.room.mpcdi.files import Archive, _Where, read_pfm, unsafe_member_name, write_pfm
-from bridge.room.mpcdi.importer import Imported, import_mpcdi
-
-# ---------------------------------------------------------------------------------------------
-# Command line (parser in bridge/cli.py): `bridge room import FILE --out ROOM.yaml`, `bridge room export ROOM --out FILE`
-
-
-def cmd_room(args) -> int:
-    from rich.console import Console
-
-    from bridge.errors import printable
-
-    out = Console(highlight=False, soft_wrap=True, emoji=False)
-    if getattr(args, "action", None) not in ("import", "export"):
-        raise BridgeError("room: say what to do: `bridge room import FILE.mpcdi --out ROOM.yaml` or "
-                          "`bridge room export ROOM --out FILE.mpcdi`")
-    if args.action == "import":
-        result = import_mpcdi(args.file, args.out, keep_maps=args.keep_maps)
-        maps = ", ".join(f"{n} {k}" for k, n in result.map_counts.items() if n) or "none: the room in the file matches its maps"
-        out.print(printable(f"imported {args.file} (profile {result.profile}, {result.projectors} projectors) as "
-                            f"{result.room_file}; maps: {maps}" + (f" in {result.maps_folder}/" if result.maps_folder else "")))
-        for note in result.notes:
-            out.print(printable(f"note: {note}"))
-        return 0
-    from bridge.room.profile import load_room
-
-    try:
-        room = load_room(args.room)
-    except BridgeError as exc:
-        raise BridgeError([p if p.file is not None else Problem(None, None, None, f"ROOM: {p.message}")
-                           for p in exc.problems]) from None
-    result = export_mpcdi(room, args.out, args.profile)
-    out.print(printable(f"exported {room.name} ({result.regions} projectors, profile {result.profile}) to {result.path} "
-                        f"({result.bytes / 1024**2:.1f} MB)"))
-    return 0
-
-
-__all__ = ["Archive", "Exported", "Imported", "_Where", "cmd_room", "export_mpcdi", "import_mpcdi", "read_calibration",
-           "read_pfm", "room_spec_dict", "unsafe_member_name", "write_pfm"]

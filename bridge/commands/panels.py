@@ -1,0 +1,32 @@
+"""`bridge panels`: list the panel types a scene can use (built in and from plug-ins) with their keys."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bridge.commands.terminal import out
+
+HELP = "list the panel types a scene can use"
+DESCRIPTION = "List the panel types (built in, and any registered by plug-ins) and their keys."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown (as in the README)")
+
+
+def run(args) -> int:
+    from rich.table import Table
+
+    from bridge import panels
+
+    if args.markdown:
+        sys.stdout.write(panels.markdown_table())
+        return 0
+    table = Table(title="Panel types (type: NAME in a scene's panels:)")
+    for col in ("type", "shows", "its own keys (? optional)"):
+        table.add_column(col)
+    for name, doc, keys in panels.describe():
+        table.add_row(name, doc, ", ".join(keys))
+    out.print(table)
+    return 0

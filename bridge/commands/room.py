@@ -1,0 +1,33 @@
+"""`bridge room import|export`: exchange calibrations with alignment tools and media servers (VESA MPCDI)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "import a calibration (MPCDI) as a room profile, or export a room as one"
+DESCRIPTION = "Exchange calibrations with projector-alignment tools and media servers (VESA MPCDI)."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="import|export")
+    a = actions.add_parser("import", help="read an MPCDI file and write a room profile with its maps",
+                           description="Read an MPCDI calibration (.mpcdi) and write a room profile; per-pixel maps go "
+                                       "beside it in ROOM.maps/. Nothing is written unless the whole room loads.")
+    a.add_argument("file", type=Path, metavar="FILE.mpcdi")
+    a.add_argument("--out", type=Path, required=True, metavar="ROOM.yaml", help="the room profile to write")
+    a.add_argument("--keep-maps", action="store_true",
+                   help="write every map, even where the room Bridge stored in the file reproduces it")
+    a = actions.add_parser("export", help="write a room's geometry, blend and black level as an MPCDI file",
+                           description="Write a room as an MPCDI archive: per projector a warp, an alpha (blend) and, "
+                                       "where a projector lifts black, a beta map, computed from Bridge's own geometry.")
+    a.add_argument("room", metavar="ROOM", help="a shipped room's name (see `bridge rooms`) or a profile's path")
+    a.add_argument("--out", type=Path, required=True, metavar="FILE.mpcdi")
+    a.add_argument("--profile", choices=("3d", "2d", "a3"), default="3d",
+                   help="3d: frustum + warp (default); 2d: warp into the 360° canvas; a3: warp as 3D points")
+
+
+def run(args) -> int:
+    from bridge.room.mpcdi.command import cmd_room
+
+    return cmd_room(args)
