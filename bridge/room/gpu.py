@@ -10,12 +10,12 @@ the black level (a beta map's, per pixel) rides in the table's fourth channel.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pyvista as pv
 
 from bridge.render.backend import pixel_exact_camera, use_offscreen, use_onscreen
-from bridge.room.compositor import ProjectorLookup
+from bridge.room.lookup import ProjectorLookup
+
 
 def shader_source() -> str:
     """The shader body: shaders/compositor.frag, installed with the package as bridge.shaders

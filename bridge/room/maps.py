@@ -4,7 +4,7 @@ bounded and checked against the projector they belong to.
 
 A warp map (NumPy, float32 (height, width, 2): the yaw and pitch each pixel shows) replaces
 the screen's geometry; an alpha map (grey PNG) the blend weight; a beta map (grey PNG) the
-black level.  bridge/room/profile.py calls `map_files_of` while it builds a room and `load_maps` after
+black level.  bridge/room/load.py calls `map_files_of` while it builds a room and `load_maps` after
 the memory check.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import BridgeError, Problem, excerpt
-from bridge.room.profile import Projector, ProjectorSpec, Room
+from bridge.room.model import Projector, ProjectorSpec, Room
 from bridge.scene.yaml_source import YamlDocument
 
 MAP_KINDS = ("warp", "alpha", "beta")

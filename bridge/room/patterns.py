@@ -15,13 +15,14 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from bridge.geometry import pitch_to_y, yaw_to_x
-from bridge.room.profile import Room, wrap_yaw
+from bridge.geometry import pitch_to_y, wrap_yaw, yaw_to_x
+from bridge.room.model import Room
 
 PATTERNS = ("grid", "blend", "ids", "colour")
 _COLOURS = [(255, 99, 71), (60, 179, 113), (65, 105, 225), (238, 201, 0), (186, 85, 211),
             (0, 206, 209), (255, 140, 0), (240, 240, 240)]
-_BARS = [(235, 235, 235), (235, 235, 16), (16, 235, 235), (16, 235, 16), (235, 16, 235), (235, 16, 16), (16, 16, 235), (16, 16, 16)]
+_BARS = [(235, 235, 235), (235, 235, 16), (16, 235, 235), (16, 235, 16), (235, 16, 235), (235, 16, 16), (16, 16, 235),
+         (16, 16, 16)]
 
 
 def font(px: int) -> ImageFont.FreeTypeFont:

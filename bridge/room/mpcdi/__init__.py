@@ -36,8 +36,8 @@ member's name: the importer writes the room's own files, under names it chooses,
 staging folder beside the output and moves them into place only when the whole room loads.
 Every refusal names the archive, the member (and XML line) and the element.
 
-Export computes each projector's maps from the compositor's own geometry (`pixel_directions`,
-`projector_weights`) and adds an MPCDI extension holding the room profile it came from.  On
+Export computes each projector's maps from the compositor's own geometry (bridge/room/lookup.py:
+`pixel_directions`, `projector_weights`) and adds an MPCDI extension holding the room profile it came from.  On
 import that profile is used only where the maps still agree with it (to 0.0005° and 5e-5 of
 full light): then the projector is written as yaw/span/black level, not as maps, so an
 unchanged round trip gives back the same room; where an alignment tool changed the maps,

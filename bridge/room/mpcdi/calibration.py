@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bridge.errors import excerpt, shown
+from bridge.geometry import direction_to_yaw_pitch, mean_yaw, wrap_yaw, x_to_yaw, y_to_pitch
 from bridge.limits import MAX_PROJECTOR_SIDE, MAX_PROJECTORS
 from bridge.room.mpcdi.files import (
     _INVALID_EPS,
@@ -216,7 +217,8 @@ def _read_hint(root: Node, where: _Where) -> tuple[dict | None, list[str] | None
             payload = json.loads(node.text if node is not None else "")
         except (ValueError, RecursionError):
             return None, None, ["the BridgeRoom extension is not readable JSON: ignored, the room is built from the maps"]
-        if not isinstance(payload, dict) or not isinstance(payload.get("room"), dict) or not isinstance(payload.get("regions"), list):
+        if (not isinstance(payload, dict) or not isinstance(payload.get("room"), dict)
+                or not isinstance(payload.get("regions"), list)):
             return None, None, ["the BridgeRoom extension is not what Bridge writes: ignored, the room is built from the maps"]
         return payload["room"], [str(r) for r in payload["regions"]], []
     return None, None, []
@@ -258,8 +260,9 @@ def region_directions(region: Region, warp: np.ndarray | None, profile: str, not
         grid = warp
         grid[np.isnan(grid).any(axis=2) | (np.abs(grid) < _INVALID_EPS).all(axis=2)] = np.nan
     if profile == "2d":
-        yaw, pitch = _upsample_angles(grid[..., 0].astype(np.float64) * 360.0 - 180.0, 90.0 - grid[..., 1].astype(np.float64) * 180.0, region)
-        return yaw, pitch
+        # the canvas is the equirectangular frame, normalised: width and height 1
+        return _upsample_angles(x_to_yaw(grid[..., 0].astype(np.float64), 1), y_to_pitch(grid[..., 1].astype(np.float64), 1),
+                                region)
     if profile == "3d":
         grid = _upsample(grid[..., :2].astype(np.float64), region)
         f = region.frustum
@@ -278,7 +281,7 @@ def region_directions(region: Region, warp: np.ndarray | None, profile: str, not
     grid = _upsample(grid.astype(np.float64), region)
     right_axis, up_axis, forward_axis = region.axes or (np.array([1.0, 0, 0]), np.array([0, 1.0, 0]), np.array([0, 0, -1.0]))
     r, u, f = grid @ right_axis, grid @ up_axis, grid @ forward_axis
-    return np.degrees(np.arctan2(r, f)), np.degrees(np.arctan2(u, np.hypot(r, f)))
+    return direction_to_yaw_pitch(r, f, u)
 
 
 def _rotate(right, up, forward, yaw: float, pitch: float, roll: float) -> tuple[np.ndarray, np.ndarray]:
@@ -290,7 +293,7 @@ def _rotate(right, up, forward, yaw: float, pitch: float, roll: float) -> tuple[
     f = forward
     u, f = u * math.cos(pi) + f * math.sin(pi), f * math.cos(pi) - u * math.sin(pi)
     r, f = r * math.cos(ya) + f * math.sin(ya), f * math.cos(ya) - r * math.sin(ya)
-    return np.degrees(np.arctan2(r, f)), np.degrees(np.arctan2(u, np.hypot(r, f)))
+    return direction_to_yaw_pitch(r, f, u)
 
 
 def _upsample(grid: np.ndarray, region: Region) -> np.ndarray:
@@ -312,16 +315,8 @@ def _upsample_angles(yaw: np.ndarray, pitch: np.ndarray, region: Region) -> tupl
     """The same for yaw and pitch, interpolated the short way round ±180°."""
     if yaw.shape == (region.height, region.width):
         return yaw, pitch
-    ref = _circular_mean(yaw)
-    rel = _wrap(yaw - ref)
+    ref = mean_yaw(yaw)
+    rel = wrap_yaw(yaw - ref)
     out = _upsample(np.dstack([rel, pitch]), region)
     return out[..., 0] + ref, out[..., 1]
 
-
-def _wrap(angle):
-    return (angle + 180.0) % 360.0 - 180.0
-
-
-def _circular_mean(yaw: np.ndarray) -> float:
-    rad = np.radians(yaw[np.isfinite(yaw)])
-    return float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean()))) if rad.size else 0.0

@@ -16,7 +16,9 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from bridge.errors import BridgeError, Problem, shown
-from bridge.room.mpcdi.calibration import _FRUSTUM, _circular_mean, _wrap
+from bridge.geometry import mean_yaw, pitch_to_y, wrap_yaw, yaw_to_x
+from bridge.room.lookup import pixel_directions, projector_weights
+from bridge.room.mpcdi.calibration import _FRUSTUM
 from bridge.room.mpcdi.files import EXTENSION_NAME, PROFILES_WRITTEN, write_pfm, write_png16
 
 # ---------------------------------------------------------------------------------------------
@@ -34,8 +36,6 @@ class Exported:
 def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
     """Write `room` as an MPCDI archive: per projector its warp (from the compositor's geometry),
     alpha (blend ramps, gain folded in) and, where any projector lifts black, beta maps."""
-    from bridge.room.compositor import pixel_directions, projector_weights
-
     out = Path(out)
     if profile not in PROFILES_WRITTEN:
         raise BridgeError(f"--profile: {shown(profile, 20)!r} is not one Bridge writes; use {', '.join(PROFILES_WRITTEN)}")
@@ -63,7 +63,7 @@ def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
         if profile == "3d":
             frustum, warp = _frustum_warp(p, yaw, pitch, room)
         elif profile == "2d":
-            warp = np.dstack([((yaw + 180.0) / 360.0) % 1.0, (90.0 - pitch) / 180.0, np.zeros_like(yaw)])
+            warp = np.dstack([yaw_to_x(yaw, 1) % 1.0, pitch_to_y(pitch, 1), np.zeros_like(yaw)])  # the normalised frame
         else:
             warp = _screen_points(p, yaw, pitch, room)
         dark = ~np.isfinite(yaw)
@@ -78,7 +78,8 @@ def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
         rect = (f'x="{(ox - x0) / dw!r}" y="{(oy - y0) / dh!r}" xsize="{p.width / dw!r}" ysize="{p.height / dh!r}"')
         region = f'      <region id={quoteattr(rid)} xResolution="{p.width}" yResolution="{p.height}" {rect}>\n'
         if frustum is not None:
-            region += "        <frustum>\n" + "".join(f"          <{n}>{frustum[n]!r}</{n}>\n" for n in _FRUSTUM) + "        </frustum>\n"
+            region += ("        <frustum>\n" + "".join(f"          <{n}>{frustum[n]!r}</{n}>\n" for n in _FRUSTUM)
+                       + "        </frustum>\n")
         regions_xml.append(region + "      </region>\n")
         fileset = (f"    <fileset region={quoteattr(rid)}>\n"
                    f"      <geometryWarpFile>\n        <path>region{k}_warp.pfm</path>\n"
@@ -99,6 +100,12 @@ def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
            f'  <extensionSet>\n    <extension Name="{EXTENSION_NAME}" hasExternalFiles="false">\n'
            f"      <GeneratedBy>Bridge</GeneratedBy>\n      <room>{xml_escape(hint)}</room>\n"
            f"    </extension>\n  </extensionSet>\n</MPCDI>\n")
+    _write_archive(out, xml, members)
+    return Exported(out, profile, len(room.projectors), out.stat().st_size)
+
+
+def _write_archive(out: Path, xml: str, members: dict[str, bytes]) -> None:
+    """The zip, written beside `out` and moved into place whole (never half a file at `out`)."""
     folder = out.parent if str(out.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
@@ -119,7 +126,6 @@ def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return Exported(out, profile, len(room.projectors), out.stat().st_size)
 
 
 def _region_ids(room) -> list[str]:
@@ -130,8 +136,8 @@ def _region_ids(room) -> list[str]:
 def _frustum_warp(p, yaw: np.ndarray, pitch: np.ndarray, room) -> tuple[dict, np.ndarray]:
     """A level frustum from the eye, centred on the projector's yaw, just holding every pixel's
     direction; the warp is each pixel's (u, v) in the frustum's picture."""
-    centre = p.yaw_centre if p.warp_map is None else _circular_mean(yaw)
-    turn = _wrap(yaw - centre)
+    centre = p.yaw_centre if p.warp_map is None else mean_yaw(yaw)
+    turn = wrap_yaw(yaw - centre)
     if np.nanmax(np.abs(turn)) >= 89.5:
         raise BridgeError(Problem(room.source, None, f"projectors[{p.number - 1}]",
                                   f"{p.name} sees {np.nanmax(np.abs(turn)):.1f}° from its centre; a 3d frustum (one "
@@ -141,7 +147,8 @@ def _frustum_warp(p, yaw: np.ndarray, pitch: np.ndarray, room) -> tuple[dict, np
     up = np.tan(np.radians(pitch)) / np.cos(rad)
     if np.nanmax(np.abs(up)) >= 57:  # 89°
         raise BridgeError(Problem(room.source, None, f"projectors[{p.number - 1}]",
-                                  f"{p.name} looks too near straight up or down for a 3d frustum: export with --profile 2d or a3"))
+                                  f"{p.name} looks too near straight up or down for a 3d frustum: "
+                                  f"export with --profile 2d or a3"))
     # Out to the pixels' edges (half a step past the outermost centres): no pixel sits on the
     # picture's corner, whose (0, 0) readers such as nDisplay take for an unset point.
     half_u = np.nanmedian(np.abs(np.diff(right, axis=1))) / 2 if p.width > 1 else 1e-3
@@ -165,7 +172,7 @@ def _screen_points(p, yaw: np.ndarray, pitch: np.ndarray, room) -> np.ndarray:
     if screen.shape == "cylinder":
         reach = np.full_like(yaw, screen.radius_m, dtype=np.float64)
     else:  # a flat wall square to the projector's centre yaw
-        reach = screen.distance_m / np.maximum(np.cos(np.radians(_wrap(yaw - p.yaw_centre))), 1e-6)
+        reach = screen.distance_m / np.maximum(np.cos(np.radians(wrap_yaw(yaw - p.yaw_centre))), 1e-6)
     rad = np.radians(yaw)
     return np.dstack([reach * np.sin(rad), reach * np.tan(np.radians(pitch)), -reach * np.cos(rad)])
 

@@ -14,14 +14,18 @@ from pathlib import Path
 import numpy as np
 
 from bridge.errors import BridgeError, Problem, excerpt, shown
+from bridge.geometry import mean_yaw, wrap_yaw
 from bridge.limits import MAX_RENDER_BYTES
-from bridge.room.mpcdi.calibration import (
-    Calibration,
-    _circular_mean,
-    _wrap,
-    read_calibration,
-    region_directions,
+from bridge.room.load import build_room, load_room
+from bridge.room.lookup import pixel_directions, projector_weights
+from bridge.room.model import (
+    BETA_SPLIT_BYTES_PER_PIXEL,
+    MAP_BYTES_PER_PIXEL,
+    PROJECTOR_BYTES_PER_PIXEL,
+    WARP_COMPILE_BYTES_PER_PIXEL,
+    RoomSpec,
 )
+from bridge.room.mpcdi.calibration import Calibration, read_calibration, region_directions
 from bridge.room.mpcdi.files import (
     DIRECTION_TOLERANCE_DEG,
     LEVEL_TOLERANCE,
@@ -32,6 +36,7 @@ from bridge.room.mpcdi.files import (
     read_png,
     write_png16,
 )
+from bridge.scene.yaml_source import YamlDocument
 
 # ---------------------------------------------------------------------------------------------
 # Import
@@ -76,8 +81,6 @@ def import_mpcdi(archive_path: str | Path, out: str | Path, keep_maps: bool = Fa
         raise BridgeError(f"--out: cannot write in {shown(folder)}: {exc.strerror or exc}") from None
     try:
         written = _write_room(staging, out.name, maps_name, cal, projectors, screen, extra, archive_path)
-        from bridge.room.profile import load_room
-
         try:
             load_room(staging / out.name)
         except BridgeError as exc:
@@ -115,13 +118,6 @@ def _check_members_exist(archive: Archive, cal: Calibration) -> None:
 
 def _check_memory(archive: Archive, cal: Calibration) -> None:
     """Refuse, before reading any map, a room too large to render (as load_room would)."""
-    from bridge.room.profile import (
-        BETA_SPLIT_BYTES_PER_PIXEL,
-        MAP_BYTES_PER_PIXEL,
-        PROJECTOR_BYTES_PER_PIXEL,
-        WARP_COMPILE_BYTES_PER_PIXEL,
-    )
-
     pixels = [r.width * r.height for r in cal.regions]
     total = sum(px * (PROJECTOR_BYTES_PER_PIXEL + sum(MAP_BYTES_PER_PIXEL.values())) for px in pixels)
     total += max(pixels) * (WARP_COMPILE_BYTES_PER_PIXEL + BETA_SPLIT_BYTES_PER_PIXEL)
@@ -176,9 +172,6 @@ def _read_region_maps(archive: Archive, cal: Calibration, notes: list[str]) -> l
 
 def _build(cal: Calibration, arrays: list[dict], archive_path: Path, keep_maps: bool, notes: list[str]):
     """Projector entries and the screen for the profile: from the extension's room where the maps agree, else maps."""
-    from bridge.room.compositor import pixel_directions, projector_weights
-    from bridge.room.profile import RoomSpec, build_room
-    from bridge.scene.yaml_source import YamlDocument
 
     hint_room = _hint_room(cal, notes) if cal.hint is not None and not keep_maps else None
     entries = []
@@ -193,7 +186,7 @@ def _build(cal: Calibration, arrays: list[dict], archive_path: Path, keep_maps: 
         hinted = hint_room.projectors[k] if hint_room is not None else None
         if hinted is not None:
             want_yaw, want_pitch = pixel_directions(hinted)
-            if (lit.all() and np.abs(_wrap(want_yaw - yaw)).max() <= DIRECTION_TOLERANCE_DEG
+            if (lit.all() and np.abs(wrap_yaw(want_yaw - yaw)).max() <= DIRECTION_TOLERANCE_DEG
                     and np.abs(want_pitch - pitch).max() <= DIRECTION_TOLERANCE_DEG):
                 entry.update(_hinted_geometry(cal.hint["projectors"][k]))
             else:
@@ -245,15 +238,15 @@ def _build(cal: Calibration, arrays: list[dict], archive_path: Path, keep_maps: 
 
 def _extent(yaw: np.ndarray, lit: np.ndarray) -> dict:
     """yaw (centre) and span_deg round the lit pixels, half a pixel past the outermost centres."""
-    ref = _circular_mean(yaw)
-    rel = _wrap(yaw - ref)
+    ref = mean_yaw(yaw)
+    rel = wrap_yaw(yaw - ref)
     finite = rel[lit]
     steps = np.abs(np.diff(rel, axis=1))
     steps = steps[np.isfinite(steps) & (steps < 90)]
     half = float(np.median(steps)) / 2 if steps.size else 0.0
     lo, hi = float(finite.min()) - half, float(finite.max()) + half
     span = min(360.0, max(hi - lo, 1e-3))
-    return {"yaw": round(float(_wrap(ref + (lo + hi) / 2)), 9), "span_deg": round(span, 9)}
+    return {"yaw": round(float(wrap_yaw(ref + (lo + hi) / 2)), 9), "span_deg": round(span, 9)}
 
 
 def _hinted_geometry(spec: dict) -> dict:
@@ -268,8 +261,6 @@ def _hint_room(cal: Calibration, notes: list[str]):
     """The room in the BridgeRoom extension, if it is valid and names the same regions in order."""
     from pydantic import ValidationError
 
-    from bridge.room.profile import RoomSpec, build_room
-    from bridge.scene.yaml_source import YamlDocument
 
     ids = [r.id for r in cal.regions]
     projectors = cal.hint.get("projectors")

@@ -1,16 +1,16 @@
-"""Room profiles: the screen, and where each projector points and what it covers.
+"""What a room is: the screen, and where each projector points and what it covers.
 
-A profile is YAML: the screen (a `cylinder` round the viewer, or `flat` walls facing it),
+A room profile gives the screen (a `cylinder` round the viewer, or `flat` walls facing it),
 the edge-blend settings, and the projectors in output order, each with the yaw of its
 centre, the yaw span it covers (its overlap into its neighbours included), its resolution,
-gamma, gain, black level and an optional fine-warp grid.  Profiles ship in
-`bridge/rooms/`; a user path works too.  Gaps in coverage and impossible sizes are refused.
+gamma, gain, black level and an optional fine-warp grid.  These are its models: the specs as
+written (pydantic, checked field by field) and the `Room` and `Projector` built from them;
+bridge/room/load.py reads and builds them.
 
 A projector may also carry per-pixel `maps` (what `bridge room import` writes from an MPCDI
 calibration): a warp map (the direction each pixel shows) replaces the screen geometry, an
-alpha map (linear-light blend weight) the blend ramps, a beta map the black level.  Map files
-sit beside the profile, at the projector's resolution; bridge/room/maps.py checks and reads
-them for `load_room`, after the memory check.
+alpha map (linear-light blend weight) the blend ramps, a beta map the black level
+(bridge/room/maps.py reads them).
 
 A profile may come from anywhere, so its numbers must be finite and in range, it may have at
 most MAX_PROJECTORS projectors of at most MAX_PROJECTOR_SIDE pixels a side, and the memory a
@@ -21,24 +21,16 @@ tables) is checked against MAX_RENDER_BYTES before anything is allocated.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.errors import BridgeError, Problem, did_you_mean, excerpt
+from bridge.errors import BridgeError, Problem
+from bridge.geometry import wrap_yaw
 from bridge.limits import MAX_PROJECTOR_SIDE, MAX_PROJECTORS, MAX_RENDER_BYTES
-from bridge.scene.validation import pydantic_problems
-from bridge.scene.yaml_source import YamlDocument, load_yaml
-
-DEFAULT_ROOM = "bridge"
-
 
 MAX_METRES = 1000.0  # a screen's height or distance: farther than this is no room
 MAX_WARP_PIXELS = float(MAX_PROJECTOR_SIDE)  # a fine-warp offset, in projector pixels
@@ -250,73 +242,9 @@ class Room:
                 f"pitch {lo:.1f}°..{hi:.1f}°, overlap {min(ov):.1f}–{max(ov):.1f}°")
 
 
-def wrap_yaw(yaw):
-    """Any angle (or array of angles) to -180 <= yaw < 180."""
-    return (yaw + 180.0) % 360.0 - 180.0
-
-
 def _shared_degrees(a: Projector, b: Projector) -> float:
     """Overlap from a's end into b's start, walking clockwise (negative: a gap)."""
-    return ((a.yaw_max - b.yaw_min + 180.0) % 360.0) - 180.0
-
-
-def shipped_rooms() -> dict[str, Path]:
-    folder = resources.files("bridge") / "rooms"
-    return {Path(str(f)).stem: Path(str(f)) for f in folder.iterdir() if str(f).endswith(".yaml")}
-
-
-def load_room(name_or_path: str | Path | None = None) -> Room:
-    """A shipped profile by name (see `bridge rooms`) or a YAML file by path."""
-    name_or_path = name_or_path or DEFAULT_ROOM
-    rooms = shipped_rooms()
-    if str(name_or_path) in rooms:
-        path = rooms[str(name_or_path)]
-    else:
-        path = Path(name_or_path)
-        try:
-            path.stat()
-        except (FileNotFoundError, NotADirectoryError):
-            raise BridgeError(Problem(None, None, None,
-                f"room {excerpt(str(name_or_path), 60)} is neither a shipped profile{did_you_mean(str(name_or_path), rooms)} "
-                f"nor a file; shipped: {', '.join(sorted(rooms))}")) from None
-        except OSError as exc:
-            raise BridgeError(Problem(None, None, None,
-                f"room {excerpt(str(name_or_path), 60)}: cannot read it ({exc.strerror or exc})")) from None
-    doc = load_yaml(path, what="room profile")
-    _check_shape(doc)
-    try:
-        spec = RoomSpec.model_validate(doc.data)
-    except ValidationError as exc:
-        raise BridgeError(pydantic_problems(exc, doc, RoomSpec)) from None
-    room = build_room(spec, doc)
-    total, _, _ = render_bytes(room, 256, 128)  # the projectors alone, at the smallest frame
-    if total > MAX_RENDER_BYTES:
-        pixels = sum(p.width * p.height for p in room.projectors)
-        raise BridgeError(doc.problem(("projectors",),
-            f"{len(room.projectors)} projector(s) of {pixels / 1e6:.1f} million pixels in all would need about "
-            f"{_size(total)} for their images{', maps' if any(p.has_maps for p in room.projectors) else ''} and lookup "
-            f"tables; a render may hold at most {_size(MAX_RENDER_BYTES)}: use fewer or smaller projectors"))
-    from bridge.room.maps import load_maps
-
-    return load_maps(room, doc)
-
-
-_ROOM_KEYS = ("name", "screen", "projectors")
-
-
-def _check_shape(doc: YamlDocument) -> None:
-    """Refuse a file that is not a room profile at all (a text or data file) without echoing it."""
-    data = doc.data
-    if not isinstance(data, dict):
-        holds = "text" if isinstance(data, str) else "a list" if isinstance(data, list) else f"a single {type(data).__name__}"
-        raise BridgeError(doc.problem((), f"is not a room profile: a room profile is a mapping of keys "
-                                          f"({', '.join(_ROOM_KEYS)}); this file holds {holds}: {excerpt(str(data))}"))
-    if not any(key in data for key in _ROOM_KEYS):
-        raise BridgeError(doc.problem((), f"is not a room profile: it has none of the keys {', '.join(_ROOM_KEYS)}"))
-    projectors = data.get("projectors")
-    if isinstance(projectors, list) and len(projectors) > MAX_PROJECTORS:
-        raise BridgeError(doc.problem(("projectors",),
-            f"{len(projectors)} projectors; a room may have at most {MAX_PROJECTORS}"))
+    return wrap_yaw(a.yaw_max - b.yaw_min)
 
 
 # What a render holds, per pixel, as the compositor builds it (bridge/room/compositor.py; checked
@@ -356,114 +284,12 @@ def check_render_memory(room: Room, width: int, height: int, where: str = "--siz
     total, frame, projectors = render_bytes(room, width, height)
     if total > MAX_RENDER_BYTES:
         raise BridgeError(Problem(None, None, None,
-            f"{where}: a {width}×{height} frame for {room.name} would need about {_size(total)} "
-            f"(frame {_size(frame)}; {len(room.projectors)} projector images and lookup tables {_size(projectors)}); "
-            f"a render may hold at most {_size(MAX_RENDER_BYTES)}: use a smaller frame or a smaller room"))
+            f"{where}: a {width}×{height} frame for {room.name} would need about {readable_bytes(total)} "
+            f"(frame {readable_bytes(frame)}; {len(room.projectors)} projector images and lookup tables "
+            f"{readable_bytes(projectors)}); "
+            f"a render may hold at most {readable_bytes(MAX_RENDER_BYTES)}: use a smaller frame or a smaller room"))
 
 
-def _size(n: int) -> str:
+def readable_bytes(n: int) -> str:
     return f"{n / 1024**3:.1f} GB" if n >= 1024**3 else f"{n / 1024**2:.0f} MB"
 
-
-def build_room(spec: RoomSpec, doc: YamlDocument) -> Room:
-    from bridge.room.maps import map_files_of  # it imports this module
-
-    screen = spec.screen
-    problems: list[Problem] = []
-    distance = screen.radius_m if screen.shape == "cylinder" else screen.distance_m
-    if distance is None:
-        key = "radius_m" if screen.shape == "cylinder" else "distance_m"
-        problems.append(doc.problem(("screen",), f"a {screen.shape} screen needs {key}"))
-        distance = 1.0
-    if screen.eye_height_m >= screen.height_m:
-        problems.append(doc.problem(("screen", "eye_height_m"), "the eye must be below the top of the screen"))
-    projectors = []
-    outputs = _outputs(spec, doc, problems)
-    _check_hosts(spec, doc, problems)
-    for i, p in enumerate(spec.projectors):
-        if screen.shape == "flat" and p.span_deg >= 170:
-            problems.append(doc.problem(("projectors", i, "span_deg"), f"{p.span_deg:g}° is too wide for a flat wall; keep it under 170°"))
-        warp = None
-        map_files = map_files_of(p, i, doc, problems)
-        if p.warp is not None and any(kind == "warp" for kind, *_ in map_files):
-            problems.append(doc.problem(("projectors", i, "warp"),
-                "a fine-warp grid and a warp map (maps.warp) both given; the warp map already says where every pixel "
-                "looks: remove one"))
-        if p.warp is not None:
-            if len(p.warp.offsets) != p.warp.rows * p.warp.cols:
-                problems.append(doc.problem(("projectors", i, "warp", "offsets"),
-                    f"has {len(p.warp.offsets)} points; a {p.warp.rows}×{p.warp.cols} grid needs {p.warp.rows * p.warp.cols}"))
-            else:
-                warp = np.asarray(p.warp.offsets, dtype=np.float32).reshape(p.warp.rows, p.warp.cols, 2)
-        projectors.append(Projector(
-            number=i + 1, name=p.name or f"projector {i + 1}",
-            yaw_min=p.yaw - p.span_deg / 2, yaw_max=p.yaw + p.span_deg / 2,
-            width=p.resolution[0], height=p.resolution[1], shape=screen.shape,
-            top=(screen.height_m - screen.eye_height_m) / distance, bottom=-screen.eye_height_m / distance,
-            gamma=p.gamma, gain=p.gain, black_level=p.black_level, warp=warp, output=outputs[i],
-            map_files=tuple(map_files), host=p.host))
-    if problems:
-        raise BridgeError(problems)
-    # Output positions, hosts and layout do not change a single pixel of a projector's image: keep
-    # them out of the digest so moving a window does not invalidate cached tables and frames.
-    # Map files count by their content (added by load_maps), not by their names.
-    geometry = spec.model_dump(exclude={"display": True, "projectors": {"__all__": {"output", "maps", "host"}}})
-    digest = hashlib.sha256(json.dumps(geometry, sort_keys=True).encode()).hexdigest()[:16]
-    room = Room(spec.name, spec.description, screen, spec.blend, tuple(projectors), str(doc.path), digest,
-                spec.display.layout)
-    _check_coverage(room, doc)
-    return room
-
-
-def _check_hosts(spec: RoomSpec, doc: YamlDocument, problems: list[Problem]) -> None:
-    """`host:` names the PC driving each projector: given for all projectors or none."""
-    given = [p.host is not None for p in spec.projectors]
-    if any(given) and not all(given):
-        missing = given.index(False)
-        hosts = sorted({p.host for p in spec.projectors if p.host})
-        problems.append(doc.problem(("projectors", missing),
-            f"has no host while other projectors do ({', '.join(hosts)}); name the PC that drives every projector "
-            "(host: NAME) or none (then each projector has a render node of its own)"))
-
-
-def _outputs(spec: RoomSpec, doc: YamlDocument, problems: list[Problem]) -> list[tuple[int, int]]:
-    """Each projector's desktop position: given for all or none (then side by side), never overlapping."""
-    given = [p.output is not None for p in spec.projectors]
-    if not any(given):
-        xs = np.cumsum([0] + [p.resolution[0] for p in spec.projectors[:-1]])
-        return [(int(x), 0) for x in xs]
-    if not all(given):
-        missing = [i for i, g in enumerate(given) if not g]
-        problems.append(doc.problem(("projectors", missing[0]),
-            "has no output: {x, y} while other projectors do; give every projector its output position or none"))
-        return [(0, 0)] * len(spec.projectors)
-    rects = [(p.output.x, p.output.y, p.resolution[0], p.resolution[1]) for p in spec.projectors]
-    for j, (xj, yj, wj, hj) in enumerate(rects):
-        for i, (xi, yi, wi, hi) in enumerate(rects[:j]):
-            if xi < xj + wj and xj < xi + wi and yi < yj + hj and yj < yi + hi:
-                problems.append(doc.problem(("projectors", j, "output"),
-                    f"the output at ({xj}, {yj}) sized {wj}×{hj} overlaps projector {i + 1}'s at ({xi}, {yi}) "
-                    f"sized {wi}×{hi}; outputs are separate areas of the desktop"))
-    return [(x, y) for x, y, _, _ in rects]
-
-
-def _check_coverage(room: Room, doc: YamlDocument) -> None:
-    """Every yaw must be lit, and no projector may be swallowed by its neighbours' overlap."""
-    problems = []
-    total = sum(p.span for p in room.projectors)
-    if total < 360:
-        problems.append(doc.problem(("projectors",), f"the projectors cover {total:g}° in all; they must cover 360°"))
-    for a, b, shared in room.neighbours():
-        if shared < 0:
-            problems.append(doc.problem(("projectors", b.number - 1),
-                f"gap of {-shared:.1f}° between {a.name} (ends at yaw {wrap_yaw(a.yaw_max):g}) and {b.name} (starts at {wrap_yaw(b.yaw_min):g}); widen span_deg"))
-        elif shared >= min(a.span, b.span) / 2:
-            problems.append(doc.problem(("projectors", b.number - 1),
-                f"{a.name} and {b.name} overlap by {shared:.1f}°, half a projector or more; check yaw and span_deg"))
-    if problems:
-        raise BridgeError(problems)
-
-
-# Per-pixel maps (`maps:` of a projector).  A profile may come by email with its maps: each
-# path must stay inside the profile's folder, name a regular file, and hold exactly the
-# projector's resolution; headers are checked before any pixel is read.
