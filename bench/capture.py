@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 
 from _common import ROOT, timed, write_result
-from bridge.render.backend import use_offscreen
+from bridge.backend import use_offscreen
 from bridge.geometry import direction, x_to_yaw, y_to_pitch
 from bridge.render.briefing import load_briefing
 from bridge.render.pipeline import draw_panels

@@ -126,7 +126,7 @@ def test_a_video_backdrops_first_frame_lands_where_its_pixels_say(workdir, tmp_p
 
 
 def test_the_sample_clip_is_a_2_to_1_video_whose_first_frame_reads():
-    from bridge.show.video import read_first_frame as read_video_first_frame
+    from bridge.render.video_file import read_first_frame as read_video_first_frame
 
     pixels = read_video_first_frame(Path(__file__).parent.parent / "data" / "sample" / "backdrop_clip.mp4")
     assert pixels.shape == (1024, 2048, 3) and pixels.std() > 20

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bridge.render.backend import pixel_exact_camera
+from bridge.backend import pixel_exact_camera
 
 CLEAN = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "VTK_DEFAULT_OPENGL_WINDOW")}
 
@@ -26,7 +26,7 @@ def test_importing_bridge_changes_nothing():
 
 @pytest.mark.slow
 def test_offscreen_choice_then_a_window_of_that_kind():
-    code = ("from bridge.render.backend import use_offscreen; import vtk;"
+    code = ("from bridge.backend import use_offscreen; import vtk;"
             "choice = use_offscreen(); print(choice, vtk.vtkRenderWindow().GetClassName())")
     choice, made = run(code).split()
     assert choice in ("vtkEGLRenderWindow", "vtkOSOpenGLRenderWindow") and made == choice
@@ -35,7 +35,7 @@ def test_offscreen_choice_then_a_window_of_that_kind():
 @pytest.mark.slow
 def test_onscreen_drops_an_inherited_offscreen_choice():
     code = ("import os; os.environ['VTK_DEFAULT_OPENGL_WINDOW'] = 'vtkOSOpenGLRenderWindow';"
-            "from bridge.render.backend import use_onscreen; use_onscreen(); print(os.environ.get('VTK_DEFAULT_OPENGL_WINDOW'))")
+            "from bridge.backend import use_onscreen; use_onscreen(); print(os.environ.get('VTK_DEFAULT_OPENGL_WINDOW'))")
     assert run(code) == "None"
 
 

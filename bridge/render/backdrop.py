@@ -1,5 +1,6 @@
 """360° backdrops behind the panels: the photos and videos a briefing names, read bounded, and
-the two extra renders a video step's panel layer is made from (bridge/show/video.py plays it)."""
+the two extra renders a video step's panel layer is made from (bridge/render/video_file.py
+reads a video, bridge/show/video.py plays it)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def read_backdrops(scene: Scene, doc, problems: list[Problem]) -> dict:
     from PIL import Image
 
     from bridge.panels.common.pictures import read_rgb
-    from bridge.show.video import not_equirectangular, read_first_frame
+    from bridge.render.video_file import not_equirectangular, read_first_frame
 
     found = {}
     wheres = [(("backdrop", scene.backdrop.kind), scene.backdrop)] if scene.backdrop else []

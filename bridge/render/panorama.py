@@ -13,7 +13,7 @@ import numpy as np
 import pyvista as pv
 import vtk
 
-from bridge.render.backend import use_offscreen
+from bridge.backend import use_offscreen
 from bridge.geometry import PANEL_RADIUS, direction, equirect_texture_uv, panel_extent
 from bridge.theme import DEFAULT_THEME
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyvista as pv
 
-from bridge.render.backend import pixel_exact_camera, use_offscreen, use_onscreen
+from bridge.backend import pixel_exact_camera, use_offscreen, use_onscreen
 from bridge.room.lookup import ProjectorLookup
 
 

@@ -56,7 +56,7 @@ def launch(options: LaunchOptions, load_room: Callable, out: Console,
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         raise BridgeError("launch: no display (DISPLAY is not set); run it on the room's desktop, or under a virtual "
                           "X server for a test: Xvfb :99 & DISPLAY=:99 bridge launch … --windowed")
-    from bridge.render.backend import use_onscreen
+    from bridge.backend import use_onscreen
 
     use_onscreen()  # drop an offscreen choice inherited from a headless parent
     hub = None

@@ -26,89 +26,10 @@ import cv2
 import numpy as np
 
 from bridge.errors import BridgeError, shown
+from bridge.render.video_file import open_video, unreadable
 
-# Containers a 360° video comes in.  Others are refused before their header is read: FFmpeg's
-# playlist demuxers (HLS, concat and the like) would open further files or URLs a scene names.
-VIDEO_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts"
-FIRST_FRAME_PACKETS = 500  # packets read looking for the first frame before giving up
 DECODE_AHEAD = 2  # decoded frames waiting for the compositor: enough to hide a slow frame
 MIN_FPS, MAX_FPS = 1.0, 120.0  # a video's rate as played, whatever its header says
-
-
-def not_equirectangular(name: str, w: int, h: int, kind: str) -> str:
-    what = "photo is an equirectangular image" if kind == "image" else "video is equirectangular, frames"
-    return f"{Path(name).name} is {w} × {h}: a 360° {what} twice as wide as tall (e.g. 4096 × 2048)"
-
-
-def open_video(path: Path):
-    """(container, stream) of a 360° video, checked before anything is decoded: an allowed
-    container, a video stream that says its size, at most MAX_IMAGE_PIXELS, 2:1."""
-    import av
-
-    from bridge.limits import MAX_IMAGE_PIXELS
-
-    name = Path(path).name
-    if not Path(path).is_file():
-        raise BridgeError(f"video not found: {path}")
-    try:
-        container = av.open(str(path), "r", container_options={"format_whitelist": VIDEO_FORMATS,
-                                                               "protocol_whitelist": "file"})
-    except (av.FFmpegError, OSError, ValueError, RuntimeError) as exc:
-        raise BridgeError(_unreadable(name, exc)) from None
-    try:
-        streams = container.streams.video
-        if not streams:
-            raise BridgeError(f"{name} has no video stream; give a 360° video (e.g. MP4 or WebM)")
-        stream = streams[0]
-        w, h = stream.codec_context.width, stream.codec_context.height
-        if w <= 0 or h <= 0:
-            raise BridgeError(f"{name}: its video stream does not say its size; re-encode it (e.g. as H.264 MP4)")
-        if w * h > MAX_IMAGE_PIXELS:
-            raise BridgeError(f"{name} is {w} × {h} ({w * h:,} pixels), more than the {MAX_IMAGE_PIXELS:,} "
-                              "allowed (MAX_IMAGE_PIXELS; see README, Security and limits)")
-        if abs(w / h - 2) > 0.02:
-            raise BridgeError(not_equirectangular(name, w, h, "video"))
-        return container, stream
-    except BaseException:
-        container.close()
-        raise
-
-
-def _unreadable(name: str, exc: Exception) -> str:
-    return f"{name} is not a video Bridge can read ({shown(str(exc), 120)}); give an equirectangular MP4 or WebM"
-
-
-def read_first_frame(path: Path) -> np.ndarray:
-    """A video's first frame as RGB pixels; only that frame is decoded."""
-    import av
-
-    name = Path(path).name
-    container, stream = open_video(path)
-    try:
-        w, h = stream.codec_context.width, stream.codec_context.height
-        stream.thread_type = "SLICE"  # frame threading would decode frames ahead of the first
-        for n, packet in enumerate(container.demux(stream)):
-            if n >= FIRST_FRAME_PACKETS:
-                break
-            for frame in packet.decode():
-                if (frame.width, frame.height) != (w, h):
-                    raise BridgeError(f"{name}: its first frame is {frame.width} × {frame.height}, "
-                                      f"not the {w} × {h} its stream says")
-                return frame.to_ndarray(format="rgb24")
-        raise BridgeError(f"{name}: no frame could be decoded from its video stream")
-    except BridgeError:
-        raise
-    except (av.FFmpegError, OSError, ValueError, RuntimeError) as exc:
-        raise BridgeError(_unreadable(name, exc)) from None
-    finally:
-        container.close()
-
-
-def video_size(path: Path) -> tuple[int, int]:
-    """(width, height) of a video, from its header."""
-    container, stream = open_video(path)
-    with container:
-        return stream.codec_context.width, stream.codec_context.height
 
 
 # -- the panel layer ------------------------------------------------------------------
@@ -203,7 +124,7 @@ class Decoder:
         except BridgeError as exc:
             self.error = str(exc.problems[0].message)
         except (av.FFmpegError, OSError, ValueError, RuntimeError) as exc:
-            self.error = _unreadable(self.path.name, exc)
+            self.error = unreadable(self.path.name, exc)
         finally:
             self.ended = True
 

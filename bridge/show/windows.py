@@ -25,7 +25,7 @@ import numpy as np
 import pyvista as pv
 import vtk
 
-from bridge.render.backend import OFFSCREEN_WINDOWS, pixel_exact_camera, use_offscreen, use_onscreen
+from bridge.backend import OFFSCREEN_WINDOWS, pixel_exact_camera, use_offscreen, use_onscreen
 from bridge.show.cache import Prepared
 from bridge.show.presenter import View
 

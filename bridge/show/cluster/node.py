@@ -159,7 +159,7 @@ def serve_node(env: list[str] | None = None) -> int:
         name, _, value = item.partition("=")
         if name in SPAWN_ENV:
             os.environ[name] = value
-    from bridge.render.backend import use_onscreen
+    from bridge.backend import use_onscreen
 
     use_onscreen()
     MPI = mpi()
