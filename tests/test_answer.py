@@ -61,6 +61,7 @@ steps:
 """
 
 
+@pytest.mark.slow
 def test_the_worker_pastes_flat_panels_renders_3d_ones_and_leaves_the_rest(workdir, monkeypatch):
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     use_offscreen()

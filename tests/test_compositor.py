@@ -35,6 +35,7 @@ def analytic_direction(room, p, j, i):
     return centre + np.degrees(np.arctan(u)), np.degrees(np.arctan2(h, np.sqrt(1 + u * u)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("room_name", ["bridge", "pentagon"])
 def test_every_pixel_decodes_to_the_analytic_direction(room_name, tmp_path, monkeypatch):
     monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path))
@@ -146,6 +147,7 @@ def test_poles_do_not_crash(tmp_path, monkeypatch):
     assert images[0][0, 32, 0] > 0 and images[0][-1, 32, 0] > 0
 
 
+@pytest.mark.slow
 def test_lookup_tables_are_cached_and_keyed_by_content(tmp_path, monkeypatch):
     monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path / "cache"))
     room = load_room()
@@ -190,6 +192,7 @@ def test_bad_profiles(tmp_path, projectors, fragment):
     assert fragment in text and str(path) in text, text
 
 
+@pytest.mark.slow
 def test_cylinder_rooms_take_the_separable_path(tmp_path, monkeypatch):
     monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path))
     cylinder = Compositor(load_room("bridge"), W, H)

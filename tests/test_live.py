@@ -123,6 +123,7 @@ def _until(live, done, seconds=90.0):
     assert done(), live.status
 
 
+@pytest.mark.slow
 def test_a_parameter_key_re_renders_and_a_value_the_data_cannot_answer_keeps_the_last_picture(workdir, monkeypatch, caplog):
     from bridge.show.preparer import prepare
     from bridge.room.load import load_room

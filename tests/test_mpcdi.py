@@ -109,6 +109,7 @@ def listing(folder: Path) -> set[str]:
 # Round trips of the shipped rooms
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("room_name,profile", [("bridge", "3d"), ("pentagon", "3d"), ("rehearsal", "3d"),
                                                ("rehearsal", "2d"), ("pentagon", "a3")])
 def test_round_trip_gives_the_same_projector_images(tmp_path, room_name, profile):
@@ -127,6 +128,7 @@ def test_round_trip_gives_the_same_projector_images(tmp_path, room_name, profile
         assert np.array_equal(a, b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("room_name,profile", [("pentagon", "3d"), ("rehearsal", "2d"), ("rehearsal", "a3")])
 def test_round_trip_through_the_maps_alone(tmp_path, room_name, profile):
     """--keep-maps ignores the room stored in the file: the images come from the warp and alpha maps."""
@@ -172,6 +174,7 @@ def test_round_trip_with_black_level_and_gain(tmp_path):
         assert np.array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_an_adjusted_warp_wins_over_the_stored_room(tmp_path):
     """An alignment tool moved region 2's picture 8 pixels: that projector becomes a warp map."""
     room = load_room("rehearsal")

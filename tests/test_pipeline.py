@@ -109,6 +109,7 @@ def test_every_mistake_in_one_panel_is_reported_at_once(workdir):
     assert "did you mean 'lsoa21_name'?" in info.value.problems[1].message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scene", ["finding-dave.yaml", "cold-homes-and-renting.yaml"])
 def test_the_samples_have_no_text_cut_or_overlapping(scene):
     from bridge.render.pipeline import layout_faults

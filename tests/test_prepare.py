@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from bridge.room.patterns import PATTERNS
 from bridge.show.cache import cache_root, content_key, load_cached
@@ -37,6 +38,7 @@ def test_patterns_as_show_steps(tmp_path, monkeypatch):
     assert (ids[250:450, 540:740].max(axis=-1) > 100).sum() > 300  # projector 2's number at its centre
 
 
+@pytest.mark.slow
 def test_an_edit_re_renders_only_the_steps_it_touches(workdir, monkeypatch):
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     text = """
@@ -89,6 +91,7 @@ steps:
 """
 
 
+@pytest.mark.slow
 def test_live_parameter_values_re_render_only_the_steps_that_read_them(workdir, monkeypatch):
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     room, size = load_room("rehearsal"), (1024, 512)
@@ -116,6 +119,7 @@ def test_live_parameter_values_re_render_only_the_steps_that_read_them(workdir, 
     assert not np.array_equal(first.frames[0][0], first.frames[0][2])
 
 
+@pytest.mark.slow
 def test_every_step_keeps_its_360_view_as_a_jpeg_for_the_web(workdir, monkeypatch):
     import io
 

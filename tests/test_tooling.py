@@ -28,7 +28,7 @@ def _tool(name: str) -> str:
 
 @pytest.mark.slow
 def test_ruff_passes() -> None:
-    result = subprocess.run([_tool("ruff"), "check", "bridge", "tests", "bench"], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run([_tool("ruff"), "check", "--output-format", "concise", "bridge", "tests", "bench"], cwd=ROOT, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, f"ruff check found problems (ruff check --fix solves the [*] ones):\n{result.stdout}{result.stderr}"
 

@@ -17,6 +17,8 @@ from bridge.show.video import Decoder, VideoCompositor, VideoPlayer
 from tests.conftest import write_scene
 from tests.show_helpers import inject, tiny_room
 
+pytestmark = pytest.mark.slow  # each case plays a show with a decoded video in an offscreen render window
+
 SIZE = (512, 256)
 SCENE = """
 title: Video

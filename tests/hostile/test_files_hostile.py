@@ -8,9 +8,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-
 import pytest
+from PIL import Image
 
 from bridge.limits import MAX_DATA_FILE_BYTES, MAX_DECOMPRESSED_BYTES
 from tests.hostile.harness import SCENE, TEXT_PANEL, accepted, refused, run_bridge, scene

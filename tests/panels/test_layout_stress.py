@@ -11,6 +11,8 @@ from bridge.panels.common.canvas import draw_panel
 from bridge.render.briefing import load_briefing
 from tests.conftest import write_scene
 
+pytestmark = pytest.mark.slow  # renders every panel type at stress sizes; the panels' own tests stay fast
+
 LONG = "a neighbourhood name far longer than any ward name, with its parish and district"
 TITLE = "A title an analyst wrote without thinking of the wall: the share of households in fuel poverty by area"
 SOURCE = "ONS Census 2021 table TS044 and DESNZ sub-regional fuel poverty statistics 2022 (LILEE), Crown copyright"
