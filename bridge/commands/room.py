@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bridge.commands.terminal import out
+from bridge.errors import BridgeError, Problem, printable
+
 HELP = "import a calibration (MPCDI) as a room profile, or export a room as one"
 DESCRIPTION = "Exchange calibrations with projector-alignment tools and media servers (VESA MPCDI)."
 
@@ -28,6 +31,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from bridge.room.mpcdi.command import cmd_room
+    from bridge.room.load import load_room
+    from bridge.room.mpcdi.exporter import export_mpcdi
+    from bridge.room.mpcdi.importer import import_mpcdi
 
-    return cmd_room(args)
+    if getattr(args, "action", None) not in ("import", "export"):
+        raise BridgeError("room: say what to do: `bridge room import FILE.mpcdi --out ROOM.yaml` or "
+                          "`bridge room export ROOM --out FILE.mpcdi`")
+    if args.action == "import":
+        result = import_mpcdi(args.file, args.out, keep_maps=args.keep_maps)
+        maps = ", ".join(f"{n} {k}" for k, n in result.map_counts.items() if n) or "none: the room in the file matches its maps"
+        out.print(printable(f"imported {args.file} (profile {result.profile}, {result.projectors} projectors) as "
+                            f"{result.room_file}; maps: {maps}" + (f" in {result.maps_folder}/" if result.maps_folder else "")))
+        for note in result.notes:
+            out.print(printable(f"note: {note}"))
+        return 0
+    try:
+        room = load_room(args.room)
+    except BridgeError as exc:
+        raise BridgeError([p if p.file is not None else Problem(None, None, None, f"ROOM: {p.message}")
+                           for p in exc.problems]) from None
+    exported = export_mpcdi(room, args.out, args.profile)
+    out.print(printable(f"exported {room.name} ({exported.regions} projectors, profile {exported.profile}) to {exported.path} "
+                        f"({exported.bytes / 1024**2:.1f} MB)"))
+    return 0

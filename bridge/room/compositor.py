@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -81,12 +83,13 @@ class Compositor:
         self.room = room
         self.frame_shape = (frame_height, frame_width)
         self.from_cache = False
-        self.lookups = self._load(room, frame_width, frame_height) if use_cache else None
-        if self.lookups is None:
+        loaded = self._load(room, frame_width, frame_height) if use_cache else None
+        if loaded is None:
             self.lookups = [compile_lookup(room, p, frame_width, frame_height) for p in room.projectors]
             if use_cache:
                 self._save()
         else:
+            self.lookups = loaded
             self.from_cache = True
         for lut in self.lookups:
             lut.bands = plan_bands(lut.projector, frame_width, frame_height)
@@ -111,7 +114,7 @@ class Compositor:
 
     def _save(self) -> None:
         path = self.cache_file
-        arrays = {}
+        arrays: dict[str, Any] = {}  # Any: numpy's stubs would match a dict of arrays to savez's allow_pickle
         for i, lut in enumerate(self.lookups):
             arrays.update({f"x{i}": lut.map_x, f"y{i}": lut.map_y, f"w{i}": lut.weight})
         try:
@@ -133,12 +136,12 @@ class Compositor:
         if frame.shape[:2] != self.frame_shape:
             raise ValueError(f"frame is {frame.shape[1]}×{frame.shape[0]}, compositor was built for "
                              f"{self.frame_shape[1]}×{self.frame_shape[0]}")
-        out = out or [None] * len(self.lookups)
+        targets: Sequence[np.ndarray | None] = out if out else [None] * len(self.lookups)
         if len(self.lookups) < 2 or (os.cpu_count() or 1) < 2:
-            return [self.project(frame, lut, dst) for lut, dst in zip(self.lookups, out)]
+            return [self.project(frame, lut, dst) for lut, dst in zip(self.lookups, targets)]
         # Projectors side by side on the cores: OpenCV and NumPy let go of the interpreter lock
         # while they resample and blend (the cylinder room: about 1.3× faster on 2 cores).
-        return list(_pool().map(lambda job: self.project(frame, *job), zip(self.lookups, out)))
+        return list(_pool().map(lambda job: self.project(frame, *job), zip(self.lookups, targets)))
 
     @staticmethod
     def sample(frame: np.ndarray, lut: ProjectorLookup, dst: np.ndarray | None = None) -> np.ndarray:
@@ -171,7 +174,10 @@ class Compositor:
         return image
 
 
-def _blend_plan(lut: ProjectorLookup, channels: int) -> list:
+StripOp = Callable[[np.ndarray], None]  # changes one strip of a projector image in place
+
+
+def _blend_plan(lut: ProjectorLookup, channels: int) -> list[tuple[slice, StripOp]]:
     """Precomputed per-strip operations: only columns whose output differs from the input."""
     p = lut.projector
     weight = np.broadcast_to(lut.weight, lut.map_x.shape)
@@ -179,7 +185,7 @@ def _blend_plan(lut: ProjectorLookup, channels: int) -> list:
         return [(slice(None), _beta_apply(p, weight))]
     partial = np.flatnonzero((weight < 1).any(axis=0))
     identity = p.gain == 1.0 and p.black_level == 0.0
-    plan = []
+    plan: list[tuple[slice, StripOp]] = []
     strips = _runs(partial)
     if not identity:  # every column changes: treat the rest as one more strip with weight 1
         covered = np.zeros(p.width, bool)
@@ -195,29 +201,31 @@ def _blend_plan(lut: ProjectorLookup, channels: int) -> list:
             if channels > 1:
                 factor = np.repeat(factor[..., None], channels, axis=2)
 
-            def apply(region, factor=factor):
+            def multiply(region: np.ndarray, factor: np.ndarray = factor) -> None:
                 cv2.multiply(region, factor, dst=region, scale=1 / 255)
+            plan.append((cols, multiply))
         else:
             table = _black_level_table(p)
             levels = np.rint(w * 255).astype(np.intp)
 
-            def apply(region, table=table, levels=levels):
+            def look_up(region: np.ndarray, table: np.ndarray = table, levels: np.ndarray = levels) -> None:
                 idx = levels[..., None] if region.ndim == 3 else levels
                 region[...] = table[idx, region]
-        plan.append((cols, apply))
+            plan.append((cols, look_up))
     return plan
 
 
-def _beta_apply(p: Projector, weight: np.ndarray):
+def _beta_apply(p: Projector, weight: np.ndarray) -> StripOp:
     """Every pixel with its own black level (a beta map): light w·(b + (1 − b)·min(1, gain·in^γ)),
     found per frame in float32 and encoded through a 16-bit table of linear light."""
+    assert p.beta_map is not None  # called only for projectors with a beta map
     black = p.beta_map.astype(np.float32)
     lift = weight.astype(np.float32) * black  # w·b
     scale = weight.astype(np.float32) * (1 - black)  # w·(1 − b)
     linear = np.minimum(1.0, p.gain * (np.arange(256) / 255.0) ** p.gamma).astype(np.float32)
     encode = np.clip(np.rint((np.arange(65536) / 65535.0) ** (1 / p.gamma) * 255), 0, 255).astype(np.uint8)
 
-    def apply(region, lift=lift, scale=scale):
+    def apply(region: np.ndarray, lift: np.ndarray = lift, scale: np.ndarray = scale) -> None:
         light = linear[region]
         if light.ndim == 3:
             light *= scale[..., None]

@@ -91,7 +91,7 @@ class GpuProjector:
             use_offscreen()
         else:
             use_onscreen()
-        self.plotter = pv.Plotter(off_screen=off_screen, window_size=(p.width, p.height))
+        self.plotter = pv.Plotter(off_screen=off_screen, window_size=[p.width, p.height])
         quad = pv.Plane(center=(p.width / 2, p.height / 2, 0), direction=(0, 0, 1),
                         i_size=p.width, j_size=p.height, i_resolution=1, j_resolution=1)
         self.actor = self.plotter.add_mesh(quad, lighting=False, show_scalar_bar=False)
@@ -110,7 +110,9 @@ class GpuProjector:
 
     def render(self) -> np.ndarray:
         self.plotter.render()
-        return self.plotter.screenshot(return_img=True)[..., :3].copy()
+        image = self.plotter.screenshot(return_img=True)
+        assert image is not None  # return_img=True always returns the image
+        return image[..., :3].copy()
 
     def close(self) -> None:
         self.plotter.close()

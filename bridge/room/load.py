@@ -156,7 +156,7 @@ def _outputs(spec: RoomSpec, doc: YamlDocument, problems: list[Problem]) -> list
         problems.append(doc.problem(("projectors", missing[0]),
             "has no output: {x, y} while other projectors do; give every projector its output position or none"))
         return [(0, 0)] * len(spec.projectors)
-    rects = [(p.output.x, p.output.y, p.resolution[0], p.resolution[1]) for p in spec.projectors]
+    rects = [(o.x, o.y, p.resolution[0], p.resolution[1]) for p in spec.projectors if (o := p.output) is not None]
     for j, (xj, yj, wj, hj) in enumerate(rects):
         for i, (xi, yi, wi, hi) in enumerate(rects[:j]):
             if xi < xj + wj and xj < xi + wi and yi < yj + hj and yj < yi + hi:

@@ -25,7 +25,7 @@ _BARS = [(235, 235, 235), (235, 235, 16), (16, 235, 235), (16, 235, 16), (235, 1
          (16, 16, 16)]
 
 
-def font(px: int) -> ImageFont.FreeTypeFont:
+def font(px: float) -> ImageFont.FreeTypeFont:
     from matplotlib import font_manager
 
     return ImageFont.truetype(font_manager.findfont("DejaVu Sans:bold"), max(6, int(px)))

@@ -117,18 +117,19 @@ def read_calibration(archive: Archive) -> Calibration:
     return Calibration(profile, regions, hint, hint_regions, notes)
 
 
-def _region(node: Node, where: _Where, buffer_id: str, buffer_size, profile: str) -> Region:
+def _region(node: Node, where: _Where, buffer_id: str, buffer_size: tuple[int, int] | None, profile: str) -> Region:
     rid = node.attr("id")
     if not rid:
         raise where.error("has no id attribute; each region names the projector it calibrates", node.line, "region")
     label = f"region {shown(rid, 60)!r}"
     width = _int(node.attr("xResolution"), where, node, f"{label} xResolution", 1, MAX_PROJECTOR_SIDE)
     height = _int(node.attr("yResolution"), where, node, f"{label} yResolution", 1, MAX_PROJECTOR_SIDE)
-    rect = []
+    rect: list[float] = []
     for names, default in ((("x",), 0.0), (("y",), 0.0), (("xsize", "xSize"), 1.0), (("ysize", "ySize"), 1.0)):
         value = node.attr(*names)
         rect.append(default if value is None else _float(value, where, node, f"{label} {names[0]}", -1e6, 1e6))
-    region = Region(rid, width, height, *rect, buffer=buffer_id, buffer_size=buffer_size, line=node.line)
+    x, y, xsize, ysize = rect
+    region = Region(rid, width, height, x, y, xsize, ysize, buffer=buffer_id, buffer_size=buffer_size, line=node.line)
     frustum = node.child("frustum")
     if frustum is not None:
         values = {}
@@ -149,13 +150,13 @@ def _region(node: Node, where: _Where, buffer_id: str, buffer_size, profile: str
     if frame is not None:
         axes = {}
         for axis in ("yaw", "pitch", "roll"):
-            vector = []
+            components: list[float] = []
             for c in "xyz":
                 child = frame.child(f"{axis}{c}")
                 if child is None:
                     raise where.error(f"has no <{axis}{c}>", frame.line, f"{label} coordinateFrame")
-                vector.append(_float(child.text, where, child, f"{label} coordinateFrame {axis}{c}", -1e6, 1e6))
-            vector = np.asarray(vector)
+                components.append(_float(child.text, where, child, f"{label} coordinateFrame {axis}{c}", -1e6, 1e6))
+            vector = np.asarray(components)
             norm = np.linalg.norm(vector)
             if not norm > 1e-9:
                 raise where.error(f"its {axis} axis is zero; the axes are unit vectors", frame.line,
@@ -266,6 +267,7 @@ def region_directions(region: Region, warp: np.ndarray | None, profile: str, not
     if profile == "3d":
         grid = _upsample(grid[..., :2].astype(np.float64), region)
         f = region.frustum
+        assert f is not None  # the 3d profile refuses a region without a frustum
         t_l, t_r = math.tan(math.radians(f["leftAngle"])), math.tan(math.radians(f["rightAngle"]))
         t_d, t_u = math.tan(math.radians(f["downAngle"])), math.tan(math.radians(f["upAngle"]))
         right = t_l + grid[..., 0] * (t_r - t_l)

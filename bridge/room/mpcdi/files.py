@@ -117,6 +117,7 @@ class Archive:
             self._xml = file.read(MAX_MPCDI_XML_BYTES + 1)
 
     def _check_members(self) -> None:
+        assert self._zip is not None  # only called right after the zip opened
         infos = self._zip.infolist()
         if len(infos) > MAX_MPCDI_MEMBERS:
             raise self.where.error(f"holds {len(infos):,} files; an MPCDI archive may hold at most {MAX_MPCDI_MEMBERS} "
@@ -181,6 +182,7 @@ class Archive:
         """A member's bytes: never more than its declared size; a damaged member is refused."""
         where = self.where.at(name)
         info = self.members[_normal_name(name)]
+        assert self._zip is not None  # members is empty unless the zip opened
         try:
             with self._zip.open(info) as member:
                 data = member.read(info.file_size + 1)

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -130,7 +131,7 @@ def _check_memory(archive: Archive, cal: Calibration) -> None:
 def _read_region_maps(archive: Archive, cal: Calibration, notes: list[str]) -> list[dict]:
     out = []
     for region in cal.regions:
-        maps = {}
+        maps: dict[str, Any] = {}  # pitch_range, warp, alpha, gamma, beta
         warp = None
         if region.warp is not None:
             where = archive.where.at(region.warp.path)
@@ -146,10 +147,12 @@ def _read_region_maps(archive: Archive, cal: Calibration, notes: list[str]) -> l
         try:
             yaw, pitch = region_directions(region, warp, cal.profile, notes)
         except ValueError as exc:
+            assert region.warp is not None  # only a warp's origin is refused
             member, _ = archive.xml()
             raise archive.where.at(member).error(str(exc), region.warp.line, region.warp.element) from None
         del warp
         if not np.isfinite(yaw).any():
+            assert region.warp is not None  # without a warp every pixel looks through the frustum
             raise archive.where.at(region.warp.path).error(f"sets no point: {region.label} would show nothing", None,
                                                            region.warp.element)
         # float32 from here on (as the room will hold them): a large room's maps stay within its memory.
@@ -174,13 +177,13 @@ def _build(cal: Calibration, arrays: list[dict], archive_path: Path, keep_maps: 
     """Projector entries and the screen for the profile: from the extension's room where the maps agree, else maps."""
 
     hint_room = _hint_room(cal, notes) if cal.hint is not None and not keep_maps else None
-    entries = []
+    entries: list[dict[str, Any]] = []
     for k, (region, maps) in enumerate(zip(cal.regions, arrays)):
         warp = maps.pop("warp")
         yaw, pitch = warp[..., 0], warp[..., 1]
         lit = np.isfinite(yaw)
         gamma = maps.get("gamma", 2.2)
-        entry = {"name": region.id, "gamma": round(float(gamma if 1.0 <= gamma <= 3.0 else 2.2), 6),
+        entry: dict[str, Any] = {"name": region.id, "gamma": round(float(gamma if 1.0 <= gamma <= 3.0 else 2.2), 6),
                  "resolution": [region.width, region.height], "maps_data": {}}
         entry.update(_extent(yaw, lit))
         hinted = hint_room.projectors[k] if hint_room is not None else None
@@ -188,6 +191,7 @@ def _build(cal: Calibration, arrays: list[dict], archive_path: Path, keep_maps: 
             want_yaw, want_pitch = pixel_directions(hinted)
             if (lit.all() and np.abs(wrap_yaw(want_yaw - yaw)).max() <= DIRECTION_TOLERANCE_DEG
                     and np.abs(want_pitch - pitch).max() <= DIRECTION_TOLERANCE_DEG):
+                assert cal.hint is not None  # hint_room was built from it
                 entry.update(_hinted_geometry(cal.hint["projectors"][k]))
             else:
                 notes.append(f"{region.label}: its warp differs from the room stored in the file: written as a warp map")
@@ -261,7 +265,7 @@ def _hint_room(cal: Calibration, notes: list[str]):
     """The room in the BridgeRoom extension, if it is valid and names the same regions in order."""
     from pydantic import ValidationError
 
-
+    assert cal.hint is not None  # called only when the file has the extension
     ids = [r.id for r in cal.regions]
     projectors = cal.hint.get("projectors")
     if cal.hint_regions != ids or not isinstance(projectors, list) or len(projectors) != len(ids):
@@ -284,6 +288,7 @@ def _screen(cal: Calibration, arrays: list[dict], hint_room) -> tuple[dict, dict
     """The profile's screen (and blend, display) keys: the extension's when its room was used, else
     a cylinder round the maps' pitch range (with warp maps it only informs checks and patterns)."""
     if hint_room is not None:
+        assert cal.hint is not None  # hint_room was built from it
         extra = {k: cal.hint[k] for k in ("name", "blend", "display", "description") if k in cal.hint}
         return dict(cal.hint["screen"]), extra
     lo = min(m["pitch_range"][0] for m in arrays)
@@ -337,7 +342,7 @@ def _write_room(staging: Path, yaml_name: str, maps_name: str, cal: Calibration,
     import yaml
 
     spec = _spec_from_entries(cal, entries, screen, extra, archive_path)
-    written = []
+    written: list[str] = []
     for k, (entry, p) in enumerate(zip(entries, spec["projectors"])):
         data = entry["maps_data"]
         if not data:
