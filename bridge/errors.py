@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,14 @@ class BridgeError(Exception):
 
     exit_code = 2
 
-    def __init__(self, problems: Problem | str | Sequence[Problem]):
+    def __init__(self, problems: Problem | str | Sequence[Problem | str]):
         if isinstance(problems, (Problem, str)):
             problems = [problems]
         self.problems = [p if isinstance(p, Problem) else Problem(None, None, None, p) for p in problems]
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def did_you_mean(word: str, options: Iterable[str]) -> str:
+def did_you_mean(word: object, options: Iterable[str]) -> str:
     """A ' (did you mean 'x'?)' suffix when `word` is a likely typo of one of `options`
     (letter case ignored: 'aged 65 years and over' finds 'Aged 65 years and over')."""
     options = [str(o) for o in options]

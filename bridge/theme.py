@@ -32,23 +32,24 @@ TypeSize = Annotated[float, AfterValidator(_type_size),
 class Theme(Strict):
     """Colours and type sizes for a dark projector room (projectors wash out white)."""
 
-    background: Colour = Field("#05070b", description="The room between panels")  # type: ignore[valid-type]
-    card: Colour = Field("#111827", description="A panel's own background")  # type: ignore[valid-type]
-    border: Colour = Field("#334155", description="Panel borders, grid lines, legend swatch edges")  # type: ignore[valid-type]
-    text: Colour = "#f1f5f9"  # type: ignore[valid-type]
-    muted: Colour = Field("#94a3b8", description="Secondary text: sources, axis numbers, legend titles")  # type: ignore[valid-type]
-    accent: Colour = Field("#38bdf8", description="Bars, lines, KPI labels, marked areas' outlines")  # type: ignore[valid-type]
-    mark: Colour = Field("#facc15", description="What a step picks out, and emphasis in text")  # type: ignore[valid-type]
-    missing: Colour = Field("#3f3f46", description="Areas with no data")  # type: ignore[valid-type]
-    suppressed: Colour = Field("#1f2937", description="Areas whose count is suppressed (drawn hatched in the legend)")  # type: ignore[valid-type]
-    stripe: Colour = Field("#0f172a", description="Every other row of a table")  # type: ignore[valid-type]
-    sheet: Colour = Field("#12141a", description="Background of the contact sheet")  # type: ignore[valid-type]
-    series: Palette = Field("tab10", description="Colour map for several lines on one chart")  # type: ignore[valid-type]
-    title_deg: TypeSize = 2.0  # type: ignore[valid-type]
-    body_deg: TypeSize = 1.3  # type: ignore[valid-type]
-    small_deg: TypeSize = 0.8  # type: ignore[valid-type]
+    background: Colour = Field("#05070b", description="The room between panels")
+    card: Colour = Field("#111827", description="A panel's own background")
+    border: Colour = Field("#334155", description="Panel borders, grid lines, legend swatch edges")
+    text: Colour = "#f1f5f9"
+    muted: Colour = Field("#94a3b8", description="Secondary text: sources, axis numbers, legend titles")
+    accent: Colour = Field("#38bdf8", description="Bars, lines, KPI labels, marked areas' outlines")
+    mark: Colour = Field("#facc15", description="What a step picks out, and emphasis in text")
+    missing: Colour = Field("#3f3f46", description="Areas with no data")
+    suppressed: Colour = Field("#1f2937", description="Areas whose count is suppressed (drawn hatched in the legend)")
+    stripe: Colour = Field("#0f172a", description="Every other row of a table")
+    sheet: Colour = Field("#12141a", description="Background of the contact sheet")
+    series: Palette = Field("tab10", description="Colour map for several lines on one chart")
+    title_deg: TypeSize = 2.0
+    body_deg: TypeSize = 1.3
+    small_deg: TypeSize = 0.8
     font: str = "DejaVu Sans"
-    glyph_em: float = Field(0.55, gt=0.2, le=1.5, description="The font's average advance per em (regular): to fit text before drawing it")
+    glyph_em: float = Field(
+        0.55, gt=0.2, le=1.5, description="The font's average advance per em (regular): to fit text before drawing it")
     glyph_em_bold: float = Field(0.62, gt=0.2, le=1.5, description="The same for bold text")
     glyph_em_display: float = Field(0.6, gt=0.2, le=1.5, description="The same for a one-line title-style text panel")
     dim: float = Field(0.35, ge=0.05, le=1, description="Brightness of the panels a highlighted step does not pick out")

@@ -267,7 +267,7 @@ def test_library_warnings_are_printed_escaped(monkeypatch, capsys):
     import warnings
 
     def run(args):
-        warnings.warn("column '\x1b[31mred' looks odd", UserWarning)
+        warnings.warn("column '\x1b[31mred' looks odd", UserWarning, stacklevel=1)
         return 0
 
     monkeypatch.setattr(rooms, "run", run)

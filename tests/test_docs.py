@@ -101,7 +101,7 @@ def yaml_example(body: str):
 
 
 def test_every_yaml_example_parses():
-    for page, body in blocks("yaml"):
+    for _page, body in blocks("yaml"):
         yaml_example(body)  # a fragment must still be YAML
 
 

@@ -14,21 +14,19 @@ from PIL import Image
 from pydantic import ValidationError
 
 from bridge.data import expressions
-
-from bridge.scene import params
 from bridge.data.disclosure import SUPPRESSED
-from bridge.errors import BridgeError
 from bridge.data.expressions import ALL
+from bridge.errors import BridgeError
 from bridge.geometry import pitch_to_y, yaw_to_x
 from bridge.limits import MAX_CHOICES
 from bridge.panels.common.base import PanelModel
-from bridge.scene.params import ChoiceParam, NumberParam, ToggleParam
 from bridge.render.briefing import load_briefing
 from bridge.render.pipeline import Views, render_briefing
 from bridge.room.load import load_room
+from bridge.scene import params
+from bridge.scene.params import ChoiceParam, NumberParam, ToggleParam
 from tests.conftest import MINIMAL, SAMPLE, write_scene
 from tests.panels.helpers import draw, scene_with
-
 
 # ---- the models and their functions ---------------------------------------------------------
 
@@ -306,8 +304,8 @@ def test_scene_level_mistakes_are_each_located_and_reported_at_once(workdir):
     ]
     lines = text.splitlines()
     for line, key, message in expected:
-        assert any(l.startswith(f"{path}:{line}: {key}") and message in l for l in lines), f"{key} at {line}: {message!r} not in\n{text}"
-    assert not any("params.ward" in l and "steps" not in l for l in lines), text  # the good one is not blamed
+        assert any(entry.startswith(f"{path}:{line}: {key}") and message in entry for entry in lines), f"{key} at {line}: {message!r} not in\n{text}"
+    assert not any("params.ward" in entry and "steps" not in entry for entry in lines), text  # the good one is not blamed
     assert len(lines) == len(expected), text
 
 
@@ -745,7 +743,7 @@ def test_a_wrong_default_does_not_hide_the_other_mistakes(workdir):
         (line_of(path, "id: k"), "panels[0].value: dataset 'people' has no column 'totl'"),
     ]
     for line, fragment in expected:
-        assert any(l.startswith(f"{path}:{line}: {fragment}") for l in lines), f"{line}: {fragment!r} not in\n" + "\n".join(lines)
+        assert any(entry.startswith(f"{path}:{line}: {fragment}") for entry in lines), f"{line}: {fragment!r} not in\n" + "\n".join(lines)
     assert len(lines) == len(expected), "\n".join(lines)  # panel a is fine with the age's first value
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bridge.data import expressions
+from bridge.data.expressions.vocabulary import function_of
 
 if TYPE_CHECKING:
     from bridge.data.tables import SceneData
@@ -40,9 +41,9 @@ def is_count(data: SceneData, text: str, dataset: str | None = None) -> bool:
         if isinstance(node, (ast.Compare, ast.BoolOp)) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
             return False  # a yes/no about counts is not a count
         if isinstance(node, ast.Call):
-            if node.func.id not in COUNTING:
+            if function_of(node) not in COUNTING:
                 return False
-            counted = counted or node.func.id == "count"
+            counted = counted or function_of(node) == "count"
     if counted:
         return True
     try:

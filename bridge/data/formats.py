@@ -17,7 +17,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -177,6 +177,7 @@ def read_geojson(path: Path):
     for i, feature in enumerate(features):
         geom = (feature or {}).get("geometry") or {}
         kind, coords = geom.get("type"), geom.get("coordinates")
+        polygons: Any  # as the file has them; checked as rings below
         if kind == "Polygon":
             polygons = [coords]
         elif kind == "MultiPolygon":

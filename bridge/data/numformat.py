@@ -78,13 +78,15 @@ def parse_format(text: str) -> ParsedFormat:
         if ch == "{":
             end = text.find("}", i + 1)
             if end < 0:
-                raise ValueError(f"number format '{_shown(text)}' has a '{{' that is never closed (write '{{{{' for a literal brace); "
-                                 f"a format has {ALLOWED}, {EXAMPLES}")
+                raise ValueError(f"number format '{_shown(text)}' has a '{{' that is never closed "
+                                 f"(write '{{{{' for a literal brace); a format has {ALLOWED}, {EXAMPLES}")
             inner = text[i + 1:end]
             if "{" in inner:
-                raise ValueError(f"number format '{_shown(text)}' nests a field inside a field; a format has {ALLOWED}, {EXAMPLES}")
+                raise ValueError(f"number format '{_shown(text)}' nests a field inside a field; "
+                                 f"a format has {ALLOWED}, {EXAMPLES}")
             if field is not None:
-                raise ValueError(f"number format '{_shown(text)}' has more than one {{}} field; a format has {ALLOWED}, {EXAMPLES}")
+                raise ValueError(f"number format '{_shown(text)}' has more than one {{}} field; "
+                                 f"a format has {ALLOWED}, {EXAMPLES}")
             field = _field_spec(inner, text)
             parts.append("")
             i = end + 1

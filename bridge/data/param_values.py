@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Union
+from typing import Any
 
 from bridge.data.expressions import ALL
 from bridge.errors import did_you_mean, shown
 
-Value = Union[str, float, bool]
+Value = str | float | bool
 REFERENCE = re.compile(r"\bparams\.([A-Za-z_]\w*)")  # params.NAME in an expression or a where:
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from bridge.data.formats import (
 from bridge.errors import BridgeError, closest_first, did_you_mean
 
 if TYPE_CHECKING:
-    from bridge.scene.spec import Dataset
+    from bridge.scene.spec import Dataset, Pivot, Points
     from bridge.scene.yaml_source import YamlDocument
 
 
@@ -162,7 +162,7 @@ def _subset(table: Table, keep: np.ndarray) -> Table:
 
 
 def _pivot(table: Table, dataset: Dataset, doc: YamlDocument, here: tuple) -> Table:
-    pivot = dataset.pivot
+    pivot = cast("Pivot", dataset.pivot)  # read_dataset calls this only for a dataset with pivot:
     for key in ("columns", "values"):
         column = getattr(pivot, key)
         if column not in table.frame.columns:
@@ -211,7 +211,7 @@ def count_columns(table: Table, dataset: Dataset, path: Path, doc: YamlDocument,
 
 
 def _points(frame: pd.DataFrame, dataset: Dataset, doc: YamlDocument, here: tuple) -> np.ndarray:
-    spec = dataset.points
+    spec = cast("Points", dataset.points)  # read_dataset calls this only for a dataset with points:
     for key in ("x", "y"):
         column = getattr(spec, key)
         if column not in frame.columns:

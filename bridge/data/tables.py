@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from bridge.limits import MAX_CHOICES
 
 if TYPE_CHECKING:  # the scene model is passed in; the data layer never imports it
     from bridge.scene.model import Scene
+    from bridge.scene.spec import Aggregate
     from bridge.scene.yaml_source import YamlDocument
 
 
@@ -45,7 +46,8 @@ class SceneData:
     aligned: dict[str, pd.DataFrame]  # joinable datasets, one row per base row
     derived: dict[str, pd.Series]
     joins: list[JoinReport]
-    counts: set[tuple[str | None, str]] = field(default_factory=set)  # (dataset, column) after where:/pivot:; aligned tables keep the names
+    # (dataset, column) after where:/pivot:; aligned tables keep the names
+    counts: set[tuple[str | None, str]] = field(default_factory=set)
     warnings: list[Problem] = field(default_factory=list)  # what was drawn but deserves a look (e.g. values not finite)
     problems: list[Problem] = field(default_factory=list)  # derived measures that failed (the rest still load)
     failed_measures: set[str] = field(default_factory=set)
@@ -179,7 +181,8 @@ def load_data(scene: Scene, doc: YamlDocument, overrides: Overrides | None = Non
     base_keys = _keys(base.frame[base.key])
     if base_keys.duplicated().any():
         dup = base_keys[base_keys.duplicated()].iloc[0]
-        raise BridgeError(doc.problem(("datasets", base.name, "key"), f"key '{base.key}' repeats ('{dup}'); the base dataset needs one row per area"))
+        raise BridgeError(doc.problem(("datasets", base.name, "key"),
+                                      f"key '{base.key}' repeats ('{dup}'); the base dataset needs one row per area"))
     data = SceneData(scene, doc, tables, {base.name: base.frame.reset_index(drop=True)}, {}, [],
                      params=values, param_options=options)
     for name in scene.datasets:
@@ -258,13 +261,16 @@ def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], ove
     view, each checked; and the problems with those values, at the default's or the override's
     line (a wrong column is raised at once).  A value that is wrong is taken as the first option,
     so the panels' expressions are still checked and reported with it."""
-    values, options, problems, wrong = {}, {}, [], []
+    values: dict[str, param_values.Value | None] = {}
+    options, problems, wrong = {}, [], []
     for name, param in scene.params.items():
         column_values = None
         if param.type == "choice" and param.column is not None:
             dataset, column = param.column.split(".", 1)
             if dataset not in tables:
-                problems.append(doc.problem(("params", name, "column"), f"no dataset '{dataset}'{did_you_mean(dataset, tables)}; datasets: {', '.join(tables)}"))
+                problems.append(doc.problem(("params", name, "column"),
+                                            f"no dataset '{dataset}'{did_you_mean(dataset, tables)}; "
+                                            f"datasets: {', '.join(tables)}"))
                 continue
             frame = tables[dataset].frame
             if column not in frame.columns:
@@ -273,10 +279,12 @@ def _param_values(scene: Scene, doc: YamlDocument, tables: dict[str, Table], ove
             column_values = sorted({str(v).strip() for v in frame[column].dropna()}, key=_in_order)
             if len(column_values) > MAX_CHOICES:
                 problems.append(doc.problem(("params", name, "column"),
-                                            f"{len(column_values):,} distinct values is more than a room can step through ({MAX_CHOICES:,}); choose a coarser column"))
+                                            f"{len(column_values):,} distinct values is more than a room can step through "
+                                            f"({MAX_CHOICES:,}); choose a coarser column"))
                 continue
             if not column_values and not param.all:  # else its value would be 'all', which it does not offer
-                problems.append(doc.problem(("params", name, "column"), f"column '{column}' of '{dataset}' has no values to choose from"))
+                problems.append(doc.problem(("params", name, "column"),
+                                            f"column '{column}' of '{dataset}' has no values to choose from"))
                 continue
         options[name] = param_values.choices(param, column_values)
         if name in overrides:
@@ -315,7 +323,8 @@ def _join(data: SceneData, name: str, base_keys: pd.Series) -> None:
     if keys.duplicated().any():
         dup = keys[keys.duplicated()].iloc[0]
         raise BridgeError(doc.problem(here + ("key",),
-            f"key '{table.key}' repeats ('{dup}') so it cannot join one row per area; filter it (where:), pivot it, or set join: false"))
+            f"key '{table.key}' repeats ('{dup}') so it cannot join one row per area; "
+            "filter it (where:), pivot it, or set join: false"))
     if isinstance(dataset.join, bool):
         targets, against = base_keys, f"the {scene.base_name} keys in '{data.base.key}'"
     else:
@@ -337,7 +346,7 @@ def _aggregate_points(data: SceneData, name: str) -> None:
     import shapely
 
     scene, doc, table = data.scene, data.doc, data.tables[name]
-    agg = scene.datasets[name].aggregate
+    agg = cast("Aggregate", scene.datasets[name].aggregate)  # called only for a dataset with aggregate:
     here = ("datasets", name, "aggregate")
     base = data.base
     if table.points is None:

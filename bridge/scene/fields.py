@@ -6,12 +6,15 @@ Each is a pydantic type whose error reads as an analyst would want it ('400 is o
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bridge.data import expressions
 from bridge.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from pydantic.config import JsonDict
 
 
 class Strict(BaseModel):
@@ -30,7 +33,7 @@ def bounded(lo: float, hi: float, *, open_lo: bool = False):
             raise ValueError(f"{v:g} is outside {lo:g}..{hi:g}")
         return v
 
-    schema = {"maximum": hi, ("exclusiveMinimum" if open_lo else "minimum"): lo}
+    schema: JsonDict = {"maximum": hi, ("exclusiveMinimum" if open_lo else "minimum"): lo}
     return Annotated[float, AfterValidator(check), Field(json_schema_extra=schema)]
 
 
@@ -67,5 +70,6 @@ Yaw = bounded(-180, 180)
 Pitch = bounded(-80, 80)
 Width = bounded(0, 360, open_lo=True)
 Height = bounded(0, 150, open_lo=True)
-Expr = Annotated[str, AfterValidator(_expression), Field(description="An expression over columns, e.g. people.total or sum(homes.households)")]
+Expr = Annotated[str, AfterValidator(_expression),
+                 Field(description="An expression over columns, e.g. people.total or sum(homes.households)")]
 PanelId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", description="Letters, digits, - and _")]

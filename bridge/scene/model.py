@@ -10,12 +10,11 @@ not depend on them (datasets, measures, steps…) are in bridge/scene/spec.py.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeGuard
 
 from pydantic import ConfigDict, Field, ValidationError, create_model
 
 from bridge import panels
-
 from bridge.data.formats import DATA_FORMATS, format_of
 from bridge.errors import BridgeError, Problem, did_you_mean
 from bridge.limits import MAX_DATASETS, MAX_PANELS, MAX_PARAMS, MAX_STEPS
@@ -25,6 +24,7 @@ from bridge.scene.fields import Expr, Strict
 from bridge.scene.params import Param
 from bridge.scene.spec import Backdrop, Dataset, Disclosure, Mark, Measure, Step  # noqa: F401 - Mark re-exported
 from bridge.scene.validation import pydantic_problems
+from bridge.scene.yaml_nodes import list_in, mapping_in
 from bridge.scene.yaml_source import YamlDocument, load_yaml
 
 
@@ -37,13 +37,16 @@ class Scene(Strict):
     disclosure: Disclosure = Disclosure()
     theme: str | None = Field(None, description="A theme YAML file (colours, fonts, type sizes)")
     datasets: dict[str, Dataset] = Field(min_length=1, max_length=MAX_DATASETS)
-    params: dict[str, Param] = Field(default_factory=dict, max_length=MAX_PARAMS, description=(  # type: ignore[valid-type]
-        "Questions the room can ask live: name → a choice, number or toggle; read as params.NAME in expressions and {params.NAME} in text"))
-    derive: dict[str, Union[Expr, Measure]] = Field(default_factory=dict, description="Named measures computed once")  # type: ignore[valid-type]
-    panels: list[PanelModel] = Field(min_length=1, max_length=MAX_PANELS, description="The registered panel types (see scene_model)")
+    params: dict[str, Param] = Field(default_factory=dict, max_length=MAX_PARAMS, description=(
+        "Questions the room can ask live: name → a choice, number or toggle; "
+        "read as params.NAME in expressions and {params.NAME} in text"))
+    derive: dict[str, Expr | Measure] = Field(default_factory=dict, description="Named measures computed once")
+    panels: list[PanelModel] = Field(
+        min_length=1, max_length=MAX_PANELS, description="The registered panel types (see scene_model)")
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
     transition_ms: int = Field(0, ge=0, le=10000, description="Cross-fade between steps in the live show, milliseconds; 0 cuts")
-    backdrop: Backdrop | None = Field(None, description="A 360° photo or video behind the panels in every step (a step may change it)")
+    backdrop: Backdrop | None = Field(
+        None, description="A 360° photo or video behind the panels in every step (a step may change it)")
 
     # Set by load_scene: where the file is, so data paths and messages can be resolved.
     model_config = ConfigDict(extra="forbid", frozen=False)
@@ -99,8 +102,9 @@ def scene_model() -> type[Scene]:
     """`Scene` whose `panels:` accept exactly the registered panel types (rebuilt when they change)."""
     global _model
     if _model is None or _model[0] != panels.version():
+        list_of: Any = list  # the item type is only known at run time, so no static checker can read list[...] here
         model = create_model("Scene", __base__=Scene, __doc__=Scene.__doc__,
-                             panels=(list[panels.panel_union()], Field(min_length=1, max_length=MAX_PANELS)))  # type: ignore[valid-type]
+                             panels=(list_of[panels.panel_union()], Field(min_length=1, max_length=MAX_PANELS)))
         _model = (panels.version(), model)
     return _model[1]
 
@@ -137,22 +141,27 @@ def _contained(raw: dict, doc: YamlDocument, scene_file: Path) -> tuple[list[Pro
     """Every file the raw scene names must be a regular file inside the briefing's folders
     (bridge/scene/containment.py); checked before anything else so no other message names the file."""
     named: list[tuple[tuple, Any]] = []
-    datasets = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
+    datasets = mapping_in(raw, "datasets")
     named += [(("datasets", name, "path"), d.get("path")) for name, d in datasets.items() if isinstance(d, dict)]
     named.append((("theme",), raw.get("theme")))
     if isinstance(raw.get("backdrop"), dict):
         named += [(("backdrop", kind), raw["backdrop"].get(kind)) for kind in ("image", "video")]
-    for s, step in enumerate(raw.get("steps") if isinstance(raw.get("steps"), list) else []):
+    for s, step in enumerate(list_in(raw, "steps")):
         if isinstance(step, dict) and isinstance(step.get("backdrop"), dict):
             named += [(("steps", s, "backdrop", kind), step["backdrop"].get(kind)) for kind in ("image", "video")]
-    panel_list = raw.get("panels") if isinstance(raw.get("panels"), list) else []
-    for i, panel in enumerate(panel_list):
+    for i, panel in enumerate(list_in(raw, "panels")):
         if isinstance(panel, dict):
-            model = panels.panel_types().get(panel.get("type")) if isinstance(panel.get("type"), str) else None
+            model = _panel_type(panel)
             named += [(("panels", i, *keys), _raw_value(panel, keys)) for keys in (model.file_keys if model else ())]
     problems = [doc.problem(key_path, why) for key_path, relative in named
                 if isinstance(relative, str) and (why := containment.check(relative, scene_file))]
     return problems, not problems
+
+
+def _panel_type(panel: dict) -> type[PanelModel] | None:
+    """The registered model of a raw panel's `type:`, if it names one."""
+    kind = panel.get("type")
+    return panels.panel_types().get(kind) if isinstance(kind, str) else None
 
 
 def _raw_value(mapping: dict, keys: tuple) -> Any:
@@ -168,71 +177,81 @@ def _cross_references(raw: dict, doc: YamlDocument, paths_ok: bool = True) -> li
     They run on the raw YAML data, so they are reported together with type errors.
     """
     problems: list[Problem] = []
-    datasets_raw = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
+    datasets_raw = mapping_in(raw, "datasets")
     datasets = [str(k) for k in datasets_raw]
     base = raw.get("base")
     if isinstance(base, str) and base not in datasets_raw:
-        problems.append(doc.problem(("base",), f"no dataset '{base}'{did_you_mean(base, datasets)}; datasets: {', '.join(datasets)}"))
+        problems.append(doc.problem(("base",),
+                                    f"no dataset '{base}'{did_you_mean(base, datasets)}; datasets: {', '.join(datasets)}"))
     for name, dataset in datasets_raw.items():
         if paths_ok and isinstance(dataset, dict) and isinstance(dataset.get("path"), str) and not dataset.get("format"):
             if format_of(dataset["path"]) is None:
-                problems.append(doc.problem(("datasets", name, "path"), f"cannot tell the format of '{dataset['path']}'; add format: one of {', '.join(DATA_FORMATS)}"))
-    derive = raw.get("derive") if isinstance(raw.get("derive"), dict) else {}
-    for name in derive:
+                problems.append(doc.problem(("datasets", name, "path"),
+                                            f"cannot tell the format of '{dataset['path']}'; "
+                                            f"add format: one of {', '.join(DATA_FORMATS)}"))
+    for name in mapping_in(raw, "derive"):
         if name in datasets_raw:
             problems.append(doc.problem(("derive", name), f"'{name}' is also a dataset name; rename the measure"))
-    declared = raw.get("params") if isinstance(raw.get("params"), dict) else {}
+    declared = mapping_in(raw, "params")
     for name in declared:
         if not (isinstance(name, str) and name.isidentifier()):
-            problems.append(doc.problem(("params", name), f"'{name}' cannot be a parameter's name: use letters, digits and _, e.g. ward"))
+            problems.append(doc.problem(("params", name),
+                                        f"'{name}' cannot be a parameter's name: use letters, digits and _, e.g. ward"))
     ids: dict[str, int] = {}
-    panels = raw.get("panels") if isinstance(raw.get("panels"), list) else []
-    for i, panel in enumerate(panels):
+    for i, panel in enumerate(list_in(raw, "panels")):
         if not isinstance(panel, dict):
             continue
         pid = panel.get("id")
         if isinstance(pid, str):
             if pid in ids:
-                problems.append(doc.problem(("panels", i, "id"), f"'{pid}' is already the id of panels[{ids[pid]}]; ids must be unique"))
+                problems.append(doc.problem(("panels", i, "id"),
+                                            f"'{pid}' is already the id of panels[{ids[pid]}]; ids must be unique"))
             ids.setdefault(pid, i)
         for where, data in _named_datasets(panel, i):
             if isinstance(data, str) and data not in datasets_raw:
-                problems.append(doc.problem(where, f"no dataset '{data}'{did_you_mean(str(data), datasets)}; datasets: {', '.join(datasets)}"))
+                problems.append(doc.problem(where, f"no dataset '{data}'{did_you_mean(str(data), datasets)}; "
+                                                   f"datasets: {', '.join(datasets)}"))
         pitch, height = panel.get("pitch", 0), panel.get("height")
         if _number(pitch) and _number(height) and abs(pitch) + height / 2 > 85:
-            problems.append(doc.problem(("panels", i, "height"), f"the panel reaches pitch {abs(pitch) + height / 2:g}°; keep pitch ± height/2 within -85..85"))
-    steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
-    for s, step in enumerate(steps):
+            problems.append(doc.problem(("panels", i, "height"),
+                                        f"the panel reaches pitch {abs(pitch) + height / 2:g}°; "
+                                        "keep pitch ± height/2 within -85..85"))
+    for s, step in enumerate(list_in(raw, "steps")):
         if not isinstance(step, dict):
             continue
-        show = step.get("show") if isinstance(step.get("show"), list) else []
+        show = list_in(step, "show")
         for j, panel_id in enumerate(show):
             if isinstance(panel_id, str) and panel_id not in ids:
-                problems.append(doc.problem(("steps", s, "show", j), f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
-        for name in step.get("params") if isinstance(step.get("params"), dict) else {}:
+                problems.append(doc.problem(("steps", s, "show", j),
+                                            f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
+        for name in mapping_in(step, "params"):
             if name not in declared:
                 known = ", ".join(map(str, declared)) or "none (declare them under params:)"
-                problems.append(doc.problem(("steps", s, "params", name), f"no parameter '{name}'{did_you_mean(str(name), map(str, declared))}; parameters: {known}"))
-        marks = step.get("mark") if isinstance(step.get("mark"), dict) else {}
-        for panel_id in marks:
+                problems.append(doc.problem(("steps", s, "params", name),
+                                            f"no parameter '{name}'{did_you_mean(str(name), map(str, declared))}; "
+                                            f"parameters: {known}"))
+        for panel_id in mapping_in(step, "mark"):
             if panel_id not in ids:
-                problems.append(doc.problem(("steps", s, "mark", panel_id), f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
+                problems.append(doc.problem(("steps", s, "mark", panel_id),
+                                            f"no panel '{panel_id}'{did_you_mean(str(panel_id), ids)}; panels: {', '.join(ids)}"))
             elif panel_id not in show:
-                problems.append(doc.problem(("steps", s, "mark", panel_id), f"'{panel_id}' is not shown in this step; add it to show"))
+                problems.append(doc.problem(("steps", s, "mark", panel_id),
+                                            f"'{panel_id}' is not shown in this step; add it to show"))
         highlight = step.get("highlight")
         for j, panel_id in enumerate(highlight if isinstance(highlight, list) else [highlight]):
             where = ("steps", s, "highlight", j) if isinstance(highlight, list) else ("steps", s, "highlight")
             if isinstance(panel_id, str) and panel_id not in show:
-                problems.append(doc.problem(where, f"'{panel_id}' is not shown in this step; add it to show or pick from {', '.join(map(str, show))}"))
+                problems.append(doc.problem(where, f"'{panel_id}' is not shown in this step; "
+                                                   f"add it to show or pick from {', '.join(map(str, show))}"))
     return problems
 
 
 def _named_datasets(panel: dict, index: int) -> list[tuple[tuple, Any]]:
     """(key path, value) of every key of this raw panel that names a dataset (per its type)."""
-    model = panels.panel_types().get(panel.get("type")) if isinstance(panel.get("type"), str) else None
+    model = _panel_type(panel)
     return [(("panels", index, *keys), _raw_value(panel, keys))
             for keys in (model.dataset_keys if model else PanelModel.dataset_keys)]
 
 
-def _number(value) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, cast
 
 from pydantic import Field, field_validator, model_validator
 
 from bridge.data.param_values import ALL, REFERENCE, Value, as_text, check, choices, default, tidy  # noqa: F401 - re-exported
 from bridge.errors import shown
-from bridge.scene.fields import Strict
 from bridge.limits import MAX_CHOICES
+from bridge.scene.fields import Strict
+from bridge.scene.yaml_nodes import list_in, mapping_in
 
 
 class ChoiceParam(Strict):
@@ -34,7 +35,8 @@ class ChoiceParam(Strict):
     column: str | None = Field(None, description="Take the values from a column instead, as dataset.column (sorted, unique)")
     labels: dict[str, str] = Field(default_factory=dict, description="Value → what the room is shown, e.g. a code's name")
     all: str | None = Field(None, description="Offer an 'all' option with this label, e.g. All wards; it matches every row")
-    default: str | float | None = Field(None, description="The value shown first; 'all' for the all option; default: all if offered, else the first value")
+    default: str | float | None = Field(
+        None, description="The value shown first; 'all' for the all option; default: all if offered, else the first value")
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -90,7 +92,7 @@ class ToggleParam(Strict):
     off: str = Field("off", description="What the room is shown when it is off")
 
 
-Param = Annotated[Union[ChoiceParam, NumberParam, ToggleParam], Field(discriminator="type")]
+Param = Annotated[ChoiceParam | NumberParam | ToggleParam, Field(discriminator="type")]
 
 
 def label(param, value: Value) -> str:
@@ -129,7 +131,7 @@ def fill(text: str, scene_params: dict, values: dict) -> tuple[str, list[str]]:
         if name not in scene_params:
             unknown.append(name)
             return match.group(0)
-        return label(scene_params[name], values.get(name))
+        return label(scene_params[name], cast(Value, values.get(name)))  # a view has every declared parameter's value
 
     return PLACEHOLDER.sub(swap, text), unknown
 
@@ -142,10 +144,10 @@ def reads(raw_scene: dict, raw_panel: dict) -> set[str]:
     left out would show a stale picture."""
     import json
 
-    derive = raw_scene.get("derive") if isinstance(raw_scene.get("derive"), dict) else {}
-    datasets = raw_scene.get("datasets") if isinstance(raw_scene.get("datasets"), dict) else {}
+    derive = mapping_in(raw_scene, "derive")
+    datasets = mapping_in(raw_scene, "datasets")
     text = json.dumps(raw_panel, default=str)
-    for step in raw_scene.get("steps") if isinstance(raw_scene.get("steps"), list) else []:  # rows a step marks in it
+    for step in list_in(raw_scene, "steps"):  # rows a step marks in it
         marks = step.get("mark") if isinstance(step, dict) else None
         if isinstance(marks, dict) and raw_panel.get("id") in marks:
             text += " " + json.dumps(marks[raw_panel.get("id")], default=str)

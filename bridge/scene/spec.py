@@ -8,7 +8,7 @@ bridge/scene/params.py.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import Field, model_validator
 
@@ -49,12 +49,13 @@ class Dataset(Strict):
     format: Literal["csv", "excel", "geojson", "parquet", "vector"] | None = Field(
         None, description="Inferred from the file extension when omitted; vector = GeoPackage, Shapefile, FlatGeobuf (via GDAL)")
     layer: str | int | None = Field(None, description="GeoPackage: the layer to read (default: the first)")
-    join: bool | JoinOn = Field(True, description="true: join to the base on the key; {on: column}: match the key against that column; false: stand alone")
+    join: bool | JoinOn = Field(True, description=(
+        "true: join to the base on the key; {on: column}: match the key against that column; false: stand alone"))
     encoding: str | None = Field(None, description="CSV text encoding; detected (UTF-8, else cp1252) when omitted")
     delimiter: str | None = Field(None, description="CSV delimiter; detected when omitted")
     sheet: str | int | None = Field(None, description="Excel: sheet name or 0-based number (default: the first)")
     header_row: int = Field(1, ge=1, description="Excel/CSV: the 1-based row holding the column names")
-    where: Expr | None = Field(None, description="Keep only rows where this is true, e.g. period == \"2017/18\"")  # type: ignore[valid-type]
+    where: Expr | None = Field(None, description="Keep only rows where this is true, e.g. period == \"2017/18\"")
     pivot: Pivot | None = None
     crs: str | None = Field(None, description="Coordinates' system, e.g. EPSG:27700; GeoJSON default: its crs member or WGS84")
     points: Points | None = None
@@ -63,7 +64,8 @@ class Dataset(Strict):
         "Columns that count people: small values are suppressed. Named as the table is after where: and pivot:; "
         "in a pivoted dataset, naming the pivot's values: column (e.g. counts: [value]) makes every pivoted column "
         "a count, or name pivoted columns one by one when only some indicators are counts"))
-    personal: bool = Field(False, description="Rows are about individual people: never drawn as points unless the scene allows it")
+    personal: bool = Field(
+        False, description="Rows are about individual people: never drawn as points unless the scene allows it")
 
 
 class Disclosure(Strict):
@@ -74,7 +76,7 @@ class Disclosure(Strict):
 
 
 class Measure(Strict):
-    expr: Expr  # type: ignore[valid-type]
+    expr: Expr
     count: bool = Field(False, description="The measure counts people: small values are suppressed")
 
 
@@ -82,7 +84,7 @@ class Mark(Strict):
     """Rows a step picks out in a panel: the top N, or those where a condition holds."""
 
     top: int | None = Field(None, ge=1, le=100)
-    where: Expr | None = None  # type: ignore[valid-type]
+    where: Expr | None = None
 
 
 class Backdrop(Strict):
@@ -91,9 +93,11 @@ class Backdrop(Strict):
     Exactly one of `image` and `video`.  Renders, validation and the web show a video's first
     frame; `bridge launch` plays it live under the panels (V pauses), see bridge/show/video.py."""
 
-    image: str | None = Field(None, description="An equirectangular photo (JPEG or PNG) beside the scene, e.g. a drone panorama of the town")
+    image: str | None = Field(
+        None, description="An equirectangular photo (JPEG or PNG) beside the scene, e.g. a drone panorama of the town")
     video: str | None = Field(None, description=(
-        "An equirectangular 360° video (e.g. MP4 or WebM) beside the scene; the show plays it (V pauses), renders use its first frame"))
+        "An equirectangular 360° video (e.g. MP4 or WebM) beside the scene; "
+        "the show plays it (V pauses), renders use its first frame"))
     loop: bool = Field(True, description="A video starts again when it ends (false: it holds its last frame)")
     brightness: float = Field(0.6, ge=0.05, le=1.0, description=(
         "How bright it shows (1 = as photographed); below 1 keeps the panels the brightest things in the room"))
@@ -107,7 +111,7 @@ class Backdrop(Strict):
     @property
     def file(self) -> str:
         """The photo's or the video's path, as the scene names it."""
-        return self.image if self.image is not None else self.video  # type: ignore[return-value]
+        return self.image if self.image is not None else cast(str, self.video)  # _image_or_video: one of them is set
 
     @property
     def kind(self) -> str:
@@ -122,8 +126,11 @@ class Step(Strict):
     highlight: str | list[str] | None = Field(None, description="Shown panel(s) to emphasise; the others dim")
     mark: dict[str, Mark] = Field(default_factory=dict, description="Panel id → rows to pick out in this step")
     notes: str = Field("", description="Presenter notes")
-    params: dict[str, str | float | bool] = Field(default_factory=dict, description="Parameter values this step shows, e.g. {ward: Castle}; 'all' for a choice's all option")
-    backdrop: Backdrop | Literal["none"] | None = Field(None, description="This step's 360° photo or video behind the panels, or none; default: the scene's")
+    params: dict[str, str | float | bool] = Field(
+        default_factory=dict,
+        description="Parameter values this step shows, e.g. {ward: Castle}; 'all' for a choice's all option")
+    backdrop: Backdrop | Literal["none"] | None = Field(
+        None, description="This step's 360° photo or video behind the panels, or none; default: the scene's")
 
     @property
     def highlighted(self) -> list[str]:

@@ -7,12 +7,14 @@ import typing
 from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from bridge.errors import Problem, did_you_mean, shown
 from bridge.scene.yaml_source import YamlDocument
 
 
-def pydantic_problems(exc: ValidationError, doc: YamlDocument, root: type[BaseModel], tags: dict[str, type] | None = None) -> list[Problem]:
+def pydantic_problems(exc: ValidationError, doc: YamlDocument, root: type[BaseModel],
+                      tags: dict[str, type] | None = None) -> list[Problem]:
     """Turn pydantic's errors into located, readable problems.
 
     `tags` maps the discriminator values of a tagged union (panel types) to their models.
@@ -28,7 +30,8 @@ def pydantic_problems(exc: ValidationError, doc: YamlDocument, root: type[BaseMo
         message = _message(err, key_path, model, here_tags)
         if branch is not None and len(key_path) > branch:
             # An error inside one of several allowed shapes: name the position, not the shape's insides.
-            key_path, message = key_path[:branch], message if key_path[branch:] == () else f"{'.'.join(map(str, key_path[branch:]))}: {message}"
+            inside = key_path[branch:]
+            key_path, message = key_path[:branch], message if inside == () else f"{'.'.join(map(str, inside))}: {message}"
         by_path.setdefault(key_path, [])
         if message not in by_path[key_path]:
             by_path[key_path].append(message)
@@ -38,7 +41,7 @@ def pydantic_problems(exc: ValidationError, doc: YamlDocument, root: type[BaseMo
     return problems
 
 
-def _message(err: dict, key_path: tuple, model, tags: dict) -> str:
+def _message(err: ErrorDetails, key_path: tuple, model, tags: dict) -> str:
     kind, value = err["type"], err.get("input")
     if kind == "missing":
         return "is required"

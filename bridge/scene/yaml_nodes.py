@@ -177,3 +177,15 @@ def short_key(key_path: KeyPath) -> str | None:
 def _tag_message(tag: str) -> str:
     shown = "!!" + tag[len(STANDARD):] if tag.startswith(STANDARD) else tag
     return f"the tag {excerpt(shown, 60)} is not read: Bridge reads plain YAML (no !include, no !!python/...); remove the tag"
+
+
+def mapping_in(raw: dict, key: str) -> dict:
+    """raw[key] of raw YAML data where it is a mapping, else {} (validation reports the wrong type)."""
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def list_in(raw: dict, key: str) -> list:
+    """raw[key] of raw YAML data where it is a list, else [] (validation reports the wrong type)."""
+    value = raw.get(key)
+    return value if isinstance(value, list) else []

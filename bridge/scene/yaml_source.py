@@ -37,11 +37,13 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml.reader import Reader
     from yaml.scanner import Scanner
 
-    class _Parser(Reader, Scanner, Parser):
+    class _PurePythonParser(Reader, Scanner, Parser):
         def __init__(self, stream):
             Reader.__init__(self, stream)
             Scanner.__init__(self)
             Parser.__init__(self)
+
+    _Parser = _PurePythonParser
 
 
 class BridgeLoader(Composer, _Parser, SafeConstructor, Resolver):
@@ -52,7 +54,7 @@ class BridgeLoader(Composer, _Parser, SafeConstructor, Resolver):
     while composing, it refuses nesting deeper than MAX_YAML_DEPTH and more than
     MAX_YAML_NODES nodes as written (aliases are counted later, when the nodes are walked)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream) -> None:
         _Parser.__init__(self, stream)
         Composer.__init__(self)
         SafeConstructor.__init__(self)
@@ -257,7 +259,8 @@ def _compose(path: Path, text: str, what: str):
 
 def _key_at(marks: dict[KeyPath, tuple[int, int]], line: int, column: int | None) -> str | None:
     """The key written last at or before (line, column): where a problem found by position sits."""
-    best, best_at = None, (0, 0)
+    best: KeyPath = ()
+    best_at = (0, 0)
     here = (line, column if column is not None else 1 << 30)
     for key_path, at in marks.items():
         if key_path and at <= here and (at > best_at or (at == best_at and len(key_path) > len(best))):

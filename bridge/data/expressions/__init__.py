@@ -20,6 +20,8 @@ The language's words are in `vocabulary`, the whitelist and limits in `check`, r
 
 from __future__ import annotations
 
+from bridge.data.expressions.evaluate import evaluate, to_float
+from bridge.data.expressions.parse import Expression, parse
 from bridge.data.expressions.vocabulary import (
     AGGREGATES,
     ALL,
@@ -34,8 +36,6 @@ from bridge.data.expressions.vocabulary import (
     Everything,
     ExpressionError,
 )
-from bridge.data.expressions.parse import Expression, parse
-from bridge.data.expressions.evaluate import evaluate, to_float
 
 __all__ = [
     "AGGREGATES", "ALL", "COLUMNWISE", "ELEMENTWISE", "FUNCTIONS", "MAGNITUDE", "TEXT_FUNCTIONS", "USAGE",

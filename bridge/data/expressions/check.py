@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
+from typing import cast
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from bridge.data.expressions.vocabulary import (
     TEXT_FUNCTIONS,
     USAGE,
     ExpressionError,
+    function_of,
+    text_of,
 )
 from bridge.errors import shown
 from bridge.limits import MAX_CONSTANT_DIGITS, MAX_MEASURE_MAGNITUDE
@@ -84,7 +87,7 @@ def _check_number(node: ast.Constant, source: str) -> None:
     if digits > MAX_CONSTANT_DIGITS:
         raise ExpressionError(f"the number {written} has {digits:,} digits; "
                               f"at most {MAX_CONSTANT_DIGITS} are allowed in an expression")
-    value = node.value
+    value = cast(float, node.value)  # check_tree lets only numbers stand alone
     too_big = abs(value) > MAX_MEASURE_MAGNITUDE if isinstance(value, int) else not abs(value) <= MAX_MEASURE_MAGNITUDE
     if too_big:
         raise ExpressionError(f"the number {written} is larger than {MAGNITUDE} in magnitude, "
@@ -109,10 +112,10 @@ def fold_constants(node: ast.AST) -> float | None:
             return float(BINOPS[type(node.op)](np.float64(left), np.float64(right)))
     if isinstance(node, ast.Call):
         values = [fold_constants(arg) for arg in node.args] + [fold_constants(kw.value) for kw in node.keywords]
-        if node.func.id not in ELEMENTWISE or len(values) != 1 or values[0] is None:
+        if function_of(node) not in ELEMENTWISE or len(values) != 1 or values[0] is None:
             return None
         with np.errstate(all="ignore"):
-            return float(ELEMENTWISE[node.func.id](np.float64(values[0])))
+            return float(ELEMENTWISE[function_of(node)](np.float64(values[0])))
     for child in ast.iter_child_nodes(node):
         fold_constants(child)
     return None
@@ -180,12 +183,12 @@ def _is_text(node: ast.AST) -> bool:
 
 def is_pattern_total(node: ast.Call) -> bool:
     """total(dataset, "pattern", …): a dataset's columns chosen by name."""
-    return node.func.id == "total" and any(_is_text(arg) for arg in node.args)
+    return function_of(node) == "total" and any(_is_text(arg) for arg in node.args)
 
 
 def _check_call(node: ast.Call, text: str) -> None:
     """Each function's arguments: how many, which may be quoted text, and where= for aggregates."""
-    name, args = node.func.id, node.args
+    name, args = function_of(node), node.args
     write = f"write {USAGE[name]}"
     within = f" in '{shown(text)}'"
     for kw in node.keywords:
@@ -199,7 +202,7 @@ def _check_call(node: ast.Call, text: str) -> None:
                 raise ExpressionError(f"total() takes columns, or a dataset's name then quoted patterns of its column "
                                       f"names: {write}{within}")
             for arg in args[1:]:
-                if not arg.value.strip():
+                if not text_of(arg).strip():
                     raise ExpressionError(f"total() has an empty pattern; {write}{within}")
             return
         if len(args) < 2:
@@ -214,7 +217,7 @@ def _check_call(node: ast.Call, text: str) -> None:
         if not _is_text(args[1]):
             what = "the text to look for" if name == "contains" else "the separator"
             raise ExpressionError(f"{name}()'s second argument is {what}, in quotes: {write}{within}")
-        if name == "split" and args[1].value == "":
+        if name == "split" and text_of(args[1]) == "":
             raise ExpressionError(f"split() needs a separator, e.g. \" \": {write}{within}")
         checked.pop(1)
     for arg in checked:

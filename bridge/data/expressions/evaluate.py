@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,9 @@ from bridge.data.expressions.vocabulary import (
     ColumnsOf,
     Everything,
     ExpressionError,
+    function_of,
+    name_of,
+    text_of,
 )
 from bridge.errors import shown
 from bridge.limits import MAX_MEASURE_MAGNITUDE
@@ -78,7 +82,7 @@ class _Evaluation:
         return shown(ast.get_source_segment(self.source, node) or ast.unparse(node), limit)
 
     def constant(self, node: ast.Constant):
-        return node.value if isinstance(node.value, str) else np.float64(node.value)
+        return node.value if isinstance(node.value, str) else np.float64(cast(float, node.value))  # checked: a number
 
     def column(self, node: ast.Name | ast.Attribute | ast.Subscript):
         return self.resolve(column_references(node)[0])
@@ -136,7 +140,7 @@ class _Evaluation:
                 return np.float64("nan")
 
     def call(self, node: ast.Call):
-        name, args = node.func.id, node.args
+        name, args = function_of(node), node.args
         if name == "total":
             return self.total(node) if is_pattern_total(node) else self.total_of(args)
         if name in AGGREGATES:
@@ -156,13 +160,13 @@ class _Evaluation:
 
     def text_call(self, node: ast.Call):
         """left, right, contains and split: per row, on a column of text."""
-        name, args = node.func.id, node.args
+        name, args = function_of(node), node.args
         text = _text(self.ev(args[0]), name, self.said(node))
         if name == "contains":
-            needle = args[1].value
+            needle = text_of(args[1])
             return pd.Series([t is not None and needle in t for t in text], index=text.index, dtype=bool)
         if name == "split":
-            separator = args[1].value
+            separator = text_of(args[1])
             part = _whole(self.ev(args[2]), args[2], self.said(node), "part number (0 for the first, -1 for the last)", True)
             return _per_row(text, part, self.said(node), lambda t, i: _part(t.split(separator), i))
         count = _whole(self.ev(args[1]), args[1], self.said(node), "number of characters", False)
@@ -172,7 +176,7 @@ class _Evaluation:
 
     def column_values(self, call: ast.Call, value) -> pd.Series:
         """A function's column argument as float64 with ±inf as missing (and a note when any was)."""
-        name, node = call.func.id, call.args[0]
+        name, node = function_of(call), call.args[0]
         if not isinstance(value, pd.Series):
             raise ExpressionError(f"{name}() needs a column, got a single number in '{self.said(call)}'; "
                                   f"write {USAGE[name]}")
@@ -183,7 +187,7 @@ class _Evaluation:
                        f"{'are' if infinite > 1 else 'is'} not finite and left out of {name}()")
         return _finite(values)
 
-    def total_of(self, args: list[ast.AST]):
+    def total_of(self, args: list[ast.expr]):
         """total(a, b, …): row by row, as a + b + … would be (missing where any part is)."""
         result = None
         for arg in args:
@@ -201,7 +205,7 @@ class _Evaluation:
 
     def total(self, node: ast.Call):
         """total(dataset, "pattern", …): the dataset's columns whose names match, added row by row."""
-        dataset, patterns = node.args[0].id, [arg.value for arg in node.args[1:]]
+        dataset, patterns = name_of(node.args[0]), [text_of(arg) for arg in node.args[1:]]
         result = None
         for name in matching_columns(dataset, patterns, self.columns, self.said(node)):
             value = self.resolve(ColumnRef(dataset, name))
@@ -219,7 +223,7 @@ class _Evaluation:
 
 
 # How each kind of node the whitelist allows (bridge/data/expressions/check.py) is evaluated.
-_BY_NODE: dict[type, Callable[[_Evaluation, ast.AST], object]] = {
+_BY_NODE: dict[type[ast.AST], Callable[[_Evaluation, Any], object]] = {
     ast.Constant: _Evaluation.constant,
     ast.Name: _Evaluation.column,
     ast.Attribute: _Evaluation.column,
@@ -298,7 +302,7 @@ def _per_row(text: pd.Series, arg, call: str, cut: Callable[[str, int], str | No
         if len(arg) != len(text):
             raise ExpressionError(f"'{call}' has {len(text):,} rows of text but {len(arg):,} numbers; "
                                   "use columns of one table")
-        pairs = zip(text, arg)
+        pairs: Iterable[tuple[Any, Any]] = zip(text, arg)
     else:
         pairs = ((t, arg) for t in text)
     out = []

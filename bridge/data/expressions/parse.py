@@ -10,9 +10,10 @@ import ast
 import fnmatch
 import warnings
 from dataclasses import dataclass
+from typing import cast
 
 from bridge.data.expressions.check import bracket_depth, check_tree, fold_constants, is_pattern_total, nesting_depth
-from bridge.data.expressions.vocabulary import ColumnRef, ColumnsOf, ExpressionError
+from bridge.data.expressions.vocabulary import ColumnRef, ColumnsOf, ExpressionError, name_of, text_of
 from bridge.errors import shown
 from bridge.limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH
 
@@ -35,7 +36,8 @@ class Expression:
         out: list[ColumnRef] = []
         for ref in refs:
             if ref.pattern:
-                out.extend(ColumnRef(ref.dataset, name) for name in matching_columns(ref.dataset, [ref.column], columns))
+                dataset = cast(str, ref.dataset)  # a pattern is always of a named dataset's columns
+                out.extend(ColumnRef(dataset, name) for name in matching_columns(dataset, [ref.column], columns))
             else:
                 out.append(ref)
         return out
@@ -83,12 +85,12 @@ def column_references(node: ast.AST, conditions: bool = True) -> list[ColumnRef]
     if isinstance(node, ast.Name):
         return [ColumnRef(None, node.id)]
     if isinstance(node, ast.Attribute):
-        return [ColumnRef(node.value.id, node.attr)]
+        return [ColumnRef(name_of(node.value), node.attr)]
     if isinstance(node, ast.Subscript):
-        return [ColumnRef(node.value.id, node.slice.value)]
+        return [ColumnRef(name_of(node.value), text_of(node.slice))]
     if isinstance(node, ast.Call):
         if is_pattern_total(node):
-            return [ColumnRef(node.args[0].id, arg.value, pattern=True) for arg in node.args[1:]]
+            return [ColumnRef(name_of(node.args[0]), text_of(arg), pattern=True) for arg in node.args[1:]]
         parts = [*node.args, *(kw.value for kw in node.keywords if conditions)]
         return [ref for part in parts for ref in column_references(part, conditions)]
     refs: list[ColumnRef] = []

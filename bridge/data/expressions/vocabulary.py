@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -96,3 +96,20 @@ class ColumnRef:
 
 
 ColumnsOf = Callable[[str], Iterable[str]]  # a dataset's name -> the names of its columns, in order
+
+
+# A checked tree (bridge/data/expressions/check.py) calls only plain names, names datasets only by a
+# plain name and quotes patterns, needles and separators as text; these read such nodes as their types.
+def function_of(call: ast.Call) -> str:
+    """The name of the function a checked call calls."""
+    return cast(ast.Name, call.func).id
+
+
+def name_of(node: ast.AST) -> str:
+    """The name a checked `ast.Name` node holds (a dataset before .column, ["column"] or a pattern)."""
+    return cast(ast.Name, node).id
+
+
+def text_of(node: ast.AST) -> str:
+    """The quoted text a checked argument holds (a pattern, the text to look for, a separator)."""
+    return cast(str, cast(ast.Constant, node).value)

@@ -1,0 +1,56 @@
+"""How long does the test loop take: the fast part (`pytest -m "not slow"`) against the whole suite?
+
+  fast_s, fast_tests    `pytest -m "not slow"`: the inner loop while changing code (target: under 90 s)
+  full_s, full_tests    `pytest`: everything CI runs (renders, shows, browsers, mpirun, the docs site)
+Peer in the same run: the whole suite; `full_over_fast` says how many times longer it takes.
+The README and the developer's guide quote these figures (tests/test_docs.py checks them).
+Writes bench/results/tests.json.
+Run: .venv/bin/python bench/tests.py [--fast-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, write_result  # noqa: E402
+
+
+def run_pytest(*args: str) -> tuple[float, int, str]:
+    """(wall seconds, tests passed, summary line) of one pytest run; stops the benchmark on a failure."""
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-500:]
+    if done.returncode != 0:
+        sys.exit(f"pytest {' '.join(args)} failed: {summary}\n{done.stdout[-3000:]}")
+    passed = re.search(r"(\d+) passed", summary)
+    return seconds, int(passed.group(1)) if passed else 0, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast-only", action="store_true", help="time only the fast part")
+    options = parser.parse_args()
+    fast_s, fast_n, fast_summary = run_pytest("-m", "not slow")
+    record: dict = {"fast_s": round(fast_s, 1), "fast_tests": fast_n, "cores": os.cpu_count(),
+                    "date": date.today().isoformat()}
+    print(f"pytest -m 'not slow'  {fast_s:7.1f} s  {fast_summary}")
+    if not options.fast_only:
+        full_s, full_n, full_summary = run_pytest()
+        record |= {"full_s": round(full_s, 1), "full_tests": full_n, "full_over_fast": round(full_s / fast_s, 1)}
+        print(f"pytest (everything)   {full_s:7.1f} s  {full_summary}")
+        print(f"the whole suite takes {full_s / fast_s:.1f}× as long as the fast part")
+    write_result("tests", record)
+
+
+if __name__ == "__main__":
+    main()
