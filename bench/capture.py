@@ -15,8 +15,8 @@ from _common import ROOT, timed, write_result
 from bridge.backend import use_offscreen
 from bridge.geometry import direction, x_to_yaw, y_to_pitch
 from bridge.render.briefing import load_briefing
-from bridge.render.pipeline import draw_panels
 from bridge.render.panorama import EquirectRenderer, panel_mesh, panel_texture, pv
+from bridge.render.pipeline import draw_panels
 
 
 class CubeFaceCapture:

@@ -68,9 +68,9 @@ def summary(values_s: list[float]) -> dict:
 
 def peer(keys: int) -> dict:
     """Child mode: the single-machine show on DISPLAY."""
+    from bridge.room.load import load_room
     from bridge.show.live import Live
     from bridge.show.preparer import default_size, prepare
-    from bridge.room.load import load_room
 
     room = load_room()
     size = default_size(room)
@@ -93,8 +93,8 @@ def cluster_rank(keys: int) -> dict | None:
     if MPI.COMM_WORLD.Get_rank() != 0:
         cluster.serve_node()
         return None
-    from bridge.show.preparer import default_size, prepare
     from bridge.room.load import load_room
+    from bridge.show.preparer import default_size, prepare
 
     room = load_room()
     hub = cluster.Hub(room, MPI.COMM_WORLD)
@@ -165,9 +165,9 @@ def main() -> int:
         return 0
     need_tools("Xvfb", "xdotool", "mpirun")
 
+    from bridge.room.load import load_room
     from bridge.show.cluster.launch import mpirun_command
     from bridge.show.preparer import default_size, prepare
-    from bridge.room.load import load_room
 
     room = load_room()
     with room_display(room, PREVIEW[1] + 40) as display:

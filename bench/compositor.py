@@ -54,7 +54,8 @@ def main() -> None:
     maps = [(lut.map_x, lut.map_y) for lut in flat.lookups]
     bare = [np.empty_like(o) for o in out]
     _, _, results["cv2_remap_ms"] = timed(
-        lambda: [cv2.remap(frame, mx, my, cv2.INTER_LINEAR, dst=d, borderMode=cv2.BORDER_WRAP) for (mx, my), d in zip(maps, bare)],
+        lambda: [cv2.remap(frame, mx, my, cv2.INTER_LINEAR, dst=d, borderMode=cv2.BORDER_WRAP)
+                 for (mx, my), d in zip(maps, bare)],
         args.repeat)
 
     try:
@@ -66,7 +67,8 @@ def main() -> None:
         vfov = 2 * math.degrees(math.atan(screen.height_m / 2 / screen.distance_m))
         views = [(p.yaw_centre, (p.height, p.width)) for p in flat_room.projectors]
         _, _, results["py360convert_ms"] = timed(
-            lambda: [py360convert.e2p(frame, fov_deg=(84, vfov), u_deg=u, v_deg=0, out_hw=hw, mode="bilinear") for u, hw in views],
+            lambda: [py360convert.e2p(frame, fov_deg=(84, vfov), u_deg=u, v_deg=0, out_hw=hw, mode="bilinear")
+                     for u, hw in views],
             args.peer_repeat)
     else:
         results["py360convert_ms"] = float("nan")

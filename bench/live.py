@@ -74,10 +74,10 @@ def _changes(live, step: int, count: int) -> list[float]:
 
 
 def one_run(changes: int, extruded_changes: int) -> dict:
-    from bridge.show.live import Live
     from bridge.render.briefing import load_briefing
-    from bridge.show.preparer import default_size, prepare
     from bridge.room.load import load_room
+    from bridge.show.live import Live
+    from bridge.show.preparer import default_size, prepare
 
     room = load_room()
     size = default_size(room)

@@ -94,13 +94,14 @@ def main() -> None:
         if not boundaries.exists():
             sys.exit(f"missing {boundaries}: set BRIDGE_SHARED_DATA to the shared data folder")
         england = tmp / "england.yaml"
+        colour = "'homes[\"Proportion of households fuel poor (%)\"]'"
         england.write_text(f"""
 title: England and Wales
 datasets:
   areas: {{path: {boundaries}, key: lsoa21_code}}
   homes: {{path: {fuel}, key: LSOA Code}}
 panels:
-  - {{id: map, type: map, title: Households in fuel poverty, colour: 'homes["Proportion of households fuel poor (%)"]', legend: "%", width: 80, height: 45}}
+  - {{id: map, type: map, title: Households in fuel poverty, colour: {colour}, legend: "%", width: 80, height: 45}}
 steps:
   - {{title: All areas, show: [map]}}
 """)
@@ -138,7 +139,8 @@ steps:
 
     print("render times on this machine (4096×2048 frame; seconds; one run each, cold caches)")
     print(f"{'case':<44}{'Bridge':>9}{'bare matplotlib':>17}")
-    print(f"{'England+Wales LSOA choropleth (35,672)':<44}{results['england_lsoa_s']:>9.2f}{results['england_bare_matplotlib_s']:>17.2f}")
+    print(f"{'England+Wales LSOA choropleth (35,672)':<44}{results['england_lsoa_s']:>9.2f}"
+          f"{results['england_bare_matplotlib_s']:>17.2f}")
     print(f"{'1,000,000 points':<44}{results['million_points_s']:>9.2f}{results['million_points_bare_matplotlib_s']:>17.2f}")
     print(f"{'sample briefing, all steps, cold process':<44}{results['sample_briefing_s']:>9.2f}{'':>17}")
     for key in ("england_lsoa_parts", "million_points_parts"):

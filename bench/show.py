@@ -113,8 +113,8 @@ def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> 
 
 def one_layout(layout: str, keys: int, floor_repeat: int) -> int:
     """Child mode: measure one layout on the X server in DISPLAY and print JSON."""
-    from bridge.show.preparer import default_size, prepare
     from bridge.room.load import load_room
+    from bridge.show.preparer import default_size, prepare
 
     room = load_room()
     size = default_size(room)

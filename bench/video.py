@@ -105,9 +105,9 @@ def feed_only(playback, seconds: float) -> float:
 
 def play(folder: Path, compositor: str, seconds: float) -> dict:
     """Frames the show puts on every window per second, playing unpaced for `seconds`."""
+    from bridge.room.load import load_room
     from bridge.show.live import Live
     from bridge.show.preparer import default_size, prepare
-    from bridge.room.load import load_room
 
     room = load_room()
     size = default_size(room)

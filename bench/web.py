@@ -76,7 +76,8 @@ def measure(room, prepared, size, presses: int) -> dict:
     done, failure, info = threading.Event(), [], {}
 
     def room_time(after_ms: float, step: int) -> float:
-        return wait(lambda: next((t for t, s in presented if t > after_ms and s == step), None), 15, f"step {step + 1} in the room")
+        return wait(lambda: next((t for t, s in presented if t > after_ms and s == step), None), 15,
+                    f"step {step + 1} in the room")
 
     def driver():
         try:
@@ -107,7 +108,7 @@ def measure(room, prepared, size, presses: int) -> dict:
                         subprocess.run(["xdotool", "key", "--window", target, "Right" if forward else "Left"],
                                        check=True, stderr=subprocess.DEVNULL)
                     shown = room_time(pressed, want)
-                    wait(lambda: len(live.latencies) > keys_before, 10, "the show's own latency")
+                    wait(lambda keys_before=keys_before: len(live.latencies) > keys_before, 10, "the show's own latency")
                     from_event = live.latencies[-1] * 1000
                     if by_remote:
                         samples["remote_ms"].append(shown - pressed)
@@ -115,9 +116,10 @@ def measure(room, prepared, size, presses: int) -> dict:
                     else:
                         samples["key_ms"].append(from_event)
                         samples["key_sent_ms"].append(shown - pressed)
-                    new_frame = wait(lambda: live.web_state()["frame"] if live.web_state()["frame"] != frame else None,
-                                     10, "the new frame version")
-                    seen = wait(lambda: (lambda s: s if s and s["frame"] >= new_frame else None)(
+                    new_frame = wait(
+                        lambda frame=frame: live.web_state()["frame"] if live.web_state()["frame"] != frame else None,
+                        10, "the new frame version")
+                    seen = wait(lambda new_frame=new_frame: (lambda s: s if s and s["frame"] >= new_frame else None)(
                         watch.evaluate("() => window.bridgeShown || null")), 20, "the watch page's new view")
                     samples["watch_ms"].append(seen["at"] - shown)
                     samples["press_to_watch_ms"].append(seen["at"] - pressed)
@@ -149,8 +151,8 @@ def measure(room, prepared, size, presses: int) -> dict:
 
 def one(presses: int) -> int:
     """Child mode: measure on the X server in DISPLAY and print JSON."""
-    from bridge.show.preparer import default_size, prepare
     from bridge.room.load import load_room
+    from bridge.show.preparer import default_size, prepare
 
     room = load_room()
     size = default_size(room)
@@ -170,8 +172,8 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         sys.exit("Chromium is needed: bash scripts/setup.sh installs Debian's chromium")
 
-    from bridge.show.preparer import default_size, prepare
     from bridge.room.load import load_room
+    from bridge.show.preparer import default_size, prepare
 
     room = load_room()
     with room_display(room) as display:

@@ -189,8 +189,12 @@ def _serve(scene_path: str, room_source: str, size: tuple[int, int], requests, r
                     break
                 except queue.Empty:
                     pass
+            answer: Answer | None = None  # a warmed step answers nothing
             try:
-                answer = worker.answer(number, chosen, s) if kind == "ask" else worker.warm(s)
+                if kind == "ask":
+                    answer = worker.answer(number, chosen, s)
+                else:
+                    worker.warm(s)
             except BridgeError as exc:
                 results.put(Answer(number, s, problems=exc.problems))
                 break
@@ -206,9 +210,9 @@ class _Worker:
 
     def __init__(self, scene_path: Path, room_source: str, size: tuple[int, int]):
         from bridge.data import tables as data
-        from bridge.room.compositor import Compositor
         from bridge.render.briefing import load_briefing
         from bridge.render.pipeline import PanelArt, Views
+        from bridge.room.compositor import Compositor
         from bridge.room.load import load_room
 
         data.keep_tables()
@@ -255,7 +259,9 @@ class _Worker:
             return None
         from bridge.show.video import panel_layer
 
-        return panel_layer(self.compositor, *self.under[s], self.briefing.scene.step_video(s).brightness)
+        video = self.briefing.scene.step_video(s)
+        assert video is not None  # `under` holds video steps only (_render)
+        return panel_layer(self.compositor, *self.under[s], video.brightness)
 
     def _keep(self, s: int, frame: np.ndarray, values: dict) -> None:
         self.frames[s], self.shown[s] = frame, values
@@ -310,9 +316,8 @@ class _Worker:
         self.images[s] = images
         changed_images = {k: img for k, img in enumerate(images) if before is None or not np.array_equal(before[k], img)}
         seconds = time.perf_counter() - started
-        from bridge.show.cache import view_jpeg
-
         from bridge.export.accessible import lines_of, step_text
+        from bridge.show.cache import view_jpeg
 
         return Answer(number, s, changed_images, seconds=seconds, how=how, view=view_jpeg(frame), layers=self._layers(s),
                       text=lines_of(step_text(view, s)))

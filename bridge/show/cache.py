@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,7 +166,7 @@ def view_jpeg(frame: np.ndarray, width: int = VIEW_WIDTH) -> bytes:
     image = Image.fromarray(np.ascontiguousarray(frame[..., :3]))
     if image.width > width:
         image = (image.reduce(image.width // width) if image.width % width == 0
-                 else image.resize((width, width // 2), Image.LANCZOS))
+                 else image.resize((width, width // 2), Image.Resampling.LANCZOS))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
@@ -187,7 +188,7 @@ def reusable_steps(root: Path, room, size: tuple[int, int]) -> dict[str, tuple[P
     return found
 
 
-def copy_reused(frames: list[np.ndarray], keys: list[str], reusable: dict[str, tuple[Path, int]], into: Path) -> None:
+def copy_reused(frames: Sequence[np.ndarray], keys: list[str], reusable: dict[str, tuple[Path, int]], into: Path) -> None:
     """Fill each step an earlier entry already holds from that entry: its projector images, and
     its 360° view and panel layers where it has them."""
     for s, step_key in enumerate(keys):

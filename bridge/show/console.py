@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live as RichLive
 from rich.markup import escape
 from rich.panel import Panel
@@ -66,7 +66,7 @@ def render(live: Live, last_action: str | None = None):
     head = Text.from_markup(f"[bold]Step {n}/{total}[/]  {escape(printable(prepared.titles[pr.step]))}  " + " ".join(flags))
     notes = printable(prepared.notes[pr.step].strip(), newlines=True) or "(no notes)"
     nxt = f"Next: {n + 1}. {printable(prepared.titles[n])}" if n < total else "Next: (this is the last step)"
-    body = [head, Text(""), Text(notes), Text(""), Text(nxt, style="dim")]
+    body: list[RenderableType] = [head, Text(""), Text(notes), Text(""), Text(nxt, style="dim")]
     if pr.digits:
         body.append(Text.from_markup(f"[bold yellow]go to step {pr.digits}_ [/] (Enter to jump)"))
     if pr.quit_pending:

@@ -132,7 +132,7 @@ def _show(options: LaunchOptions, hub, room, prepared, size: tuple[int, int], tl
     if hub is not None:
         from bridge.show.cluster.controller import ClusterShow
 
-        live = ClusterShow(hub, scene, room, prepared, size, fit=options.fit, compositor=options.compositor)
+        live: Live = ClusterShow(hub, scene, room, prepared, size, fit=options.fit, compositor=options.compositor)
     else:
         mode = "windowed" if options.windowed else (options.layout or room.layout)
         live = Live(scene, room, prepared, size, mode, fit=options.fit, compositor=options.compositor)

@@ -26,7 +26,7 @@ from bridge.show.reloads import Reloads
 from bridge.show.remote import Remote
 from bridge.show.snapshot import Snapshot
 from bridge.show.web_link import WebLink
-from bridge.show.windows import ShowWindows
+from bridge.show.windows import RoomWindows, ShowWindows
 
 log = logging.getLogger("bridge.show")
 
@@ -44,7 +44,7 @@ class Live:
         self.presenter = Presenter(prepared.step_count)
         self.presenter.set_params(params_of(prepared), prepared.step_params)
         self.console = console
-        self.windows = ShowWindows(room, prepared, mode, offscreen, fit, f"Bridge — {prepared.title}")
+        self.windows: RoomWindows = ShowWindows(room, prepared, mode, offscreen, fit, f"Bridge — {prepared.title}")
         self.windows.on_key(self.key)
         self.compositor, self.gl_renderer = choose_compositor(compositor, self.windows)
         log.info("compositor: %s (OpenGL: %s)", self.compositor, self.gl_renderer)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bridge.errors import Problem
 
 if TYPE_CHECKING:
+    from bridge.show.answer import Answerer
     from bridge.show.live import Live
 
 log = logging.getLogger("bridge.show")
@@ -25,7 +26,7 @@ class LiveAnswers:
 
     def __init__(self, show: Live):
         self.show = show
-        self.answerer = None  # the warm worker answering parameter changes (bridge/show/answer.py)
+        self.answerer: Answerer | None = None  # the warm worker answering parameter changes (bridge/show/answer.py)
         self.answered = dict(show.prepared.chosen)  # the live values the room's pictures show
         self.steps: set[int] | None = None  # steps the newest question has reached (None: none asked)
         self.views: dict[int, bytes] = {}  # step -> its 360° view (JPEG) as a live answer changed it
@@ -78,6 +79,7 @@ class LiveAnswers:
         presenter = self.show.presenter
         current = presenter.view.step if presenter.view.kind == "step" else presenter.step
         order = [current] + [s for s in self._asking_steps() if s != current]
+        assert self.answerer is not None  # the callers ask only a worker they have
         self.answerer.ask(presenter.chosen, order)
         self.steps = set()
 
@@ -102,6 +104,7 @@ class LiveAnswers:
             show.problems = []
             if not answer.images:
                 continue  # that step's pictures do not change
+            assert answer.step is not None  # images come only in a step's answer (bridge/show/answer.py)
             if answer.view is not None:
                 self.views[answer.step] = answer.view
             if answer.text is not None:

@@ -21,8 +21,8 @@ import pyvista as pv
 import vtk
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
-from bridge.show.windows import quad_actor
 from bridge.show.video import Decoder, VideoCompositor, VideoPlayer
+from bridge.show.windows import quad_actor
 
 log = logging.getLogger("bridge.show")
 
@@ -97,7 +97,7 @@ class Playback:
             def compose(frame, k):
                 np.copyto(frames[k], frame)
         else:
-            outs: list[list[np.ndarray]] = [[None] * len(room.projectors) for _ in (0, 1)]
+            outs: list[list[np.ndarray | None]] = [[None] * len(room.projectors) for _ in (0, 1)]  # all filled below
             for window in windows.windows:
                 for slot in window.slots:
                     p = room.projectors[slot.projector]
@@ -205,6 +205,7 @@ class VideoBackdrops:
             self.stop()
             return True
         if want and self.playback is None:
+            assert step is not None  # `want` holds only for a step
             self._start(prepared, step)
         if self.playback is None:
             return False

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,8 +213,8 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
     return key
 
 
-def _render_steps(briefing, room, size: tuple[int, int], chosen: dict, to_render: list[int], frames: list[np.ndarray],
-                  into: Path, progress: Progress | None) -> None:
+def _render_steps(briefing, room, size: tuple[int, int], chosen: dict, to_render: list[int],
+                  frames: Sequence[np.ndarray], into: Path, progress: Progress | None) -> None:
     """Render the steps no earlier entry holds into `frames`, with each one's 360° view and a
     video step's panel layers beside them in `into`."""
     from bridge.render.backdrop import layer_frames

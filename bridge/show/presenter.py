@@ -21,8 +21,8 @@ first brings the picture back without moving, so nobody skips a step in the dark
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from bridge.scene.params import stepped
 

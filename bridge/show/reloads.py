@@ -9,6 +9,7 @@ frames on the walls and says why on the console and in the log.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bridge.errors import Problem
@@ -17,6 +18,9 @@ from bridge.show.presenter import params_of
 from bridge.show.watch import FileWatcher
 
 if TYPE_CHECKING:
+    import pyvista as pv
+
+    from bridge.show.cache import Prepared
     from bridge.show.live import Live
 
 log = logging.getLogger("bridge.show")
@@ -30,7 +34,8 @@ class Reloads:
         self.watcher = FileWatcher(show.prepared.watched, interval=poll_interval)
         self.preparer = BackgroundPreparer(show.scene_path, show.room, show.size, self._progress)
         self.count = 0  # reloads swapped in so far
-        self._incoming = None  # (prepared, texture builder) while new frames are being uploaded
+        # (prepared, texture builder) while new frames are being uploaded
+        self._incoming: tuple[Prepared, Iterator[list[list[pv.Texture]] | None]] | None = None
 
     def request(self, reason: str) -> None:
         if not self.show.prepared.watched:  # test patterns: nothing on disk to reload from

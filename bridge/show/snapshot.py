@@ -22,8 +22,8 @@ class Snapshot:
     def __init__(self, show: Live, link: WebLink):
         self.show, self.link = show, link
         self.frame_version = 0  # changes whenever the picture of the step the room shows changes
-        self._picture_key = None
-        self._signature = None
+        self._picture_key: tuple[int, int, int] | None = None
+        self._signature: tuple[object, ...] | None = None
 
     def shown_step(self) -> int:
         """The step whose picture is on the walls (a frozen room keeps showing one step)."""

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pyvista as pv
@@ -38,15 +40,15 @@ class Slot:
     """One projector's place in a window: its renderer, the shown quad and the fade-in quad."""
 
     projector: int  # index into room.projectors
-    renderer: object
-    base: object  # vtkActor showing the current step
-    top: object  # vtkActor drawing a cross-fade: mixes two steps' textures in one pass
+    renderer: vtk.vtkRenderer
+    base: vtk.vtkActor  # showing the current step
+    top: vtk.vtkActor  # drawing a cross-fade: mixes two steps' textures in one pass
 
 
 @dataclass
 class Window:
-    render_window: object
-    interactor: object
+    render_window: vtk.vtkRenderWindow
+    interactor: vtk.vtkRenderWindowInteractor
     slots: list[Slot] = field(default_factory=list)
 
     @property
@@ -56,7 +58,8 @@ class Window:
         return int(m.group(1), 16) if m else None
 
 
-def window_plan(room, mode: str, fit: tuple[int, int] | None = None) -> list[tuple[tuple[int, int, int, int], list[tuple[int, tuple]]]]:
+def window_plan(room, mode: str,
+                fit: tuple[int, int] | None = None) -> list[tuple[tuple[int, int, int, int], list[tuple[int, tuple]]]]:
     """[(window x, y, width, height), [(projector index, viewport)]] for a layout.
 
     Viewports are VTK's (xmin, ymin, xmax, ymax), 0..1 from the bottom-left.
@@ -103,6 +106,28 @@ def screen_fit() -> tuple[int, int]:
     return (int(w * 0.9), int(h * 0.9)) if w > 0 and h > 0 else (1600, 900)
 
 
+class RoomWindows(Protocol):
+    """What the show's loop (bridge/show/live.py) drives: `ShowWindows`, or the cluster controller's
+    stand-in that passes it on to a preview and the render nodes (bridge/show/cluster/controller.py)."""
+
+    windows: list[Window]
+    view: View | None
+    fade: tuple[float, float, int] | None
+
+    def on_key(self, callback) -> None: ...
+    def on_close(self, callback) -> None: ...
+    def pump(self) -> None: ...
+    def show(self, view: View, fade_ms: int = 0, now: float | None = None, leaving=None) -> bool: ...
+    def advance_fade(self, now: float) -> bool: ...
+    def render(self) -> None: ...
+    def replace_step(self, step: int, images: dict[int, np.ndarray]) -> bool: ...
+    def texture_builder(self, prepared: Prepared) -> Iterator[list[list[pv.Texture]] | None]: ...
+    def set_frames(self, prepared: Prepared, prime: bool = False,
+                   textures: list[list[pv.Texture]] | None = None) -> None: ...
+    def reapply(self) -> None: ...
+    def close(self) -> None: ...
+
+
 class ShowWindows:
     """The room's output windows and the prepared frames they show."""
 
@@ -117,7 +142,7 @@ class ShowWindows:
         self.windows: list[Window] = []
         self.view: View | None = None
         self.fade: tuple[float, float, int] | None = None  # (start, duration s, target step)
-        self.textures: list[list] = []
+        self.textures: list[list[pv.Texture]] = []  # [projector][step]
         self.step_count = 0
         if self.windowed and fit is None and not offscreen:
             fit = screen_fit()
@@ -172,7 +197,8 @@ class ShowWindows:
         actors[1].GetShaderProperty().AddFragmentShaderReplacement(
             "//VTK::TCoord::Impl", True,
             "//VTK::TCoord::Impl\n"
-            "fragOutput0 = vec4(mix(texture(previous, tcoordVCVSOutput).rgb, texture(following, tcoordVCVSOutput).rgb, fade), 1.0);\n",
+            "fragOutput0 = vec4(mix(texture(previous, tcoordVCVSOutput).rgb, "
+            "texture(following, tcoordVCVSOutput).rgb, fade), 1.0);\n",
             False)
         actors[1].GetShaderProperty().GetFragmentCustomUniforms().SetUniformf("fade", 0.0)
         actors[1].VisibilityOff()
@@ -180,7 +206,7 @@ class ShowWindows:
         rw.AddRenderer(renderer)
         return Slot(index, renderer, actors[0], actors[1])
 
-    def _texture(self, image: np.ndarray):
+    def _texture(self, image: np.ndarray) -> pv.Texture:
         texture = pv.Texture(np.ascontiguousarray(image))  # row 0 is the top
         # In the room a projector pixel is a frame pixel: nearest is exact.  Scaled to a desk
         # window, mipmaps keep text legible.
@@ -189,19 +215,21 @@ class ShowWindows:
         texture.repeat = False
         return texture
 
-    def texture_builder(self, prepared: Prepared):
-        """Yields after each texture so the show can build new frames between key presses."""
-        built = [[] for _ in self.room.projectors]
+    def texture_builder(self, prepared: Prepared) -> Iterator[list[list[pv.Texture]] | None]:
+        """Yields None after each texture so the show can build new frames between key presses,
+        then the textures, [projector][step]."""
+        built: list[list[pv.Texture]] = [[] for _ in self.room.projectors]
         for s in range(prepared.step_count):
             for i in range(len(self.room.projectors)):
                 built[i].append(self._texture(prepared.frames[i][s]))
                 yield None
         yield built
 
-    def set_frames(self, prepared: Prepared, prime: bool = False, textures: list[list] | None = None) -> None:
+    def set_frames(self, prepared: Prepared, prime: bool = False, textures: list[list[pv.Texture]] | None = None) -> None:
         """Swap in a whole new set of prepared frames (at start-up, or after a reload)."""
         if textures is None:
             *_, textures = self.texture_builder(prepared)
+            assert textures is not None  # the builder's last item is the textures
         self.textures, self.step_count = textures, prepared.step_count
         self.fade = None
         if prime:

@@ -123,15 +123,19 @@ class WebApp:
 
     def _signal(self) -> None:
         """Called by the show's loop (another thread) after it publishes a new snapshot."""
+        loop, changed = self._loop, self._changed
+        assert loop is not None and changed is not None  # _lifespan sets both before it makes this the listener
         with contextlib.suppress(RuntimeError):  # the server's loop has closed
-            self._loop.call_soon_threadsafe(self._changed.set)
+            loop.call_soon_threadsafe(changed.set)
 
     async def _pusher(self) -> None:
+        changed = self._changed
+        assert changed is not None  # _lifespan sets it before it starts this task
         last, beat = None, time.monotonic()
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), PUSH_POLL_S)
-            self._changed.clear()
+                await asyncio.wait_for(changed.wait(), PUSH_POLL_S)
+            changed.clear()
             if time.monotonic() - beat >= HEARTBEAT_S:  # pages know the link is alive, even if the show stalls
                 beat = time.monotonic()
                 for client in list(self.clients):

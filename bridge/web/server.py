@@ -105,7 +105,7 @@ class WebServer:
         _quiet_uvicorn()
         config = uvicorn.Config(self.webapp.app, log_config=None, access_log=False, lifespan="on",
                                 ws_max_size=WS_HARD_LIMIT, timeout_graceful_shutdown=2, server_header=False,
-                                **({"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}))
+                                ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="bridge-web", daemon=True)
         self._failed: BaseException | None = None

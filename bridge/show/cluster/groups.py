@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bridge.errors import BridgeError, Problem
 
+
 @dataclass(frozen=True)
 class Group:
     """One render node's share of the room: the projectors (0-based) one PC drives."""
@@ -18,7 +19,9 @@ class Group:
 
     def label(self) -> str:
         names = ", ".join(str(i + 1) for i in self.projectors)
-        return f"node {self.number} ({'host ' + self.host + ', ' if self.host else ''}projector{'s' if len(self.projectors) > 1 else ''} {names})"
+        host = f"host {self.host}, " if self.host else ""
+        plural = "s" if len(self.projectors) > 1 else ""
+        return f"node {self.number} ({host}projector{plural} {names})"
 
 
 def output_groups(room) -> list[Group]:
@@ -74,6 +77,7 @@ def assign(groups: list[Group], ranks: dict[int, str], room_source: str) -> tupl
     chosen: dict[int, Group] = {}
     missing = []
     for g in groups:
+        assert g.host is not None  # a room gives every projector a host or none (bridge/room/load.py)
         match = next((r for r in free if same_host(ranks[r], g.host)), None)
         if match is None:
             missing.append(g)

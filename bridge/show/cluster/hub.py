@@ -9,10 +9,20 @@ import threading
 import time
 from dataclasses import dataclass
 
-from bridge.show.cluster.groups import Group, assign, node_room, output_groups
-from bridge.show.cluster.messages import (BEAT_EVERY, HELLO_WITHIN, LOST_AFTER, LOST_BEAT_EVERY, START_WITHIN, TO_CONTROLLER,
-                                     TO_NODE, Link, clock, mpi)
 from bridge.errors import BridgeError
+from bridge.show.cluster.groups import Group, assign, node_room, output_groups
+from bridge.show.cluster.messages import (
+    BEAT_EVERY,
+    HELLO_WITHIN,
+    LOST_AFTER,
+    LOST_BEAT_EVERY,
+    START_WITHIN,
+    TO_CONTROLLER,
+    TO_NODE,
+    Link,
+    clock,
+    mpi,
+)
 from bridge.show.presenter import View
 
 log = logging.getLogger("bridge.show")
@@ -103,6 +113,7 @@ class Hub:
     def _assign(self, node: Node) -> None:
         node.link.send(("assign", node.group, node_room(self.room, node.group, self.own_desktops)))
         self._send_frames(node)
+        assert self.view is not None  # set by start()
         node.link.send(("view", self.view.kind, self.view.step, 0))
 
     def _send_frames(self, node: Node) -> None:
@@ -224,6 +235,7 @@ class Hub:
     def catch_up(self, node: Node) -> None:
         """A node that (re)joined shows the room's view now, on its own (the others already do)."""
         self.seq += 1
+        assert self.view is not None  # set by start(): a node catches up only after it
         node.link.send(("view", self.view.kind, self.view.step, 0))
         node.link.send(("draw", self.seq))
         node.link.send(("swap", self.seq))

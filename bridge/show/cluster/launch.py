@@ -12,11 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bridge.errors import BridgeError
 from bridge.show.cluster.groups import Group, check_hosts, output_groups, read_hosts
 from bridge.show.cluster.hub import Hub, Node
 from bridge.show.cluster.messages import SPAWN_ENV, STATUS_ENV, TO_CONTROLLER, TO_NODE, Link, in_mpi, mpi, report_status
 from bridge.show.cluster.node import serve_node
-from bridge.errors import BridgeError
 
 
 def controller_ended(status_file: Path, code: int) -> int:

@@ -7,12 +7,29 @@ import os
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from bridge.show.cluster.groups import Group
-from bridge.show.cluster.messages import (BEAT_EVERY, CONTROLLER_LOST_AFTER, HELLO_WITHIN, LOST_AFTER, SPAWN_ENV, TO_CONTROLLER,
-                                     TO_NODE, Link, clock, mpi)
+from bridge.show.cluster.messages import (
+    BEAT_EVERY,
+    CONTROLLER_LOST_AFTER,
+    HELLO_WITHIN,
+    LOST_AFTER,
+    SPAWN_ENV,
+    TO_CONTROLLER,
+    TO_NODE,
+    Link,
+    clock,
+    mpi,
+)
 from bridge.show.live import IDLE_SLEEP
 from bridge.show.presenter import View
+
+if TYPE_CHECKING:
+    import pyvista as pv
+
+    from bridge.room.model import Room
+    from bridge.show.windows import ShowWindows
 
 
 class RenderNode:
@@ -20,9 +37,9 @@ class RenderNode:
 
     def __init__(self, link: Link):
         self.link = link
-        self.windows = None
+        self.windows: ShowWindows | None = None
         self.group: Group | None = None
-        self.room = None
+        self.room: Room | None = None
         self.meta = None
         self.view = View("step", 0)
         self.heard = clock()
@@ -98,17 +115,21 @@ class RenderNode:
             if cached is None:
                 self.link.send(("need", meta.key))
                 return
+            assert self.group is not None  # "assign" comes first
             frames = [cached.frames[i] for i in self.group.projectors]
         self.link.send(("loading",))
         prepared = dataclasses.replace(meta, frames=list(frames))
         if self.windows is None:
             from bridge.show.windows import ShowWindows
 
-            self.windows = ShowWindows(self.room, prepared, self.room.layout, title=f"Bridge node {self.group.number} — {meta.title}")
+            assert self.group is not None and self.room is not None  # "assign" comes first
+            self.windows = ShowWindows(self.room, prepared, self.room.layout,
+                                       title=f"Bridge node {self.group.number} — {meta.title}")
             self.windows.show(self.view)
         else:
-            built = None
-            for built in self.windows.texture_builder(prepared):
+            built: list[list[pv.Texture]] | None = None
+            for item in self.windows.texture_builder(prepared):  # the last item is the textures
+                built = item
                 self.beat()
             self.windows.set_frames(prepared, textures=built)
             self.windows.show(self.view)
