@@ -52,8 +52,8 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     layout fault, as `bridge render` prints them.  Returns lines to print: what was written."""
     from bridge.export.accessible import step_texts
     from bridge.export.handout import handout
-    from bridge.render.output import prepare_out_dir
     from bridge.render.briefing import load_briefing
+    from bridge.render.output import prepare_out_dir
 
     started = time.perf_counter()
     warn = warn or (lambda text: None)
@@ -78,7 +78,8 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     for name in STATIC:
         site.write(name, (resources.files("bridge.export") / "static" / name).read_bytes())
     for name in PANNELLUM:
-        site.write(f"pannellum/{name}", (resources.files("bridge") / "web" / "static" / "vendor" / "pannellum" / name).read_bytes())
+        vendored = resources.files("bridge") / "web" / "static" / "vendor" / "pannellum" / name
+        site.write(f"pannellum/{name}", vendored.read_bytes())
     if pdf:
         labels = [f"{p.number} · {p.name}" for p in room.projectors]
         site.write(PDF_NAME, handout(briefing.scene.title, briefing.scene.source, pages, labels))
@@ -101,8 +102,8 @@ def _render(briefing, room, size: tuple[int, int], split: bool, progress, faults
     """Each step's (index, equirectangular frame, projector images or []) as `bridge render`
     draws them (bridge/render/pipeline.py's pieces, in memory: nothing is written but what is exported);
     the panels' layout faults are added to `faults` at the end."""
-    from bridge.room.compositor import Compositor
     from bridge.render.pipeline import PanelArt, Views, add_panels, make_renderer, render_step
+    from bridge.room.compositor import Compositor
 
     width, height = size
     art = PanelArt(briefing, width)
@@ -134,7 +135,7 @@ def _thumb(image: np.ndarray) -> np.ndarray:
 
     picture = Image.fromarray(np.ascontiguousarray(image))
     if picture.width > THUMB_WIDTH:
-        picture = picture.resize((THUMB_WIDTH, round(picture.height * THUMB_WIDTH / picture.width)), Image.LANCZOS)
+        picture = picture.resize((THUMB_WIDTH, round(picture.height * THUMB_WIDTH / picture.width)), Image.Resampling.LANCZOS)
     return np.asarray(picture)
 
 
@@ -357,10 +358,12 @@ def _table_html(table: dict) -> str:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     body = "\n          ".join(rows)
     markup = (f"        <table>\n          <caption>{_e(table['caption'])}</caption>\n"
-              f"          <thead><tr>{head}</tr></thead>\n          <tbody>\n          {body}\n          </tbody>\n        </table>")
+              f"          <thead><tr>{head}</tr></thead>\n"
+              f"          <tbody>\n          {body}\n          </tbody>\n        </table>")
     if table.get("note"):
         markup += f'\n        <p class="table-note">Note: {_e(table["note"])}.</p>'
     if len(table["rows"]) > LONG_TABLE:
-        markup = (f"        <details>\n        <summary>{_e(table['caption'])}: the table of {len(table['rows']):,} rows</summary>\n"
+        markup = (f"        <details>\n"
+                  f"        <summary>{_e(table['caption'])}: the table of {len(table['rows']):,} rows</summary>\n"
                   f"{markup}\n        </details>")
     return markup

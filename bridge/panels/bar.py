@@ -10,10 +10,8 @@ import pandas as pd
 from pydantic import Field
 
 from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
-from bridge.errors import BridgeError
-from bridge.scene.fields import Expr
 from bridge.data.numformat import fixed, shared_decimals
-from bridge.panels.common.describe import name, table
+from bridge.errors import BridgeError
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas
 from bridge.panels.common.chart import (
@@ -31,7 +29,9 @@ from bridge.panels.common.chart import (
     points,
     text_height,
 )
+from bridge.panels.common.describe import name, table
 from bridge.panels.common.values import condition, numbers, texts
+from bridge.scene.fields import Expr
 from bridge.theme import MIN_TEXT_DEG
 
 
@@ -48,14 +48,14 @@ class BarPanel(PanelModel):
 
     type: Literal["bar"]
     listing_order = 4
-    value: Expr  # type: ignore[valid-type]
-    label: Expr  # type: ignore[valid-type]
+    value: Expr
+    label: Expr
     top: int | None = Field(15, ge=1, le=100)
     order: Literal["descending", "ascending"] = "descending"
     unit: str | None = None
     highlight: str | None = Field(None, description="Label of a bar to pick out")
     group: Literal["sum", "mean"] | None = Field(None, description="Combine rows with the same label, e.g. areas into wards")
-    where: Expr | None = Field(None, description="Only the rows where this holds, e.g. wards.ward24_name == params.ward")  # type: ignore[valid-type]
+    where: Expr | None = Field(None, description="Only the rows where this holds, e.g. wards.ward24_name == params.ward")
 
     def content(self, data, here) -> BarContent:
         values = numbers(data, self.value, here + ("value",), self.data)

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Literal
+from typing import Literal, cast
 
 import matplotlib
 import numpy as np
 from pydantic import Field
 
-from bridge.errors import BridgeError
-from bridge.scene.fields import Expr, Palette
-from bridge.geometry import direction_pitch, panel_extent
 from bridge.data.disclosure import is_count
-from bridge.panels.common.describe import area_rows, name, ranked_table
+from bridge.errors import BridgeError
+from bridge.geometry import direction_pitch, panel_extent
 from bridge.panels.common.base import Extent, PanelModel
 from bridge.panels.common.canvas import Canvas, fmt_number, palette
+from bridge.panels.common.describe import area_rows, name, ranked_table
 from bridge.panels.common.geo import MapContent, area_content
 from bridge.panels.common.values import condition
+from bridge.scene.fields import Expr, Palette
 from bridge.theme import MIN_TEXT_DEG
 
 CAPTION = 0.33  # share of the panel's box taken by its caption …
@@ -36,11 +36,11 @@ class ExtrudedPanel(PanelModel):
 
     type: Literal["extruded"]
     listing_order = 3
-    colour: Expr  # type: ignore[valid-type]
-    palette: Palette = "viridis"  # type: ignore[valid-type]
+    colour: Expr
+    palette: Palette = "viridis"
     height_scale: float = Field(1.0, gt=0, le=10, description="Tallest prism as a fraction of the map's depth × 0.25")
     legend: str | None = None
-    focus: Expr | None = Field(None, description=(  # type: ignore[valid-type]
+    focus: Expr | None = Field(None, description=(
         "A condition on the areas, e.g. wards.ward24_name == params.ward: only they stand on the table, "
         "zoomed to fill it; true everywhere shows them all"))
 
@@ -57,7 +57,7 @@ class ExtrudedPanel(PanelModel):
                 raise BridgeError(data.doc.problem(where, f"'{self.focus}' picks no area with a value to stand on the table"))
             if not picked.all():
                 keep = np.flatnonzero(picked)
-                content = replace(content, polygons=[content.polygons[k] for k in keep], values=content.values[keep],
+                content = replace(content, polygons=[content.polygons[k] for k in keep], values=_values(content)[keep],
                                   suppressed=content.suppressed[keep], keys=[content.keys[k] for k in keep],
                                   labels=[content.labels[k] for k in keep])
         return content
@@ -80,9 +80,9 @@ class ExtrudedPanel(PanelModel):
     def describe(self, entry, view, step_index, content: MapContent) -> None:
         """Its areas as a table (largest first) and what the prisms' heights run from and to."""
         count = is_count(view.data, self.colour, self.data or view.data.scene.base_name)
-        rows = area_rows([str(label) for label in content.labels], content.values, content.suppressed, count)
+        rows = area_rows([str(label) for label in content.labels], _values(content), content.suppressed, count)
         entry["tables"].append(ranked_table(name(self), "areas", ["Area", self.legend or "Value"], rows, counts_listed=True))
-        shown = np.where(content.suppressed, np.nan, content.values)
+        shown = np.where(content.suppressed, np.nan, _values(content))
         finite = shown[np.isfinite(shown)]
         key = f"from {fmt_number(float(finite.min()))} to {fmt_number(float(finite.max()))}" if len(finite) else ""
         entry["legend"] = self.legend
@@ -114,9 +114,14 @@ class ExtrudedPanel(PanelModel):
         renderer.add_solid(self.id, mesh, colours, (float(finite.min()), float(finite.max())))
 
 
+def _values(content: MapContent) -> np.ndarray:
+    """The areas' values: an extruded map's `colour` is required, so it always has them."""
+    return cast(np.ndarray, content.values)
+
+
 def _shown(content: MapContent) -> np.ndarray:
     """Values as drawn: a suppressed small count is no prism and no end of the colour key."""
-    return np.where(content.suppressed, np.nan, content.values)
+    return np.where(content.suppressed, np.nan, _values(content))
 
 
 def _caption(c: Canvas, title: str | None, source: str | None, note: str, lo: str, hi: str, cmap: str) -> float:

@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from bridge.scene.fields import Expr, Palette
-from bridge.panels.common.describe import point_table, point_total
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.describe import point_table, point_total
 from bridge.panels.common.geo import PointsContent, colourbar, point_axes, points_content
+from bridge.scene.fields import Expr, Palette
 
 
 class HeatmapPanel(PanelModel):
@@ -21,9 +21,9 @@ class HeatmapPanel(PanelModel):
     type: Literal["heatmap"]
     listing_order = 2
     data: str = Field(description="A dataset with points:")
-    weight: Expr | None = None  # type: ignore[valid-type]
+    weight: Expr | None = None
     radius_km: float = Field(2.0, gt=0, le=100, description="Smoothing radius")
-    palette: Palette = "inferno"  # type: ignore[valid-type]
+    palette: Palette = "inferno"
     legend: str | None = None
 
     def content(self, data, here) -> PointsContent:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 from pydantic import Field
 
 from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
-from bridge.scene.fields import Expr
 from bridge.data.numformat import NumberFormat, auto_format, format_number, is_missing, with_unit
 from bridge.panels.common.base import PanelModel
-from bridge.theme import MIN_TEXT_DEG
 from bridge.panels.common.canvas import MEASURED_CHARS, Canvas
 from bridge.panels.common.values import numbers, scalar
+from bridge.scene.fields import Expr
+from bridge.theme import MIN_TEXT_DEG
 
 NO_DATA = "no data"  # what a KPI shows when its value is missing, not finite or too large
 SIDE_WIDTHS = (0.30, 0.45)  # the column beside it (shares of the width): the comparison over the spark line; the
@@ -39,20 +39,20 @@ class KpiPanel(PanelModel):
 
     type: Literal["kpi"]
     listing_order = 7
-    value: Expr  # type: ignore[valid-type]
+    value: Expr
     label: str | None = None
     unit: str | None = Field(None, description="Written beside the number: '%' → 4.7%, '£m' → £3.2m, 'homes' → 12 homes")
-    format: NumberFormat | None = Field(  # type: ignore[valid-type]
+    format: NumberFormat | None = Field(
         None, description="How the number is written: one {:spec} field, e.g. '{:.1%}' or '£{:,.0f}m'; "
                           "by default counts and whole numbers as integers, others to 2 significant figures below 10, 3 above")
-    compare: Expr | None = Field(None, description="A number to compare with; the change is shown")  # type: ignore[valid-type]
+    compare: Expr | None = Field(None, description="A number to compare with; the change is shown")
     compare_label: str | None = Field(None, description="e.g. 'vs England'")
-    spark: Expr | None = Field(None, description="A column of values drawn as a small line")  # type: ignore[valid-type]
+    spark: Expr | None = Field(None, description="A column of values drawn as a small line")
 
     def content(self, data, here) -> KpiContent:
         value = scalar(data, self.value, here + ("value",), self.data)  # NaN when missing (drawn as no data)
         compare = scalar(data, self.compare, here + ("compare",), self.data) if self.compare else None
-        if compare is not None and suppression_mask(data, [compare], is_count(data, self.compare, self.data))[0]:
+        if compare is not None and suppression_mask(data, [compare], is_count(data, cast(str, self.compare), self.data))[0]:
             compare = None  # a change against a small count would let it be worked out
         spark = None
         if self.spark:
@@ -90,7 +90,7 @@ class KpiPanel(PanelModel):
         entry["text"].append(sentence + (f" ({comparison})" if comparison else "") + ".")
         spark = content.spark
         if spark is not None and len(spark) > 1:  # its small counts already left out, as the spark line leaves them
-            count = bool(self.spark) and is_count(view.data, self.spark, self.data)
+            count = bool(self.spark) and is_count(view.data, cast(str, self.spark), self.data)
             first, last = auto_format(spark[0], count), auto_format(spark[-1], count)
             entry["text"].append(f"A spark line of {len(spark)} values, from {first} to {last}.")
 
@@ -99,14 +99,16 @@ class KpiPanel(PanelModel):
         missing = is_missing(content.value)
         number = SUPPRESSED if content.suppressed else NO_DATA if missing else with_unit(self.number_text(content), self.unit)
         room = c.width_deg - 1.6  # centred text: 0.8° clear of each side
-        title_h = 0
+        title_h: float = 0
         if self.title:
             title_size, title = c.fit(self.title, t.body_deg, room_deg=room, floor_deg=MIN_TEXT_DEG)
             c.fig.text(0.5, 1 - c.frac_h(0.8), title, color=t.muted, fontsize=c.pt(title_size),
                        ha="center", va="top", family=t.font)
             title_h = c.frac_h(t.body_deg * 1.8 + title_size * LINE_EM * title.count("\n"))
         label = self.label
-        label_size, label_lines = (c.fit(label, t.body_deg, room_deg=room, floor_deg=MIN_TEXT_DEG) if label else (t.body_deg, label))
+        # `label_lines` is read only when there is a label
+        label_size, label_lines = (c.fit(label, t.body_deg, room_deg=room, floor_deg=MIN_TEXT_DEG) if label
+                                   else (t.body_deg, ""))
         lines = label_lines.count("\n") + 1 if label else 0
         label_h = c.frac_h(t.body_deg * 2.2 + label_size * 1.25 * (lines - 1)) if label else 0
         band = (1 - title_h - label_h) * c.height_deg  # between the title and the label, degrees
@@ -128,7 +130,8 @@ class KpiPanel(PanelModel):
         extra = compare is not None or content.spark is not None
         number_w = 1 - 2 * SIDE_GAP - side if extra else 1.0
         size_deg, number = self._number_size(c, number, band * 0.62, 0.9 * number_w * c.width_deg)
-        c.fig.text(number_w / 2, label_h + (1 - title_h - label_h) / 2, number, color=t.muted if content.suppressed or missing else t.text,
+        c.fig.text(number_w / 2, label_h + (1 - title_h - label_h) / 2, number,
+                   color=t.muted if content.suppressed or missing else t.text,
                    fontsize=c.pt(size_deg), fontweight="bold", ha="center", va="center", family=t.font)
         if label:
             c.fig.text(0.5, c.frac_h(0.8), label_lines, color=t.accent, fontsize=c.pt(label_size), ha="center", va="bottom",
@@ -141,9 +144,10 @@ class KpiPanel(PanelModel):
                                 fontsize=c.pt(compare[0]), ha="center", va="top", family=t.font)
             spark_top = min(spark_top, artist.get_window_extent(renderer=c.canvas.get_renderer()).y0 / c.h - c.frac_h(0.2))
         if spark and (spark_top - spark_bottom) * c.height_deg >= SPARK_MIN_DEG:  # lower, it could not be read
+            values = cast(np.ndarray, content.spark)  # `spark` above: there are values
             ax = c.fig.add_axes((left, spark_bottom, side, spark_top - spark_bottom))
-            ax.plot(content.spark, color=t.accent, linewidth=0.2 * c.ppd)
-            ax.plot(len(content.spark) - 1, content.spark[-1], "o", color=t.mark, markersize=0.5 * c.ppd)
+            ax.plot(values, color=t.accent, linewidth=0.2 * c.ppd)
+            ax.plot(len(values) - 1, values[-1], "o", color=t.mark, markersize=0.5 * c.ppd)
             ax.set_axis_off()
 
     @staticmethod
@@ -163,7 +167,8 @@ class KpiPanel(PanelModel):
         then wrapped; smaller, to the legible floor, only while its lines are taller than `height`."""
         if len(text) > MEASURED_CHARS:  # hostile lengths: at the floor, wrapped by estimate (Canvas.fit)
             return c.fit(text, MIN_TEXT_DEG, room_deg=room, floor_deg=MIN_TEXT_DEG)
-        size, wrapped = c.fit(text, c.theme.body_deg, room_deg=room, floor_deg=max(MIN_TEXT_DEG, COMPARE_SHRINK * c.theme.body_deg))
+        size, wrapped = c.fit(text, c.theme.body_deg, room_deg=room,
+                              floor_deg=max(MIN_TEXT_DEG, COMPARE_SHRINK * c.theme.body_deg))
         while size > MIN_TEXT_DEG and LINE_EM * size * (wrapped.count("\n") + 1) > height:
             size = max(MIN_TEXT_DEG, size * 0.9)
             wrapped = c.wrap(text, size, room)

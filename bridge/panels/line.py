@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -12,10 +12,8 @@ from matplotlib.lines import Line2D
 from pydantic import Field
 
 from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
-from bridge.errors import BridgeError
-from bridge.scene.fields import Expr
 from bridge.data.numformat import MISSING, fixed, is_missing, shared_decimals
-from bridge.panels.common.describe import name, table
+from bridge.errors import BridgeError
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas, palette
 from bridge.panels.common.chart import (
@@ -29,7 +27,9 @@ from bridge.panels.common.chart import (
     points,
     text_height,
 )
+from bridge.panels.common.describe import name, table
 from bridge.panels.common.values import numbers, texts
+from bridge.scene.fields import Expr
 
 MAX_SERIES = 12  # more lines than this cannot be told apart
 END_SHARE = 0.35  # the names at the lines' ends take at most this share of the panel's width
@@ -84,12 +84,12 @@ class LinePanel(PanelModel):
 
     type: Literal["line"]
     listing_order = 5
-    x: Expr = Field(description=(  # type: ignore[valid-type]
+    x: Expr = Field(description=(
         "Column of periods (text or numbers), drawn in time order: by year, then by the numbers and month names "
         "within (2023 Q2 before 2023 Q10, Apr 2023 before Jan 2024)"))
-    y: Expr  # type: ignore[valid-type]
-    series: Expr | None = Field(None, description="Column naming each line")  # type: ignore[valid-type]
-    where: Expr | None = None  # type: ignore[valid-type]
+    y: Expr
+    series: Expr | None = Field(None, description="Column naming each line")
+    where: Expr | None = None
     unit: str | None = None
     highlight: str | None = Field(None, description="Series to draw strongest")
 
@@ -112,14 +112,15 @@ class LinePanel(PanelModel):
             raise BridgeError(data.doc.problem(here + ("where",) if self.where else here + ("y",), "no rows left to draw"))
         order = sorted(frame["x"].unique(), key=period_key)
         lines = {}
-        for name, group in frame.groupby("s", sort=False):
+        for series_name, group in frame.groupby("s", sort=False):
             if group["x"].duplicated().any():
                 raise BridgeError(data.doc.problem(here + ("series",),
-                    f"series '{name}' has several values for '{group['x'][group['x'].duplicated()].iloc[0]}'; "
+                    f"series '{series_name}' has several values for '{group['x'][group['x'].duplicated()].iloc[0]}'; "
                     "add series: or narrow it with where:"))
-            lines[str(name)] = group.set_index("x")["y"].reindex(order).to_numpy(dtype=float)
+            lines[str(series_name)] = group.set_index("x")["y"].reindex(order).to_numpy(dtype=float)
         if len(lines) > MAX_SERIES:
-            raise BridgeError(data.doc.problem(here + ("series",), f"{len(lines)} series are too many to read; narrow it with where:"))
+            raise BridgeError(data.doc.problem(here + ("series",),
+                                               f"{len(lines)} series are too many to read; narrow it with where:"))
         return LineContent(order, lines, suppressed)
 
     def describe(self, entry, view, step_index, content: LineContent) -> None:
@@ -153,7 +154,7 @@ class LinePanel(PanelModel):
         unit_size, unit = c.fit(self.unit, tick_size, room_deg=hi - chart_lo, floor_deg=t.small_deg) if self.unit else (0.0, "")
         across = "\n" in unit
         if across:
-            unit_size, unit = c.fit(self.unit, tick_size, room_deg=c.width_deg - 2 * MARGIN_DEG)
+            unit_size, unit = c.fit(cast(str, self.unit), tick_size, room_deg=c.width_deg - 2 * MARGIN_DEG)  # a unit too long
             hi -= text_height(c, unit, unit_size) + 0.3
         chart_hi = hi - (note_h if notes else 0.0)
         # The names at the lines' ends, in a column of measured width: the highlighted one first, should
@@ -184,7 +185,8 @@ class LinePanel(PanelModel):
         wanted = {name: chart_lo + (y - ylim[0]) / span * chart_h for name, (_, y, _) in ends.items()}
         heights = {name: text_height(c, named[name], size) for name in ends}
         placed = spread(wanted, heights, chart_lo, chart_hi, END_GAP_EM * size)
-        leaders = {name for name, (xe, _, _) in ends.items() if abs(placed[name] - wanted[name]) > heights[name] / 4 or xe < x[-1]}
+        leaders = {name for name, (xe, _, _) in ends.items()
+                   if abs(placed[name] - wanted[name]) > heights[name] / 4 or xe < x[-1]}
         pad = LEADER_PAD_DEG if leaders else END_PAD_DEG
         label_w = max((ruler(label, size) for label in labels), default=0.0)
         chart_x1 = c.width_deg - MARGIN_DEG - (label_w + pad if labels else 0.0)
@@ -217,14 +219,14 @@ class LinePanel(PanelModel):
         ends = {}
         pitch = (c.width_deg * (1 - END_SHARE) - 2 * MARGIN_DEG) / max(1, len(x))  # about the least room a period has
         marker = min(0.5 * c.ppd, 0.6 * points(c, pitch))  # dots that do not run together
-        for k, (name, y) in enumerate(content.series.items()):
-            strong = self.highlight is None or name == self.highlight
-            colour = t.mark if self.highlight == name else colours[k % len(colours)]
+        for k, (series_name, y) in enumerate(content.series.items()):
+            strong = self.highlight is None or series_name == self.highlight
+            colour = t.mark if self.highlight == series_name else colours[k % len(colours)]
             ax.plot(x, y, color=colour, linewidth=(0.35 if strong else 0.18) * c.ppd, alpha=1 if strong else 0.55, marker="o",
                     markersize=marker)
             last = np.flatnonzero(np.isfinite(y))
-            if len(last) and name in named:
-                ends[name] = (x[last[-1]], y[last[-1]], colour)
+            if len(last) and series_name in named:
+                ends[series_name] = (x[last[-1]], y[last[-1]], colour)
         return ends
 
 
@@ -234,13 +236,13 @@ def _name_ends(c: Canvas, ax, ends: dict, named: dict[str, str], size: float, wa
     `leaders` (`xs`: the chart's left and right edges and the names' left edge, degrees)."""
     t = c.theme
     chart_x0, chart_x1, label_x = xs
-    for name, (xe, ye, colour) in ends.items():
-        at = placed[name]
-        ax.text(c.frac_w(label_x), c.frac_h(at), named[name], transform=c.fig.transFigure, color=colour, family=t.font,
+    for line_name, (xe, _ye, colour) in ends.items():
+        at = placed[line_name]
+        ax.text(c.frac_w(label_x), c.frac_h(at), named[line_name], transform=c.fig.transFigure, color=colour, family=t.font,
                 fontsize=c.pt(size), va="center", ha="left", linespacing=1.2)
         end_x = chart_x0 + (xe - x_limits(periods)[0]) / np.ptp(x_limits(periods)) * (chart_x1 - chart_x0)
-        if name in leaders:
-            c.fig.add_artist(Line2D([c.frac_w(end_x), c.frac_w(label_x - 0.2)], [c.frac_h(wanted[name]), c.frac_h(at)],
+        if line_name in leaders:
+            c.fig.add_artist(Line2D([c.frac_w(end_x), c.frac_w(label_x - 0.2)], [c.frac_h(wanted[line_name]), c.frac_h(at)],
                                     transform=c.fig.transFigure, color=colour, linewidth=0.05 * c.ppd, alpha=0.8))
 
 
@@ -279,8 +281,8 @@ def spread(wanted: dict[str, float], heights: dict[str, float], low: float, high
     """Centres for labels wanted at `wanted` (degrees, up) of `heights`, in their order, apart by
     `gap` and inside [low, high]: touching ones form a group centred where its members want to be."""
     groups: list[list] = []  # [names, bottom, height]
-    for name in sorted(wanted, key=wanted.get):
-        groups.append([[name], 0.0, heights[name]])
+    for label in sorted(wanted, key=wanted.__getitem__):
+        groups.append([[label], 0.0, heights[label]])
         while True:
             names, _, size = groups[-1]
             offsets = np.cumsum([0.0] + [heights[m] + gap for m in names[:-1]])
@@ -293,7 +295,7 @@ def spread(wanted: dict[str, float], heights: dict[str, float], low: float, high
             break
     placed = {}
     for names, bottom, _ in groups:
-        for name in names:
-            placed[name] = bottom + heights[name] / 2
-            bottom += heights[name] + gap
+        for label in names:
+            placed[label] = bottom + heights[label] / 2
+            bottom += heights[label] + gap
     return placed

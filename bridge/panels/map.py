@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
 from matplotlib.collections import PathCollection
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 from pydantic import Field, model_validator
 
 from bridge.data.disclosure import SUPPRESSED, is_count
-from bridge.errors import BridgeError
-from bridge.scene.fields import Colour, Expr, Palette, Strict
 from bridge.data.numformat import fixed, legend_decimals
-from bridge.panels.common.describe import NO_DATA, area_rows, name, ranked_table
+from bridge.errors import BridgeError
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas, palette
+from bridge.panels.common.describe import NO_DATA, area_rows, name, ranked_table
 from bridge.panels.common.geo import (
     LEGEND_DEG,
     MapContent,
@@ -30,6 +30,7 @@ from bridge.panels.common.geo import (
 )
 from bridge.panels.common.pictures import read_rgb
 from bridge.panels.common.values import condition, texts
+from bridge.scene.fields import Colour, Expr, Palette, Strict
 from bridge.theme import MIN_TEXT_DEG
 
 
@@ -59,7 +60,8 @@ class Raster(Strict):
     """A georeferenced picture under a map: a GeoTIFF, or any image with stated bounds."""
 
     path: str = Field(description="PNG/JPEG/TIFF beside the scene")
-    bounds: tuple[float, float, float, float] | None = Field(None, description="west, south, east, north; read from a GeoTIFF when omitted")
+    bounds: tuple[float, float, float, float] | None = Field(
+        None, description="west, south, east, north; read from a GeoTIFF when omitted")
     crs: str = Field("EPSG:27700", description="Coordinates of the bounds")
     opacity: float = Field(0.85, ge=0, le=1)
 
@@ -68,22 +70,23 @@ class Layer(Strict):
     """Points drawn over a map: a points dataset."""
 
     data: str = Field(description="A dataset with points:")
-    colour: Colour = "#f8fafc"  # type: ignore[valid-type]
+    colour: Colour = "#f8fafc"
     size: float = Field(4.0, gt=0, le=200, description="Marker area in points²")
 
 
 class MapPanel(PanelModel):
-    """A choropleth of the base polygons (classes by quantiles, equal steps or fixed breaks), with optional labels, outlines, a raster underlay and points."""
+    ("A choropleth of the base polygons (classes by quantiles, equal steps or fixed breaks), with optional labels, outlines, "
+     "a raster underlay and points.")  # one line as written: `bridge panels` lists a type by its docstring's first line
 
     type: Literal["map"]
     listing_order = 0
-    colour: Expr | None = Field(None, description="Value per area; omit for outlines only (e.g. under points)")  # type: ignore[valid-type]
+    colour: Expr | None = Field(None, description="Value per area; omit for outlines only (e.g. under points)")
     classes: Classes = Classes()
-    palette: Palette = Field("viridis", description="A matplotlib colour map name (colour-blind-safe default)")  # type: ignore[valid-type]
+    palette: Palette = Field("viridis", description="A matplotlib colour map name (colour-blind-safe default)")
     legend: str | None = Field(None, description="Legend heading, e.g. the unit")
     labels: int = Field(0, ge=0, le=30, description="Label the top N areas by value")
-    label: Expr | None = Field(None, description="Text of those labels (default: the key)")  # type: ignore[valid-type]
-    focus: Expr | None = Field(None, description=(  # type: ignore[valid-type]
+    label: Expr | None = Field(None, description="Text of those labels (default: the key)")
+    focus: Expr | None = Field(None, description=(
         "A condition on the areas, e.g. wards.ward24_name == params.ward: the map zooms to them and dims the rest; "
         "true everywhere (a parameter's all option) shows the whole map"))
     outline: str | None = Field(None, description="A GeoJSON dataset drawn as outlines on top (e.g. districts)")
@@ -98,7 +101,7 @@ class MapPanel(PanelModel):
         table_name = self.data or data.scene.base_name
         areas = area_content(data, table_name, self.colour, here)
         content = ChoroplethContent(**{f.name: getattr(areas, f.name) for f in fields(areas)},
-                                    count=bool(self.colour) and is_count(data, self.colour, table_name))
+                                    count=bool(self.colour) and is_count(data, cast(str, self.colour), table_name))
         if self.label:
             content.labels = texts(data, self.label, here + ("label",), table_name).tolist()
         if self.outline:
@@ -110,6 +113,7 @@ class MapPanel(PanelModel):
             content.raster = _raster(data, self.raster, here + ("raster",))
         if self.points:
             layer = point_table(data, self.points.data, here + ("points", "data"))
+            assert layer.points is not None  # point_table refused a dataset without points
             content.points = (layer.points, self.points.colour, self.points.size)
         if self.focus:
             where = here + ("focus",)
@@ -156,13 +160,14 @@ class MapPanel(PanelModel):
 
     def _legend_classes(self, content: ChoroplethContent, count: bool) -> list[str]:
         """The legend's entries as it lists them: classes highest first, then suppressed, then no data."""
-        shown = np.where(content.suppressed, np.nan, content.values)
+        values = cast(np.ndarray, content.values)  # asked only of a map with values
+        shown = np.where(content.suppressed, np.nan, values)
         classes = []
         if np.isfinite(shown).any():
             classes = legend_labels(classify(shown, self.classes), count)[::-1]
         if content.suppressed.any():
             classes.append(SUPPRESSED)
-        if np.isnan(content.values[~content.suppressed]).any():
+        if np.isnan(values[~content.suppressed]).any():
             classes.append(NO_DATA)
         return classes
 
@@ -194,7 +199,8 @@ class MapPanel(PanelModel):
         if marked:  # a dark halo under a bright line reads on any palette
             picked = [p for p, key in zip(paths, content.keys) if key in marked]
             width = max(1.5, 0.15 * c.ppd)
-            ax.add_collection(PathCollection(picked, facecolors="none", edgecolors=t.background, linewidths=width * 2.2, zorder=4))
+            ax.add_collection(PathCollection(picked, facecolors="none", edgecolors=t.background, linewidths=width * 2.2,
+                                             zorder=4))
             ax.add_collection(PathCollection(picked, facecolors="none", edgecolors=t.accent, linewidths=width, zorder=4))
         if content.points is not None:
             xy, colour, size = content.points
@@ -286,7 +292,7 @@ def _legend(c: Canvas, handles, title: str | None, bottom: float, top: float):
             entries = legend.get_window_extent(renderer).width / c.ppd
             room = min(widest / c.ppd, max(entries, LEGEND_DEG - 2))
             _, text = c.fit(title, size, room_deg=room, floor_deg=size)  # wrapped, not shrunk below the entries
-            legend.set_title(text, prop={"size": points, "family": t.font})
+            legend.set_title(text, prop=FontProperties(size=points, family=t.font))  # what matplotlib makes of a dict
             legend.get_title().set_color(t.muted)
         return legend
 
@@ -331,8 +337,9 @@ def _label_top_areas(c: Canvas, ax, count: int, content: MapContent, paths) -> N
     to_data = ax.transData.inverted()
     pad = 0.3 * t.small_deg * c.ppd  # the rounded box behind a label
     room = min(LABEL_DEG, area.width / c.ppd - 1)
-    shown = np.isfinite(content.values) & ~content.suppressed
-    order = [k for k in np.argsort(np.where(shown, -content.values, np.inf), kind="stable") if shown[k]]
+    values = cast(np.ndarray, content.values)  # labels are drawn only on a map with values
+    shown = np.isfinite(values) & ~content.suppressed
+    order = [k for k in np.argsort(np.where(shown, -values, np.inf), kind="stable") if shown[k]]
     placed: list = []
     for k in order[:count]:
         size, text = c.fit(content.labels[k], t.small_deg, room_deg=room, floor_deg=t.small_deg)
@@ -368,7 +375,8 @@ def _raster(data, raster: Raster, key_path: tuple):
         raise BridgeError(data.doc.problem(key_path, f"{path.name} is not a GeoTIFF; give bounds: [west, south, east, north]"))
     west, south, east, north = bounds
     if not (west < east and south < north):
-        raise BridgeError(data.doc.problem(key_path + ("bounds",), "must be [west, south, east, north] with west < east and south < north"))
+        raise BridgeError(data.doc.problem(key_path + ("bounds",),
+                                           "must be [west, south, east, north] with west < east and south < north"))
     (x0, x1), (y0, y1) = transformer(raster.crs, data.doc, key_path + ("crs",)).transform([west, east], [south, north])
     return pixels, (x0, y0, x1, y1), raster.opacity
 

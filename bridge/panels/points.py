@@ -8,11 +8,11 @@ import matplotlib
 import numpy as np
 from pydantic import Field
 
-from bridge.scene.fields import Expr, Palette
-from bridge.panels.common.describe import point_table, point_total
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.describe import point_table, point_total
 from bridge.panels.common.geo import PointsContent, colourbar, point_axes, points_content
+from bridge.scene.fields import Expr, Palette
 
 MARKER_LIMIT = 200_000  # above this many points, draw a per-pixel mean instead of markers
 
@@ -23,8 +23,8 @@ class PointsPanel(PanelModel):
     type: Literal["points"]
     listing_order = 1
     data: str = Field(description="A dataset with points:")
-    colour: Expr | None = Field(None, description="Value per point, coloured with the palette")  # type: ignore[valid-type]
-    palette: Palette = "viridis"  # type: ignore[valid-type]
+    colour: Expr | None = Field(None, description="Value per point, coloured with the palette")
+    palette: Palette = "viridis"
     size: float = Field(4.0, gt=0, le=200)
     legend: str | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, cast
 
 import matplotlib
 import numpy as np
@@ -12,16 +12,15 @@ import pandas as pd
 from pydantic import Field
 
 from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
-from bridge.errors import BridgeError, did_you_mean
 from bridge.data.expressions import to_float
-from bridge.scene.fields import Expr
 from bridge.data.numformat import MISSING, NumberFormat, fixed, format_number, shared_decimals
-from bridge.panels.common.describe import name, table
+from bridge.errors import BridgeError, did_you_mean
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.describe import name, table
 from bridge.panels.common.values import measures
+from bridge.scene.fields import Expr
 from bridge.theme import MIN_TEXT_DEG
-
 
 YES, NO = "yes", "no"  # how true and false are written in a cell
 
@@ -39,10 +38,10 @@ class TablePanel(PanelModel):
 
     type: Literal["table"]
     listing_order = 6
-    columns: dict[str, Expr] = Field(min_length=1, description="Heading → expression")  # type: ignore[valid-type]
+    columns: dict[str, Expr] = Field(min_length=1, description="Heading → expression")
     sort: str | None = Field(None, description="Heading to sort by (descending)")
     top: int = Field(10, ge=1, le=40)
-    format: NumberFormat | None = Field(  # type: ignore[valid-type]
+    format: NumberFormat | None = Field(
         None, description="How the numbers that are not counts are written: one {:spec} field, e.g. '{:,.1f}' or '{:.0%}'; "
                           "by default each column has one number of decimals: none for counts and whole numbers, "
                           "else what its values' typical size needs (2 significant figures below 10, 3 above)")
@@ -61,8 +60,11 @@ class TablePanel(PanelModel):
         frame = pd.DataFrame(columns)
         if self.sort:
             if self.sort not in frame.columns:
-                raise BridgeError(data.doc.problem(here + ("sort",), f"no column '{self.sort}'{did_you_mean(self.sort, frame.columns)}; columns: {', '.join(frame.columns)}"))
-            frame = frame.assign(_k=to_float(frame[self.sort])).sort_values("_k", ascending=False, kind="stable").drop(columns="_k")
+                raise BridgeError(data.doc.problem(
+                    here + ("sort",),
+                    f"no column '{self.sort}'{did_you_mean(self.sort, frame.columns)}; columns: {', '.join(frame.columns)}"))
+            frame = (frame.assign(_k=to_float(frame[self.sort])).sort_values("_k", ascending=False, kind="stable")
+                     .drop(columns="_k"))
         frame = frame.head(self.top)
         rows: list[list[str]] = [[] for _ in range(len(frame))]
         hidden, numeric = 0, []
@@ -70,9 +72,10 @@ class TablePanel(PanelModel):
             cells = [_cell(value) for value in frame[heading]]  # text (yes or no for true or false), a number, or None
             numeric.append(not any(isinstance(v, str) for v in cells))
             numbers_at = [i for i, v in enumerate(cells) if isinstance(v, float)]
-            small = suppression_mask(data, [cells[i] for i in numbers_at], counts[heading])
+            small = suppression_mask(data, [v for v in cells if isinstance(v, float)], counts[heading])  # those at numbers_at
             suppressed = {i for i, hide in zip(numbers_at, small) if hide}
-            write = self._writer(counts[heading], [cells[i] for i in numbers_at if i not in suppressed])
+            shown = [v for i, v in enumerate(cells) if isinstance(v, float) and i not in suppressed]
+            write = self._writer(counts[heading], shown)
             for i, value in enumerate(cells):
                 if value is None:
                     rows[i].append(MISSING)
@@ -122,7 +125,8 @@ class TablePanel(PanelModel):
                 ax.add_patch(matplotlib.patches.Rectangle((0, y - pitch), room_w, pitch, color=t.stripe, zorder=0))
             for i, lines in enumerate(cells):
                 text = "\n".join(lines)
-                style = dict(color=t.muted, fontweight="bold") if r == 0 else dict(color=t.muted if text == SUPPRESSED else t.text)
+                style: dict[str, Any] = (dict(color=t.muted, fontweight="bold") if r == 0
+                                         else dict(color=t.muted if text == SUPPRESSED else t.text))
                 ax.text(right[i] if numeric[i] else left[i], y - pitch / 2, text, fontsize=c.pt(size), va="center",
                         ha="right" if numeric[i] else "left", family=t.font, **style)
             y -= pitch
@@ -181,7 +185,8 @@ class _Widths:
     """Widths in ems of words as drawn, measured once each at body size."""
 
     def __init__(self, c: Canvas):
-        self.c, self.size, self.cache = c, c.theme.body_deg, {}
+        self.c, self.size = c, c.theme.body_deg
+        self.cache: dict[tuple[str, bool], float] = {}
         self.space = {bold: self.word("a a", bold) - self.word("aa", bold) for bold in (False, True)}
 
     def word(self, word: str, bold: bool) -> float:
@@ -272,7 +277,8 @@ def _height_em(cells: list[list[str]]) -> float:
     return 1 + LINE_EM * (max(len(lines) for lines in cells) - 1)
 
 
-def _plan(widths: _Widths, headings: list[str], rows: list[list[str]], numeric: list[bool], room_w: float, room_h: float) -> _Plan:
+def _plan(widths: _Widths, headings: list[str], rows: list[list[str]], numeric: list[bool], room_w: float,
+          room_h: float) -> _Plan:
     """The size, column widths and line breaks that fit `rows` under `headings` into room_w × room_h degrees."""
     theme = widths.c.theme
     cap = int(room_w / (MIN_TEXT_DEG * 0.25))  # more characters than two lines could ever hold are not measured
@@ -331,11 +337,12 @@ def _plan(widths: _Widths, headings: list[str], rows: list[list[str]], numeric: 
         columns -= 1
         layouts = [lay for lay in [layout(floor, columns)] if lay is not None]
     if not layouts:  # one column wider than the whole panel at the floor: broken to fit
-        layouts = [layout(floor, columns, squeeze=True)]
+        layouts = [cast(_Layout, layout(floor, columns, squeeze=True))]  # one column squeezed to the room always fits
     note = columns < len(headings)  # a line is kept for the note saying so
-    choice = next((lay for lay in layouts if not lay.wrapped and lay.size >= comfortable and lay.fits(room_h, ROW_GAP_EM, note=note)), None)
-    choice = choice or next((lay for lay in layouts if not lay.cut and lay.size >= comfortable and lay.fits(room_h, ROW_GAP_EM, note=note)),
-                            None)
+    choice = next((lay for lay in layouts
+                   if not lay.wrapped and lay.size >= comfortable and lay.fits(room_h, ROW_GAP_EM, note=note)), None)
+    choice = choice or next((lay for lay in layouts
+                             if not lay.cut and lay.size >= comfortable and lay.fits(room_h, ROW_GAP_EM, note=note)), None)
     choice = choice or next((lay for lay in layouts if lay.fits(room_h, ROW_GAP_EM, note=note)), None)
     gap, shown = ROW_GAP_EM, len(rows)
     if choice is None:  # at the legible floor: rows closer together, then fewer of them, with a note

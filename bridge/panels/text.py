@@ -72,7 +72,9 @@ def wrap_emphasis(paragraph: str, width: int) -> list[list[tuple[str, bool]]]:
             bold = not bold
             continue
         words += [(w, bold) for w in chunk.split()]
-    lines, current, length = [], [], 0
+    lines: list[list[tuple[str, bool]]] = []
+    current: list[tuple[str, bool]] = []
+    length = 0
     for word, b in words:
         if current and length + 1 + len(word) > width:
             lines.append(current)

@@ -4,10 +4,15 @@ reads a video, bridge/show/video.py plays it)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from bridge.errors import BridgeError, Problem
 from bridge.scene.model import Scene
+
+if TYPE_CHECKING:
+    from bridge.scene.spec import Backdrop
 
 BACKDROP_WIDTH = 4096  # a backdrop photo is kept at most this wide: a texture every GPU takes
 _backdrop_cache: dict = {}  # (path, mtime, size) -> pixels, the last few photos read
@@ -21,8 +26,9 @@ def read_backdrops(scene: Scene, doc, problems: list[Problem]) -> dict:
     from bridge.render.video_file import not_equirectangular, read_first_frame
 
     found = {}
-    wheres = [(("backdrop", scene.backdrop.kind), scene.backdrop)] if scene.backdrop else []
-    wheres += [(("steps", s, "backdrop", st.backdrop.kind), st.backdrop) for s, st in enumerate(scene.steps) if not isinstance(st.backdrop, (str, type(None)))]
+    wheres: list[tuple[tuple, Backdrop]] = [(("backdrop", scene.backdrop.kind), scene.backdrop)] if scene.backdrop else []
+    wheres += [(("steps", s, "backdrop", st.backdrop.kind), st.backdrop) for s, st in enumerate(scene.steps)
+               if not isinstance(st.backdrop, (str, type(None)))]
     for where, backdrop in wheres:
         if backdrop.file in found:
             continue
@@ -45,7 +51,7 @@ def read_backdrops(scene: Scene, doc, problems: list[Problem]) -> dict:
             problems.append(doc.problem(where, not_equirectangular(backdrop.file, w, h, backdrop.kind)))
             continue
         if w > BACKDROP_WIDTH:
-            pixels = np.asarray(Image.fromarray(pixels).resize((BACKDROP_WIDTH, BACKDROP_WIDTH // 2), Image.LANCZOS))
+            pixels = np.asarray(Image.fromarray(pixels).resize((BACKDROP_WIDTH, BACKDROP_WIDTH // 2), Image.Resampling.LANCZOS))
         found[backdrop.file] = pixels
         if key is not None:
             while len(_backdrop_cache) >= 4:

@@ -7,9 +7,10 @@ bridge/render/pipeline.py draws and captures what this loads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, cast
 
 from bridge.data.tables import SceneData, load_data
 from bridge.errors import BridgeError, Problem, did_you_mean
@@ -29,13 +30,14 @@ class Briefing:
     contents: list
     marks: dict = field(default_factory=dict)  # (step index, panel id) -> marked rows
     theme: Theme = DEFAULT_THEME
-    backdrops: dict = field(default_factory=dict, repr=False)  # image or video path -> its (first frame's) pixels (≤ BACKDROP_WIDTH wide)
+    # image or video path -> its (first frame's) pixels (≤ BACKDROP_WIDTH wide)
+    backdrops: dict = field(default_factory=dict, repr=False)
     overrides: dict = field(default_factory=dict)  # parameter values this view was loaded with
     views: dict = field(default_factory=dict, repr=False)  # other parameter values -> their Briefing
 
     @property
     def name(self) -> str:
-        return Path(self.scene.file).stem
+        return Path(cast(Path, self.scene.file)).stem  # a loaded briefing's scene has its file
 
     def reads(self, panel_id: str) -> set[str]:
         """The parameters a panel's picture may depend on (bridge/scene/params.py `reads`)."""
@@ -57,7 +59,7 @@ class Briefing:
         if key == tuple(sorted((k, repr(plain(v))) for k, (v, _) in self.overrides.items())):
             return self
         if key not in self.views:
-            self.views[key] = load_briefing(self.scene.file, {k: (v, ("params", k)) for k, v in wanted.items()})
+            self.views[key] = load_briefing(cast(Path, self.scene.file), {k: (v, ("params", k)) for k, v in wanted.items()})
         return self.views[key]
 
     def step_view(self, step_index: int) -> Briefing:
@@ -95,7 +97,8 @@ def load_briefing(path: str | Path, overrides: dict | None = None) -> Briefing:
     if not overrides:
         problems += _step_param_problems(scene, data)
     problems += _fill_placeholders(scene, data)
-    contents, failed = [], set()
+    contents: list = []
+    failed: set[int] = set()
     for i, panel in enumerate(scene.panels):
         wrong = _expression_problems(data, panel, ("panels", i))
         if wrong:  # each expression checked on its own: all of a panel's mistakes at once
@@ -131,10 +134,10 @@ def load_briefing(path: str | Path, overrides: dict | None = None) -> Briefing:
 
 def _step_param_problems(scene: Scene, data: SceneData) -> list[Problem]:
     """Each step's `params:` values checked against what the parameter offers."""
-    from bridge.scene import params
     from bridge.data.expressions import ALL
+    from bridge.scene import params
 
-    found = []
+    found: list[Problem] = []
     for s, step in enumerate(scene.steps):
         for name, value in step.params.items():
             column_values = [o for o in data.param_options.get(name, []) if o is not ALL]
@@ -148,7 +151,7 @@ def _fill_placeholders(scene: Scene, data: SceneData) -> list[Problem]:
     """{params.NAME} in panels' text keys and steps' titles replaced by this view's values."""
     from bridge.scene.params import fill
 
-    found = []
+    found: list[Problem] = []
 
     def swap(text: str, key_path: tuple) -> str:
         if "{params." not in text:
@@ -159,7 +162,7 @@ def _fill_placeholders(scene: Scene, data: SceneData) -> list[Problem]:
         return text
 
     def filled(owner, key_path: tuple):
-        update = {}
+        update: dict[str, Any] = {}
         for name, value in owner:
             if isinstance(value, str) and "{params." in value:
                 update[name] = swap(value, key_path + (name,))

@@ -8,14 +8,14 @@ reaches beyond it loses its top (the title) or bottom on the walls, so that is w
 
 from __future__ import annotations
 
-from bridge.errors import Problem
 import math
 
+from bridge.errors import Problem
 from bridge.geometry import wrap_yaw
 from bridge.room.model import Room
 from bridge.scene.model import Scene
-from bridge.theme import DEFAULT_THEME, Theme
 from bridge.scene.yaml_source import YamlDocument
+from bridge.theme import DEFAULT_THEME, Theme
 
 
 def blend_zones(room: Room) -> list[tuple[float, float, str]]:
@@ -68,8 +68,8 @@ def lit_warnings(scene: Scene, doc: YamlDocument, room: Room) -> list[Problem]:
     for i, panel in enumerate(scene.panels):
         top, bottom = panel.pitch + panel.height / 2, panel.pitch - panel.height / 2
         steps = max(2, int(panel.width // 2))
-        bands = [lit_band(room, panel.yaw - panel.width / 2 + panel.width * k / steps) for k in range(steps + 1)]
-        bands = [b for b in bands if b is not None]
+        sampled = [lit_band(room, panel.yaw - panel.width / 2 + panel.width * k / steps) for k in range(steps + 1)]
+        bands = [b for b in sampled if b is not None]
         if not bands:
             warnings.append(doc.problem(("panels", i, "yaw"), f"'{panel.id}' is where no projector of {room.name} shines"))
             continue
@@ -104,6 +104,8 @@ def overlap_warnings(scene: Scene, doc: YamlDocument) -> list[Problem]:
                 tall = min(ap1, bp1) - max(ap0, bp0)
                 wide = max(min(ay1, by1 + shift) - max(ay0, by0 + shift) for shift in (-360, 0, 360))
                 if tall > 0.5 and wide > 0.5:
-                    found.append(doc.problem(("steps", s, "show"), f"'{a}' and '{b}' overlap by {wide:.0f}°×{tall:.0f}° on the wall "
-                                                                  "in this step: one hides the other; move one (yaw, pitch) or show them in different steps"))
+                    found.append(doc.problem(("steps", s, "show"),
+                                             f"'{a}' and '{b}' overlap by {wide:.0f}°×{tall:.0f}° on the wall "
+                                             "in this step: one hides the other; "
+                                             "move one (yaw, pitch) or show them in different steps"))
     return found

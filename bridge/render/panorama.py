@@ -8,6 +8,7 @@ so one pass gives the whole sphere with no seams.  See README "Capture method".
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import pyvista as pv
@@ -52,8 +53,9 @@ class EquirectRenderer:
         use_offscreen()
         self.width, self.height = width, height
         self.dim = dim  # brightness of panels a highlighted step does not pick out
-        self.plotter = pv.Plotter(off_screen=True, window_size=(width, height))
-        self.plotter.set_background(background)
+        self.plotter = pv.Plotter(off_screen=True, window_size=[width, height])
+        # pyvista declares Plotter.set_background with functools.wraps, which typeshed does not bind to the instance
+        self.plotter.set_background(background)  # type: ignore[arg-type]
         renderer = self.plotter.renderer
         renderer.GetCullers().RemoveAllItems()  # objects outside the main camera must not vanish
         camera = self.plotter.camera
@@ -120,7 +122,8 @@ class EquirectRenderer:
                 self._backdrop[1].visibility = False
             return
         if self._backdrop is None or self._backdrop[0] != key:
-            actor = self.plotter.add_mesh(backdrop_sphere(), texture=panel_texture(image), lighting=False,
+            # a key comes with its picture (None only with key None)
+            actor = self.plotter.add_mesh(backdrop_sphere(), texture=panel_texture(cast(np.ndarray, image)), lighting=False,
                                           name="backdrop", render=False)
             self._backdrop = (key, actor)
         actor = self._backdrop[1]
@@ -138,7 +141,7 @@ class EquirectRenderer:
             actor.visibility = panel_id in visible
             actor.mapper.lookup_table = dim_lut if highlight and panel_id not in highlight else lut
         self.plotter.render()  # screenshot() alone renders only on its first call
-        return self.plotter.screenshot(return_img=True)[..., :3].copy()
+        return cast(np.ndarray, self.plotter.screenshot(return_img=True))[..., :3].copy()
 
     def close(self) -> None:
         self.plotter.close()

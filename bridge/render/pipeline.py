@@ -194,14 +194,15 @@ class RenderResult:
 def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[int, int] = (4096, 2048),
                     steps: list[int] | None = None, progress: Progress | None = None) -> RenderResult:
     """Render the chosen steps (1-based; all by default) and write the PNGs under `out_dir`."""
-    from bridge.room.compositor import Compositor
     from bridge.render.output import ImageWriter, contact_sheet, prepare_out_dir, save_frames, save_png
+    from bridge.room.compositor import Compositor
 
     scene = briefing.scene
     steps = steps or list(range(1, len(scene.steps) + 1))
     for n in steps:
         if not 1 <= n <= len(scene.steps):
-            raise BridgeError(Problem(scene.file, None, "steps", f"there is no step {n}; the scene has steps 1..{len(scene.steps)}"))
+            raise BridgeError(Problem(scene.file, None, "steps",
+                                      f"there is no step {n}; the scene has steps 1..{len(scene.steps)}"))
     width, height = size
     out_dir = prepare_out_dir(out_dir, len(scene.steps) if len(steps) == len(scene.steps) else None)
     art = PanelArt(briefing, width)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_args, get_origin
 from pydantic import Field
 
 from bridge.errors import BridgeError
-from bridge.scene.fields import Height, PanelId, Pitch, Strict, Width, Yaw
 from bridge.geometry import panel_extent
+from bridge.scene.fields import Height, PanelId, Pitch, Strict, Width, Yaw
 
 if TYPE_CHECKING:
     from bridge.data.tables import SceneData
@@ -42,14 +42,16 @@ def _holds_expression(annotation, metadata=()) -> bool:
 class PanelModel(Strict):
     """Where a panel sits round the viewer, and what every panel may say."""
 
-    id: PanelId  # type: ignore[valid-type]
+    id: PanelId
     title: str | None = None
     source: str | None = Field(None, description="Where the data came from; defaults to the scene's source")
     data: str | None = Field(None, description="Dataset name; defaults to the scene's base dataset")
-    yaw: Yaw = Field(0, description="Degrees; 0 ahead, positive to the right")  # type: ignore[valid-type]
-    pitch: Pitch = Field(0, description="Degrees; positive up")  # type: ignore[valid-type]
-    width: Width = Field(description="Degrees of yaw the panel spans")  # type: ignore[valid-type]
-    height: Height = Field(description="Degrees of pitch the panel spans")  # type: ignore[valid-type]
+    yaw: Yaw = Field(0, description="Degrees; 0 ahead, positive to the right")
+    pitch: Pitch = Field(0, description="Degrees; positive up")
+    width: Width = Field(description="Degrees of yaw the panel spans")
+    height: Height = Field(description="Degrees of pitch the panel spans")
+    if TYPE_CHECKING:  # each type declares `type: Literal["name"]` (unseen at run time: no field here)
+        type: str
 
     #: Where a built-in type is listed (lower first) in the JSON Schema, `bridge panels` and the
     #: README; a plug-in's type is listed after them, in the order it registers.
@@ -65,7 +67,7 @@ class PanelModel(Strict):
 
     def marked_rows(self, data: SceneData, content: Any, mark, here: tuple, mark_path: tuple) -> frozenset[str]:
         """Rows a step's `mark:` picks out (labels or area keys); most panels cannot mark rows."""
-        raise BridgeError(data.doc.problem(mark_path, f"marking rows works on map and bar panels, not {self.type}"))  # type: ignore[attr-defined]
+        raise BridgeError(data.doc.problem(mark_path, f"marking rows works on map and bar panels, not {self.type}"))
 
     #: Keys (as paths) whose values name a file the panel reads besides datasets (an image, a
     #: raster): checked against the briefing's folders by validate, and watched during a show.
@@ -73,9 +75,9 @@ class PanelModel(Strict):
 
     def files(self) -> list[tuple[tuple, str]]:
         """(key path under the panel, path as written) of the files named by `file_keys`."""
-        found = []
+        found: list[tuple[tuple, str]] = []
         for keys in self.file_keys:
-            value = self
+            value: Any = self
             for key in keys:
                 value = getattr(value, key, None)
             if isinstance(value, str):
@@ -85,7 +87,7 @@ class PanelModel(Strict):
     def expressions(self) -> list[tuple[tuple, str]]:
         """(key path under the panel, text) of every expression the panel's keys hold, so each
         can be checked on its own and every problem in a panel reported at once."""
-        found = []
+        found: list[tuple[tuple, str]] = []
         for name, info in type(self).model_fields.items():
             value = getattr(self, name)
             if value is None or not _holds_expression(info.annotation, info.metadata):
@@ -109,7 +111,8 @@ class PanelModel(Strict):
         if left < theme.body_deg:
             need = canvas.height_deg - left + theme.body_deg
             return [(("height",), f"the title and source line leave no room for the content: the panel needs about "
-                                  f"{need:.1f}° of wall height but has {canvas.height_deg:.1f}°; make it taller or the title shorter")]
+                                  f"{need:.1f}° of wall height but has {canvas.height_deg:.1f}°; "
+                                  "make it taller or the title shorter")]
         return []
 
     def layout_canvas(self, theme: Theme) -> Canvas:
@@ -153,4 +156,4 @@ class PanelModel(Strict):
         numbers written as `draw` writes them, and what `draw` suppresses suppressed here too.
         By default the panel is only named, as having no text version.
         """
-        entry["text"].append(f"A {self.type} panel; its content has no text version.")  # type: ignore[attr-defined]
+        entry["text"].append(f"A {self.type} panel; its content has no text version.")

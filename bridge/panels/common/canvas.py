@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -23,9 +24,11 @@ from matplotlib.font_manager import FontProperties  # noqa: E402
 from bridge.errors import BridgeError  # noqa: E402
 from bridge.theme import DEFAULT_THEME, Theme  # noqa: E402
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # What the analyst wrote is drawn as written: "$5m … $3m" is money, not matplotlib's maths mode.
-LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+LITERAL_TEXT: dict[RcKeyType, Any] = {"text.parse_math": False, "text.usetex": False}
 
 
 class Canvas:
@@ -106,7 +109,8 @@ class Canvas:
                     lines.append(line)
                 line = word
                 while len(line) > 1 and self.measure(line, size_deg, bold) > room_deg:
-                    cut = next(k for k in range(len(line) - 1, 0, -1) if self.measure(line[:k], size_deg, bold) <= room_deg or k == 1)
+                    cut = next(k for k in range(len(line) - 1, 0, -1)
+                               if self.measure(line[:k], size_deg, bold) <= room_deg or k == 1)
                     lines.append(line[:cut])
                     line = line[cut:]
             lines.append(line)
@@ -143,11 +147,12 @@ class Canvas:
                 drawn.setdefault(id(text), text)
             return plain(text, renderer)
 
-        matplotlib.text.Text.draw = record
+        text_class: Any = matplotlib.text.Text  # patched for the one draw: mypy forbids assigning to a method
+        text_class.draw = record
         try:
             self.canvas.draw()
         finally:
-            matplotlib.text.Text.draw = plain
+            text_class.draw = plain
         return list(drawn.values())
 
     def image(self) -> np.ndarray:

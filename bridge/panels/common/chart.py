@@ -98,7 +98,8 @@ def label_lines(ruler: Ruler, label: str, size_deg: float, room_deg: float, line
     measure = ruler.c.measure
     if ruler.words(label.split(" "), size_deg) < room_deg * 1.05 and measure(label, size_deg) <= room_deg:
         return label
-    words, out = label.split(" "), []
+    words = label.split(" ")
+    out: list[str] = []
     while words and len(out) < lines - 1:
         take = 1
         while take < len(words) and ruler.words(words[:take + 1], size_deg) <= room_deg:

@@ -8,22 +8,25 @@ disclosure control, point tables that respect `personal:`) and the axes they dra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from matplotlib.collections import PathCollection
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import Formatter
+from matplotlib.transforms import Bbox
 
 from bridge.data.disclosure import is_count, suppression_mask
-from bridge.errors import BridgeError
 from bridge.data.numformat import fixed, legend_decimals, short_scale
+from bridge.errors import BridgeError
 from bridge.panels.common.values import numbers
 from bridge.theme import MIN_TEXT_DEG
 
 if TYPE_CHECKING:
-    from bridge.data.tables import SceneData
+    from matplotlib.axes import Axes
+
     from bridge.data.readers import Polygons, Table
+    from bridge.data.tables import SceneData
     from bridge.panels.common.canvas import Canvas
 
 LEGEND_DEG = 16  # width kept for a map's legend or colour bar
@@ -92,6 +95,7 @@ def points_content(data: SceneData, dataset: str, here: tuple, values: str | Non
         shown = numbers(data, values, here + ("colour",), table.name).to_numpy(dtype=float)
     if weights:
         weighted = numbers(data, weights, here + ("weight",), table.name).fillna(0).to_numpy(dtype=float)
+    assert table.points is not None  # point_table refused a dataset without points
     return PointsContent(base.geometry, table.points, shown, weighted)
 
 
@@ -185,12 +189,12 @@ def colourbar(c: Canvas, mappable, title, bottom, top, ticks: bool):
     if ticks:
         cax.yaxis.set_major_formatter(TickNumbers())
         cax.tick_params(colors=t.text, labelsize=labels * c.ppd * 0.72)
-        block = cax.get_tightbbox(renderer)
+        block = cast(Bbox, cax.get_tightbbox(renderer))  # a visible axes always has a box
         widest = COLOURBAR_SHARE * c.w
         if block.width > widest:  # numbers too wide for the panel: smaller, not below the floor
             labels = max(MIN_TEXT_DEG, labels * (widest - cax.bbox.width) / max(block.width - cax.bbox.width, 1))
             cax.tick_params(labelsize=labels * c.ppd * 0.72)
-            block = cax.get_tightbbox(renderer)
+            block = cast(Bbox, cax.get_tightbbox(renderer))  # a visible axes always has a box
         if block.x1 > inner:  # the numbers would run off the panel: move the bar left
             x -= (block.x1 - inner) / c.w
             cax.set_position((x, bar_bottom, c.frac_w(1.4), bar_top - bar_bottom))
@@ -204,7 +208,7 @@ def colourbar(c: Canvas, mappable, title, bottom, top, ticks: bool):
     if title:
         c.fig.text(centre, bar_top + above, text, color=t.muted, fontsize=c.pt(size),
                    ha="center", va="bottom", linespacing=1.2)
-    left = min(centre - c.frac_w(LEGEND_DEG / 2 - 1), cax.get_tightbbox(renderer).x0 / c.w)
+    left = min(centre - c.frac_w(LEGEND_DEG / 2 - 1), cast(Bbox, cax.get_tightbbox(renderer)).x0 / c.w)
     leave_room(c, mappable.axes, left - c.frac_w(1))
 
 
@@ -212,7 +216,7 @@ def colourbar(c: Canvas, mappable, title, bottom, top, ticks: bool):
 class PointAxes:
     """Map axes with the base areas drawn, ready for a point layer."""
 
-    ax: object
+    ax: Axes
     bottom: float
     top: float
     xlim: tuple[float, float]
@@ -240,5 +244,6 @@ def point_axes(c: Canvas, title: str | None, source: str | None, content: Points
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     ax.add_collection(PathCollection(paths, facecolors=t.missing, edgecolors=t.border, linewidths=0.3, zorder=1))
     xy = content.xy
-    inside = np.isfinite(xy).all(axis=1) & (xy[:, 0] >= xlim[0]) & (xy[:, 0] <= xlim[1]) & (xy[:, 1] >= ylim[0]) & (xy[:, 1] <= ylim[1])
+    inside = (np.isfinite(xy).all(axis=1) & (xy[:, 0] >= xlim[0]) & (xy[:, 0] <= xlim[1])
+              & (xy[:, 1] >= ylim[0]) & (xy[:, 1] <= ylim[1]))
     return PointAxes(ax, bottom, top, xlim, ylim, inside)

@@ -8,15 +8,25 @@ before a pixel is decoded.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
 from bridge.errors import BridgeError
 from bridge.limits import MAX_IMAGE_PIXELS
 
+T = TypeVar("T")
 
-def read_rgb(path: Path, with_image=None) -> np.ndarray:
+
+@overload
+def read_rgb(path: Path, with_image: None = None) -> np.ndarray: ...
+@overload
+def read_rgb(path: Path, with_image: Callable[[Any], T]) -> tuple[np.ndarray, T]: ...
+
+
+def read_rgb(path: Path, with_image: Callable[[Any], Any] | None = None) -> np.ndarray | tuple[np.ndarray, Any]:
     """The picture at `path` as RGB uint8; `with_image(image)` may read header tags first.
 
     Raises BridgeError (unlocated: the caller adds the key) for a missing, unreadable or too

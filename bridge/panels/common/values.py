@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from bridge.errors import BridgeError, Problem, shown
 from bridge.data.expressions import MAGNITUDE, to_float
+from bridge.errors import BridgeError, Problem, shown
 from bridge.limits import MAX_MEASURE_MAGNITUDE
 
 if TYPE_CHECKING:
