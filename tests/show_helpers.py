@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.show.cache import Prepared
 from bridge.room.load import load_room
+from bridge.show.cache import Prepared
 
 TINY_ROOM = """
 name: Tiny

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bridge.export.accessible import MAX_ROWS, step_texts
 from bridge.data.disclosure import SUPPRESSED
+from bridge.export.accessible import MAX_ROWS, step_texts
 from bridge.geometry import panel_texture_size
 from bridge.panels.common.canvas import draw_panel
 from bridge.render.briefing import load_briefing

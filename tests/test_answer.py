@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridge.show.answer import _Worker, is_flat, paste_panel
 from bridge.backend import use_offscreen
 from bridge.geometry import panel_extent
 from bridge.render.briefing import load_briefing
+from bridge.show.answer import _Worker, is_flat, paste_panel
 from tests.conftest import write_scene
 
 

@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 
 from bridge.cli import main
-from bridge.show.cluster.groups import Group, assign, node_prepared, node_room, output_groups
 from bridge.errors import BridgeError
 from bridge.room.load import load_room
+from bridge.show.cluster.groups import Group, assign, node_prepared, node_room, output_groups
 from bridge.show.xvfb import virtual_display
 from tests.conftest import write_scene
 from tests.show_helpers import synthetic

@@ -5,9 +5,9 @@ from types import SimpleNamespace
 
 from rich.console import Console
 
-from bridge.show.console import PresenterConsole, render
 from bridge.errors import Problem
 from bridge.show.cache import Prepared
+from bridge.show.console import PresenterConsole, render
 from bridge.show.presenter import Presenter
 
 

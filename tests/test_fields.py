@@ -3,7 +3,7 @@
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from bridge.scene.fields import Colour, Expr, Height, PanelId, Palette, Pitch, Strict, Width, Yaw, bounded
+from bridge.scene.fields import Colour, Expr, Height, Palette, PanelId, Pitch, Strict, Width, Yaw, bounded
 
 
 def error(annotation, value) -> str:

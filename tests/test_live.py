@@ -125,8 +125,8 @@ def _until(live, done, seconds=90.0):
 
 @pytest.mark.slow
 def test_a_parameter_key_re_renders_and_a_value_the_data_cannot_answer_keeps_the_last_picture(workdir, monkeypatch, caplog):
-    from bridge.show.preparer import prepare
     from bridge.room.load import load_room
+    from bridge.show.preparer import prepare
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     scene = workdir / "scene.yaml"

@@ -7,7 +7,6 @@ import random
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from bridge.limits import MAX_FORMAT_CHARS, MAX_FORMAT_WIDTH
 from bridge.data.numformat import (
     MAX_FORMAT_PRECISION,
     NumberFormat,
@@ -22,6 +21,7 @@ from bridge.data.numformat import (
     shared_decimals,
     with_unit,
 )
+from bridge.limits import MAX_FORMAT_CHARS, MAX_FORMAT_WIDTH
 
 
 @pytest.mark.parametrize("fmt, value, expected", [

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bridge.room.load import load_room
 from bridge.room.patterns import PATTERNS
 from bridge.show.cache import cache_root, content_key, load_cached
 from bridge.show.preparer import prepare_patterns, render_to_cache
-from bridge.room.load import load_room
 from tests.conftest import MINIMAL, write_scene
 
 
@@ -148,8 +148,8 @@ def test_a_cache_disk_too_small_for_the_entry_is_a_clear_error_before_anything_i
     import pytest
 
     from bridge.errors import BridgeError
-    from bridge.show.cache import entry_bytes
     from bridge.room.load import load_room
+    from bridge.show.cache import entry_bytes
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     scene = write_scene(workdir, MINIMAL)

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bridge.data.formats import read_geojson
+from bridge.data.readers import missing_column
 from bridge.data.tables import load_data
 from bridge.errors import BridgeError
 from bridge.render.briefing import load_briefing
-from bridge.data.formats import read_geojson
-from bridge.data.readers import missing_column
 from bridge.scene.model import load_scene
 from tests.conftest import BASE, MINIMAL, SAMPLE, brief, write_scene
 
@@ -118,8 +118,8 @@ def test_geopackage_and_shapefile(workdir, suffix):
     import shapely
     from pyogrio.raw import write
 
-    from bridge.data.tables import shapely_areas
     from bridge.data.coordinates import project_to_bng
+    from bridge.data.tables import shapely_areas
 
     frame, geometry, _ = read_geojson(SAMPLE / "shropshire_lsoa21.geojson")
     bng = project_to_bng(geometry, "EPSG:4326", None, ())

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 # The number of `# type: ignore` comments in bridge/ when this was written. Lower it when you remove some; never raise it.
-TYPE_IGNORE_CEILING = 54
+TYPE_IGNORE_CEILING = 1  # was 54 before ruff and mypy were configured
 
 
 def _tool(name: str) -> str:

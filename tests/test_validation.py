@@ -1,6 +1,6 @@
 """Pydantic errors as located problems (bridge/scene/validation.py): key path as written, line, what is valid."""
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import pytest
 from pydantic import Field, ValidationError
@@ -29,7 +29,7 @@ class Item(Strict):
 class Root(Strict):
     title: str
     items: list[Item] = []
-    pets: list[Annotated[Union[Cat, Dog], Field(discriminator="type")]] = []
+    pets: list[Annotated[Cat | Dog, Field(discriminator="type")]] = []
 
 
 TAGS = {"cat": Cat, "dog": Dog}

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bridge.render.video_file import read_first_frame
 from bridge.show.live import Live, choose_compositor
 from bridge.show.preparer import prepare
-from bridge.render.video_file import read_first_frame
 from bridge.show.video import Decoder, VideoCompositor, VideoPlayer
 from tests.conftest import write_scene
 from tests.show_helpers import inject, tiny_room
@@ -233,9 +233,9 @@ steps:
 
 @pytest.mark.parametrize("step, how", [(0, "pasted 1 panel(s)"), (1, "rendered")])
 def test_a_live_answer_on_a_video_step_brings_its_new_panel_layer(workdir, monkeypatch, step, how):
-    from bridge.show.answer import _Worker
     from bridge.backend import use_offscreen
     from bridge.room.load import load_room
+    from bridge.show.answer import _Worker
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     use_offscreen()
@@ -263,8 +263,8 @@ def test_a_live_answer_on_a_video_step_brings_its_new_panel_layer(workdir, monke
 
 
 def test_a_video_step_whose_black_and_white_frames_were_dropped_is_rendered_again(workdir, monkeypatch):
-    from bridge.show.answer import _Worker
     from bridge.backend import use_offscreen
+    from bridge.show.answer import _Worker
 
     monkeypatch.setenv("BRIDGE_CACHE", str(workdir / "cache"))
     use_offscreen()

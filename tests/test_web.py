@@ -19,20 +19,20 @@ import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+
 with warnings.catch_warnings():  # Starlette asks for httpx2 one day; httpx is what it uses today
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from bridge.show.answer import Answer
 from bridge.errors import BridgeError
-from bridge.show.live import Live
+from bridge.show.answer import Answer
 from bridge.show.cache import Prepared
-from bridge.web.protocol import Tokens
-from bridge.web.server import start_web
+from bridge.show.live import Live
 from bridge.web import protocol
 from bridge.web import server as web_server
-from bridge.web.server import MAX_MESSAGE_BYTES, WebApp, parse_command
+from bridge.web.protocol import Tokens
+from bridge.web.server import MAX_MESSAGE_BYTES, WebApp, parse_command, start_web
 from tests.show_helpers import COLOURS, centre, inject, synthetic, tiny_room
 
 TOKENS = Tokens("control-token-for-tests-0123456789", "watch-token-for-tests-0123456789")

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from bridge.data.disclosure import SUPPRESSED, is_count
+from bridge.data.readers import read_geojson
 from bridge.errors import BridgeError
 from bridge.render.briefing import load_briefing
-from bridge.data.readers import read_geojson
 from tests.conftest import write_scene
 from tests.panels.helpers import THEME, draw, share_of
 

@@ -8,8 +8,8 @@ from tests.panels.helpers import THEME, assert_error_located, scene_with
 
 def test_extruded_map_renders_in_3d(workdir):
     from bridge.geometry import pitch_to_y, yaw_to_x
-    from bridge.render.pipeline import PanelArt, add_panels, render_step
     from bridge.render.panorama import EquirectRenderer
+    from bridge.render.pipeline import PanelArt, add_panels, render_step
 
     b = scene_with(workdir, "  - {id: p, type: extruded, colour: older, legend: share, yaw: 0, pitch: -12, width: 50, height: 34}\n")
     with EquirectRenderer(1024, 512) as renderer:

@@ -19,8 +19,8 @@ def test_line_without_series_refuses_several_values_per_x(workdir):
 
 
 def test_small_counts_are_never_points_on_a_line(workdir):
-    from tests.conftest import write_scene
     from bridge.render.briefing import load_briefing
+    from tests.conftest import write_scene
 
     (workdir / "data" / "visits.csv").write_text("year,visits\n2019,12\n2020,3\n2021,9\n2022,2\n2023,15\n")
     text = ("title: T\ndatasets:\n  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}\n"
@@ -45,8 +45,8 @@ def _series(workdir, rows, panel: str, size=(900, 560)):
     """Drawn: a line chart of `rows` (period, series, value) from a CSV of its own, at 20 px/°."""
     import pandas as pd
 
-    from tests.conftest import write_scene
     from bridge.render.briefing import load_briefing
+    from tests.conftest import write_scene
 
     pd.DataFrame(rows, columns=["period", "name", "value"]).to_csv(workdir / "data" / "series.csv", index=False)
     text = ("title: T\ndatasets:\n  areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}\n"

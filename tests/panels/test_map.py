@@ -3,7 +3,6 @@
 import re
 
 import numpy as np
-
 import pytest
 
 from bridge.errors import BridgeError

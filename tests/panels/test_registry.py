@@ -16,13 +16,13 @@ from matplotlib.patches import Rectangle
 
 from bridge import panels
 from bridge.errors import BridgeError
-from bridge.scene.fields import Expr
 from bridge.geometry import pitch_to_y, yaw_to_x
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.values import scalar
 from bridge.render.briefing import load_briefing
 from bridge.render.pipeline import render_briefing
 from bridge.room.load import load_room
+from bridge.scene.fields import Expr
 from bridge.scene.model import json_schema
 from tests.conftest import write_scene
 
