@@ -11,7 +11,9 @@ from tests.test_compositor import smooth_test_frame
 W, H = 2048, 1024
 
 
-@pytest.mark.parametrize("room_name,projector", [("rehearsal", 0), ("rehearsal", 2), ("pentagon", 2)])
+# One room in the fast loop; the others open an offscreen GL context each (slow).
+@pytest.mark.parametrize("room_name,projector", [("rehearsal", 0), pytest.param("rehearsal", 2, marks=pytest.mark.slow),
+                                                 pytest.param("pentagon", 2, marks=pytest.mark.slow)])
 def test_shader_matches_cpu(room_name, projector, tmp_path, monkeypatch):
     monkeypatch.setenv("BRIDGE_CACHE", str(tmp_path))
     room = load_room(room_name)
