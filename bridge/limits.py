@@ -1,8 +1,9 @@
 """Every limit on what a briefing, a data file, a theme or a room may ask of the machine.
 
 A briefing is emailed around and run in public meetings: these bounds keep any input to a
-clear error within seconds and a couple of gigabytes.  They live in one place so the README's
-"Security and limits" table is true, and each is named in the error that enforces it.
+clear error within seconds and a couple of gigabytes.  They live in one place so the docs'
+"Security and limits" page (docs/reference/limits.md, generated from here) is true, and each
+is named in the error that enforces it.
 """
 
 from __future__ import annotations

@@ -134,3 +134,19 @@ def test_every_console_example_runs():
             argv = [sys.executable, "-m", "bridge", *argv[1:]]
         run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, f"{command}\n{run.stdout}{run.stderr}"
+
+
+def test_the_readme_quotes_the_recorded_test_times():
+    """The README's two test times are the ones bench/tests.py last recorded."""
+    import json
+    import re
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    recorded = json.loads((ROOT / "bench" / "results" / "tests.json").read_text())
+    found = re.search(r"On (\d+) cores the whole suite \((\d+) tests\) took (\d+) s; its fast part, .*?\((\d+) tests, "
+                      r".*?\), took (\d+) s", readme)
+    assert found, "the README should say how long the whole suite and its fast part take (see bench/tests.py)"
+    cores, full_n, full_s, fast_n, fast_s = map(int, found.groups())
+    assert (cores, full_n, fast_n) == (recorded["cores"], recorded["full_tests"], recorded["fast_tests"])
+    assert (full_s, fast_s) == (round(recorded["full_s"]), round(recorded["fast_s"])), \
+        "run .venv/bin/python bench/tests.py and copy its figures into the README"

@@ -403,7 +403,7 @@ def test_left_right_and_split_cut_text_as_pandas_does():
     assert run('split(t, " ", 0)', cols).tolist() == names.str.split(" ").str[0].tolist()
     assert run('split(t, " ", -1)', cols).tolist() == names.str.split(" ").str[-1].tolist()
     assert run('contains(t, "027")', cols).tolist() == names.str.contains("027", regex=False).tolist()
-    assert run('split(t, " ", 0)', cols).iloc[0] == "Shropshire"  # from "Shropshire 027A", as the README says
+    assert run('split(t, " ", 0)', cols).iloc[0] == "Shropshire"  # from "Shropshire 027A", as the analyst guide says
     assert SAMPLE_AGES["lsoa21_name"].iloc[0] == "Shropshire 027A"
 
 

@@ -25,7 +25,7 @@ def room_option(p: argparse.ArgumentParser) -> None:
 
 def allow_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow", action="append", default=[], type=Path, metavar="DIR",
-                   help="also let the scene read files under DIR (repeatable; see README, Security and limits)")
+                   help="also let the scene read files under DIR (repeatable; see docs/reference/limits.md)")
 
 
 def frame_size_option(p: argparse.ArgumentParser) -> None:

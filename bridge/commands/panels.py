@@ -12,7 +12,7 @@ DESCRIPTION = "List the panel types (built in, and any registered by plug-ins) a
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--markdown", action="store_true", help="print the table as Markdown (as in the README)")
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown (as in the docs)")
 
 
 def run(args) -> int:

@@ -7,7 +7,7 @@ import json
 import sys
 
 HELP = "print the scene (or theme) format as JSON Schema"
-DESCRIPTION = "Print the scene format, or the theme file format, as JSON Schema, for editor completion (see README)."
+DESCRIPTION = "Print the scene format, or the theme file format, as JSON Schema, for editor completion (see docs/analyst.md)."
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ A panel type is a `PanelModel` subclass (see bridge/panels/common/base.py) with 
 found and registered when the package is imported, listed in their `listing_order`.  A
 plug-in's type registers with `@register`.  The scene format (and so `bridge validate`, the
 JSON Schema and `bridge panels`) is built from this registry, so a new kind of panel is one
-new module: see README "Adding a panel type".
+new module: see docs/developer.md, "Adding a panel type".
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _key_summary(key: str, field) -> str:
 
 
 def markdown_table() -> str:
-    """The README's table of panel types (what `bridge panels --markdown` prints)."""
+    """The docs' table of panel types (what `bridge panels --markdown` prints)."""
     lines = ["| type | shows | its own keys (* required) |", "|---|---|---|"]
     for name, doc, keys in describe():
         cells = ", ".join(f"`{k}`" for k in keys).replace("|", "\\|")

@@ -2,7 +2,7 @@
 
 Capture method: VTK's `vtkPanoramicProjectionPass` (measured here: 4096×2048 in ~0.05–0.3 s
 a frame once warm).  It renders a cube map from the camera and resamples it on the GPU,
-so one pass gives the whole sphere with no seams.  See README "Capture method".
+so one pass gives the whole sphere with no seams.  See docs/developer.md, "Capture method".
 """
 
 from __future__ import annotations

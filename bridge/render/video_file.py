@@ -49,7 +49,7 @@ def open_video(path: Path):
             raise BridgeError(f"{name}: its video stream does not say its size; re-encode it (e.g. as H.264 MP4)")
         if w * h > MAX_IMAGE_PIXELS:
             raise BridgeError(f"{name} is {w} × {h} ({w * h:,} pixels), more than the {MAX_IMAGE_PIXELS:,} "
-                              "allowed (MAX_IMAGE_PIXELS; see README, Security and limits)")
+                              "allowed (MAX_IMAGE_PIXELS; see docs/reference/limits.md)")
         if abs(w / h - 2) > 0.02:
             raise BridgeError(not_equirectangular(name, w, h, "video"))
         return container, stream

@@ -5,7 +5,7 @@ its theme) names is resolved, symlinks followed, and must land inside one of:
 
 - the scene file's own folder;
 - the project folder: the folder above the scene's when the scene sits in a folder named
-  `scenes` (so `scenes/x.yaml` may read `../data/…`, as the README's layout has it);
+  `scenes` (so `scenes/x.yaml` may read `../data/…`, as the docs' layout has it);
 - folders the operator allows: `--allow DIR` on the command line, or `BRIDGE_ALLOW`
   (folders separated by ':' on Linux and macOS, ';' on Windows).
 

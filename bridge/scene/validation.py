@@ -63,7 +63,7 @@ def _message(err: ErrorDetails, key_path: tuple, model, tags: dict) -> str:
     if kind in ("too_short",) and isinstance(value, (list, dict)):
         return "must not be empty"
     if kind == "too_long" and isinstance(value, (list, dict)):
-        return f"has {len(value)} entries; at most {err['ctx']['max_length']} are allowed (see README, Security and limits)"
+        return f"has {len(value)} entries; at most {err['ctx']['max_length']} are allowed (see docs/reference/limits.md)"
     return f"{err['msg'][0].lower()}{err['msg'][1:]} (got {short_repr(value)})"
 
 

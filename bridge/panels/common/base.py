@@ -54,7 +54,7 @@ class PanelModel(Strict):
         type: str
 
     #: Where a built-in type is listed (lower first) in the JSON Schema, `bridge panels` and the
-    #: README; a plug-in's type is listed after them, in the order it registers.
+    #: docs; a plug-in's type is listed after them, in the order it registers.
     listing_order: ClassVar[int] = 1000
 
     #: Keys (as paths) whose values name a dataset: checked against `datasets:` by validate.
