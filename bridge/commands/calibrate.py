@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bridge.commands.options import load_room_option, parse_size, room_option
+from bridge.commands.options import room_and_size, room_option
 from bridge.commands.terminal import err, escape, out, progress_bars
 
 HELP = "write the room's alignment test patterns"
@@ -26,12 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from bridge.render.output import ImageWriter, prepare_out_dir, save_frames
     from bridge.room.compositor import Compositor
-    from bridge.room.model import check_render_memory
     from bridge.room.patterns import PATTERNS, pattern_frame
 
-    width, height = parse_size(args.size)
-    room = load_room_option(args.room)
-    check_render_memory(room, width, height, "--size")
+    room, (width, height) = room_and_size(args)
     out_dir = prepare_out_dir(args.out or Path("out") / "calibration" / Path(room.source).stem, None)
     patterns = PATTERNS if args.pattern == "all" else (args.pattern,)
     compositor = Compositor(room, width, height)

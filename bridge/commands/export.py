@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bridge.commands.options import allow_option, frame_size_option, load_room_option, parse_size, room_option
+from bridge.commands.options import allow_option, frame_size_option, room_and_size, room_option
 from bridge.commands.terminal import err, escape, out, progress_bars, warn
 
 HELP = "write the briefing as a static web site (and a PDF handout) to send after the meeting"
@@ -25,11 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from bridge.export.site import export_briefing
-    from bridge.room.model import check_render_memory
 
-    size = parse_size(args.size)
-    room = load_room_option(args.room)
-    check_render_memory(room, *size, "--size")
+    room, size = room_and_size(args)
     written = export_briefing(args.scene, room, args.out, size, pdf=args.pdf, progress_bars=progress_bars(err), warn=warn)
     for line in written:
         out.print(escape(line))

@@ -66,3 +66,13 @@ def load_room_option(value: str | None):
     except BridgeError as exc:
         raise BridgeError([p if p.file is not None else Problem(None, None, None, f"--room: {p.message}")
                            for p in exc.problems]) from None
+
+
+def room_and_size(args) -> tuple:
+    """(room, (width, height)) from --room and --size, refused if the frames would not fit in memory."""
+    from bridge.room.model import check_render_memory
+
+    size = parse_size(args.size)
+    room = load_room_option(args.room)
+    check_render_memory(room, *size, "--size")
+    return room, size

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from bridge.commands.options import allow_option, frame_size_option, load_room_option, parse_size, room_option, step_number
+from bridge.commands.options import allow_option, frame_size_option, room_and_size, room_option, step_number
 from bridge.commands.terminal import err, escape, out, print_warnings, progress_bars
 from bridge.errors import BridgeError
 
@@ -27,11 +27,8 @@ def run(args) -> int:
     from bridge.render.briefing import load_briefing
     from bridge.render.output import prepare_out_dir
     from bridge.render.pipeline import render_briefing
-    from bridge.room.model import check_render_memory
 
-    size = parse_size(args.size)
-    room = load_room_option(args.room)
-    check_render_memory(room, *size, "--size")
+    room, size = room_and_size(args)
     started = time.perf_counter()
     briefing = load_briefing(args.scene)
     out_dir = args.out or Path("out") / briefing.name
