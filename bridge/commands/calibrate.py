@@ -24,12 +24,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from bridge.render.output import ImageWriter, prepare_out_dir, save_frames
+    from bridge.render.output import ImageWriter, default_out_dir, prepare_out_dir, save_frames
     from bridge.room.compositor import Compositor
     from bridge.room.patterns import PATTERNS, pattern_frame
 
     room, (width, height) = room_and_size(args)
-    out_dir = prepare_out_dir(args.out or Path("out") / "calibration" / Path(room.source).stem, None)
+    out_dir = prepare_out_dir(args.out or default_out_dir(Path(room.source).stem, "calibration", "room"), None)
     patterns = PATTERNS if args.pattern == "all" else (args.pattern,)
     compositor = Compositor(room, width, height)
     with progress_bars(err) as progress, ImageWriter() as writer:

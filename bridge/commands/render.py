@@ -25,13 +25,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from bridge.render.briefing import load_briefing
-    from bridge.render.output import prepare_out_dir
+    from bridge.render.output import default_out_dir, prepare_out_dir
     from bridge.render.pipeline import render_briefing
 
     room, size = room_and_size(args)
     started = time.perf_counter()
     briefing = load_briefing(args.scene)
-    out_dir = args.out or Path("out") / briefing.name
+    out_dir = args.out or default_out_dir(briefing.name)
     count = len(briefing.scene.steps)
     if args.step is not None and args.step > count:
         raise BridgeError(f"--step: there is no step {args.step}; the scene has steps 1..{count}")

@@ -20,13 +20,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from bridge.render.output import prepare_out_dir, read_equirect, save_frames
+    from bridge.render.output import default_out_dir, prepare_out_dir, read_equirect, save_frames
     from bridge.room.compositor import Compositor
     from bridge.room.model import check_render_memory
 
     room = load_room_option(args.room)
     frame = read_equirect(args.image, check=lambda w, h: check_render_memory(room, w, h, str(args.image)))
-    out_dir = prepare_out_dir(args.out or Path("out") / "split" / args.image.stem, None)
+    out_dir = prepare_out_dir(args.out or default_out_dir(args.image.stem, "split", "image"), None)
     started = time.perf_counter()
     images = Compositor(room, frame.shape[1], frame.shape[0]).split(frame)
     files = save_frames(out_dir, None, images, room)

@@ -53,7 +53,7 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     from bridge.export.accessible import step_texts
     from bridge.export.handout import handout
     from bridge.render.briefing import load_briefing
-    from bridge.render.output import prepare_out_dir
+    from bridge.render.output import default_out_dir, prepare_out_dir
 
     started = time.perf_counter()
     warn = warn or (lambda text: None)
@@ -61,7 +61,7 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     for warning in briefing.data.warnings:
         warn(str(warning))
     texts = step_texts(briefing)  # every panel as text: any problem is found before rendering
-    out_dir = Path(out_dir) if out_dir is not None else Path("out") / briefing.name / "export"
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(briefing.name) / "export"
     count = len(texts)
     plan = ["index.html", *STATIC, *(f"pannellum/{name}" for name in PANNELLUM),
             *(_view_file(n) for n in range(1, count + 1)), *([PDF_NAME] if pdf else [])]

@@ -7,10 +7,12 @@ splitting a photo all write their files the same way, and never delete what is n
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import stat
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +23,41 @@ from PIL import Image, ImageDraw, ImageFont
 from bridge.errors import BridgeError, Problem
 from bridge.room.model import Room
 from bridge.theme import DEFAULT_THEME, Theme, rgb255
+
+OUT_NAME_CHARS = 100  # a default folder's name: at most this many characters…
+OUT_NAME_BYTES = 200  # …and UTF-8 bytes (file systems allow 255 bytes a name)
+_UNSAFE = set('/\\:<>"|?*')  # path separators, a drive's colon, what Windows forbids in a name
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def default_out_dir(name: str, group: str | None = None, fallback: str = "scene") -> Path:
+    """out/<name> (or out/<group>/<name>): where a command writes when given no --out.
+
+    The name comes from a file the user chose (a scene's, a room's or a picture's name), so it
+    may be anything: `...yaml` has the name `..`, which would put the output beside out/, not in
+    it, and slashes, backslashes, colons or control characters would make several folders, or
+    ones a terminal or another system cannot show.  So the name becomes one plain folder: runs
+    of path separators, Windows-forbidden characters and invisible characters become '-',
+    leading dots, dashes and spaces (hidden folders, `..`, option-like names) and trailing dots
+    and spaces go, a device name such as CON gets '-<fallback>' added, a name with nothing left
+    becomes `fallback`, and one longer than OUT_NAME_CHARS characters or OUT_NAME_BYTES bytes is
+    cut and given a short digest of the whole name, so two long names keep two folders.
+    Ordinary names (`finding-dave`, `Q3 review`) are kept as they are, so nothing moves."""
+    unsafe = ["\0" if ch in _UNSAFE or unicodedata.category(ch)[0] == "C" or (ch.isspace() and ch != " ") else ch
+              for ch in name]
+    safe = re.sub("\0+", "-", "".join(unsafe)).lstrip(".- ").rstrip(".- ")
+    if not safe:
+        safe = fallback
+    elif safe.split(".")[0].upper() in _RESERVED:
+        safe = f"{safe}-{fallback}"
+    if len(safe) > OUT_NAME_CHARS or len(safe.encode("utf-8")) > OUT_NAME_BYTES:
+        digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        cut = safe[:OUT_NAME_CHARS - 10]
+        while len(cut.encode("utf-8")) > OUT_NAME_BYTES - 10:
+            cut = cut[:-1]
+        safe = f"{cut.rstrip('.- ')}-{digest}"
+    folder = Path("out")
+    return (folder / group if group else folder) / safe
 
 
 def prepare_out_dir(out_dir: Path, step_count: int | None) -> Path:

@@ -75,13 +75,20 @@ def launch(options: LaunchOptions, load_room: Callable, out: Console,
 
     size = options.size or default_size(room)
     check_render_memory(room, *size, "--size")
-    name = options.scene.stem if options.scene else "patterns"
-    log_path = options.log or Path("out") / name / "show.log"
+    log_path = options.log or default_log_path(options.scene)
     handler, logger = _open_log(log_path)
     logger.info("launch %s in %s (%s) at %dx%d", options.scene or "test patterns", room.name, room.source, *size)
     prepared = _prepare(options, room, size, logger, log_path, out, progress_bars)
     _show(options, hub, room, prepared, size, tls, out, handler)
     return 0
+
+
+def default_log_path(scene: Path | None) -> Path:
+    """out/<scene name>/show.log (out/patterns/ with no scene): beside the scene's renders, in the
+    one folder `default_out_dir` makes of the name, so a scene called `...yaml` logs inside out/."""
+    from bridge.render.output import default_out_dir
+
+    return default_out_dir(scene.stem if scene is not None else "patterns") / "show.log"
 
 
 def _open_log(log_path: Path) -> tuple[logging.Handler, logging.Logger]:
@@ -115,7 +122,8 @@ def _prepare(options: LaunchOptions, room, size: tuple[int, int], logger: loggin
             logger.error("%s", problem)
         raise
     how = "loaded from cache" if prepared.from_cache else "prepared"
-    out.print(f"{prepared.step_count} steps {how} in {time.perf_counter() - started:.1f} s; log: {_escape(log_path)}")
+    steps = f"{prepared.step_count} step{'' if prepared.step_count == 1 else 's'}"
+    out.print(f"{steps} {how} in {time.perf_counter() - started:.1f} s; log: {_escape(log_path)}")
     logger.info("%d steps %s in %.1f s", prepared.step_count, how, time.perf_counter() - started)
     return prepared
 
