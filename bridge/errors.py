@@ -48,14 +48,20 @@ class BridgeError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+_LIKENESS = 0.65  # difflib's ratio a suggestion needs: above 0.6, where unrelated short words land
+
+
 def did_you_mean(word: object, options: Iterable[str]) -> str:
     """A ' (did you mean 'x'?)' suffix when `word` is a likely typo of one of `options`
-    (letter case ignored: 'aged 65 years and over' finds 'Aged 65 years and over')."""
+    (letter case ignored: 'aged 65 years and over' finds 'Aged 65 years and over').
+
+    Likeness must be over 0.6 (difflib's ratio): 'cta' → 'cat' (0.67) is a typo, but 'gauge'
+    and 'image' (0.6, three letters of five) only share letters, and a wrong guess misleads."""
     options = [str(o) for o in options]
-    matches = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(str(word), options, n=1, cutoff=_LIKENESS)
     if not matches:
         lower = {o.lower(): o for o in reversed(options)}
-        matches = [lower[m] for m in difflib.get_close_matches(str(word).lower(), list(lower), n=1, cutoff=0.6)]
+        matches = [lower[m] for m in difflib.get_close_matches(str(word).lower(), list(lower), n=1, cutoff=_LIKENESS)]
     return f" (did you mean '{matches[0]}'?)" if matches else ""
 
 

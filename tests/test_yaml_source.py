@@ -220,3 +220,31 @@ def test_an_unquoted_colon_gets_a_quoting_hint(tmp_path):
     path.write_text("title: Winter: the cold months\n")
     with pytest.raises(BridgeError, match=r"s.yaml:1: invalid YAML: mapping values are not allowed .*; a value holding ': '.*must be quoted"):
         load_yaml(path)
+
+
+@pytest.mark.parametrize("text,line", [
+    ("title: t\npanels:\n  - {id: a, value: a: b}\n", 3),  # flow mapping
+    ("title: t\nshow: [a, b: c: d]\n", 2),  # flow sequence
+])
+def test_an_unquoted_colon_in_flow_style_gets_the_quoting_hint(tmp_path, text, line):
+    path = write(tmp_path, text)
+    (found,) = problems(path)
+    assert found.startswith(f"{path}:{line}: invalid YAML: did not find expected ',' or "), found
+    assert "a value holding ': ' must be quoted, e.g. {id: note, title: \"Winter: the cold months\"}" in found
+
+
+def test_a_missing_closing_brace_gets_no_quoting_hint(tmp_path):
+    path = write(tmp_path, "title: t\npanels:\n  - {id: a, value: 1\nsteps: []\n")
+    (found,) = problems(path)
+    assert "did not find expected ',' or '}'" in found and "quoted" not in found, found
+
+
+@pytest.mark.parametrize("text,line", [
+    ("title: t\npanels:\n\t- id: a\n", 3),  # libyaml: 'found character that cannot start any token'
+    ("title: t\npanels:\n  - id: a\n\tyaw: 3\n", 4),  # 'found a tab character that violates indentation'
+])
+def test_a_tab_indent_is_named(tmp_path, text, line):
+    path = write(tmp_path, text)
+    (found,) = problems(path)
+    assert found == (f"{path}:{line}: invalid YAML: a tab character at column 1; YAML indents with spaces only: "
+                     "replace the tab with spaces"), found

@@ -1,4 +1,8 @@
-"""`bridge panels`: list the panel types a scene can use (built in and from plug-ins) with their keys."""
+"""`bridge panels`: list the panel types a scene can use, with their keys.
+
+It lists what is registered in this installation: the built-in types (the modules of
+bridge/panels/).  A plug-in type is a module that calls `bridge.panels.register` when it is
+imported, and nothing imports one automatically, so the help does not promise plug-ins."""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ import sys
 from bridge.commands.terminal import out
 
 HELP = "list the panel types a scene can use"
-DESCRIPTION = "List the panel types (built in, and any registered by plug-ins) and their keys."
+DESCRIPTION = ("List the panel types registered in this installation (the built-in ones) and their keys. "
+               "A plug-in type is a module that calls bridge.panels.register when imported; "
+               "nothing imports one automatically (see docs/developer.md, \"Adding a panel type\").")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -11,7 +11,10 @@ DESCRIPTION = "Print the scene format, or the theme file format, as JSON Schema,
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("format", nargs="?", choices=("scene", "theme"), default="scene", help="which file format (default: scene)")
+    # argparse's errors name the argument by its metavar, so the usage and an error say the same
+    # word: 'usage: bridge schema [FORMAT]' and 'FORMAT: invalid choice: ...'.
+    p.add_argument("format", nargs="?", choices=("scene", "theme"), default="scene", metavar="FORMAT",
+                   help="which file format: scene or theme (default: scene)")
 
 
 def run(args) -> int:

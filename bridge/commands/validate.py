@@ -24,21 +24,23 @@ def run(args) -> int:
     room = load_room_option(args.room)
     briefing = load_briefing(args.scene)
     scene = briefing.scene
-    out.print(f"[green]ok[/] {escape(args.scene)}: '{escape(scene.title)}' — {len(scene.datasets)} datasets "
-              f"({escape(briefing.data.summary())}), {len(scene.panels)} panels, {len(scene.steps)} steps")
+    out.print(f"[green]ok[/] {escape(args.scene)}: '{escape(scene.title)}' — {_counted(len(scene.datasets), 'dataset')} "
+              f"({escape(briefing.data.summary())}), {_counted(len(scene.panels), 'panel')}, "
+              f"{_counted(len(scene.steps), 'step')}")
     from bridge.render.checks import lit_warnings, overlap_warnings, seam_warnings
 
     for warning in (seam_warnings(scene, briefing.data.doc, room, briefing.theme) + lit_warnings(scene, briefing.data.doc, room)
                     + overlap_warnings(scene, briefing.data.doc)):
         err.print(f"[yellow]warning:[/] {escape(warning)}")
-    for join in briefing.data.joins:
-        if join.unmatched_keys:
-            sample = ", ".join(join.unmatched_keys[:5])
-            err.print(f"[yellow]warning:[/] {escape(join.dataset)}: {len(join.unmatched_keys)} of {join.base_rows} areas "
-                      f"have no row (e.g. {escape(sample)}); they are drawn as 'no data'")
+    # join warnings (areas with no row) are located data warnings: print_warnings prints them
     print_warnings(briefing)
     from bridge.render.pipeline import layout_faults
 
     for fault in layout_faults(briefing, DEFAULT_WIDTH):
         err.print(f"[yellow]warning:[/] {escape(fault)}")
     return 0
+
+
+def _counted(n: int, noun: str) -> str:
+    """'1 step', '2 steps': a one-step briefing is common, and '1 steps' reads as a bug."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

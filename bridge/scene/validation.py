@@ -20,7 +20,7 @@ def pydantic_problems(exc: ValidationError, doc: YamlDocument, root: type[BaseMo
     `tags` maps the discriminator values of a tagged union (panel types) to their models.
     """
     tags = tags or {}
-    by_path: dict[tuple, list[str]] = {}
+    by_path: dict[tuple, dict[str, bool]] = {}  # key path -> message -> "only says the shape is wrong"
     for err in exc.errors(include_url=False):
         key_path, model, branch = _walk(root, err["loc"], tags)
         here_tags = tags
@@ -28,17 +28,31 @@ def pydantic_problems(exc: ValidationError, doc: YamlDocument, root: type[BaseMo
             here_tags = _union_tags_at(root, err["loc"]) or tags
             key_path = key_path + ("type",)
         message = _message(err, key_path, model, here_tags)
-        if branch is not None and len(key_path) > branch:
+        wrong_shape = False
+        if branch is not None and len(key_path) >= branch:
             # An error inside one of several allowed shapes: name the position, not the shape's insides.
             inside = key_path[branch:]
+            wrong_shape = inside == () and _wrong_shape(err)
             key_path, message = key_path[:branch], message if inside == () else f"{'.'.join(map(str, inside))}: {message}"
-        by_path.setdefault(key_path, [])
-        if message not in by_path[key_path]:
-            by_path[key_path].append(message)
+        by_path.setdefault(key_path, {}).setdefault(message, wrong_shape)
     problems = [doc.problem(path, "; or ".join(messages) if len(messages) > 1 else messages[0])
-                for path, messages in by_path.items()]
+                for path, messages in ((path, _relevant(found)) for path, found in by_path.items())]
     problems.sort(key=lambda p: (p.line or 0, p.key or ""))
     return problems
+
+
+def _wrong_shape(err: ErrorDetails) -> bool:
+    """The error says only that the value is not this union member's kind (a text where a
+    mapping may go, a mapping where a text may): true of every member but the one written."""
+    return err["type"].endswith(("_type", "_parsing")) or err["type"] == "literal_error"
+
+
+def _relevant(found: dict[str, bool]) -> list[str]:
+    """The messages of a union's position worth reading: where the value has the kind of one of
+    the allowed shapes, what is wrong with it in that shape, not that it is not the other shapes
+    (`derive: {x: "a +* b"}` reads 'cannot parse …', not also 'should be a mapping')."""
+    specific = [message for message, wrong_shape in found.items() if not wrong_shape]
+    return specific or list(found)
 
 
 def _message(err: ErrorDetails, key_path: tuple, model, tags: dict) -> str:
@@ -60,6 +74,8 @@ def _message(err: ErrorDetails, key_path: tuple, model, tags: dict) -> str:
     if kind == "literal_error":
         expected = err["ctx"]["expected"]
         return f"{short_repr(value)} is not valid{did_you_mean(value, _literal_options(expected))}; use {expected}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"should be a mapping (key: value) (got {short_repr(value)})"
     if kind in ("too_short",) and isinstance(value, (list, dict)):
         return "must not be empty"
     if kind == "too_long" and isinstance(value, (list, dict)):

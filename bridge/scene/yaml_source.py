@@ -149,7 +149,7 @@ def load_yaml(path: str | Path, what: str = "file") -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         line, column = _mark(exc)
         key = _key_at(marks, line, column) if line else None
-        raise BridgeError(Problem(path, line, key, _yaml_message(exc))) from None
+        raise BridgeError(Problem(path, line, key, _yaml_message(exc, text))) from None
     except RecursionError:  # cannot happen within MAX_YAML_DEPTH; a clear refusal if it ever does
         raise BridgeError(Problem(path, None, None, too_deep())) from None
     finally:
@@ -241,7 +241,7 @@ def _compose(path: Path, text: str, what: str):
         line, _ = _mark(exc)
         if "maximum nesting depth" in str(exc.problem):  # libyaml's own bound (1000), met while scanning ahead
             raise BridgeError(Problem(path, line, None, too_deep())) from None
-        raise BridgeError(Problem(path, line, None, f"invalid YAML: {_yaml_message(exc)}")) from None
+        raise BridgeError(Problem(path, line, None, f"invalid YAML: {_yaml_message(exc, text)}")) from None
     except yaml.YAMLError as exc:  # a reader error has no mark; the text was checked before
         loader.dispose()
         raise BridgeError(Problem(path, None, None, f"invalid YAML: {excerpt(str(exc), 200)}")) from None
@@ -273,14 +273,42 @@ def _mark(exc: yaml.MarkedYAMLError) -> tuple[int | None, int | None]:
     return (mark.line + 1, mark.column + 1) if mark else (None, None)
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+_QUOTE_HINT = ("a value holding ': ' (an expression, a title) must be quoted, "
+               "e.g. where: 'period == \"2020: Q1\"' or title: \"Winter: the cold months\"")
+_FLOW_QUOTE_HINT = ("inside {…} or […] too, a value holding ': ' must be quoted, "
+                    "e.g. {id: note, title: \"Winter: the cold months\"}")
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError, text: str = "") -> str:
+    """The parser's message plus how to fix the usual causes: an unquoted ': ' in a value (block
+    style says 'mapping values are not allowed'; flow style, `{…}`, only that it expected ','
+    or '}', at the value's second colon) and a tab, which YAML never accepts as indentation."""
     message = str(exc.problem or exc.context)
     if len(message) > 300:
         message = message[:300] + "…"
+    line = _line_at(text, exc.problem_mark)
+    column = exc.problem_mark.column if exc.problem_mark else 0
     if isinstance(exc, ConstructorError) and "constructor" in message:
         message += "; Bridge reads plain YAML: remove the tag"
     if "mapping values are not allowed" in message:
-        message += ("; a value holding ': ' (an expression, a title) must be quoted, "
-                    "e.g. where: 'period == \"2020: Q1\"' or title: \"Winter: the cold months\"")
+        message += "; " + _QUOTE_HINT
+    elif message.startswith("did not find expected ','") and _second_colon(line, column):
+        message += "; " + _FLOW_QUOTE_HINT
+    elif line[column:column + 1] == "\t":
+        message = f"a tab character at column {column + 1}; YAML indents with spaces only: replace the tab with spaces"
     return message
 
+
+def _line_at(text: str, mark) -> str:
+    """The line of `text` a parser's mark is on ('' if none)."""
+    lines = text.splitlines()
+    return lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+
+
+def _second_colon(line: str, column: int) -> bool:
+    """The parser stopped at a ':' in a flow entry that already had its key's ': ', as in
+    `{id: a, value: a: b}` (not at the next line's key after a missing '}')."""
+    if line[column:column + 1] != ":":
+        return False
+    entry = re.split(r"[,{\[]", line[:column])[-1]
+    return ": " in entry

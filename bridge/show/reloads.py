@@ -100,7 +100,7 @@ class Reloads:
         show.status = "ready" if not self.preparer.busy else "re-preparing…"
         log.info("reloaded: %d steps%s", prepared.step_count, " (from cache)" if prepared.from_cache else "")
         if show.console:
-            show.console.message(f"reloaded: {prepared.step_count} steps")
+            show.console.message(f"reloaded: {prepared.step_count} step{'' if prepared.step_count == 1 else 's'}")
         show.update_console()
         return True
 
