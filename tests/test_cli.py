@@ -215,7 +215,7 @@ def test_validate_reports_unmatched_keys(workdir):
     pd.read_csv(path).iloc[3:].to_csv(path, index=False)
     result = bridge("validate", write_scene(workdir, MINIMAL))
     assert result.returncode == 0
-    assert "warning: people: 3 of 198 areas have no row" in result.stderr
+    assert "scene.yaml:4: datasets.people: 3 of 198 areas have no row" in result.stderr
 
 
 # One error path: `option: message` for bad options, escaped text, never a traceback.

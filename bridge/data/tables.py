@@ -338,7 +338,11 @@ def _join(data: SceneData, name: str, base_keys: pd.Series) -> None:
         raise BridgeError(doc.problem(here + ("key",),
             f"no key in '{table.key}' matches {against} (e.g. {keys.iloc[0]!r} vs {targets.iloc[0]!r}); check both key columns"))
     data.aligned[name] = frame.reindex(targets.to_numpy()).reset_index(drop=True)
-    data.joins.append(JoinReport(name, int(matched.sum()), len(targets), sorted(set(targets[~matched].tolist()))))
+    report = JoinReport(name, int(matched.sum()), len(targets), sorted(set(targets[~matched].tolist())))
+    data.joins.append(report)
+    if report.unmatched_keys:  # located at the dataset, so the analyst knows which entry to check
+        data.warn(here, f"{len(targets) - report.matched} of {report.base_rows} areas have no row "
+                        f"(e.g. {', '.join(report.unmatched_keys[:5])}); they are drawn as 'no data'")
 
 
 def _aggregate_points(data: SceneData, name: str) -> None:

@@ -66,7 +66,6 @@ def lit_warnings(scene: Scene, doc: YamlDocument, room: Room) -> list[Problem]:
     """Panels that reach above or below the band of pitch the room lights (their edge is lost)."""
     warnings = []
     for i, panel in enumerate(scene.panels):
-        top, bottom = panel.pitch + panel.height / 2, panel.pitch - panel.height / 2
         steps = max(2, int(panel.width // 2))
         sampled = [lit_band(room, panel.yaw - panel.width / 2 + panel.width * k / steps) for k in range(steps + 1)]
         bands = [b for b in sampled if b is not None]
@@ -74,19 +73,45 @@ def lit_warnings(scene: Scene, doc: YamlDocument, room: Room) -> list[Problem]:
             warnings.append(doc.problem(("panels", i, "yaw"), f"'{panel.id}' is where no projector of {room.name} shines"))
             continue
         lit_top, lit_bottom = min(b[1] for b in bands), max(b[0] for b in bands)
-        lost, fix = [], []
-        if top > lit_top + 0.5:
-            lost.append(f"its top {top - lit_top:.1f}° (above {lit_top:.0f}°, where its title is)")
-            fix.append("lower its pitch")
-        if bottom < lit_bottom - 0.5:
-            lost.append(f"its bottom {lit_bottom - bottom:.1f}° (below {lit_bottom:.0f}°)")
-            fix.append("raise its pitch")
+        lost = _unlit(panel, lit_bottom, lit_top)
         if lost:
-            fix = ["reduce its height"] if len(fix) == 2 else fix + ["or reduce its height"]
+            top, bottom = panel.pitch + panel.height / 2, panel.pitch - panel.height / 2
             warnings.append(doc.problem(("panels", i, "pitch"),
                 f"'{panel.id}' reaches pitch {bottom:.0f}°..{top:.0f}° but {room.name} lights {lit_bottom:.0f}°..{lit_top:.0f}° "
-                f"there: {' and '.join(lost)} will not be seen; {' '.join(fix)}"))
+                f"there: {lost}"))
     return warnings
+
+
+def _unlit(panel, lit_bottom: float, lit_top: float) -> str | None:
+    """What of the panel the room leaves dark and how to fix it, or None if it is lit.
+
+    A panel wholly outside the band is said to be so (with how far to move it): counting the
+    degrees past the band's edge would name more than the panel has."""
+    top, bottom = panel.pitch + panel.height / 2, panel.pitch - panel.height / 2
+    band = lit_top - lit_bottom
+    if bottom >= lit_top or top <= lit_bottom:
+        above = bottom >= lit_top
+        where = f"it is wholly {'above' if above else 'below'} the lit band, so none of it will be seen"
+        if panel.height > band:
+            return (f"{where}; it is also taller than the {band:.0f}° lit there: reduce its height to "
+                    f"{math.floor(band)}° or less and set its pitch to {(lit_top + lit_bottom) / 2:.0f}°")
+        if above:
+            return (f"{where}; lower its pitch by at least {math.ceil(top - lit_top)}° "
+                    f"(to {math.floor(lit_top - panel.height / 2)}° or less)")
+        return (f"{where}; raise its pitch by at least {math.ceil(lit_bottom - bottom)}° "
+                f"(to {math.ceil(lit_bottom + panel.height / 2)}° or more)")
+    lost, fix = [], []
+    if top > lit_top + 0.5:
+        title = ", where its title is" if panel.title else ""
+        lost.append(f"its top {top - lit_top:.1f}° (above {lit_top:.0f}°{title})")
+        fix.append("lower its pitch")
+    if bottom < lit_bottom - 0.5:
+        lost.append(f"its bottom {lit_bottom - bottom:.1f}° (below {lit_bottom:.0f}°)")
+        fix.append("raise its pitch")
+    if not lost:
+        return None
+    fix = ["reduce its height"] if len(fix) == 2 else fix + ["or reduce its height"]
+    return f"{' and '.join(lost)} will not be seen; {' '.join(fix)}"
 
 
 def overlap_warnings(scene: Scene, doc: YamlDocument) -> list[Problem]:

@@ -32,7 +32,7 @@ class PanelArt:
         self.frame_width = frame_width
         self.ppd = texture_density(frame_width)
         self.cache: dict[tuple[str, frozenset[str]], np.ndarray] = {}
-        self.smallest: tuple[float, str] = (float("inf"), "")
+        self.smallest: dict[str, float] = {}  # each panel's smallest text drawn, degrees
         self.faults: list[Problem] = []  # text cut, overlapping or over marks, located at its panel
 
     def image(self, panel_id: str, marked: frozenset[str] = frozenset()) -> np.ndarray:
@@ -56,8 +56,7 @@ class PanelArt:
                     ("panels", i), f"'{panel.id}': {fault}; make the panel larger or the text shorter")
                 if problem not in self.faults:
                     self.faults.append(problem)
-            if drawn.smallest_text_deg < self.smallest[0]:
-                self.smallest = (drawn.smallest_text_deg, panel_id)
+            self.smallest[panel_id] = min(self.smallest.get(panel_id, float("inf")), drawn.smallest_text_deg)
         return self.cache[(panel_id, marked)]
 
 
@@ -191,6 +190,13 @@ class RenderResult:
     layout_faults: list[Problem] = field(default_factory=list)  # text cut, overlapping or over marks
 
 
+def smallest_shown(arts, shown: set[str]) -> tuple[float, str]:
+    """(degrees, panel id) of the smallest text among the panels the rendered steps show: every
+    panel is drawn into the room, but `render --step N` must not name one that step hides."""
+    sizes = [(deg, panel_id) for art in arts for panel_id, deg in art.smallest.items() if panel_id in shown]
+    return min(sizes, default=(float("inf"), ""))
+
+
 def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[int, int] = (4096, 2048),
                     steps: list[int] | None = None, progress: Progress | None = None) -> RenderResult:
     """Render the chosen steps (1-based; all by default) and write the PNGs under `out_dir`."""
@@ -229,6 +235,6 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
     sheet = contact_sheet([rows[n] for n in shown], [f"Step {n}: {title}" for n, title in zip(shown, titles)],
                           [f"{p.number} · {p.name}" for p in room.projectors], theme=briefing.theme)
     result.contact_sheet = save_png(sheet, out_dir / "contact-sheet.png")
-    result.smallest_text = min(a.smallest for a in views.arts.values())
+    result.smallest_text = smallest_shown(views.arts.values(), {p for n in steps for p in scene.steps[n - 1].show})
     result.layout_faults = list(dict.fromkeys(f for a in views.arts.values() for f in a.faults))
     return result

@@ -58,8 +58,38 @@ def open_video(path: Path):
         raise
 
 
-def unreadable(name: str, exc: Exception) -> str:
-    return f"{name} is not a video Bridge can read ({shown(str(exc), 120)}); give an equirectangular MP4 or WebM"
+def unreadable(name: str, exc: Exception, decoding: bool = False) -> str:
+    """Why FFmpeg could not open (or, `decoding`, decode) a video, in words: its exceptions
+    carry error numbers ('[Errno 1094995529]', 'returned 22') that mean nothing to an analyst."""
+    return f"{name} is not a video Bridge can read: {ffmpeg_reason(exc, decoding)}; give an equirectangular MP4 or WebM"
+
+
+def ffmpeg_reason(exc: Exception, decoding: bool = False) -> str:
+    """What went wrong, from the kind of PyAV/FFmpeg error, never its number."""
+    import av.error
+
+    if isinstance(exc, av.error.InvalidDataError):
+        return ("its frames could not be decoded (the file is damaged or cut short)" if decoding
+                else "the file is not a video FFmpeg can decode (not a video at all, or a copy cut short or damaged)")
+    if isinstance(exc, av.error.ArgumentError) and not decoding:
+        # FFmpeg refuses a format outside VIDEO_FORMATS (a picture, a playlist) as an invalid argument.
+        return "its format is not one of the containers Bridge opens (MP4, MOV, Matroska, WebM, AVI or MPEG-TS)"
+    if isinstance(exc, (av.error.EOFError, EOFError)):
+        return "the file ends too soon (it is cut short)"
+    if isinstance(exc, (av.error.DecoderNotFoundError, av.error.PatchWelcomeError)):
+        return "its video codec is not one this FFmpeg can decode (re-encode it as H.264)"
+    if isinstance(exc, PermissionError):
+        return "permission to read it was refused"
+    words = getattr(exc, "strerror", None) if isinstance(exc, (av.FFmpegError, OSError)) else None
+    return "FFmpeg says: " + shown(_without_numbers(str(words or exc)), 120)
+
+
+def _without_numbers(text: str) -> str:
+    """FFmpeg's text less its error codes ('[Errno N] ', ' returned N')."""
+    import re
+
+    text = re.sub(r"\[Errno -?\d+\]\s*", "", text)
+    return re.sub(r"\s*returned -?\d+", "", text).strip() or "an error without a description"
 
 
 def read_first_frame(path: Path) -> np.ndarray:
@@ -83,7 +113,7 @@ def read_first_frame(path: Path) -> np.ndarray:
     except BridgeError:
         raise
     except (av.FFmpegError, OSError, ValueError, RuntimeError) as exc:
-        raise BridgeError(unreadable(name, exc)) from None
+        raise BridgeError(unreadable(name, exc, decoding=True)) from None
     finally:
         container.close()
 

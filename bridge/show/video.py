@@ -124,7 +124,7 @@ class Decoder:
         except BridgeError as exc:
             self.error = str(exc.problems[0].message)
         except (av.FFmpegError, OSError, ValueError, RuntimeError) as exc:
-            self.error = unreadable(self.path.name, exc)
+            self.error = unreadable(self.path.name, exc, decoding=True)
         finally:
             self.ended = True
 
