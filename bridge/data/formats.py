@@ -5,7 +5,9 @@ model also uses to check a dataset's path).  CSV (encoding and delimiter detecte
 Parquet give rows; GeoJSON (optionally gzipped) and GeoPackage/Shapefile/FlatGeobuf (through
 pyogrio's bundled GDAL) also give polygons or points, still in the file's coordinates
 (bridge/data/coordinates.py projects them).  Every reader refuses a file, or a compressed file's
-contents, over the limits before reading it whole.
+contents, over the limits before reading it whole, and turns what its library raises for a damaged
+file (junk inside a valid zip, gzip or Parquet container; a cut-short file) into a BridgeError that
+names the file, says what is wrong and how to fix it (`damaged`): never a crash.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import csv
 import gzip
 import io
 import json
+import re
+import warnings
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, did_you_mean, shown
 from bridge.limits import MAX_DATA_FILE_BYTES, MAX_DECOMPRESSED_BYTES
 
 if TYPE_CHECKING:
@@ -32,6 +37,39 @@ DATA_FORMATS = ("csv", "excel", "geojson", "parquet", "vector")
 _EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "excel", ".xlsm": "excel",
                ".geojson": "geojson", ".json": "geojson", ".parquet": "parquet", ".pq": "parquet",
                ".gpkg": "vector", ".shp": "vector", ".fgb": "vector"}
+
+
+class SettingError(BridgeError):
+    """The file is readable but a dataset setting (`sheet:`, `layer:`, `header_row:`) names nothing in it:
+    the problem is located at that key, where the fix goes, rather than at `path:`."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+def damaged(path: Path, what: str, exc: BaseException, fix: str) -> BridgeError:
+    """A located refusal of a file that looked like `what` but is not readable: the library's reason, short."""
+    return BridgeError(f"{path.name} is not {what} Bridge can read ({_reason(exc, path)}); {fix}")
+
+
+def _reason(exc: BaseException, path: Path) -> str:
+    """A library's complaint trimmed for a message: no absolute path, no errno, no SQL, GDAL's first clause only."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    text = text.replace(str(path), path.name).replace("Could not decode error message to UTF-8. Raw error: ", "")
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
+    text = re.sub(r"^Error -?\d+ while ", "error while ", text)  # zlib's internal error numbers
+    if "failed: " in text:  # sqlite3_prepare_v2(SELECT …) failed: database disk image is malformed
+        text = text.split("failed: ", 1)[1]
+    text = text.split("; ")[0].strip().rstrip(".") or type(exc).__name__
+    if isinstance(exc, SyntaxError):  # xml.etree's ParseError: the XML inside the zip
+        text = f"damaged XML inside: {text}"
+    return shown(text, 100)
+
+
+def _names(names: list[str], limit: int = 12) -> str:
+    more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(shown(n, 40) for n in names[:limit]) + more
 
 
 def format_of(path: str) -> str | None:
@@ -64,6 +102,9 @@ def read_csv(path: Path, dataset: Dataset) -> pd.DataFrame:
     if encoding is None:
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             encoding = "utf-16"
+        elif b"\x00" in raw and raw.count(b"\x00") * 10 < len(raw):  # UTF-16 text is about half NULs
+            raise BridgeError(f"{path.name} is not a CSV text file: it holds binary data (a spreadsheet, archive or "
+                              "picture renamed?); export the table again as CSV")
         elif b"\x00" in raw:
             raise BridgeError(f"{path.name} holds NUL bytes: it looks like UTF-16 text without a byte-order mark; "
                               "add encoding: utf-16-le (or utf-16-be) to the dataset")
@@ -117,6 +158,8 @@ def check_zip(path: Path, what: str) -> None:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         raise BridgeError(f"{path.name} is not {what}: it is not a zip archive; save it again from Excel as .xlsx") from None
+    except NotImplementedError as exc:  # a zip feature (version, compression) Python's zipfile lacks
+        raise damaged(path, what, exc, EXCEL_FIX) from None
     if inflated > MAX_DECOMPRESSED_BYTES:
         raise BridgeError(f"{path.name} inflates to {inflated / 1024**2:,.0f} MB; the limit for a workbook is "
                           f"{MAX_DECOMPRESSED_BYTES / 1024**2:,.0f} MB")
@@ -133,8 +176,119 @@ def check_parquet(path: Path) -> None:
                           f"{MAX_DECOMPRESSED_BYTES / 1024**2:,.0f} MB")
 
 
+def read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file within the limit.  pyarrow says a damaged file is ArrowInvalid or OSError, and
+    pandas' metadata in it may fail as JSON (a ValueError): each is the file's fault, refused as such."""
+    import pyarrow as pa
+
+    try:
+        check_parquet(path)
+        return pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise damaged(path, "a Parquet file", exc, "write it again (e.g. with pandas' DataFrame.to_parquet) "
+                      "or export the table as CSV") from None
+
+
+# What openpyxl and zipfile raise for a damaged workbook: a missing part (KeyError), broken XML
+# (ParseError, a SyntaxError), a bad CRC or header (BadZipFile), a corrupt deflate stream (zlib.error,
+# EOFError), an unknown compression method (NotImplementedError), and nonsense values in good XML.
+def _excel_damage() -> tuple[type[BaseException], ...]:
+    from openpyxl.utils.exceptions import CellCoordinatesException, InvalidFileException
+
+    return (KeyError, SyntaxError, zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+            ValueError, TypeError, IndexError, InvalidFileException, CellCoordinatesException)
+
+
+EXCEL_FIX = "save it again from Excel as .xlsx (Excel Workbook)"
+
+
+def read_excel(path: Path, dataset: Dataset) -> pd.DataFrame:
+    """One sheet of a workbook within the limit.  openpyxl is named outright: pandas would otherwise guess
+    the engine from the zip's members and fail with a bare KeyError on a zip that is not a workbook."""
+    check_zip(path, "an Excel workbook (.xlsx)")
+    damage = _excel_damage()
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except damage as exc:
+        raise damaged(path, "an Excel workbook", exc, EXCEL_FIX) from None
+    with book:
+        sheet = _sheet(path, [str(n) for n in book.sheet_names], dataset.sheet)
+        try:
+            return pd.read_excel(book, sheet_name=sheet, header=dataset.header_row - 1)
+        except ValueError as exc:
+            if "header=" in str(exc):
+                raise SettingError("header_row", f"sheet '{shown(sheet, 40)}' of {path.name} ends before row "
+                                   f"{dataset.header_row}; header_row is the 1-based row holding the column names") from None
+            raise damaged(path, "an Excel workbook", exc, EXCEL_FIX) from None
+        except damage as exc:
+            raise damaged(path, "an Excel workbook", exc, EXCEL_FIX) from None
+
+
+def _sheet(path: Path, names: list[str], wanted: str | int | None) -> str:
+    """The sheet `sheet:` names (the first by default), or a refusal listing the workbook's sheets.  A
+    number that is no sheet's position but is a sheet's name (`sheet: 2021`) is taken as the name."""
+    if not names:
+        raise BridgeError(f"{path.name} holds no worksheets (only charts?); put the table on a worksheet and save it again")
+    if wanted is None:
+        return names[0]
+    if isinstance(wanted, int) and not isinstance(wanted, bool) and 0 <= wanted < len(names):
+        return names[wanted]
+    if str(wanted) in names:
+        return str(wanted)
+    if isinstance(wanted, int):
+        count = f"{len(names)} sheet" + ("s" if len(names) > 1 else "")
+        raise SettingError("sheet", f"no sheet {wanted}: {path.name} has {count}, numbered from 0; its sheets: {_names(names)}")
+    raise SettingError("sheet", f"no sheet '{shown(wanted, 60)}' in {path.name}{did_you_mean(wanted, names)}; "
+                                f"its sheets: {_names(names)}")
+
+
+_VECTOR_KINDS = {".gpkg": ("a GeoPackage", ""), ".fgb": ("a FlatGeobuf file", ""),
+                 ".shp": ("a Shapefile", "; a Shapefile needs its .shx and .dbf beside it, with the same name")}
+
+
 def read_vector(path: Path, layer):
-    """GeoPackage, Shapefile or FlatGeobuf through GDAL (pyogrio): polygons or points, and the CRS."""
+    """GeoPackage, Shapefile or FlatGeobuf through GDAL (pyogrio): polygons or points, and the CRS.
+
+    What GDAL and shapely raise for a damaged file (pyogrio's DataSourceError and DataLayerError, a
+    GEOSException for broken geometry, a UnicodeDecodeError for a garbled name) is refused as the file's
+    fault.  GDAL's warnings about a file it then cannot read are dropped; those about a file it reads are
+    passed on with the file's name in place of its absolute path.
+    """
+    from pyogrio.errors import DataLayerError, DataSourceError
+    from shapely.errors import ShapelyError
+
+    what, extra = _VECTOR_KINDS.get(path.suffix.lower(), ("a vector file", ""))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = _read_vector(path, _layer(path, layer))
+        except (DataSourceError, DataLayerError, ShapelyError, OSError, ValueError) as exc:
+            raise damaged(path, what, exc, "export it again from your GIS (in QGIS: Export > Save Features As…)"
+                          + extra) from None
+    for warning in caught:
+        warnings.warn(str(warning.message).replace(str(path), path.name), warning.category, stacklevel=2)
+    return result
+
+
+def _layer(path: Path, wanted):
+    """The layer `layer:` names (GDAL's default when none), or a refusal listing the file's layers."""
+    from pyogrio import list_layers
+
+    names = [str(n) for n in list_layers(path)[:, 0]]
+    if not names:
+        raise ValueError("it holds no layers")  # refused by read_vector as a damaged file
+    if wanted is None or str(wanted) in names:
+        return wanted
+    if isinstance(wanted, int) and not isinstance(wanted, bool) and 0 <= wanted < len(names):
+        return wanted
+    if isinstance(wanted, int):
+        raise SettingError("layer", f"no layer {wanted}: {path.name} has {len(names)}, numbered from 0; "
+                                    f"its layers: {_names(names)}")
+    raise SettingError("layer", f"no layer '{shown(wanted, 60)}' in {path.name}{did_you_mean(wanted, names)}; "
+                                f"its layers: {_names(names)}")
+
+
+def _read_vector(path: Path, layer):
     import shapely
     from pyogrio.raw import read
 
@@ -158,38 +312,71 @@ def read_vector(path: Path, layer):
     return frame, geometry, None, meta.get("crs")
 
 
+GEOJSON_FIX = "export it again as GeoJSON (UTF-8)"
+
+
 def read_geojson(path: Path):
-    """A FeatureCollection of (Multi)Polygons: properties as a table, rings as coordinate arrays."""
+    """A FeatureCollection of (Multi)Polygons: properties as a table, rings as coordinate arrays.
+
+    The file is checked as it is walked: anything that is not the object GeoJSON puts there (a
+    feature that is a number, a geometry that is a string) is refused with the feature's index.
+    """
     try:
         collection = json.loads(read_capped(path).decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise BridgeError(f"{path.name} is not UTF-8 text, so not GeoJSON (byte {exc.start} cannot be read); "
+                          f"{GEOJSON_FIX}") from None
     except json.JSONDecodeError as exc:
-        raise BridgeError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
+        raise BridgeError(f"{path.name} is not valid JSON at line {exc.lineno}: {exc.msg}; {GEOJSON_FIX}") from None
     except RecursionError:
         raise BridgeError("its JSON is nested too deeply to be GeoJSON") from None
     features = collection.get("features") if isinstance(collection, dict) else None
     if not isinstance(features, list):
         raise BridgeError("not a GeoJSON FeatureCollection (no 'features' list)")
-    crs = None
-    named = (collection.get("crs") or {}).get("properties", {}).get("name") if isinstance(collection.get("crs"), dict) else None
-    if named:
-        crs = named.replace("urn:ogc:def:crs:", "").replace("::", ":")
     rows, geometry = [], []
     for i, feature in enumerate(features):
-        geom = (feature or {}).get("geometry") or {}
-        kind, coords = geom.get("type"), geom.get("coordinates")
-        polygons: Any  # as the file has them; checked as rings below
-        if kind == "Polygon":
-            polygons = [coords]
-        elif kind == "MultiPolygon":
-            polygons = coords
-        else:
-            raise BridgeError(f"feature {i} has geometry {kind!r}; maps need Polygon or MultiPolygon")
-        try:
-            rings = [[np.asarray(ring, dtype=float)[:, :2] for ring in poly] for poly in polygons]
-        except (ValueError, IndexError, TypeError):
-            raise BridgeError(f"feature {i} has malformed coordinates") from None
-        if any(len(ring) < 4 for poly in rings for ring in poly):
-            raise BridgeError(f"feature {i} has a ring of fewer than 4 points: invalid geometry")
-        geometry.append(rings)
-        rows.append(feature.get("properties") or {})
-    return pd.DataFrame(rows), geometry, crs
+        if not isinstance(feature, dict):
+            raise BridgeError(f"{path.name}: feature {i} is not a GeoJSON Feature (an object with geometry and properties)")
+        geometry.append(_rings(feature, i, path))
+        properties = feature.get("properties")
+        if not isinstance(properties, (dict, type(None))):
+            raise BridgeError(f"{path.name}: feature {i}'s properties are not an object of names and values")
+        rows.append(properties or {})
+    return pd.DataFrame(rows), geometry, _named_crs(collection, path)
+
+
+def _named_crs(collection: dict, path: Path) -> str | None:
+    """The old-style `crs: {type: name, properties: {name: …}}` member, if the file has one."""
+    crs = collection.get("crs")
+    if crs is None:
+        return None
+    properties = crs.get("properties", {}) if isinstance(crs, dict) else None
+    named = properties.get("name") if isinstance(properties, dict) else 0
+    if named is None:  # a linked CRS, say: not followed, so the dataset's crs: (or WGS84) applies
+        return None
+    if not isinstance(named, str):
+        raise BridgeError(f"{path.name}: its crs is not a named coordinate system "
+                          "(crs: {type: name, properties: {name: EPSG:4326}}); remove it or set crs: on the dataset")
+    return named.replace("urn:ogc:def:crs:", "").replace("::", ":")
+
+
+def _rings(feature: dict, i: int, path: Path) -> list:
+    """One feature's polygons as rings of coordinate arrays, or a refusal naming the feature."""
+    geom = feature.get("geometry")
+    if geom is not None and not isinstance(geom, dict):
+        raise BridgeError(f"{path.name}: feature {i} has no geometry object (it has {shown(json.dumps(geom), 40)})")
+    kind, coords = (geom or {}).get("type"), (geom or {}).get("coordinates")
+    polygons: Any  # as the file has them; checked as rings below
+    if kind == "Polygon":
+        polygons = [coords]
+    elif kind == "MultiPolygon":
+        polygons = coords
+    else:
+        raise BridgeError(f"feature {i} has geometry {shown(repr(kind), 40)}; maps need Polygon or MultiPolygon")
+    try:
+        rings = [[np.asarray(ring, dtype=float)[:, :2] for ring in poly] for poly in polygons]
+    except (ValueError, IndexError, TypeError):
+        raise BridgeError(f"feature {i} has malformed coordinates") from None
+    if any(len(ring) < 4 for poly in rings for ring in poly):
+        raise BridgeError(f"feature {i} has a ring of fewer than 4 points: invalid geometry")
+    return rings

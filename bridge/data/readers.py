@@ -21,15 +21,15 @@ import pandas as pd
 from bridge.data import expressions
 from bridge.data.coordinates import Polygons, check_valid, project_to_bng, transformer
 from bridge.data.formats import (
-    check_parquet,
     check_size,
-    check_zip,
     read_csv,
+    read_excel,
     read_geojson,
+    read_parquet,
     read_vector,
     resolved_format,
 )
-from bridge.errors import BridgeError, closest_first, did_you_mean
+from bridge.errors import BridgeError, Problem, closest_first, did_you_mean, shown
 
 if TYPE_CHECKING:
     from bridge.scene.spec import Dataset, Pivot, Points
@@ -86,12 +86,9 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument, par
         if fmt == "csv":
             frame = read_csv(path, dataset)
         elif fmt == "excel":
-            check_zip(path, "an Excel workbook (.xlsx)")
-            frame = pd.read_excel(path, sheet_name=dataset.sheet if dataset.sheet is not None else 0,
-                                  header=dataset.header_row - 1)
+            frame = read_excel(path, dataset)
         elif fmt == "parquet":
-            check_parquet(path)
-            frame = pd.read_parquet(path)
+            frame = read_parquet(path)
         elif fmt == "vector":
             frame, geometry, points, file_crs = read_vector(path, dataset.layer)
             if geometry is not None:
@@ -102,16 +99,12 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument, par
         if geometry is not None:
             check_valid(geometry, path)
     except BridgeError as exc:
-        raise BridgeError([doc.problem(here + ("path",), p.message) for p in exc.problems]) from None
-    except ValueError as exc:
-        if "Worksheet" in str(exc) or "sheet" in str(exc).lower():
-            raise BridgeError(doc.problem(here + ("sheet",), f"{path.name}: {exc}")) from None
-        raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
-    except Exception as exc:  # openpyxl, pyarrow and GDAL raise their own types for corrupt files
-        if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile", "pyarrow", "pyogrio"):
-            raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {exc}")) from None
+        raise BridgeError([_located(p, path, doc, here + (getattr(exc, "key", "path"),)) for p in exc.problems]) from None
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {shown(exc)}")) from None
+    except Exception as exc:  # a damage the format's reader did not foresee is still the file's, not a crash
+        if type(exc).__module__.split(".")[0] in ("openpyxl", "zipfile", "pyarrow", "pyogrio", "shapely"):
+            raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} as {fmt}: {shown(exc)}")) from None
         raise
     frame.columns = [str(c).strip() for c in frame.columns]
     if dataset.key is not None and dataset.key not in frame.columns:
@@ -135,6 +128,15 @@ def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument, par
     if table.frame.empty:
         raise BridgeError(doc.problem(here + ("path",), f"{path.name} has no rows"))
     return table
+
+
+def _located(problem: Problem, path: Path, doc: YamlDocument, key_path: tuple) -> Problem:
+    """A reader's problem placed at the dataset's key (`path:`, or the `sheet:`/`layer:` it names), with the
+    file's name in front where the message lacks it; one already located (a `crs:` problem) stays put."""
+    if problem.key is not None:
+        return problem
+    message = problem.message if path.name in problem.message else f"{path.name}: {problem.message}"
+    return doc.problem(key_path, message)
 
 
 def _evaluate_local(table: Table, text: str, doc: YamlDocument, key_path: tuple, params=None):

@@ -60,7 +60,7 @@ def test_junk_xlsx(briefing):
 def test_junk_parquet(briefing):
     (briefing / "data" / "junk.parquet").write_bytes(b"PAR1" + os.urandom(3000))
     refused(run_bridge("validate", with_dataset(briefing, "{path: data/junk.parquet, join: false}")),
-            r"datasets.extra.path: cannot read junk.parquet as parquet")
+            r"datasets.extra.path: junk.parquet is not a Parquet file Bridge can read")
 
 
 def test_not_gzip(briefing):
