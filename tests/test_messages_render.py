@@ -30,6 +30,7 @@ def _smallest_text_line(path, step, folder, capsys) -> tuple[float, str]:
     return float(found[1]), found[2]
 
 
+@pytest.mark.slow  # a full render
 def test_render_step_names_the_smallest_text_of_the_panels_it_shows(workdir, capsys):
     path = write_scene(workdir, TWO_STEPS)
     bars, first = _smallest_text_line(path, 1, workdir / "out", capsys)

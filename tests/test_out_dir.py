@@ -66,6 +66,7 @@ def test_long_names_are_cut_but_stay_distinct():
     assert default_out_dir("y" * 100) == Path("out") / ("y" * 100)  # exactly at the cap: kept
 
 
+@pytest.mark.slow  # a full render
 def test_render_default_out_of_a_scene_named_dotdot_stays_under_out(workdir, monkeypatch, capsys):
     scene = write_scene(workdir, MINIMAL, "...yaml")
     run = workdir / "run"
@@ -79,6 +80,7 @@ def test_render_default_out_of_a_scene_named_dotdot_stays_under_out(workdir, mon
     assert "out/scene/contact-sheet.png" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # a full render
 def test_render_default_out_of_an_ordinary_scene_is_unchanged(workdir, monkeypatch):
     scene = write_scene(workdir, MINIMAL, "finding-dave.yaml")
     monkeypatch.chdir(workdir)
