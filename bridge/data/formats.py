@@ -67,9 +67,16 @@ def _reason(exc: BaseException, path: Path) -> str:
     return shown(text, 100)
 
 
-def _names(names: list[str], limit: int = 12) -> str:
+def listing(names, limit: int = 12, width: int | None = None) -> str:
+    """The first `limit` names, comma-separated, each cut to `width` characters if given, then how many more."""
+    names = [str(n) for n in names]
     more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(shown(n, 40) for n in names[:limit]) + more
+    return ", ".join(shown(n, width) if width else n for n in names[:limit]) + more
+
+
+def _names(names: list[str]) -> str:
+    """Sheet or layer names for a refusal: a dozen at most, each cut to 40 characters."""
+    return listing(names, 12, 40)
 
 
 def format_of(path: str) -> str | None:

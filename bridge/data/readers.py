@@ -22,6 +22,7 @@ from bridge.data import expressions
 from bridge.data.coordinates import Polygons, check_valid, project_to_bng, transformer
 from bridge.data.formats import (
     check_size,
+    listing,
     read_csv,
     read_excel,
     read_geojson,
@@ -51,10 +52,8 @@ class Table:
 LISTED_COLUMNS = 12  # names a message lists before "… (N more)"
 
 
-def _listing(names, limit: int = LISTED_COLUMNS) -> str:
-    names = [str(n) for n in names]
-    more = f", … ({len(names) - limit} more)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
+def _listing(names) -> str:
+    return listing(names, LISTED_COLUMNS)
 
 
 def missing_column(column, columns, where: str | None = None, *, what: str = "column", owner: str | None = None) -> str:
