@@ -11,12 +11,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridge.errors import BridgeError
 from bridge.show.cluster.groups import Group, check_hosts, output_groups, read_hosts
 from bridge.show.cluster.hub import Hub, Node
 from bridge.show.cluster.messages import SPAWN_ENV, STATUS_ENV, TO_CONTROLLER, TO_NODE, Link, in_mpi, mpi, report_status
 from bridge.show.cluster.node import serve_node
+
+if TYPE_CHECKING:
+    from bridge.show.launch import LaunchOptions
 
 
 def controller_ended(status_file: Path, code: int) -> int:
@@ -56,10 +60,10 @@ def mpirun_command(argv: list[str], ranks: int, hosts: Path | None, env=None) ->
     return command + [sys.executable, "-m", "bridge", *argv]
 
 
-def enter(args, load_room, argv: list[str] | None = None):
+def enter(options: LaunchOptions, load_room, argv: list[str] | None = None):
     """`bridge launch --cluster`, by role: outside MPI run mpirun (its exit code); a render rank
     serves its node (0 when it ends); rank 0 returns the `Hub` the controller runs the show with."""
-    hosts = getattr(args, "hosts", None)
+    hosts = options.hosts
     if not in_mpi():
         room = load_room()
         groups = output_groups(room)
@@ -80,8 +84,8 @@ def enter(args, load_room, argv: list[str] | None = None):
     if MPI.COMM_WORLD.Get_rank() != 0:
         return serve_node()
     room = load_room()
-    if getattr(args, "layout", None):  # --layout: how each node opens its outputs
-        room = dataclasses.replace(room, layout=args.layout)
+    if options.layout:  # --layout: how each node opens its outputs
+        room = dataclasses.replace(room, layout=options.layout)
     hub = Hub(room, MPI.COMM_WORLD)
     try:
         hub.handshake()
