@@ -88,21 +88,23 @@ def cluster_rank(keys: int) -> dict | None:
     """Under mpirun: rank 0 runs the controller and measures; the others are render nodes."""
     from mpi4py import MPI
 
-    from bridge.show import cluster
+    from bridge.show.cluster.controller import ClusterShow
+    from bridge.show.cluster.hub import Hub
+    from bridge.show.cluster.node import serve_node
 
     if MPI.COMM_WORLD.Get_rank() != 0:
-        cluster.serve_node()
+        serve_node()
         return None
     from bridge.room.load import load_room
     from bridge.show.preparer import default_size, prepare
 
     room = load_room()
-    hub = cluster.Hub(room, MPI.COMM_WORLD)
+    hub = Hub(room, MPI.COMM_WORLD)
     hub.handshake()
     hub.keep_alive()
     size = default_size(room)
     prepared = prepare(SCENE, room, size)
-    live = cluster.ClusterShow(hub, SCENE, room, prepared, size, fit=PREVIEW, poll_interval=3600)
+    live = ClusterShow(hub, SCENE, room, prepared, size, fit=PREVIEW, poll_interval=3600)
     try:
         deadline = time.monotonic() + 300
         while len(hub.live()) < len(hub.nodes) and time.monotonic() < deadline:
