@@ -31,6 +31,9 @@ SHARED = Path(os.environ.get("BRIDGE_SHARED_DATA", ROOT.parent / "shared" / "dat
 def frame_of(scene_path: Path, width: int = 4096) -> tuple[float, dict]:
     """Seconds from the YAML file to the equirectangular frame of step 1, and a breakdown."""
     from bridge.render.briefing import load_briefing
+    from bridge.scene.containment import allow
+
+    allow([SHARED, ROOT / "data" / "sample"])  # the scenes are written to a temporary folder: the operator's --allow
     from bridge.render.pipeline import PanelArt, add_panels, make_renderer, render_step
 
     t0 = time.perf_counter()
