@@ -34,11 +34,32 @@ def run(args) -> int:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     # join warnings (areas with no row) are located data warnings: print_warnings prints them
     print_warnings(briefing)
+    _disclosure(briefing)
     from bridge.render.pipeline import layout_faults
 
     for fault in layout_faults(briefing, DEFAULT_WIDTH):
         err.print(f"[yellow]warning:[/] {escape(fault)}")
     return 0
+
+
+def _disclosure(briefing) -> None:
+    """Say which values disclosure control guards, and warn of count-like columns it does not."""
+    from bridge.data.disclosure import guarded_values, uncounted_columns
+
+    data, scene = briefing.data, briefing.scene
+    values = ((panel.id, ".".join(map(str, path)), text, panel.data) for panel in scene.panels
+              for path, text in panel.expressions() if path[0] != "where")
+    guarded, _ = guarded_values(data, values)
+    small = f"1–{data.min_count - 1}" if data.min_count > 2 else "1"
+    if guarded:
+        shown = ", ".join(guarded[:6]) + (f" and {len(guarded) - 6} more" if len(guarded) > 6 else "")
+        out.print(f"disclosure: counts of people from {small} are drawn as \"suppressed\" in "
+                  f"{_counted(len(guarded), 'panel value')}: {escape(shown)}")
+    else:
+        out.print(f"disclosure: no panel value here counts people (built from columns in counts:, point counts or "
+                  f"measures with count: true), so nothing is suppressed, not even counts from {small}")
+    for warning in uncounted_columns(data):
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def _counted(n: int, noun: str) -> str:

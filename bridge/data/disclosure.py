@@ -9,12 +9,14 @@ or counts them (over rows picked by `where=` or not); such values from 1 up to
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bridge.data import expressions
 from bridge.data.expressions.vocabulary import function_of
+from bridge.errors import Problem
 
 if TYPE_CHECKING:
     from bridge.data.tables import SceneData
@@ -84,3 +86,56 @@ def suppression_mask(data: SceneData, values, counts_people: bool) -> np.ndarray
     if not counts_people:
         return np.zeros(values.shape, bool)
     return (values > 0) & (values < data.min_count)
+
+
+# Words in a column's name that say it counts people or households, and words that say it
+# does not (a rate, a score, a code) even when it holds whole numbers.
+_PEOPLE_WORDS = re.compile(r"\b(people|persons?|residents?|population|households?|number|count|aged|usual|total\w*)\b", re.I)
+_NOT_PEOPLE = re.compile(r"(%|percent|\brate\b|ratio|share|proportion|\bper\b|mean|median|average|score|"
+                         r"decile|quintile|rank|index|\bcode\b|^year$|\bid\b|area|density)", re.I)
+
+
+def uncounted_columns(data: SceneData) -> list[Problem]:
+    """Warnings for columns that look like counts of people but are not in `counts:`: small
+    values in them are drawn as they are, which is what disclosure control is there to stop."""
+    warnings = []
+    for name, table in data.tables.items():
+        declared = {c for d, c in data.counts if d == name}
+        frame = table.frame
+        looks = [c for c in frame.columns
+                 if c != table.key and c not in declared and _looks_like_count(str(c), frame[c])]
+        if looks:
+            shown = ", ".join(repr(str(c)) for c in looks[:4]) + (f" and {len(looks) - 4} more" if len(looks) > 4 else "")
+            warnings.append(data.doc.problem(("datasets", name),
+                f"{shown} {'looks like a count' if len(looks) == 1 else 'look like counts'} of people "
+                f"(whole numbers, named like one) "
+                f"but {'is' if len(looks) == 1 else 'are'} not in this dataset's counts:, so values from 1 to "
+                f"{data.min_count - 1} in {'it' if len(looks) == 1 else 'them'} are shown as they are; add "
+                f"{'it' if len(looks) == 1 else 'them'} to counts: if {'it counts' if len(looks) == 1 else 'they count'} "
+                "people or households"))
+    return warnings
+
+
+def _looks_like_count(name: str, column) -> bool:
+    if not _PEOPLE_WORDS.search(name.replace("_", " ")) or _NOT_PEOPLE.search(name.replace("_", " ")):
+        return False
+    values = np.asarray(column, dtype=object)
+    try:
+        numbers = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    numbers = numbers[np.isfinite(numbers)]
+    return len(numbers) > 0 and bool(np.all(numbers >= 0)) and bool(np.all(numbers == np.round(numbers)))
+
+
+def guarded_values(data: SceneData, expressions_by_panel) -> tuple[list[str], list[str]]:
+    """(guarded, shown as they are): '<panel> <key>' for each panel value that is, or is not,
+    a count of people.  `expressions_by_panel` yields (panel id, key, expression, dataset)."""
+    guarded, plain = [], []
+    for panel_id, key, text, dataset in expressions_by_panel:
+        try:
+            counted = is_count(data, text, dataset)
+        except expressions.ExpressionError:
+            continue  # a broken expression is reported where it is checked
+        (guarded if counted else plain).append(f"'{panel_id}' {key}")
+    return guarded, plain
