@@ -59,3 +59,40 @@ def test_blend_is_flat_white_and_ids_mark_each_projector_edge(room):
 def test_unknown_pattern_names_the_known_ones(room):
     with pytest.raises(ValueError, match="unknown pattern 'grd'; use one of " + ", ".join(PATTERNS)):
         pattern_frame("grd", room, 256, 128)
+
+
+# Rooms that cover part of the circle and stacked displays (issue 24): each projector's marks on
+# its own picture, labels only where the room lights.
+
+def test_ids_of_a_video_wall_sit_on_their_own_displays():
+    wall = load_room("video-wall")
+    frame = pattern_frame("ids", wall, W, H).astype(int)
+    for p in wall.projectors:
+        lo, hi = p.inner_band()
+        x, y = int(yaw_to_x(p.yaw_centre, W)), int(pitch_to_y((lo + hi) / 2, H))
+        near = frame[y - 12:y + 13, x - 12:x + 13]
+        assert (np.abs(near - _COLOURS[p.number - 1]).max(axis=-1) <= 2).any(), p.name
+
+
+def test_colour_bars_of_stacked_displays_stay_on_each_display():
+    wall = load_room("video-wall")
+    frame = pattern_frame("colour", wall, W, H)
+    for p in wall.projectors:
+        lo, hi = p.inner_band()
+        yaw = p.yaw_centre - 0.15 * p.span  # the magenta bar, left of the centred number
+        assert frame[int(pitch_to_y(lo + 0.7 * (hi - lo), H)), int(yaw_to_x(yaw, W))].max() > 200, p.name  # its bars
+        assert frame[int(pitch_to_y(lo + 0.3 * (hi - lo), H)), int(yaw_to_x(yaw, W))].max() > 0, p.name  # its grey ramp
+
+
+def test_a_partial_room_is_labelled_and_boxed_only_where_it_is_lit():
+    front = load_room("front-wall")  # yaw -90..90
+    grid = pattern_frame("grid", front, W, H)
+    rows = grid[int(pitch_to_y(-0.3, H)):int(pitch_to_y(-1.5, H))]  # just under the horizon, where the yaw labels are
+    white = (rows.min(axis=-1) > 200).any(axis=0)
+    assert white[int(yaw_to_x(-60, W)):int(yaw_to_x(-50, W))].any()  # '-60°' in front
+    assert not white[int(yaw_to_x(100, W)):].any() and not white[:int(yaw_to_x(-100, W))].any()  # none behind
+    colour = pattern_frame("colour", front, W, H)
+    band = colour[int(pitch_to_y(5, H))]
+    # The room's two ends are not blended, so the outer projectors' bars reach them.
+    assert band[int(yaw_to_x(-89.5, W))].max() > 200 and band[int(yaw_to_x(89.5, W))].max() > 0
+    assert band[int(yaw_to_x(-90.5, W))].max() == 0 and band[int(yaw_to_x(90.5, W))].max() == 0

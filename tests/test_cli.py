@@ -113,10 +113,11 @@ def test_rooms_lists_shipped_profiles():
 @pytest.mark.slow
 def test_bad_room_is_reported(workdir):
     room = workdir / "room.yaml"
-    room.write_text("name: x\nscreen: {radius_m: 3, height_m: 2, eye_height_m: 1}\nprojectors:\n  - {yaw: 0, span_deg: 90, resolution: [10, 10]}\n")
+    room.write_text("name: x\nscreen: {radius_m: 3, height_m: 2, eye_height_m: 1}\nprojectors:\n"
+                    "  - {yaw: -60, span_deg: 50, resolution: [10, 10]}\n  - {yaw: 60, span_deg: 50, resolution: [10, 10]}\n")
     result = bridge("render", write_scene(workdir, MINIMAL), "--room", room, "--size", "512x256")
     assert result.returncode == 2
-    assert "they must cover 360°" in result.stderr and "Traceback" not in result.stderr
+    assert "gap of 70.0°" in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
 @pytest.mark.slow

@@ -144,11 +144,11 @@ def test_at_most_max_projectors(tmp_path):
 
 @pytest.mark.parametrize("text,expected", [
     ("Dear all,\nthe password is hunter2.\n", (":1: is not a room profile: a room profile is a mapping of keys "
-                                              "(name, screen, projectors); this file holds text: 'Dear all, the password is hunter2.'")),
+                                              "(name, screen, projectors); this file holds plain text (6 words), not keys")),
     ("- 1\n- 2\n", (":1: is not a room profile: a room profile is a mapping of keys (name, screen, projectors); "
-                   "this file holds a list: '[1, 2]'")),
+                   "this file holds a list of 2 items")),
     ("42\n", (":1: is not a room profile: a room profile is a mapping of keys (name, screen, projectors); "
-             "this file holds a single int: '42'")),
+             "this file holds a single int")),
     ("Subject: minutes\nFrom: clerk\n", ":1: is not a room profile: it has none of the keys name, screen, projectors"),
 ])
 def test_a_file_that_is_not_a_room_is_not_echoed(tmp_path, text, expected):
@@ -156,9 +156,33 @@ def test_a_file_that_is_not_a_room_is_not_echoed(tmp_path, text, expected):
     assert found == [f"{path}{expected}"]
 
 
-def test_a_long_text_is_cut_to_an_excerpt(tmp_path):
+def test_a_long_text_is_not_quoted(tmp_path):
     _path, (found,) = room_problems(tmp_path, "word " * 10_000, "notes.txt")
-    assert found.endswith("this file holds text: 'word word word word word word word word'…")
+    assert found.endswith("this file holds plain text (10000 words), not keys") and "word word" not in found
+
+
+# Issue 25: `--room FILE` names what kind of file it is instead of quoting its first line (the
+# show's log is shared).
+@pytest.mark.parametrize("name,text,expected", [
+    ("ages.csv", "area_code,area_name,people\nE01,Ludlow,1200\n",
+     "this file holds text that looks like a CSV table (its first line has 3 fields), not keys"),
+    ("ages.tsv", "area_code\tarea_name\tpeople\nE01\tLudlow\t1200\n",
+     "this file holds text that looks like a tab-separated table (its first line has 3 fields), not keys"),
+    ("briefing.yaml", "title: Secret plans\npanels:\n  - {id: a, type: text, text: hunter2}\nsteps: []\n",
+     "looks like a scene (it has panels:), not a room profile; a room profile has the keys name, screen, projectors"),
+    ("areas.geojson", '{"type": "FeatureCollection", "name": "hunter2", "features": []}\n',
+     "looks like GeoJSON (it has features:), not a room profile"),
+])
+def test_a_file_of_another_kind_is_named_not_quoted(tmp_path, name, text, expected):
+    _path, (found,) = room_problems(tmp_path, text, name)
+    assert expected in found, found
+    assert not any(secret in found for secret in ("hunter2", "Ludlow", "area_code", "Secret")), found
+
+
+def test_an_mpcdi_file_is_sent_to_room_import(tmp_path):
+    path, found = room_problems(tmp_path, "PK\x03\x04 not read", "hall.mpcdi")
+    assert found == [f"{path}: is an MPCDI calibration, not a room profile: turn it into one with "
+                     "bridge room import FILE --out ROOM.yaml and pass that profile"]
 
 
 def test_render_bytes_counts_frame_images_and_tables():
@@ -173,9 +197,12 @@ def test_render_bytes_counts_frame_images_and_tables():
 WARPED = GOOD.replace("resolution: [800, 600]}", "resolution: [800, 600], warp: {rows: 2, cols: 2, offsets: [[0, 0], [1, 2], [0, 0], [2, 1]]}}")
 FLAT = GOOD.replace("shape: cylinder, radius_m: 3", "shape: flat, distance_m: 3").replace("span_deg: 130", "span_deg: 125")
 LIFTED = GOOD.replace("resolution: [800, 600]}", "resolution: [800, 600], gain: 1.3, black_level: 0.1}")
+WALL = ("name: Wall\nscreen: {shape: wall, distance_m: 2, width_m: 4, height_m: 2, eye_height_m: 1}\nprojectors:\n"
+        + "".join(f"  - {{area: {{x: {x}, y: 0, width: {w}, height: 1}}, resolution: [800, 600]}}\n"
+                  for x, w in ((0, 0.25), (0.25, 0.25), (0.5, 0.5))))
 
 
-@pytest.mark.parametrize("text", [GOOD, WARPED, FLAT, LIFTED], ids=["cylinder", "warped", "flat", "black-level"])
+@pytest.mark.parametrize("text", [GOOD, WARPED, FLAT, LIFTED, WALL], ids=["cylinder", "warped", "flat", "black-level", "wall"])
 def test_render_bytes_is_not_less_than_what_the_compositor_holds(tmp_path, text):
     import tracemalloc
 

@@ -131,7 +131,8 @@ def _looks_like_count(name: str, column) -> bool:
 def guarded_values(data: SceneData, expressions_by_panel) -> tuple[list[str], list[str]]:
     """(guarded, shown as they are): '<panel> <key>' for each panel value that is, or is not,
     a count of people.  `expressions_by_panel` yields (panel id, key, expression, dataset)."""
-    guarded, plain = [], []
+    guarded: list[str] = []
+    plain: list[str] = []
     for panel_id, key, text, dataset in expressions_by_panel:
         try:
             counted = is_count(data, text, dataset)

@@ -140,19 +140,22 @@ def _as_key(value) -> tuple:
     return value is ALL, repr(value)
 
 
-def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int) -> np.ndarray:
+def render_step(renderer, briefing: Briefing, art: PanelArt, step_index: int,
+                hidden: frozenset[str] = frozenset()) -> np.ndarray:
     """One step's equirectangular frame: marked-row variants swapped in, others dimmed if
-    highlighted, over the step's backdrop if it has one."""
+    highlighted, over the step's backdrop if it has one; `hidden` panels (that no projector
+    shows) left out."""
     step = briefing.scene.steps[step_index]
     backdrop = briefing.scene.step_backdrop(step_index)
     if backdrop is None:
         renderer.set_backdrop(None)
     else:
         renderer.set_backdrop(backdrop.file, briefing.backdrops.get(backdrop.file), backdrop.brightness)
-    for panel_id in step.show:
+    shown = [panel_id for panel_id in step.show if panel_id not in hidden]
+    for panel_id in shown:
         marked = briefing.marks.get((step_index, panel_id), frozenset())
         renderer.set_images(panel_id, art.image(panel_id, marked))
-    return renderer.render(step.show, step.highlighted)
+    return renderer.render(shown, step.highlighted)
 
 
 def _earlier_images(folder: Path, room: Room, like: list[np.ndarray]) -> list[np.ndarray] | None:
@@ -187,7 +190,7 @@ class RenderResult:
     files: list[Path] = field(default_factory=list)
     contact_sheet: Path | None = None
     smallest_text: tuple[float, str] = (float("inf"), "")  # degrees, panel id
-    layout_faults: list[Problem] = field(default_factory=list)  # text cut, overlapping or over marks
+    layout_faults: list[Problem] = field(default_factory=list)  # text cut, overlapping or over marks; panels not drawn
 
 
 def smallest_shown(arts, shown: set[str]) -> tuple[float, str]:
@@ -200,6 +203,7 @@ def smallest_shown(arts, shown: set[str]) -> tuple[float, str]:
 def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[int, int] = (4096, 2048),
                     steps: list[int] | None = None, progress: Progress | None = None) -> RenderResult:
     """Render the chosen steps (1-based; all by default) and write the PNGs under `out_dir`."""
+    from bridge.render.checks import unlit_panels
     from bridge.render.output import ImageWriter, contact_sheet, prepare_out_dir, save_frames, save_png
     from bridge.room.compositor import Compositor
 
@@ -214,13 +218,16 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
     art = PanelArt(briefing, width)
     compositor = Compositor(room, width, height)
     result = RenderResult(out_dir, steps)
+    # A panel no projector of the room shows (outside a front wall's yaws, say) is not drawn at all.
+    unlit = unlit_panels(scene, briefing.data.doc, room)
+    hidden = frozenset(unlit)
     thumbs: list[list[np.ndarray]] = []
     with make_renderer(briefing, width, height) as renderer, ImageWriter() as writer:
-        add_panels(renderer, briefing, art, progress)
+        add_panels(renderer, briefing, art, progress, only={p.id for p in scene.panels} - hidden)
         views = Views(briefing, art)
         for k, n in enumerate(steps):
-            view = views.place(renderer, briefing.step_view(n - 1), scene.steps[n - 1].show)
-            frame = render_step(renderer, view, views.art(view), n - 1)
+            view = views.place(renderer, briefing.step_view(n - 1), [p for p in scene.steps[n - 1].show if p not in hidden])
+            frame = render_step(renderer, view, views.art(view), n - 1, hidden)
             projector_images = compositor.split(frame)
             result.files += save_frames(out_dir / f"step-{n:02d}", frame, projector_images, room, writer)
             thumbs.append(projector_images)
@@ -236,5 +243,6 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
                           [f"{p.number} · {p.name}" for p in room.projectors], theme=briefing.theme)
     result.contact_sheet = save_png(sheet, out_dir / "contact-sheet.png")
     result.smallest_text = smallest_shown(views.arts.values(), {p for n in steps for p in scene.steps[n - 1].show})
-    result.layout_faults = list(dict.fromkeys(f for a in views.arts.values() for f in a.faults))
+    shown_unlit = [unlit[p] for p in dict.fromkeys(p for n in steps for p in scene.steps[n - 1].show) if p in unlit]
+    result.layout_faults = shown_unlit + list(dict.fromkeys(f for a in views.arts.values() for f in a.faults))
     return result

@@ -1,16 +1,20 @@
 """What a room is: the screen, and where each projector points and what it covers.
 
-A room profile gives the screen (a `cylinder` round the viewer, or `flat` walls facing it),
-the edge-blend settings, and the projectors in output order, each with the yaw of its
-centre, the yaw span it covers (its overlap into its neighbours included), its resolution,
-gamma, gain, black level and an optional fine-warp grid.  These are its models: the specs as
-written (pydantic, checked field by field) and the `Room` and `Projector` built from them;
-bridge/room/load.py reads and builds them.
+A room profile gives the screen (a `cylinder` round the viewer, `flat` walls facing it, or
+one `wall` straight ahead), the edge-blend settings, and the projectors in output order, each
+with the yaw of its centre and the yaw span it covers (its overlap into its neighbours
+included) — or, on a wall, the part of the wall it shows — its resolution, gamma, gain, black
+level and an optional fine-warp grid.  These are its models: the specs as written (pydantic,
+checked field by field) and the `Room` and `Projector` built from them; bridge/room/load.py
+reads and builds them.
+
+A room need not go all the way round: the widest gap between neighbouring projectors, if at
+least MIN_OPEN_SIDE_DEG, is its open side (a front wall), not a mistake, and the projectors
+either side of it are not blended.  `Room.covered_yaws` and `Room.lit_band` say what it lights.
 
 A projector may also carry per-pixel `maps` (what `bridge room import` writes from an MPCDI
 calibration): a warp map (the direction each pixel shows) replaces the screen geometry, an
-alpha map (linear-light blend weight) the blend ramps, a beta map the black level
-(bridge/room/maps.py reads them).
+alpha map (linear-light blend weight) the blend ramps, a beta map the black level.
 
 A profile may come from anywhere, so its numbers must be finite and in range, it may have at
 most MAX_PROJECTORS projectors of at most MAX_PROJECTOR_SIDE pixels a side, and the memory a
@@ -33,6 +37,7 @@ from bridge.geometry import wrap_yaw
 from bridge.limits import MAX_PROJECTOR_SIDE, MAX_PROJECTORS, MAX_RENDER_BYTES
 
 MAX_METRES = 1000.0  # a screen's height or distance: farther than this is no room
+MIN_OPEN_SIDE_DEG = 10.0  # a narrower gap between projectors is a mistake, not the room's open side
 MAX_WARP_PIXELS = float(MAX_PROJECTOR_SIDE)  # a fine-warp offset, in projector pixels
 Pixels = Annotated[int, Field(gt=0, le=MAX_PROJECTOR_SIDE)]
 WarpOffset = Annotated[float, Field(ge=-MAX_WARP_PIXELS, le=MAX_WARP_PIXELS)]
@@ -48,11 +53,17 @@ class Screen(_Strict):
     cylinder: a curved wall at `radius_m`; rows are even in wall height, pitch = atan(h / r).
     flat: each projector lights a flat wall `distance_m` in front of the viewer, square to
     the projector's centre yaw (a pinhole, gnomonic view; a pentagonal room of five walls).
+    wall: one flat wall `width_m` wide, `distance_m` straight ahead (yaw 0) and centred on the
+    viewer; each projector (or display) shows its `area` of it, so they may be stacked (a
+    video wall).  A point x across and y up from the eye: yaw = atan2(x, d), pitch =
+    atan2(y, hypot(x, d)).
     """
 
-    shape: Literal["cylinder", "flat"] = "cylinder"
+    shape: Literal["cylinder", "flat", "wall"] = "cylinder"
     radius_m: float | None = Field(None, gt=0, le=MAX_METRES, description="cylinder: distance from viewer to wall")
-    distance_m: float | None = Field(None, gt=0, le=MAX_METRES, description="flat: distance from viewer to each wall")
+    distance_m: float | None = Field(None, gt=0, le=MAX_METRES,
+                                     description="flat: distance from viewer to each wall; wall: to the wall")
+    width_m: float | None = Field(None, gt=0, le=MAX_METRES, description="wall: the wall's width, centred on the viewer")
     height_m: float = Field(gt=0, le=MAX_METRES)
     eye_height_m: float = Field(ge=0, le=MAX_METRES, description="Viewer's eye height above the screen's bottom edge")
 
@@ -103,10 +114,23 @@ class Display(_Strict):
     layout: Literal["span", "per-projector"] = "span"
 
 
+class Area(_Strict):
+    """The part of a `wall` screen a projector shows, in fractions of the wall's width and height
+    from its top-left corner (the order a wall's picture is read in)."""
+
+    x: float = Field(ge=0, lt=1, description="left edge, from the wall's left")
+    y: float = Field(ge=0, lt=1, description="top edge, from the wall's top")
+    width: float = Field(gt=0, le=1)
+    height: float = Field(gt=0, le=1)
+
+
 class ProjectorSpec(_Strict):
     name: str | None = Field(None, max_length=200)
-    yaw: Annotated[float, Field(ge=-180, le=180, description="Yaw of the projector's centre, degrees")]
-    span_deg: Annotated[float, Field(gt=0, le=360, description="Yaw it covers, overlap included")]
+    yaw: float | None = Field(None, ge=-180, le=180, description="Yaw of the projector's centre, degrees "
+                                                                  "(cylinder and flat screens)")
+    span_deg: float | None = Field(None, gt=0, le=360, description="Yaw it covers, overlap included "
+                                                                   "(cylinder and flat screens)")
+    area: Area | None = Field(None, description="wall screens: the part of the wall it shows")
     resolution: tuple[Pixels, Pixels] = Field(description=f"Width and height in pixels, each at most {MAX_PROJECTOR_SIDE}")
     gamma: float = Field(2.2, ge=1.0, le=3.0)
     gain: float = Field(1.0, gt=0, le=4.0, description="Brightness multiplier in linear light")
@@ -133,7 +157,8 @@ class Projector:
     """One projector's patch of the world and how its pixels map to directions.
 
     `top`/`bottom` are the screen's upper and lower edge in units of the wall distance,
-    measured from the eye (tan of pitch at the wall's centre line).
+    measured from the eye (tan of pitch at the wall's centre line); on a `wall`, `left`/`right`
+    are its area's edges in the same units, from straight ahead (tan of yaw).
     """
 
     number: int
@@ -156,6 +181,8 @@ class Projector:
     beta_map: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (h, w) float32 black level
     map_files: tuple = ()  # (kind, path, as written) of the maps to load: filled by build_room, read by load_room
     host: str | None = None  # the PC that drives it, in a room on several PCs (bridge/show/cluster/)
+    left: float = 0.0  # wall only: the area's left and right edges, tan of yaw
+    right: float = 0.0
 
     @property
     def has_maps(self) -> bool:
@@ -170,25 +197,60 @@ class Projector:
         return self.yaw_max - self.yaw_min
 
     @property
+    def facing(self) -> float | None:
+        """Yaw of the flat screen's normal (None on a cylinder): where its pitch band is tallest."""
+        return None if self.shape == "cylinder" else 0.0 if self.shape == "wall" else self.yaw_centre
+
+    def pitch_band(self, yaw: float) -> tuple[float, float] | None:
+        """(lowest, highest) pitch its picture reaches at `yaw`, or None where it does not reach.
+
+        A flat screen is lit to the same height all along, so its ends are seen at a lower pitch:
+        pitch = atan(h · cos(yaw − facing))."""
+        offset = (yaw - self.yaw_min) % 360
+        if offset > self.span:
+            return None
+        shrink = 1.0 if self.facing is None else math.cos(math.radians(self.yaw_min + offset - self.facing))
+        return math.degrees(math.atan(self.bottom * shrink)), math.degrees(math.atan(self.top * shrink))
+
+    def _bands(self) -> list[tuple[float, float]]:
+        """Its pitch band where it is tallest and shortest: its edges and the yaw nearest its facing."""
+        yaws = [self.yaw_min, self.yaw_max]
+        if self.facing is not None:
+            yaws.append(self.yaw_min + min(self.span, max(0.0, (self.facing - self.yaw_min + 180) % 360 - 180)))
+        return [band for y in yaws if (band := self.pitch_band(y)) is not None]
+
+    @property
     def pitch_min(self) -> float:
-        return math.degrees(math.atan(self.bottom))
+        """The lowest pitch any of its pixels shows."""
+        return min(lo for lo, _ in self._bands())
 
     @property
     def pitch_max(self) -> float:
-        return math.degrees(math.atan(self.top))
+        """The highest pitch any of its pixels shows."""
+        return max(hi for _, hi in self._bands())
+
+    def inner_band(self) -> tuple[float, float]:
+        """The pitch it lights at every yaw it covers: a box drawn inside it stays on its picture."""
+        bands = self._bands()
+        return max(lo for lo, _ in bands), min(hi for _, hi in bands)
 
     def directions(self, cols, rows) -> tuple[np.ndarray, np.ndarray]:
         """(yaw, pitch) in degrees seen through continuous pixel positions (0 = left/top edge).
 
         Pixel centres are at +0.5.  Yaw is not wrapped (a projector may run past ±180).
+        A flat screen's point u across and h up (in units of its distance, from its facing
+        direction) is seen at yaw = facing + atan(u), pitch = atan2(h, √(1 + u²)).
         """
         cols, rows = np.broadcast_arrays(np.asarray(cols, dtype=np.float64), np.asarray(rows, dtype=np.float64))
         h = self.top - rows / self.height * (self.top - self.bottom)
         if self.shape == "cylinder":
             return self.yaw_min + cols / self.width * self.span, np.degrees(np.arctan(h))
-        half = math.tan(math.radians(self.span / 2))
-        u = (2 * cols / self.width - 1) * half
-        return self.yaw_centre + np.degrees(np.arctan(u)), np.degrees(np.arctan2(h, np.sqrt(1 + u * u)))
+        if self.shape == "wall":
+            u = self.left + cols / self.width * (self.right - self.left)
+        else:
+            u = (2 * cols / self.width - 1) * math.tan(math.radians(self.span / 2))
+        facing = self.facing or 0.0
+        return facing + np.degrees(np.arctan(u)), np.degrees(np.arctan2(h, np.sqrt(1 + u * u)))
 
 
 @dataclass(frozen=True)
@@ -204,7 +266,8 @@ class Room:
 
     @property
     def pitch_range(self) -> tuple[float, float]:
-        return self.projectors[0].pitch_min, self.projectors[0].pitch_max
+        """The lowest and highest pitch any projector shows."""
+        return min(p.pitch_min for p in self.projectors), max(p.pitch_max for p in self.projectors)
 
     def desktop(self) -> tuple[int, int, int, int]:
         """(x, y, width, height) of the box round every projector's output on the desktop."""
@@ -214,13 +277,29 @@ class Room:
         y1 = max(p.output[1] + p.height for p in self.projectors)
         return x0, y0, x1 - x0, y1 - y0
 
-    def neighbours(self) -> list[tuple[Projector, Projector, float]]:
-        """Each projector with the next one clockwise round the room and the degrees they share
-        (negative: a gap).  Empty for a single projector."""
+    def _ring(self) -> list[tuple[Projector, Projector, float]]:
+        """Each projector with the next one clockwise and the degrees they share (negative: a gap)."""
         ordered = sorted(self.projectors, key=lambda p: p.yaw_min % 360)
-        if len(ordered) == 1:
+        if self.screen.shape == "wall":
             return []
         return [(a, b, _shared_degrees(a, b)) for a, b in zip(ordered, ordered[1:] + ordered[:1])]
+
+    def open_side(self) -> tuple[Projector, Projector, float] | None:
+        """The room's open side: the projectors either side of the widest gap and its degrees, if
+        it is at least MIN_OPEN_SIDE_DEG wide; None for a room that goes all the way round (or a
+        wall, open by its nature)."""
+        ring = self._ring()
+        if not ring:
+            return None
+        a, b, shared = min(ring, key=lambda pair: pair[2])
+        return (a, b, -shared) if -shared >= MIN_OPEN_SIDE_DEG else None
+
+    def neighbours(self) -> list[tuple[Projector, Projector, float]]:
+        """Each projector with the next one clockwise round the room and the degrees they share
+        (negative: a gap).  Empty for a wall; the two ends of a room with an open side are not
+        neighbours."""
+        gap = self.open_side()
+        return [(a, b, s) for a, b, s in self._ring() if gap is None or (a, b) != gap[:2]]
 
     def overlaps(self) -> list[float]:
         """Degrees each projector shares with the next one round the room (clockwise)."""
@@ -232,19 +311,44 @@ class Room:
         right = next((max(0.0, s) for a, b, s in self.neighbours() if a is projector), 0.0)
         return left, right
 
+    def covered_yaws(self) -> list[tuple[float, float]]:
+        """The yaws the room lights, as (start, end) clockwise with -180 <= start < end:
+        [(-180, 180)] for a room that goes all the way round."""
+        if self.screen.shape == "wall":
+            return [(min(p.yaw_min for p in self.projectors), max(p.yaw_max for p in self.projectors))]
+        gap = self.open_side()
+        if gap is None:
+            return [(-180.0, 180.0)]
+        start = wrap_yaw(gap[1].yaw_min)
+        return [(start, start + 360 - gap[2])]
+
+    def lit_band(self, yaw: float) -> tuple[float, float] | None:
+        """(lowest, highest) pitch the room lights at `yaw`, or None where no projector shines.
+
+        A wall is lit as one: its displays' bezels (thin gaps between their areas) count as lit."""
+        if self.screen.shape == "wall":
+            (start, end), = self.covered_yaws()
+            if not start <= wrap_yaw(yaw) <= end:
+                return None
+            shrink = math.cos(math.radians(wrap_yaw(yaw)))
+            return (math.degrees(math.atan(min(p.bottom for p in self.projectors) * shrink)),
+                    math.degrees(math.atan(max(p.top for p in self.projectors) * shrink)))
+        bands = [band for p in self.projectors if (band := p.pitch_band(yaw)) is not None]
+        return (min(lo for lo, _ in bands), max(hi for _, hi in bands)) if bands else None
+
     def summary(self) -> str:
-        p = self.projectors
-        res = {f"{q.width}×{q.height}" for q in p}
-        lo, hi = self.pitch_range
-        ov = self.overlaps()
-        dist = self.screen.radius_m if self.screen.shape == "cylinder" else self.screen.distance_m
-        return (f"{len(p)} projectors ({', '.join(sorted(res))}), {self.screen.shape} at {dist:g} m, "
-                f"pitch {lo:.1f}°..{hi:.1f}°, overlap {min(ov):.1f}–{max(ov):.1f}°")
+        screen, (lo, hi), ov = self.screen, self.pitch_range, self.overlaps()
+        (start, end), = self.covered_yaws()
+        res = sorted({f"{q.width}×{q.height}" for q in self.projectors})
+        shape = (f"wall {screen.width_m:g}×{screen.height_m:g} m" if screen.shape == "wall" else screen.shape)
+        return (f"{len(self.projectors)} projectors ({', '.join(res)}), {shape} at {screen.radius_m or screen.distance_m:g} m, "
+                f"{'all round' if end - start >= 360 else f'yaw {start:.0f}°..{end:.0f}°'}, pitch {lo:.1f}°..{hi:.1f}°"
+                + ("" if screen.shape == "wall" else f", overlap {min(ov):.1f}–{max(ov):.1f}°"))
 
 
 def _shared_degrees(a: Projector, b: Projector) -> float:
-    """Overlap from a's end into b's start, walking clockwise (negative: a gap)."""
-    return wrap_yaw(a.yaw_max - b.yaw_min)
+    """Overlap from a's end into b's start, walking clockwise from a's start (negative: a gap)."""
+    return a.span - (360.0 if a is b else (b.yaw_min - a.yaw_min) % 360)
 
 
 # What a render holds, per pixel, as the compositor builds it (bridge/room/compositor.py; checked

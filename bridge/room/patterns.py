@@ -8,6 +8,9 @@ briefing, so what the projectors show is exactly what a scene would get:
 - blend: a flat white field.  In the overlaps the wall must be neither brighter nor darker.
 - ids: each projector's number, large, at its centre, and its coverage edges in its colour.
 - colour: colour bars and a 16-step grey ramp in each projector's own region.
+
+Labels and boxes go where the room lights: at each yaw within its lit band (a room may cover
+part of the circle, and a wall's displays may be stacked), each projector's within its own.
 """
 
 from __future__ import annotations
@@ -62,12 +65,19 @@ def _grid(draw: ImageDraw.ImageDraw, room: Room, width: int, height: int) -> Non
         y = _y(pitch, height)
         colour = (255, 255, 0) if pitch == 0 else ((255, 200, 0) if major else (140, 110, 0))
         draw.line([(0, y), (width, y)], fill=colour, width=thick if major or pitch == 0 else thin)
-    lo, hi = room.pitch_range
     for yaw in range(-180, 180, 10):
-        for pitch in range(int(np.ceil(lo / 10) * 10), int(hi) + 1, 10):
-            text = f"{yaw}°" if pitch == 0 else f"{pitch:+d}°"
-            if pitch != 0 and yaw % 30:
+        band = room.lit_band(yaw + 1)  # the label sits just right of its line
+        if band is None:
+            continue
+        lo, hi = band
+        lines = range(int(np.ceil(lo / 10) * 10), int(np.floor(hi / 10) * 10) + 1, 10)
+        if not lines:
+            continue
+        at = min(lines, key=abs)  # the yaw's label on the line nearest the horizon that is lit
+        for pitch in lines:
+            if pitch != at and yaw % 30:
                 continue
+            text = f"{yaw}°" if pitch == at else f"{pitch:+d}°"
             draw.text((_x(yaw, width) + 0.3 * ppd, _y(pitch, height) + 0.2 * ppd), text, fill=(255, 255, 255), font=label)
 
 
@@ -77,23 +87,25 @@ def _blend(draw: ImageDraw.ImageDraw, room: Room, width: int, height: int) -> No
 
 def _ids(draw: ImageDraw.ImageDraw, room: Room, width: int, height: int) -> None:
     ppd = width / 360
-    lo, hi = room.pitch_range
-    big, small = font((hi - lo) * 0.45 * ppd), font(2.5 * ppd)
+    small = font(2.5 * ppd)
     for p in room.projectors:
         colour = _COLOURS[(p.number - 1) % len(_COLOURS)]
         for edge in (p.yaw_min, p.yaw_max):
+            lo, hi = p.pitch_band(edge) or (0.0, 0.0)
             x = _x(edge, width)
             draw.line([(x, _y(hi, height)), (x, _y(lo, height))], fill=colour, width=max(2, round(0.3 * ppd)))
+        lo, hi = p.inner_band()
         cx, cy = _x(p.yaw_centre, width), _y((lo + hi) / 2, height)
-        draw.text((cx, cy), str(p.number), fill=colour, font=big, anchor="mm")
-        draw.text((cx, cy + (hi - lo) * 0.3 * ppd), f"{p.name} · yaw {p.yaw_centre:g}°", fill=colour, font=small, anchor="mm")
+        draw.text((cx, cy), str(p.number), fill=colour, font=font((hi - lo) * 0.45 * ppd), anchor="mm")
+        draw.text((cx, cy + (hi - lo) * 0.3 * ppd), f"{p.name} · yaw {round(p.yaw_centre, 1):g}°", fill=colour, font=small,
+                  anchor="mm")
 
 
 def _colour(draw: ImageDraw.ImageDraw, room: Room, width: int, height: int) -> None:
     ppd = width / 360
-    lo, hi = room.pitch_range
-    mid = (lo + hi) / 2
     for p in room.projectors:
+        lo, hi = p.inner_band()  # its own rows: a wall's displays may be stacked
+        mid = (lo + hi) / 2
         left, _, right = _own_region(room, p)
         bar_w = (right - left) / len(_BARS)
         for k, colour in enumerate(_BARS):
