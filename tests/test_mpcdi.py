@@ -25,6 +25,7 @@ from bridge.room.compositor import Compositor
 from bridge.room.load import load_room
 from bridge.room.lookup import pixel_directions
 from bridge.room.mpcdi import files as mpcdi_files
+from bridge.room.mpcdi import mapfiles
 from bridge.room.mpcdi.exporter import export_mpcdi
 from bridge.room.mpcdi.importer import import_mpcdi
 from tests.test_compositor import smooth_test_frame
@@ -111,7 +112,8 @@ def listing(folder: Path) -> set[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("room_name,profile", [("bridge", "3d"), ("pentagon", "3d"), ("rehearsal", "3d"),
-                                               ("rehearsal", "2d"), ("pentagon", "a3")])
+                                               ("rehearsal", "2d"), ("pentagon", "a3"), ("front-wall", "3d"),
+                                               ("video-wall", "3d"), ("video-wall", "a3")])
 def test_round_trip_gives_the_same_projector_images(tmp_path, room_name, profile):
     room = load_room(room_name)
     exported = export_mpcdi(room, tmp_path / "room.mpcdi", profile)
@@ -121,8 +123,9 @@ def test_round_trip_gives_the_same_projector_images(tmp_path, room_name, profile
     # and black level again: no map files, and the cylinder keeps its fast path.
     assert imported.map_counts == {"warp": 0, "alpha": 0, "beta": 0} and imported.maps_folder is None
     again = load_room(imported.room_file)
-    assert [(p.name, p.yaw_min, p.yaw_max, p.width, p.height) for p in again.projectors] == \
-           [(p.name, p.yaw_min, p.yaw_max, p.width, p.height) for p in room.projectors]
+    assert [(p.name, p.width, p.height) for p in again.projectors] == [(p.name, p.width, p.height) for p in room.projectors]
+    for p, q in zip(again.projectors, room.projectors):
+        assert (p.yaw_min, p.yaw_max, p.top, p.bottom) == pytest.approx((q.yaw_min, q.yaw_max, q.top, q.bottom), abs=1e-9)
     frame = smooth_test_frame(W, H)
     for a, b in zip(Compositor(room, W, H).split(frame), Compositor(again, W, H).split(frame)):
         assert np.array_equal(a, b)
@@ -181,7 +184,7 @@ def test_an_adjusted_warp_wins_over_the_stored_room(tmp_path):
     exported = export_mpcdi(room, tmp_path / "room.mpcdi", "2d")
     with zipfile.ZipFile(exported.path) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
-    grid = mpcdi_files.read_pfm(files["region2_warp.pfm"], mpcdi_files._Where(Path("x")))
+    grid = mapfiles.read_pfm(files["region2_warp.pfm"], mpcdi_files._Where(Path("x")))
     shift = 8 * (135 / 1280) / 360  # 8 projector pixels of yaw, as a fraction of the canvas
     grid = grid.copy()
     grid[..., 0] = (grid[..., 0] + shift) % 1.0
@@ -211,7 +214,7 @@ def two_region_2d(tmp_path: Path, name: str = "known.mpcdi", with_maps: bool = F
     files = {}
     for rid, yaw in (("a", yaw_a), ("b", yaw_b)):
         u = ((np.tile(yaw, (h, 1)) + 180) / 360) % 1.0
-        v = np.tile(((90 - pitch) / 180)[:, None], (1, w))
+        v = np.tile(((pitch + 90) / 180)[:, None], (1, w))  # v = 0 at the bottom (pitch -90°), as OpenGL's UV
         files[f"{rid}.pfm"] = pfm_bytes(np.dstack([u, v, np.zeros_like(u)]).astype(np.float32), big_endian=rid == "b")
     filesets = [fileset_xml("a", "a.pfm", "a-alpha.png" if with_maps else None, 2.0, "a-beta.png" if with_maps else None),
                 fileset_xml("b", "b.pfm")]
@@ -254,8 +257,8 @@ def test_a_rolled_3d_frustum_pixel_by_pixel(tmp_path):
     frusta = [dict(yaw=0, pitch=10, roll=5), dict(yaw=90, pitch=0, roll=0), dict(yaw=180, pitch=0, roll=0),
               dict(yaw=-90, pitch=0, roll=0)]
     angles = dict(leftAngle=-50, rightAngle=50, upAngle=30, downAngle=-30)
-    u, v = np.meshgrid((np.arange(w) + 0.5) / w, (np.arange(h) + 0.5) / h)
-    files = {"r1.pfm": pfm_bytes(np.dstack([1 - u, v, np.zeros_like(u)]).astype(np.float32))}
+    u, v = np.meshgrid((np.arange(w) + 0.5) / w, (np.arange(h) + 0.5) / h)  # v from the top, as `expected` takes it
+    files = {"r1.pfm": pfm_bytes(np.dstack([1 - u, 1 - v, np.zeros_like(u)]).astype(np.float32))}  # the file's from the bottom
     regions = [region_xml(f"r{k}", w, h, {**f, **angles}) for k, f in enumerate(frusta)]
     xml = mpcdi_xml("3d", regions, [fileset_xml("r1", "r1.pfm")])
     imported = import_mpcdi(write_archive(tmp_path / "frusta.mpcdi", xml, files), tmp_path / "frusta.yaml")
@@ -317,26 +320,25 @@ def test_a3_points_in_a_surveyors_frame(tmp_path):
 
 
 def test_a_coarse_warp_grid_is_spread_over_the_pixels(tmp_path):
-    """A 5×3 grid for a 41×21 projector: grid points land on every 10th pixel, bilinear between."""
-    w, h = 41, 21
-    gu, gv = np.meshgrid(np.linspace(0.1, 0.4, 5), np.linspace(0.3, 0.7, 3))
-    files = {"a.pfm": pfm_bytes(np.dstack([gu, gv, np.zeros_like(gu)]).astype(np.float32))}
-    fu, fv = np.meshgrid(np.linspace(0.55, 0.95, 5), np.linspace(0.3, 0.7, 3))
-    files["b.pfm"] = pfm_bytes(np.dstack([fu, fv, np.zeros_like(fu)]).astype(np.float32))
+    """5×3 grids for 40×20 projectors in the standard's fill layout: sample i sits at the centre of
+    cell i, (i + 0.5)/5 of the width; a grid of a straight line gives that line at every pixel,
+    the outermost half cells included, across the ±180° seam too."""
+    w, h, n, m = 40, 20, 5, 3
+    files, wants = {}, []
+    for rid, start in (("a", -190.0), ("b", -10.0)):  # 200° each, 20° overlaps
+        cells = (np.arange(n) + 0.5) / n
+        gu = np.tile(((start + cells * 200 + 180) / 360) % 1.0, (m, 1))
+        gv = np.tile((((30 - (np.arange(m) + 0.5) / m * 60) + 90) / 180)[:, None], (1, n))  # top row first, v from the bottom
+        files[f"{rid}.pfm"] = pfm_bytes(np.dstack([gu, gv, np.zeros_like(gu)]).astype(np.float32))
+        wants.append(start + (np.arange(w) + 0.5) / w * 200)
     xml = mpcdi_xml("2d", [region_xml("a", w, h), region_xml("b", w, h)], [fileset_xml("a", "a.pfm"), fileset_xml("b", "b.pfm")])
-    # a: yaw -144..-36 at pixel centres; b: 18..162: gaps round the room are refused (they would be dark)
-    with pytest.raises(BridgeError, match="gap of"):
-        import_mpcdi(write_archive(tmp_path / "gappy.mpcdi", xml, files), tmp_path / "gappy.yaml")
-    assert not (tmp_path / "gappy.yaml").exists()
-    gu, fu = np.meshgrid(np.linspace(-0.02, 0.52, 5), np.zeros(3))[0], np.meshgrid(np.linspace(0.48, 1.02, 5), np.zeros(3))[0]
-    files["a.pfm"] = pfm_bytes(np.dstack([gu % 1.0, gv, np.zeros_like(gu)]).astype(np.float32))
-    files["b.pfm"] = pfm_bytes(np.dstack([fu % 1.0, fv, np.zeros_like(fu)]).astype(np.float32))
     imported = import_mpcdi(write_archive(tmp_path / "coarse.mpcdi", xml, files), tmp_path / "coarse.yaml")
-    a = load_room(imported.room_file).projectors[0]
-    yaw, pitch = pixel_directions(a)
-    want_yaw = -0.02 * 360 - 180 + np.arange(w) / (w - 1) * 0.54 * 360  # corners on the first and last pixel centres
-    assert np.abs((yaw - want_yaw[None, :] + 180) % 360 - 180).max() < 1e-3  # across the ±180° seam too
-    assert np.abs(pitch - (90 - np.linspace(0.3, 0.7, h) * 180)[:, None]).max() < 1e-3
+    room = load_room(imported.room_file)
+    for p, want_yaw in zip(room.projectors, wants):
+        yaw, pitch = pixel_directions(p)
+        assert np.abs((yaw - want_yaw[None, :] + 180) % 360 - 180).max() < 1e-3
+        assert np.abs(pitch - (30 - (np.arange(h) + 0.5) / h * 60)[:, None]).max() < 1e-3
+    assert room.projectors[0].yaw_min == pytest.approx(-190, abs=1e-3)
 
 
 def test_alpha_and_beta_maps_from_the_file_are_applied(tmp_path):
@@ -527,16 +529,17 @@ def test_export_writes_standard_mpcdi(tmp_path):
         alpha = Image.open(io.BytesIO(zf.read("region1_alpha.png")))
         alpha.load()
     assert names == {"mpcdi.xml"} | {f"region{k}_{kind}" for k in (1, 2, 3) for kind in ("warp.pfm", "alpha.png")}
-    assert '<MPCDI profile="3d" geometry="1"' in xml and 'version="2.0"' in xml
+    assert '<MPCDI profile="3d" geometry="2" color="1"' in xml and 'version="2.0"' in xml  # a per-pixel warp: level 2
     assert '<region id="front" xResolution="1280" yResolution="800" x="0.0" y="0.0" xsize="0.3333333333333333"' in xml
     assert xml.count("<frustum>") == 3 and "<gammaEmbedded>2.2</gammaEmbedded>" in xml
+    assert xml.count("<color>") == 3 and '<decode type="gamma" gamma="2.2">' in xml  # one per region, as the standard asks
     # The PFM as the format has it: a little-endian header, rows stored from the bottom up.
     header = b"PF\n1280 800\n-1.0\n"
     assert warp.startswith(header) and len(warp) == len(header) + 1280 * 800 * 12
     first_row = np.frombuffer(warp, "<f4", count=1280 * 3, offset=len(header)).reshape(1280, 3)
     last_row = np.frombuffer(warp, "<f4", count=1280 * 3, offset=len(warp) - 1280 * 12).reshape(1280, 3)
-    assert first_row[:, 1].min() > 0.5 > last_row[:, 1].max()  # the bottom row of the picture comes first
-    assert first_row[:, 1].max() > 0.99 and last_row[:, 1].min() < 0.01
+    assert first_row[:, 1].max() < 0.5 < last_row[:, 1].min()  # the bottom row comes first, and v = 0 is the bottom
+    assert first_row[:, 1].min() < 0.01 and last_row[:, 1].max() > 0.99
     assert np.all(np.diff(first_row[:, 0]) > 0) and first_row[0, 0] > 0 and first_row[-1, 0] < 1
     # The blend ramp, gamma embedded: 0 at the edges, 1 in the middle.
     a = np.asarray(alpha).astype(float) / 65535
@@ -671,13 +674,14 @@ def test_bad_pfm_files_are_refused(tmp_path, change, fragment):
     assert fragment in refused(tmp_path, files)
 
 
-def test_map_resolution_mismatch_and_colour_maps_are_refused(tmp_path):
+def test_oversized_and_colour_maps_are_refused(tmp_path):
     files = replace_xml('<fileset region="a"><geometryWarpFile><path>a.pfm</path><geometricUnit>m</geometricUnit>'
                         '<interpolation>linear</interpolation><originOf3DData>idealEyePoint</originOf3DData></geometryWarpFile>',
                         '<fileset region="a"><geometryWarpFile><path>a.pfm</path></geometryWarpFile>'
                         '<alphaMap><path>a.png</path><gammaEmbedded>2.2</gammaEmbedded></alphaMap>')
-    files["a.png"] = png_bytes(np.ones((4, 9)))
-    assert "a.png: fileset of region 'a' alphaMap: is 9×4; region 'a' is 8×4 and its blend map must match it" in refused(tmp_path, files)
+    files["a.png"] = png_bytes(np.ones((MAX_PROJECTOR_SIDE + 1, 1)))
+    assert (f"a.png: fileset of region 'a' alphaMap: is 1×{MAX_PROJECTOR_SIDE + 1}; a blend map may be at most "
+            f"{MAX_PROJECTOR_SIDE} a side") in refused(tmp_path, files)
     colour = np.zeros((4, 8, 3), np.uint8)
     colour[..., 0] = 200
     out = io.BytesIO()

@@ -21,6 +21,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("--out", type=Path, required=True, metavar="ROOM.yaml", help="the room profile to write")
     a.add_argument("--keep-maps", action="store_true",
                    help="write every map, even where the room Bridge stored in the file reproduces it")
+    a.add_argument("--v-origin", choices=("auto", "bottom", "top"), default="auto",
+                   help="where v = 0 lies in a 2d or 3d warp's (u, v): bottom, as the standard, the VESA reference "
+                        "library and nDisplay have it; top, for files written the other way; auto (default): bottom, "
+                        "unless an older Bridge wrote the file (then top)")
     a = actions.add_parser("export", help="write a room's geometry, blend and black level as an MPCDI file",
                            description="Write a room as an MPCDI archive: per projector a warp, an alpha (blend) and, "
                                        "where a projector lifts black, a beta map, computed from Bridge's own geometry.")
@@ -39,7 +43,7 @@ def run(args) -> int:
         raise BridgeError("room: say what to do: `bridge room import FILE.mpcdi --out ROOM.yaml` or "
                           "`bridge room export ROOM --out FILE.mpcdi`")
     if args.action == "import":
-        result = import_mpcdi(args.file, args.out, keep_maps=args.keep_maps)
+        result = import_mpcdi(args.file, args.out, keep_maps=args.keep_maps, v_origin=args.v_origin)
         maps = ", ".join(f"{n} {k}" for k, n in result.map_counts.items() if n) or "none: the room in the file matches its maps"
         out.print(printable(f"imported {args.file} (profile {result.profile}, {result.projectors} projectors) as "
                             f"{result.room_file}; maps: {maps}" + (f" in {result.maps_folder}/" if result.maps_folder else "")))

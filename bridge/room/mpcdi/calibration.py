@@ -16,12 +16,14 @@ from bridge.room.mpcdi.files import (
     _INVALID_EPS,
     EXTENSION_NAME,
     PROFILES_READ,
+    V_ORIGINS,
     Archive,
     Node,
     _Where,
     parse_xml,
     unsafe_member_name,
 )
+from bridge.room.mpcdi.frustum import FRUSTUM_KEYS, frustum_directions
 
 # ---------------------------------------------------------------------------------------------
 # What an mpcdi.xml says
@@ -67,9 +69,9 @@ class Calibration:
     hint: dict | None  # the room profile Bridge wrote in its extension (checked before use)
     hint_regions: list[str] | None
     notes: list[str]
+    v_origin_written: str | None = None  # where Bridge's extension says its warps put v = 0 (None: no extension)
 
 
-_FRUSTUM = ("yaw", "pitch", "roll", "leftAngle", "rightAngle", "upAngle", "downAngle")
 
 
 def read_calibration(archive: Archive) -> Calibration:
@@ -114,7 +116,7 @@ def read_calibration(archive: Archive) -> Calibration:
         raise where.error("has no <region> in display/buffer: no projector to import", display.line, "display")
     _read_filesets(root, where, regions, profile)
     hint, hint_regions, notes = _read_hint(root, where)
-    return Calibration(profile, regions, hint, hint_regions, notes)
+    return Calibration(profile, regions, hint, hint_regions, notes, _written_v_origin(root))
 
 
 def _region(node: Node, where: _Where, buffer_id: str, buffer_size: tuple[int, int] | None, profile: str) -> Region:
@@ -133,10 +135,10 @@ def _region(node: Node, where: _Where, buffer_id: str, buffer_size: tuple[int, i
     frustum = node.child("frustum")
     if frustum is not None:
         values = {}
-        for name in _FRUSTUM:
+        for name in FRUSTUM_KEYS:
             child = frustum.child(name)
             if child is None:
-                raise where.error(f"has no <{name}>; a frustum gives {', '.join(_FRUSTUM)} in degrees", frustum.line,
+                raise where.error(f"has no <{name}>; a frustum gives {', '.join(FRUSTUM_KEYS)} in degrees", frustum.line,
                                   f"{label} frustum")
             values[name] = _float(child.text, where, child, f"{label} frustum {name}", -360, 360)
         for lo, hi in (("leftAngle", "rightAngle"), ("downAngle", "upAngle")):
@@ -207,6 +209,18 @@ def _read_filesets(root: Node, where: _Where, regions: list[Region], profile: st
                               f"each pixel looks", missing[0].line, missing[0].label)
 
 
+def _written_v_origin(root: Node) -> str | None:
+    """Where v = 0 lies in the warps of a file Bridge wrote: the extension's <vOrigin>, or the top for
+    a file from a Bridge that wrote no such element (its exporter put v = 0 at the top); None when
+    Bridge did not write the file."""
+    extensions = root.child("extensionSet")
+    for ext in extensions.all("extension") if extensions is not None else []:
+        if (ext.attr("Name", "name") or "") == EXTENSION_NAME:
+            marker = ext.child("vOrigin")
+            return marker.text.lower() if marker is not None and marker.text.lower() in V_ORIGINS else "top"
+    return None
+
+
 def _read_hint(root: Node, where: _Where) -> tuple[dict | None, list[str] | None, list[str]]:
     """The room profile Bridge wrote in its extension, if any (validated later, used only where the maps agree)."""
     extensions = root.child("extensionSet")
@@ -252,27 +266,34 @@ def _int(text, where: _Where, node: Node, element: str, lo: int, hi: int) -> int
 # Geometry: a region's warp to Bridge's per-pixel directions
 
 
-def region_directions(region: Region, warp: np.ndarray | None, profile: str, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(yaw, pitch) in degrees, float64 (height, width), seen through each projector pixel; NaN where unset."""
+def region_directions(region: Region, warp: np.ndarray | None, profile: str, notes: list[str],
+                      v_origin: str = "bottom") -> tuple[np.ndarray, np.ndarray]:
+    """(yaw, pitch) in degrees, float64 (height, width), seen through each projector pixel; NaN where unset.
+
+    `warp` holds the grid with its top row first (as mapfiles.read_pfm gives it); in 2d and 3d its
+    (u, v) has v = 0 at the bottom of the picture (VESA MPCDI v2.0 §3.6.2: "the same as OpenGL UV
+    mapping"), or at the top where `v_origin` says so.  Their third value (B) is an optional error
+    estimate, NaN when not computed, and is ignored, as nDisplay ignores it."""
     if warp is None:  # 3d without a warp file: the frustum's picture as it is
-        u, v = np.meshgrid((np.arange(region.width) + 0.5) / region.width, (np.arange(region.height) + 0.5) / region.height)
+        u, v = np.meshgrid((np.arange(region.width) + 0.5) / region.width,
+                           1 - (np.arange(region.height) + 0.5) / region.height)
         grid = np.dstack([u, v, np.zeros_like(u)])
+        v_origin = "bottom"
     else:  # the caller's own array: unset points become NaN in place
         grid = warp
-        grid[np.isnan(grid).any(axis=2) | (np.abs(grid) < _INVALID_EPS).all(axis=2)] = np.nan
+        used = grid if profile == "a3" else grid[..., :2]
+        grid[np.isnan(used).any(axis=2) | (np.abs(used) < _INVALID_EPS).all(axis=2)] = np.nan
+    flip = v_origin == "bottom"
     if profile == "2d":
         # the canvas is the equirectangular frame, normalised: width and height 1
-        return _upsample_angles(x_to_yaw(grid[..., 0].astype(np.float64), 1), y_to_pitch(grid[..., 1].astype(np.float64), 1),
+        v = grid[..., 1].astype(np.float64)
+        return _upsample_angles(x_to_yaw(grid[..., 0].astype(np.float64), 1), y_to_pitch(1 - v if flip else v, 1),
                                 region)
     if profile == "3d":
+        assert region.frustum is not None  # the 3d profile refuses a region without a frustum
         grid = _upsample(grid[..., :2].astype(np.float64), region)
-        f = region.frustum
-        assert f is not None  # the 3d profile refuses a region without a frustum
-        t_l, t_r = math.tan(math.radians(f["leftAngle"])), math.tan(math.radians(f["rightAngle"]))
-        t_d, t_u = math.tan(math.radians(f["downAngle"])), math.tan(math.radians(f["upAngle"]))
-        right = t_l + grid[..., 0] * (t_r - t_l)
-        up = t_u - grid[..., 1] * (t_u - t_d)
-        return _rotate(right, up, np.ones_like(right), f["yaw"], f["pitch"], f["roll"])
+        v = grid[..., 1] if flip else 1 - grid[..., 1]
+        return frustum_directions(region.frustum, grid[..., 0], v)
     # a3: points in 3D round the eye
     origin = region.warp.origin if region.warp is not None else "unknown"
     if origin.lower() == "centerofmass":
@@ -286,31 +307,29 @@ def region_directions(region: Region, warp: np.ndarray | None, profile: str, not
     return direction_to_yaw_pitch(r, f, u)
 
 
-def _rotate(right, up, forward, yaw: float, pitch: float, roll: float) -> tuple[np.ndarray, np.ndarray]:
-    """Directions in a frustum's frame turned by its roll, pitch and yaw (MPCDI: yaw right, pitch up,
-    roll raising the left side) to Bridge's yaw and pitch."""
-    ro, pi, ya = (math.radians(a) for a in (roll, pitch, yaw))
-    r = right * math.cos(ro) + up * math.sin(ro)
-    u = -right * math.sin(ro) + up * math.cos(ro)
-    f = forward
-    u, f = u * math.cos(pi) + f * math.sin(pi), f * math.cos(pi) - u * math.sin(pi)
-    r, f = r * math.cos(ya) + f * math.sin(ya), f * math.cos(ya) - r * math.sin(ya)
-    return direction_to_yaw_pitch(r, f, u)
-
-
 def _upsample(grid: np.ndarray, region: Region) -> np.ndarray:
-    """A warp grid spread over every pixel (bilinear, corners on the first and last pixel centres)."""
+    """A warp grid spread over every pixel, bilinear, in the standard's fill layout (VESA MPCDI
+    v2.0 §3.6): sample i of n sits at the centre of cell i, (i + 0.5)/n of the region; pixels
+    in the outermost half cell continue the last two samples' slope."""
     gh, gw = grid.shape[:2]
     if (gh, gw) == (region.height, region.width):
         return grid
-    x = np.arange(region.width) * ((gw - 1) / max(1, region.width - 1))
-    y = np.arange(region.height) * ((gh - 1) / max(1, region.height - 1))
-    x0 = np.minimum(np.floor(x).astype(int), max(gw - 2, 0))
-    y0 = np.minimum(np.floor(y).astype(int), max(gh - 2, 0))
-    fx, fy = (x - x0)[None, :, None], (y - y0)[:, None, None]
+    x0, fx = _fill_positions(gw, region.width)
+    y0, fy = _fill_positions(gh, region.height)
+    fx, fy = fx[None, :, None], fy[:, None, None]
     x1, y1 = np.minimum(x0 + 1, gw - 1), np.minimum(y0 + 1, gh - 1)
     rows = grid[:, x0] * (1 - fx) + grid[:, x1] * fx
     return rows[y0] * (1 - fy) + rows[y1] * fy
+
+
+def _fill_positions(samples: int, pixels: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each pixel centre, the sample before it and the fraction of the way to the next (may
+    fall outside 0..1 in the outermost half cells, where the line through the last two continues)."""
+    where = (np.arange(pixels) + 0.5) * (samples / pixels) - 0.5
+    if samples < 2:
+        return np.zeros(pixels, dtype=int), np.zeros(pixels)
+    before = np.clip(np.floor(where).astype(int), 0, samples - 2)
+    return before, where - before
 
 
 def _upsample_angles(yaw: np.ndarray, pitch: np.ndarray, region: Region) -> tuple[np.ndarray, np.ndarray]:
@@ -321,4 +340,3 @@ def _upsample_angles(yaw: np.ndarray, pitch: np.ndarray, region: Region) -> tupl
     rel = wrap_yaw(yaw - ref)
     out = _upsample(np.dstack([rel, pitch]), region)
     return out[..., 0] + ref, out[..., 1]
-

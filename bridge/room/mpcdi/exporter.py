@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
 import os
 import tempfile
 import zipfile
@@ -16,10 +15,11 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from bridge.errors import BridgeError, Problem, shown
-from bridge.geometry import mean_yaw, pitch_to_y, wrap_yaw, yaw_to_x
+from bridge.geometry import pitch_to_y, wrap_yaw, yaw_to_x
 from bridge.room.lookup import pixel_directions, projector_weights
-from bridge.room.mpcdi.calibration import _FRUSTUM
-from bridge.room.mpcdi.files import EXTENSION_NAME, PROFILES_WRITTEN, write_pfm, write_png16
+from bridge.room.mpcdi.files import EXTENSION_NAME, PROFILES_WRITTEN
+from bridge.room.mpcdi.frustum import FRUSTUM_KEYS, frustum_for_pixels
+from bridge.room.mpcdi.mapfiles import write_pfm, write_png16
 
 # ---------------------------------------------------------------------------------------------
 # Export
@@ -35,7 +35,11 @@ class Exported:
 
 def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
     """Write `room` as an MPCDI archive: per projector its warp (from the compositor's geometry),
-    alpha (blend ramps, gain folded in) and, where any projector lifts black, beta maps."""
+    alpha (blend ramps, gain folded in) and, where any projector lifts black, beta maps.
+
+    What import reads (VESA MPCDI v2.0, as the VESA reference library and nDisplay read it): PFM
+    rows bottom to top, (u, v) with v = 0 at the bottom, one warp point a pixel (geometry level 2
+    in the standard's Table 3-2), a <color> tag per region (colour level 1, or 2 with beta maps)."""
     out = Path(out)
     if profile not in PROFILES_WRITTEN:
         raise BridgeError(f"--profile: {shown(profile, 20)!r} is not one Bridge writes; use {', '.join(PROFILES_WRITTEN)}")
@@ -61,9 +65,9 @@ def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
         alpha = weight * (1 - black) * p.gain / (1 - beta)
         frustum = None
         if profile == "3d":
-            frustum, warp = _frustum_warp(p, yaw, pitch, room)
-        elif profile == "2d":
-            warp = np.dstack([yaw_to_x(yaw, 1) % 1.0, pitch_to_y(pitch, 1), np.zeros_like(yaw)])  # the normalised frame
+            frustum, warp = frustum_for_pixels(p, yaw, pitch, room)
+        elif profile == "2d":  # the normalised frame, v = 0 at its bottom (pitch -90°)
+            warp = np.dstack([yaw_to_x(yaw, 1) % 1.0, 1 - pitch_to_y(pitch, 1), np.zeros_like(yaw)])
         else:
             warp = _screen_points(p, yaw, pitch, room)
         dark = ~np.isfinite(yaw)
@@ -78,8 +82,11 @@ def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
         rect = (f'x="{(ox - x0) / dw!r}" y="{(oy - y0) / dh!r}" xsize="{p.width / dw!r}" ysize="{p.height / dh!r}"')
         region = f'      <region id={quoteattr(rid)} xResolution="{p.width}" yResolution="{p.height}" {rect}>\n'
         if frustum is not None:
-            region += ("        <frustum>\n" + "".join(f"          <{n}>{frustum[n]!r}</{n}>\n" for n in _FRUSTUM)
+            region += ("        <frustum>\n" + "".join(f"          <{n}>{frustum[n]!r}</{n}>\n" for n in FRUSTUM_KEYS)
                        + "        </frustum>\n")
+        # Colour level 1/2: one decode and one encode gamma, the projector's (Bridge's frames are in its gamma).
+        region += (f'        <color>\n          <decode type="gamma" gamma="{p.gamma!r}"></decode>\n'
+                   f'          <encode type="gamma" gamma="{p.gamma!r}"></encode>\n        </color>\n')
         regions_xml.append(region + "      </region>\n")
         fileset = (f"    <fileset region={quoteattr(rid)}>\n"
                    f"      <geometryWarpFile>\n        <path>region{k}_warp.pfm</path>\n"
@@ -94,11 +101,11 @@ def export_mpcdi(room, out: str | Path, profile: str = "3d") -> Exported:
     hint = json.dumps({"regions": ids, "room": room_spec_dict(room)}, separators=(",", ":"))
     date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n'
-           f'<MPCDI profile="{profile}" geometry="1" color="1" date="{date}" version="2.0">\n'
+           f'<MPCDI profile="{profile}" geometry="2" color="{2 if lifts else 1}" date="{date}" version="2.0">\n'
            f'  <display>\n    <buffer id="desktop" xResolution="{dw}" yResolution="{dh}">\n'
            + "".join(regions_xml) + "    </buffer>\n  </display>\n  <files>\n" + "".join(filesets_xml) + "  </files>\n"
            f'  <extensionSet>\n    <extension Name="{EXTENSION_NAME}" hasExternalFiles="false">\n'
-           f"      <GeneratedBy>Bridge</GeneratedBy>\n      <room>{xml_escape(hint)}</room>\n"
+           f"      <GeneratedBy>Bridge</GeneratedBy>\n      <vOrigin>bottom</vOrigin>\n      <room>{xml_escape(hint)}</room>\n"
            f"    </extension>\n  </extensionSet>\n</MPCDI>\n")
     _write_archive(out, xml, members)
     return Exported(out, profile, len(room.projectors), out.stat().st_size)
@@ -133,46 +140,17 @@ def _region_ids(room) -> list[str]:
     return names if len(set(names)) == len(names) and all(names) else [f"projector-{p.number}" for p in room.projectors]
 
 
-def _frustum_warp(p, yaw: np.ndarray, pitch: np.ndarray, room) -> tuple[dict, np.ndarray]:
-    """A level frustum from the eye, centred on the projector's yaw, just holding every pixel's
-    direction; the warp is each pixel's (u, v) in the frustum's picture."""
-    centre = p.yaw_centre if p.warp_map is None else mean_yaw(yaw)
-    turn = wrap_yaw(yaw - centre)
-    if np.nanmax(np.abs(turn)) >= 89.5:
-        raise BridgeError(Problem(room.source, None, f"projectors[{p.number - 1}]",
-                                  f"{p.name} sees {np.nanmax(np.abs(turn)):.1f}° from its centre; a 3d frustum (one "
-                                  f"pinhole view) must stay within 89.5° of it: export this room with --profile 2d or a3"))
-    rad = np.radians(turn)
-    right = np.tan(rad)
-    up = np.tan(np.radians(pitch)) / np.cos(rad)
-    if np.nanmax(np.abs(up)) >= 57:  # 89°
-        raise BridgeError(Problem(room.source, None, f"projectors[{p.number - 1}]",
-                                  f"{p.name} looks too near straight up or down for a 3d frustum: "
-                                  f"export with --profile 2d or a3"))
-    # Out to the pixels' edges (half a step past the outermost centres): no pixel sits on the
-    # picture's corner, whose (0, 0) readers such as nDisplay take for an unset point.
-    half_u = np.nanmedian(np.abs(np.diff(right, axis=1))) / 2 if p.width > 1 else 1e-3
-    half_v = np.nanmedian(np.abs(np.diff(up, axis=0))) / 2 if p.height > 1 else 1e-3
-    t_l, t_r = np.nanmin(right) - half_u, np.nanmax(right) + half_u
-    t_d, t_u = np.nanmin(up) - half_v, np.nanmax(up) + half_v
-    frustum = {"yaw": float(centre), "pitch": 0.0, "roll": 0.0,
-               "leftAngle": math.degrees(math.atan(t_l)), "rightAngle": math.degrees(math.atan(t_r)),
-               "upAngle": math.degrees(math.atan(t_u)), "downAngle": math.degrees(math.atan(t_d))}
-    # The angles as written (and read back): the warp is measured against exactly them.
-    t_l, t_r = math.tan(math.radians(frustum["leftAngle"])), math.tan(math.radians(frustum["rightAngle"]))
-    t_d, t_u = math.tan(math.radians(frustum["downAngle"])), math.tan(math.radians(frustum["upAngle"]))
-    u = (right - t_l) / (t_r - t_l)
-    v = (t_u - up) / (t_u - t_d)
-    return frustum, np.dstack([u, v, np.zeros_like(u)])
-
-
 def _screen_points(p, yaw: np.ndarray, pitch: np.ndarray, room) -> np.ndarray:
     """Each pixel's point on the screen in metres, the eye at the origin (x right, y up, z towards the viewer)."""
     screen = room.screen
     if screen.shape == "cylinder":
         reach = np.full_like(yaw, screen.radius_m, dtype=np.float64)
-    else:  # a flat wall square to the projector's centre yaw
-        reach = screen.distance_m / np.maximum(np.cos(np.radians(wrap_yaw(yaw - p.yaw_centre))), 1e-6)
+    elif screen.shape in ("flat", "wall"):  # flat walls square to each projector's centre yaw; one wall straight ahead
+        facing = 0.0 if screen.shape == "wall" else p.yaw_centre
+        reach = screen.distance_m / np.maximum(np.cos(np.radians(wrap_yaw(yaw - facing))), 1e-6)
+    else:
+        raise BridgeError(Problem(room.source, None, "screen.shape", f"a3 export knows cylinder, flat and wall screens, "
+                                                                     f"not {screen.shape!r}: export with --profile 3d or 2d"))
     rad = np.radians(yaw)
     return np.dstack([reach * np.sin(rad), reach * np.tan(np.radians(pitch)), -reach * np.cos(rad)])
 
@@ -181,11 +159,22 @@ def room_spec_dict(room) -> dict:
     """The room as the profile keys that describe it (maps left out: they travel as the file's maps)."""
     projectors = []
     for p in room.projectors:
-        entry = {"name": p.name, "yaw": (p.yaw_min + p.yaw_max) / 2, "span_deg": p.span, "resolution": [p.width, p.height],
-                 "gamma": p.gamma, "gain": p.gain, "black_level": p.black_level, "output": {"x": p.output[0], "y": p.output[1]}}
+        place = _wall_area(room.screen, p) if room.screen.shape == "wall" else \
+            {"yaw": (p.yaw_min + p.yaw_max) / 2, "span_deg": p.span}
+        entry = {"name": p.name, **place, "resolution": [p.width, p.height], "gamma": p.gamma, "gain": p.gain,
+                 "black_level": p.black_level, "output": {"x": p.output[0], "y": p.output[1]}}
         if p.warp is not None:
             rows, cols = p.warp.shape[:2]
             entry["warp"] = {"rows": rows, "cols": cols, "offsets": p.warp.reshape(-1, 2).astype(float).tolist()}
         projectors.append(entry)
     return {"name": room.name, "description": room.description, "screen": room.screen.model_dump(exclude_none=True),
             "blend": room.blend.model_dump(), "display": {"layout": room.layout}, "projectors": projectors}
+
+
+def _wall_area(screen, p) -> dict:
+    """A wall projector's `area` (fractions of the wall from its top-left) from its edges in units of the distance."""
+    d, width = screen.distance_m, screen.width_m
+    top = (screen.height_m - screen.eye_height_m) / d
+    area = {"x": (p.left * d + width / 2) / width, "y": (top - p.top) * d / screen.height_m,
+            "width": (p.right - p.left) * d / width, "height": (p.top - p.bottom) * d / screen.height_m}
+    return {"area": {k: round(v, 12) + 0.0 for k, v in area.items()}}

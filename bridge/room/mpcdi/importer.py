@@ -27,16 +27,8 @@ from bridge.room.model import (
     RoomSpec,
 )
 from bridge.room.mpcdi.calibration import Calibration, read_calibration, region_directions
-from bridge.room.mpcdi.files import (
-    DIRECTION_TOLERANCE_DEG,
-    LEVEL_TOLERANCE,
-    NOMINAL_RADIUS_M,
-    Archive,
-    pfm_header,
-    read_pfm,
-    read_png,
-    write_png16,
-)
+from bridge.room.mpcdi.files import DIRECTION_TOLERANCE_DEG, LEVEL_TOLERANCE, NOMINAL_RADIUS_M, V_ORIGINS, Archive
+from bridge.room.mpcdi.mapfiles import pfm_header, read_pfm, read_png, write_png16
 from bridge.scene.yaml_source import YamlDocument
 
 # ---------------------------------------------------------------------------------------------
@@ -53,11 +45,15 @@ class Imported:
     notes: list[str]
 
 
-def import_mpcdi(archive_path: str | Path, out: str | Path, keep_maps: bool = False) -> Imported:
+def import_mpcdi(archive_path: str | Path, out: str | Path, keep_maps: bool = False, v_origin: str = "auto") -> Imported:
     """Read an MPCDI calibration and write a room profile `out` (YAML) with its maps beside it in
     `<stem>.maps/`.  Nothing is written unless the whole room loads.  `keep_maps` writes every
-    map even where the room in the file's BridgeRoom extension reproduces it."""
+    map even where the room in the file's BridgeRoom extension reproduces it.  `v_origin` says
+    where a 2d or 3d warp's v = 0 lies: `bottom` (the standard's), `top`, or `auto` (the bottom,
+    unless an older Bridge wrote the file: its exporter put it at the top)."""
     archive_path, out = Path(archive_path), Path(out)
+    if v_origin not in ("auto",) + V_ORIGINS:
+        raise BridgeError(f"--v-origin: {shown(v_origin, 20)!r} is not one of auto, {', '.join(V_ORIGINS)}")
     if out.suffix.lower() not in (".yaml", ".yml"):
         raise BridgeError(f"--out: {shown(out)} should be a .yaml file (the room profile; its maps go beside it)")
     folder = out.parent if str(out.parent) else Path(".")
@@ -72,9 +68,10 @@ def import_mpcdi(archive_path: str | Path, out: str | Path, keep_maps: bool = Fa
     with Archive(archive_path) as archive:
         cal = read_calibration(archive)
         notes = list(cal.notes)
+        origin = _v_origin(cal, v_origin, notes)
         _check_members_exist(archive, cal)
         _check_memory(archive, cal)
-        arrays = _read_region_maps(archive, cal, notes)
+        arrays = _read_region_maps(archive, cal, notes, origin)
     projectors, screen, extra = _build(cal, arrays, archive_path, keep_maps, notes)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.stem}.import-", dir=folder))
@@ -99,6 +96,16 @@ def import_mpcdi(archive_path: str | Path, out: str | Path, keep_maps: bool = Fa
         shutil.rmtree(staging, ignore_errors=True)
     counts = {kind: sum(1 for p in projectors if kind in p["maps_data"]) for kind in ("warp", "alpha", "beta")}
     return Imported(out, final_maps, cal.profile, len(projectors), counts, notes)
+
+
+def _v_origin(cal: Calibration, asked: str, notes: list[str]) -> str:
+    """Where the warps' v = 0 lies: as asked, else where the file's writer put it (the bottom, as the standard has it)."""
+    if asked != "auto":
+        return asked
+    if cal.v_origin_written == "top" and cal.profile in ("2d", "3d") and any(r.warp for r in cal.regions):
+        notes.append("an older Bridge wrote this file, with v = 0 at the top of its warps: read that way "
+                     "(--v-origin bottom reads it as the standard has it)")
+    return cal.v_origin_written or "bottom"
 
 
 def _not_a_room(archive_path: Path, exc: BridgeError) -> BridgeError:
@@ -128,7 +135,7 @@ def _check_memory(archive: Archive, cal: Calibration) -> None:
                                   f"may hold at most {MAX_RENDER_BYTES / 1024**3:.1f} GB")
 
 
-def _read_region_maps(archive: Archive, cal: Calibration, notes: list[str]) -> list[dict]:
+def _read_region_maps(archive: Archive, cal: Calibration, notes: list[str], v_origin: str) -> list[dict]:
     out = []
     for region in cal.regions:
         maps: dict[str, Any] = {}  # pitch_range, warp, alpha, gamma, beta
@@ -145,7 +152,7 @@ def _read_region_maps(archive: Archive, cal: Calibration, notes: list[str]) -> l
             warp = read_pfm(data, where, region.warp.element)
             del data
         try:
-            yaw, pitch = region_directions(region, warp, cal.profile, notes)
+            yaw, pitch = region_directions(region, warp, cal.profile, notes, v_origin)
         except ValueError as exc:
             assert region.warp is not None  # only a warp's origin is refused
             member, _ = archive.xml()
@@ -196,6 +203,8 @@ def _build(cal: Calibration, arrays: list[dict], archive_path: Path, keep_maps: 
             else:
                 notes.append(f"{region.label}: its warp differs from the room stored in the file: written as a warp map")
                 hinted = None
+                if isinstance(cal.hint, dict) and "area" in cal.hint["projectors"][k]:
+                    entry["area"] = cal.hint["projectors"][k]["area"]  # a wall places each projector by its area
         if hinted is None:
             entry["maps_data"]["warp"] = warp
         del warp, yaw, pitch
@@ -223,7 +232,9 @@ def _build(cal: Calibration, arrays: list[dict], archive_path: Path, keep_maps: 
         weight = np.minimum(weight, 1.0)
         black = np.divide(beta, weight, out=np.zeros_like(beta), where=weight > 0)
         lit = np.isfinite(p.warp_map[..., 0]) if p.warp_map is not None else np.ones(weight.shape, bool)
-        ours = np.broadcast_to(projector_weights(room, p), weight.shape)
+        # A wall's tiles are not blended: full weight where no alpha map says otherwise (as load_room gives them).
+        ours = np.ones(weight.shape, np.float32) if room.screen.shape == "wall" else \
+            np.broadcast_to(projector_weights(room, p), weight.shape)
         if keep_maps or np.abs(ours - weight)[lit].max(initial=0) > LEVEL_TOLERANCE:
             entry["maps_data"]["alpha"] = weight.astype(np.float32)
         levels = black[(weight > 0.05) & lit]
@@ -254,8 +265,9 @@ def _extent(yaw: np.ndarray, lit: np.ndarray) -> dict:
 
 
 def _hinted_geometry(spec: dict) -> dict:
-    out = {"yaw": spec["yaw"], "span_deg": spec["span_deg"], "gamma": spec.get("gamma", 2.2)}
-    for key in ("warp", "gain", "black_level"):
+    """A projector's keys from the room in the extension: its place (yaw and span, or a wall's area) and levels."""
+    out = {"gamma": spec.get("gamma", 2.2)}
+    for key in ("yaw", "span_deg", "area", "warp", "gain", "black_level"):
         if spec.get(key) is not None:
             out[key] = spec[key]
     return out
@@ -325,7 +337,8 @@ def _spec_from_entries(cal: Calibration, entries: list[dict], screen: dict, extr
     outputs = _outputs(cal)
     projectors = []
     for k, e in enumerate(entries):
-        p = {"name": e["name"][:200], "yaw": e["yaw"], "span_deg": e["span_deg"], "resolution": e["resolution"]}
+        place = {"area": e["area"]} if "area" in e else {"yaw": e["yaw"], "span_deg": e["span_deg"]}
+        p = {"name": e["name"][:200], **place, "resolution": e["resolution"]}
         for key in ("gamma", "gain", "black_level", "warp"):
             if e.get(key) is not None and (key != "gain" or e[key] != 1.0):
                 p[key] = e[key]
