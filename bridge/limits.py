@@ -14,7 +14,7 @@ MAX_YAML_NODES = 200_000  # mappings, lists and values, counting each alias expa
 MAX_YAML_DEPTH = 64  # nesting of mappings and lists
 MAX_DATA_FILE_BYTES = 512 * 1024**2  # a dataset file as stored
 MAX_DECOMPRESSED_BYTES = 512 * 1024**2  # what a .gz, .xlsx or other zip may inflate to
-MAX_IMAGE_PIXELS = 40_000_000  # an image or raster panel's picture (e.g. 8000 × 5000)
+MAX_IMAGE_PIXELS = 40_000_000  # an image or raster panel's picture, or an MPCDI blend map (e.g. 8000 × 5000)
 
 # Scenes
 MAX_DATASETS = 50
@@ -37,6 +37,7 @@ MAX_PROJECTORS = 32
 MAX_PROJECTOR_SIDE = 8192  # pixels, each way
 MAX_FRAME_WIDTH = 16384  # the equirectangular frame (height is half)
 MAX_RENDER_BYTES = 3 * 1024**3  # frame + projector images + lookup tables a render would hold
+MAX_SHOW_BYTES = 8 * 1024**3  # a show: its preparation's render, the answering worker's, and the frames it keeps
 
 # Calibration archives (MPCDI, `bridge room import`)
 MAX_MPCDI_BYTES = 2 * 1024**3  # what all the files in an MPCDI archive may inflate to, together

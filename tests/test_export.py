@@ -1,9 +1,8 @@
 """`bridge export`: a static site that opens from disk in a real browser (headless Chromium,
 WebGL in software), steps with the keyboard, passes axe-core's WCAG 2.1 A/AA rules, escapes
-the scene's text; a PDF handout with one page per step; files written only under --out."""
+the scene's text; a tagged PDF handout, each step from a new page; files written only under --out."""
 
 import io
-import re
 import shutil
 import subprocess
 import sys
@@ -96,12 +95,21 @@ def test_scene_text_is_escaped_in_the_page(exported):
 
 
 @pytest.mark.slow
-def test_the_pdf_has_one_page_per_step(exported):
+def test_the_pdf_is_tagged_with_each_step_from_a_new_page(exported):
+    from pdfua import validate
+
+    from tests.test_handout import structure
+
     _, site, _ = exported
-    data = (site / "briefing.pdf").read_bytes()
-    assert data.startswith(b"%PDF-")
-    assert len(re.findall(rb"/Type\s*/Page(?![s\w])", data)) == 3
-    assert re.search(rb"/Count\s+3\b", data)
+    path = site / "briefing.pdf"
+    assert [(f.rule_id, f.message) for f in validate(str(path)).findings] == []
+    elements = structure(path)
+    assert [text for tag, _, text, _ in elements if tag == "/H1"] == [" ".join(HOSTILE_TITLE.split())]
+    steps = [(page, text) for tag, page, text, _ in elements if tag == "/H2"]
+    assert [text for _, text in steps] == ["Step 1 of 3: <b>One</b>", "Step 2 of 3: Two", "Step 3 of 3: Three"]
+    assert [page for page, _ in steps] == [0, 1, 2]  # each step from a new page (and here, on one page)
+    alts = [alt for tag, _, _, alt in elements if tag == "/Figure"]
+    assert len(alts) == 9 and alts[6].startswith("Projector 1 · front, step 3 of 3 (Three): shows Older residents")
 
 
 @pytest.fixture(scope="module")
@@ -263,19 +271,6 @@ def test_the_default_folder_is_under_out(workdir):
     assert result.returncode == 0, result.stderr
     assert (workdir / "out" / "scene" / "export" / "index.html").is_file()
     assert not (workdir / "out" / "scene" / "export" / "briefing.pdf").exists()  # only with --pdf
-
-
-def test_the_handout_keeps_long_titles_and_notes_on_one_page():
-    from bridge.export.handout import _notes_lines, handout
-
-    images = [np.full((120, 192, 3), 40 * k, np.uint8) for k in range(1, 6)]
-    notes = "Talk about the map. " * 200
-    data = handout("A title with $maths$ and \\n", "ONS", [("Long " * 60, notes, images), ("Short", "", images[:2])],
-                   [f"{k} · wall" for k in range(1, 6)])
-    assert len(re.findall(rb"/Type\s*/Page(?![s\w])", data)) == 2
-    size, lines = _notes_lines(notes)
-    assert size == 7.0 and len(lines) == 16 and lines[-1].endswith("(the exported site has the notes in full)")
-    assert _notes_lines("Short notes.") == (10.0, ["Short notes."])
 
 
 def test_export_reports_layout_faults_and_data_warnings_as_render_does(workdir):

@@ -8,7 +8,8 @@ The site opens from disk (file://) with no server, or from any web host:
     pannellum/            the 360° viewer (pannellum 2.5.7, MIT; its LICENSE beside it)
     steps/step-NN.js      each step's 360° view: a JPEG as a data: URI (opened from disk, a browser
                           treats image files as another origin and WebGL may refuse them)
-    briefing.pdf          with --pdf: one A4 landscape page per step, its projector images and notes
+    briefing.pdf          with --pdf: the tagged (PDF/UA-1) handout: each step from a new A4
+                          landscape page, its projector images (alt text), notes and text version
 
 Everything is written inside `--out` only, each file beside its place and moved in (a reader
 never sees half a file, a symbolic link planted there is replaced, not followed).  A list of
@@ -51,7 +52,8 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     progress(what, done, total) callback; `warn(text)` hears the data's warnings and every
     layout fault, as `bridge render` prints them.  Returns lines to print: what was written."""
     from bridge.export.accessible import step_texts
-    from bridge.export.handout import handout
+    from bridge.export.handout import handout, writer
+    from bridge.export.handout_html import SiteWords
     from bridge.render.briefing import load_briefing
     from bridge.render.output import default_out_dir, prepare_out_dir
 
@@ -68,21 +70,22 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
     out_dir = prepare_out_dir(out_dir, None)
     site = Site(out_dir)
     site.check(plan)  # refuses, before anything is rendered, to replace what it did not write
-    pages: list[tuple[str, str, list[np.ndarray]]] = []
+    if pdf:
+        writer()  # the handout's writer loads (WeasyPrint and Pango), or a refusal before rendering
+    pages: list[list[np.ndarray]] = []  # each step's projector images, for the handout
     with progress_bars if progress_bars is not None else contextlib.nullcontext(None) as progress:
         faults: list = []
         for s, frame, projectors in _render(briefing, room, size, pdf, progress, faults):
             site.write(_view_file(s + 1), _view_script(s, frame))
             if pdf:
-                pages.append((texts[s]["title"], texts[s]["notes"], [_thumb(image) for image in projectors]))
+                pages.append([_thumb(image) for image in projectors])
     for name in STATIC:
         site.write(name, (resources.files("bridge.export") / "static" / name).read_bytes())
     for name in PANNELLUM:
         vendored = resources.files("bridge") / "web" / "static" / "vendor" / "pannellum" / name
         site.write(f"pannellum/{name}", vendored.read_bytes())
     if pdf:
-        labels = [f"{p.number} · {p.name}" for p in room.projectors]
-        site.write(PDF_NAME, handout(briefing.scene.title, briefing.scene.source, pages, labels))
+        site.write(PDF_NAME, handout(briefing.scene, room, texts, pages, SiteWords(_panel_html, _panel_heading)))
     site.write("index.html", page(briefing.scene.title, briefing.scene.source, texts).encode("utf-8"))
     site.remove_stale(plan)
     for fault in faults:
