@@ -32,9 +32,8 @@ import numpy as np
 
 from bridge.errors import BridgeError, Problem
 from bridge.geometry import pitch_to_y, x_to_yaw, y_to_pitch, yaw_to_x
+from bridge.show.memory import KEEP_FRAMES, KEEP_UNDER  # what the worker keeps (counted before a show starts)
 
-KEEP_FRAMES = 12  # equirectangular frames a worker keeps (each 100 MB at 8192×4096)
-KEEP_UNDER = 3  # video steps whose frames over black and white it keeps too (200 MB each at 8192×4096)
 IDLE_BEFORE_OTHER_STEPS = 1.0  # seconds without a new question before steps not on the walls are answered
 
 
