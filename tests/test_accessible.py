@@ -29,9 +29,10 @@ def drawn_texts(briefing, panel_id: str, marked=frozenset()) -> list[str]:
 
 
 def numbers_in(text: str) -> set[float]:
-    """The numbers written in `text` (thousands separators read; digits inside codes like E01028826 are not numbers)."""
+    """The numbers written in `text` (thousands separators read; digits inside codes like E01028826
+    or names like Shropshire 037A are not numbers)."""
     found = set()
-    for match in re.finditer(r"(?<![\w.])[-\u2212]?\d[\d,]*(?:\.\d+)?", text):
+    for match in re.finditer(r"(?<![\w.])[-\u2212]?\d[\d,]*(?:\.\d+)?(?!\w)", text):
         found.add(float(match.group(0).replace(",", "").replace("\u2212", "-")))
     return found
 
@@ -221,11 +222,13 @@ def test_no_small_count_is_written_on_any_panel_type(suppressed, panel_id):
 
 
 def test_suppressed_cells_say_so_and_keep_their_place_secret(suppressed):
-    _, steps, codes = suppressed
+    briefing, steps, codes = suppressed
+    areas = briefing.data.tables["areas"].frame
+    names = dict(zip(areas.lsoa21_code, areas.lsoa21_name))  # a map's text names its areas where the data can
     rows = panel_of(steps, "map")["tables"][0]["rows"]
     hidden = [area for area, value in rows if value == SUPPRESSED]
-    assert hidden == codes[:4]
-    assert [area for area, _ in rows[-4:]] == codes[:4]  # after every shown value, not at their rank
+    assert hidden == [names[c] for c in codes[:4]]
+    assert [area for area, _ in rows[-4:]] == [names[c] for c in codes[:4]]  # after every shown value, not at their rank
     assert "suppressed" in panel_of(steps, "map")["classes"]
     assert [row[1] for row in panel_of(steps, "bars")["tables"][0]["rows"]][:4] == [SUPPRESSED] * 4
     assert [row[1] for row in panel_of(steps, "rows")["tables"][0]["rows"]][:4] == [SUPPRESSED] * 4

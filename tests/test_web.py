@@ -67,6 +67,15 @@ def prepared_with_views(room, folder: Path, params: bool = False) -> Prepared:
     return prepared
 
 
+def templated(prepared: Prepared) -> Prepared:
+    """Step 2's title a template as a scene writes it (filled as prepared: step 2 sets ward to Clun),
+    and where each step's content is: as bridge/show/preparer.py prepares them."""
+    prepared.titles = ["Step 1", "Areas to visit in Clun", "Step 3"]
+    prepared.templates = [None, "Areas to visit in {params.ward}", None]
+    prepared.looks = [[-60.0, 0.0], [120.0, 10.0], None]
+    return prepared
+
+
 class FakeAnswerer:
     """Stands in for the warm worker (bridge/show/answer.py): records questions, hands back answers."""
 
@@ -107,6 +116,17 @@ def live(room, tmp_path: Path):
 def asking_live(room, tmp_path: Path):
     """A show whose scene has parameters, with a stand-in for the answering worker."""
     show = Live(Path("unused.yaml"), room, prepared_with_views(room, tmp_path, params=True), (256, 128), "span",
+                offscreen=True)
+    show.answerer = FakeAnswerer()
+    show.tick()
+    yield show
+    show.close()
+
+
+@pytest.fixture
+def story_live(room, tmp_path: Path):
+    """`asking_live` with a templated title and where each step's content is (`templated`)."""
+    show = Live(Path("unused.yaml"), room, templated(prepared_with_views(room, tmp_path, params=True)), (256, 128), "span",
                 offscreen=True)
     show.answerer = FakeAnswerer()
     show.tick()
@@ -618,3 +638,179 @@ def test_https_with_the_operators_certificate_and_clear_errors_for_a_bad_one(liv
         with pytest.raises(BridgeError) as info:
             check_tls(cert_path, key_path)
         assert fragment in str(info.value), str(info.value)
+
+
+# -- what a presenter with a phone and a councillor on the watch page found (issue 25) --------
+def _param(live, name):
+    return next(p for p in live.web_state()["params"] if p["name"] == name)
+
+
+@pytest.mark.slow
+def test_the_remote_shows_live_titles_the_last_answer_and_a_parameter_the_step_does_not_use(browser, story_live):
+    live = story_live
+    web = start_web(live, remote=False, port=0)
+    try:
+        remote = open_page(browser, web.control_url, phone=True)
+        remote.wait_for_selector("#questions:not([hidden]) select")
+        # Picked and reset within a second: the status follows the last answer, never sticks.
+        remote.select_option("#p0-input", label="Oswestry")
+        until(live, lambda: live.answerer.asked == 1)
+        remote.click("#p0-reset")  # within a second: the worker is still on the first question
+        until(live, lambda: live.answerer.asked == 2, what="both questions")
+        expect(remote.locator("#status")).to_have_text("answering: ward: back to All of Shropshire…")
+        live.answerer.answers.append(Answer(ask=2, step=0, how="unchanged"))
+        until(live, lambda: live.status == "ready")
+        expect(remote.locator("#status")).to_have_text("")
+        # The title follows the value picked live, on the remote, its jump list and the watch page.
+        remote.click("#steps button[data-step='2']")
+        until(live, lambda: live.presenter.step == 1)
+        expect(remote.locator("#now")).to_have_text("Areas to visit in Clun")
+        remote.select_option("#p0-input", label="Oswestry")
+        until(live, lambda: live.presenter.chosen == {"ward": "Oswestry"})
+        expect(remote.locator("#now")).to_have_text("Areas to visit in Oswestry")
+        expect(remote.locator("#steps button[data-step='2']")).to_have_text("2. Areas to visit in Oswestry")
+        watch = open_page(browser, web.watch_url)
+        expect(watch.locator("#now")).to_have_text("Areas to visit in Oswestry")
+        # A step that does not use the parameter says so, and where it applies.
+        remote.click("#steps button[data-step='3']")
+        until(live, lambda: live.presenter.step == 2)
+        expect(remote.locator("#p0-use")).to_have_text("Step 3 does not use ward: it changes steps 1 and 2.")
+        expect(remote.locator("#p1-use")).to_have_text("Step 3 does not use top: it changes step 1.")
+        expect(watch.locator("#params")).to_contain_text("Oswestry (asked live); this step does not use it")
+        remote.click("#steps button[data-step='1']")
+        until(live, lambda: live.presenter.step == 0)
+        expect(remote.locator("#p0-use")).to_have_text("")
+        assert remote.errors == [] and watch.errors == []
+    finally:
+        web.close()
+
+
+def _focused(page) -> str:
+    return page.evaluate("document.activeElement.id || document.activeElement.tagName")
+
+
+@pytest.mark.slow
+def test_the_remote_keeps_focus_brings_the_new_title_into_view_and_has_rows_a_finger_can_pick(browser, asking_live):
+    live = asking_live
+    web = start_web(live, remote=False, port=0)
+    try:
+        remote = open_page(browser, web.control_url, phone=True)
+        remote.wait_for_selector("#questions:not([hidden]) select")
+        # Every row and control at least 44 px tall (the ward rows were 20 px).
+        heights = remote.evaluate("""[...document.querySelectorAll(
+            'main button:not([hidden]), main option, main input')].map(e => [e.id || e.textContent, e.getBoundingClientRect().height])""")
+        assert len(heights) > 10 and all(h >= 44 for _, h in heights), [x for x in heights if x[1] < 44]
+        # A jump from the list (below the fold on a phone) brings the new title into view.
+        remote.locator("#steps button[data-step='2']").scroll_into_view_if_needed()
+        expect(remote.locator("#now")).not_to_be_in_viewport()
+        remote.click("#steps button[data-step='2']")
+        until(live, lambda: live.presenter.step == 1)
+        expect(remote.locator("#now")).to_have_text("Step 2")
+        expect(remote.locator("#now")).to_be_in_viewport()
+        assert _focused(remote) == "now"
+        # Next pressed on the last-but-one step is disabled under the finger: focus goes to Previous.
+        remote.focus("#next")
+        remote.keyboard.press("Enter")
+        until(live, lambda: live.presenter.step == 2)
+        expect(remote.locator("#next")).to_be_disabled()
+        assert _focused(remote) == "previous"
+        # A search, a value picked from it, then the reset button: it hides, focus goes to the list,
+        # and the search is cleared so the list shows every ward with the step's own picked.
+        remote.fill("#p0-search", "lud")
+        remote.select_option("#p0-input", label="Ludlow North")
+        until(live, lambda: live.presenter.chosen.get("ward") == "Ludlow North")
+        remote.focus("#p0-reset")
+        remote.keyboard.press("Enter")
+        until(live, lambda: live.presenter.chosen == {})
+        expect(remote.locator("#p0-reset")).to_be_hidden()
+        assert _focused(remote) == "p0-input"
+        assert remote.input_value("#p0-search") == ""
+        assert remote.locator("#p0-input option").all_text_contents() == PARAMS[0]["labels"]
+        assert remote.input_value("#p0-input") == "0"  # All of Shropshire, selected
+        assert remote.errors == []
+    finally:
+        web.close()
+
+
+def _looking(page) -> list[float]:
+    return page.evaluate("[window.bridgeViewer.getYaw(), window.bridgeViewer.getPitch()]")
+
+
+@pytest.mark.slow
+def test_the_watch_page_turns_to_each_steps_content_unless_the_viewer_looked_round(browser, story_live):
+    live = story_live
+    web = start_web(live, remote=False, port=0)
+    try:
+        page = open_page(browser, web.watch_url)
+        page.wait_for_selector("#pano[data-shown='1']", timeout=15000)
+        assert _looking(page) == pytest.approx([-60, 0], abs=1)  # step 1's content, not straight ahead
+        live.key("Right")
+        live.tick()
+        page.wait_for_selector("#pano[data-shown='2']", timeout=15000)
+        assert _looking(page) == pytest.approx([120, 10], abs=1)
+        box = page.locator("#pano").bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)  # the viewer looks round: the next step keeps their direction
+        page.mouse.down()
+        page.mouse.move(x - 200, y + 40, steps=5)
+        page.mouse.up()
+        page.wait_for_timeout(300)
+        looking = _looking(page)
+        assert abs(looking[0] - 120) > 5
+        live.key("Left")
+        live.tick()
+        page.wait_for_selector("#pano[data-shown='3']", timeout=15000)
+        assert _looking(page) == pytest.approx(looking, abs=2)
+        live.key("Right")  # a step later, not looked round since: it turns again
+        live.tick()
+        page.wait_for_selector("#pano[data-shown='4']", timeout=15000)
+        assert _looking(page) == pytest.approx([120, 10], abs=1)
+        assert page.errors == []
+    finally:
+        web.close()
+
+
+@pytest.mark.slow
+def test_every_viewer_control_is_reachable_and_works_by_keyboard(browser, live, served):
+    page = open_page(browser, served.watch_url)
+    page.wait_for_selector("#pano[data-shown='1']", timeout=15000)
+    reached = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.getAttribute('aria-label') || document.activeElement.id"))
+    assert {"Zoom in", "Zoom out", "Full screen"} <= set(reached), reached
+    page.focus(".pnlm-zoom-in")
+    hfov = page.evaluate("window.bridgeViewer.getHfov()")
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.bridgeViewer.getHfov()") < hfov
+    page.focus(".pnlm-zoom-out")
+    page.keyboard.press(" ")
+    assert page.evaluate("window.bridgeViewer.getHfov()") == pytest.approx(hfov)
+    page.evaluate("""window.fullscreenClicks = 0;
+        document.querySelector('.pnlm-fullscreen-toggle-button').addEventListener('click', () => window.fullscreenClicks++)""")
+    page.focus(".pnlm-fullscreen-toggle-button")
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.fullscreenClicks") == 1
+    _axe(page)
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.slow
+def test_a_page_of_a_show_started_again_with_port_0_finds_it_and_says_its_link_is_stale(browser, live):
+    web = start_web(live, remote=False, port=0)
+    page = open_page(browser, web.control_url, phone=True)
+    try:
+        page.wait_for_selector("body[data-connection=connected]")
+        web.close()
+        page.wait_for_selector("body[data-connection=reconnecting]", timeout=10000)
+        page.wait_for_selector("body[data-connection=lost]", timeout=20000)  # said plainly, after a while
+        assert "not answering at this address" in page.text_content("#connection")
+        web = start_web(live, remote=False, port=0)  # the show started again: new tokens, the same port
+        page.evaluate("window.dispatchEvent(new Event('online'))")  # try now, not after the backoff
+        page.wait_for_selector("body[data-connection=stale]", timeout=15000)
+        assert "earlier show" in page.text_content("#connection")
+        assert page.is_disabled("#next")
+    finally:
+        web.close()
+        page.close()

@@ -20,7 +20,7 @@ from bridge.errors import BridgeError
 from bridge.geometry import direction_pitch, panel_extent
 from bridge.panels.common.base import Extent, PanelModel
 from bridge.panels.common.canvas import Canvas, fmt_number, palette
-from bridge.panels.common.describe import area_rows, name, ranked_table
+from bridge.panels.common.describe import area_names, area_rows, name, ranked_table
 from bridge.panels.common.geo import MapContent, area_content
 from bridge.panels.common.values import condition
 from bridge.scene.fields import Expr, Palette
@@ -78,9 +78,12 @@ class ExtrudedPanel(PanelModel):
         return []
 
     def describe(self, entry, view, step_index, content: MapContent) -> None:
-        """Its areas as a table (largest first) and what the prisms' heights run from and to."""
-        count = is_count(view.data, self.colour, self.data or view.data.scene.base_name)
-        rows = area_rows([str(label) for label in content.labels], _values(content), content.suppressed, count)
+        """Its areas as a table (largest first), by name where the data has names, and what the
+        prisms' heights run from and to."""
+        dataset = self.data or view.data.scene.base_name
+        count = is_count(view.data, self.colour, dataset)
+        labels = area_names(view, dataset, [str(k) for k in content.keys])
+        rows = area_rows(labels, _values(content), content.suppressed, count)
         entry["tables"].append(ranked_table(name(self), "areas", ["Area", self.legend or "Value"], rows, counts_listed=True))
         shown = np.where(content.suppressed, np.nan, _values(content))
         finite = shown[np.isfinite(shown)]

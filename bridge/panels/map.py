@@ -17,7 +17,7 @@ from bridge.data.numformat import fixed, legend_decimals
 from bridge.errors import BridgeError
 from bridge.panels.common.base import PanelModel
 from bridge.panels.common.canvas import Canvas, palette
-from bridge.panels.common.describe import NO_DATA, area_rows, name, ranked_table
+from bridge.panels.common.describe import NO_DATA, area_names, area_rows, name, ranked_table
 from bridge.panels.common.geo import (
     LEGEND_DEG,
     MapContent,
@@ -137,7 +137,8 @@ class MapPanel(PanelModel):
         return frozenset(keys[condition(keep, data.doc.problem(mark_path + ("where",), "must be a condition")).to_numpy()])
 
     def describe(self, entry, view, step_index, content: ChoroplethContent) -> None:
-        """Its areas as a table (largest first), its legend's classes, its zoom and the areas a step outlines."""
+        """Its areas as a table (largest first), its legend's classes, its zoom and the areas a step outlines;
+        areas by their `label:`, else by name where the data has names (`area_names`), else by code."""
         if self.legend:
             entry["legend"] = self.legend
         if content.values is None:
@@ -145,7 +146,8 @@ class MapPanel(PanelModel):
             return
         count = bool(getattr(content, "count", False))
         picked = np.ones(len(content.keys), bool) if content.focus is None else np.asarray(content.focus, bool)
-        labels = [str(label) for label in content.labels]
+        labels = [str(label) for label in content.labels] if self.label else \
+            area_names(view, self.data or view.data.scene.base_name, [str(k) for k in content.keys])
         keep = np.flatnonzero(picked)
         rows = area_rows([labels[k] for k in keep], content.values[keep], content.suppressed[keep], count)
         entry["tables"].append(ranked_table(name(self), "areas", ["Area", self.legend or "Value"], rows))

@@ -23,7 +23,8 @@ from bridge import __version__
 from bridge.errors import BridgeError, Problem
 from bridge.scene.params import plain
 
-PREPARE_VERSION = 4  # 3: each step's 360° view as a JPEG (the web's watch page); 4: video steps' panel layers
+PREPARE_VERSION = 5  # 3: each step's 360° view as a JPEG (the web's watch page); 4: video steps' panel layers;
+# 5: title templates and where each step's content is (the remote's live titles, the watch page's turn)
 VIEW_WIDTH = 4096  # the JPEG of a step's 360° view: what a browser's viewer needs, not the room's 8192
 KEEP_ENTRIES = 4  # cache entries kept (each is steps × projectors images)
 DISK_SPARE = 512 * 1024**2  # left free on the cache's disk after an entry is written
@@ -48,6 +49,8 @@ class Prepared:
     folder: Path | None = None  # the cache entry: holds view-NN.jpg, each step's 360° view
     texts: list[list[str]] = field(default_factory=list)  # per step: its content as lines of text (the watch page)
     videos: list[dict | None] = field(default_factory=list)  # per step: its video backdrop (file, loop), or None
+    templates: list[str | None] = field(default_factory=list)  # per step: its title as written, if it names {params.…}
+    looks: list[list[float] | None] = field(default_factory=list)  # per step: (yaw, pitch) of its content, or None
 
     def video(self, step: int) -> dict | None:
         """Step `step`'s (0-based) video backdrop, if it has one whose panel layers are prepared."""
@@ -120,7 +123,7 @@ def load_cached(key: str, watched: list[Path]) -> Prepared | None:
     os.utime(folder)  # most recently used: kept longest
     return Prepared(key, meta["title"], meta["titles"], meta["notes"], meta["transition_ms"], frames, watched, True,
                     meta.get("params", []), meta.get("step_params", []), meta.get("chosen", {}), meta.get("reads", []),
-                    folder, meta.get("texts", []), meta.get("videos", []))
+                    folder, meta.get("texts", []), meta.get("videos", []), meta.get("templates", []), meta.get("looks", []))
 
 
 def step_keys(briefing, room, size: tuple[int, int], chosen: dict | None = None) -> list[str]:

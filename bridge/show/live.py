@@ -23,7 +23,7 @@ from bridge.show.live_answers import LiveAnswers
 from bridge.show.playback import VideoBackdrops
 from bridge.show.presenter import Presenter, params_of
 from bridge.show.reloads import Reloads
-from bridge.show.remote import Remote
+from bridge.show.remote import Remote, unused_note
 from bridge.show.snapshot import Snapshot
 from bridge.show.web_link import WebLink
 from bridge.show.windows import RoomWindows, ShowWindows
@@ -79,6 +79,8 @@ class Live:
         self.key_time = time.perf_counter()
         before, chosen = self.presenter.step, dict(self.presenter.chosen)
         what = self.presenter.key(keysym)
+        if self.presenter.chosen != chosen and self.presenter.picked_name is not None:  # + - X: say if the step ignores it
+            what += unused_note(self.prepared, self.presenter.picked_name, self.presenter.step)
         log.info("key %s: %s", keysym, what)
         if self.presenter.chosen != chosen:
             self.moved(before, ask=False)

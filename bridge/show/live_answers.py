@@ -92,6 +92,11 @@ class LiveAnswers:
         if self.answerer is None:
             return False
         show, redraw = self.show, False
+        if show.status.startswith("answering") and not self.answerer.alive:  # killed (out of memory?): no answer will come
+            log.error("the answering worker stopped; preparing the steps again with the values asked for instead")
+            self.answerer = None
+            show.reloads.preparer.request("the answering worker stopped", chosen=show.presenter.chosen)
+            return False
         for answer in self.answerer.poll():
             if answer.ask and answer.ask != self.answerer.asked:
                 continue  # overtaken by a newer question
@@ -102,6 +107,9 @@ class LiveAnswers:
             if self.steps is not None and answer.step is not None:
                 self.steps.add(answer.step)
             show.problems = []
+            if show.status.startswith("answering"):  # the newest question is answered, whatever it changed
+                show.status = "ready"
+                show.update_console()
             if not answer.images:
                 continue  # that step's pictures do not change
             assert answer.step is not None  # images come only in a step's answer (bridge/show/answer.py)

@@ -248,6 +248,7 @@ def _render_steps(briefing, room, size: tuple[int, int], chosen: dict, to_render
 def _meta(briefing, room, size: tuple[int, int], chosen: dict, keys: list[str], rendered: list[int]) -> dict:
     """The entry's meta.json: what the presenter, the web and the next preparation read back."""
     from bridge.export.accessible import step_lines
+    from bridge.show.snapshot import step_looks
 
     scene = briefing.scene
     raw_titles = [st.get("title") if isinstance(st, dict) else None for st in briefing.data.doc.data["steps"]]
@@ -259,6 +260,8 @@ def _meta(briefing, room, size: tuple[int, int], chosen: dict, keys: list[str], 
             "step_params": [{k: plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen,
             "texts": step_lines(briefing),  # the watch page's screen-reader view
             "videos": [_video_meta(scene, s) for s in range(len(scene.steps))],
+            "templates": [t if isinstance(t, str) and "{params." in t else None for t in raw_titles],
+            "looks": step_looks(scene),
             "reads": [sorted(set().union(*(briefing.reads(p) for p in st.show))) for st in scene.steps]}
 
 

@@ -3,6 +3,7 @@
 Commands from the web (bridge/show/web_link.py) wait in the inbox until the loop's turn; here
 each becomes what a key would do (next, previous and blackout are keys), or the remote's own
 way in to the same state: a jump to a step, a parameter set to a value or back to its default.
+A parameter set on a step that does not use it says so, and where it does apply.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from typing import TYPE_CHECKING
+
+from bridge.show.snapshot import steps_using
 
 if TYPE_CHECKING:
     from bridge.show.live import Live
@@ -59,7 +62,7 @@ class Remote:
         """Set a parameter from outside the keys: the same path as the keys take."""
         show = self.show
         chosen = dict(show.presenter.chosen)
-        what = show.presenter.set_param(name, value)
+        what = show.presenter.set_param(name, value) + unused_note(show.prepared, name, show.presenter.step)
         log.info("set parameter %s: %s", name, what)
         if show.presenter.chosen != chosen:
             show.answers.ask(what)
@@ -75,3 +78,15 @@ class Remote:
             show.answers.ask(what)
         show.update_console(what)
         return True
+
+
+def unused_note(prepared, name: str, step: int) -> str:
+    """" (step 3 does not use ward; it changes steps 5 and 6)" when step `step` (0-based) does not use
+    parameter `name`, else ""."""
+    used_on = steps_using(prepared, name)
+    if step + 1 in used_on:
+        return ""
+    if not used_on:
+        return f" (no step uses {name})"
+    where = ", ".join(map(str, used_on[:-1])) + (" and " if len(used_on) > 1 else "") + str(used_on[-1])
+    return f" (step {step + 1} does not use {name}; it changes step{'s' if len(used_on) > 1 else ''} {where})"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Protocol
 
 log = logging.getLogger("bridge.show")
@@ -74,6 +75,8 @@ class WebLink:
 
 
 class LinkedShow(Protocol):
-    """A show the web can serve (bridge/show/live.py's `Live`): it has a link."""
+    """A show the web can serve (bridge/show/live.py's `Live`): it has a link, and the scene it shows
+    (its path picks the web server's port when port 0 is asked for: bridge/web/server.py)."""
 
     web: WebLink
+    scene_path: Path

@@ -21,7 +21,7 @@ RATE_PER_S, BURST = WEB_COMMANDS_PER_S, 20  # commands a page may send: 10 a sec
 COMMANDS = ("next", "previous", "go", "blackout", "set", "reset", "ping")
 # What a watch link sees of the state: what the room shows, never the presenter's position,
 # status or errors (which name files on the show's machine).
-WATCH_FIELDS = ("title", "steps", "titles", "shown_step", "shown_title", "shown_notes", "shown_text", "view",
+WATCH_FIELDS = ("title", "steps", "titles", "shown_step", "shown_title", "shown_notes", "shown_text", "look", "view",
                 "blackout", "whiteout", "frame", "params")
 
 

@@ -19,12 +19,17 @@ server reads the snapshot the loop publishes, both over the show's typed link
 messages are bounded in size and rate; anything the server cannot use is answered with an
 error to that page, and the show carries on.  This module runs the server: the port, https,
 the links it prints, and uvicorn kept off the presenter's console.
+
+Port 0 asks for the scene's own port (`scene_port`: the same at every launch of that scene, a
+free one only when it is taken), so a restarted show is found by the pages of the last one:
+they reconnect, and, holding the old show's token, say plainly that their link is stale.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import logging
 import socket
 import threading
@@ -88,6 +93,25 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+SCENE_PORTS = (20000, 10000)  # port 0: a scene's own port is one of 20000..29999 (below Linux's ephemeral ports)
+
+
+def scene_port(scene: str | Path) -> int:
+    """The port a show of `scene` listens on when asked for port 0: the same at every launch, so the
+    pages of a show that was stopped find the show started again in its place."""
+    digest = hashlib.sha256(str(Path(scene).resolve()).encode("utf-8", "surrogateescape")).digest()
+    return SCENE_PORTS[0] + int.from_bytes(digest[:4], "big") % SCENE_PORTS[1]
+
+
+def _listen_for(host: str, port: int, scene: Path | None) -> socket.socket:
+    """The listening socket: `port`, or for port 0 the scene's own port, else (taken) any free one."""
+    if port == 0 and scene is not None:
+        with contextlib.suppress(BridgeError):
+            return _listen(host, scene_port(scene))
+        log.warning("web: this scene's own port %d is taken; the links use a free port instead", scene_port(scene))
+    return _listen(host, port)
+
+
 class WebServer:
     """The running web server: its links, and `close()`."""
 
@@ -98,7 +122,8 @@ class WebServer:
         self.live, self.remote, self.tls = live, remote, tls
         self.tokens = tokens or Tokens.new()
         self.webapp = WebApp(live, self.tokens)
-        self._socket = _listen("0.0.0.0" if remote else "127.0.0.1", port)
+        host = "0.0.0.0" if remote else "127.0.0.1"
+        self._socket = _listen_for(host, port, live.scene_path)
         self.port = self._socket.getsockname()[1]
         self.lan = lan_address() if remote else None
         self.host = self.lan or "127.0.0.1"

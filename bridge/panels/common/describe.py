@@ -8,7 +8,10 @@ writes it, a ranked table of areas or points, a count of points that keeps discl
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pandas as pd
 
 from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
 from bridge.data.numformat import fixed, shared_decimals
@@ -91,8 +94,71 @@ def point_table(entry: dict, view, panel, content, values, expression: str | Non
 
 
 def _point_keys(view, dataset: str) -> list[str]:
-    """Each point's name: its dataset's key, or "point N"."""
+    """Each point's name: its area's name where the dataset has one beside its key (`area_names`),
+    else its key, or "point N"."""
     table_ = view.data.tables[dataset]
     if table_.key and table_.key in table_.frame.columns:
-        return [str(k) for k in table_.frame[table_.key]]
+        return area_names(view, dataset, [str(k) for k in table_.frame[table_.key]])
     return [f"point {k + 1}" for k in range(len(table_.frame))]
+
+
+# A column of names beside a column of codes, as the ONS and most open data write them:
+# lsoa21_code / lsoa21_name, "LSOA Code" / "LSOA Name", LSOA21CD / LSOA21NM.
+_CODE_SUFFIX = re.compile(r"(code|cd)$", re.IGNORECASE)
+_NAME_FOR = {"code": "name", "cd": "nm"}
+
+
+def name_column(frame: pd.DataFrame, key: str | None) -> str | None:
+    """The column of `frame` that names the areas its `key` column codes, or None.
+
+    Found from the key's own name (its "code"/"CD" ending turned into "name"/"NM", any case),
+    else a column called "name" or "area name"/"area_name"."""
+    by_lower = {str(c).lower(): str(c) for c in frame.columns}
+    wanted = []
+    if key:
+        match = _CODE_SUFFIX.search(key)
+        if match:
+            wanted.append(key[: match.start()] + _NAME_FOR[match.group(1).lower()])
+    wanted += ["name", "area name", "area_name"]
+    for candidate in wanted:
+        column = by_lower.get(candidate.lower())
+        if column is not None and column != key:
+            return column
+    return None
+
+
+def area_names(view, dataset: str, keys: list[str]) -> list[str]:
+    """How the text version names each area coded in `keys`: its name where the data has one (a
+    name column beside the dataset's key, or beside the key of a dataset joined to it), else its
+    code; a name two areas share is followed by the code, so every row is still one area."""
+    found: dict[str, str] = {}
+    for table_key, frame in _frames_with_codes(view, dataset):
+        column = name_column(frame, table_key)
+        if column is None or table_key not in frame.columns:
+            continue
+        for code, area in zip(frame[table_key], frame[column]):
+            if isinstance(area, str) and area.strip() and not pd.isna(code):
+                found.setdefault(str(code), area.strip())
+        if found:
+            break
+    if not found:
+        return list(keys)
+    named = [found.get(k, k) for k in keys]
+    seen: dict[str, int] = {}
+    for label in named:
+        seen[label] = seen.get(label, 0) + 1
+    return [f"{label} ({k})" if seen[label] > 1 and label != k else label for label, k in zip(named, keys)]
+
+
+def _frames_with_codes(view, dataset: str):
+    """(key column, frame) of the dataset, then, for the base dataset, of each dataset joined to it
+    (one row per base row, so its key codes the same areas)."""
+    data = view.data
+    table_ = data.tables[dataset]
+    yield table_.key, table_.frame
+    if dataset != data.scene.base_name:
+        return
+    for joined, frame in data.aligned.items():
+        other = data.tables.get(joined)
+        if other is not None and other.key and other.key in frame.columns:
+            yield other.key, frame

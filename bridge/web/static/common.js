@@ -4,7 +4,10 @@
  * stopped server is retried with exponential backoff (0.5 s doubling to 8 s, with jitter);
  * the page is told at once when the phone comes back online or is looked at again.  A
  * server that no longer knows the token (the show was restarted: new links were printed)
- * closes with code 4401, and the page says so plainly instead of retrying for ever.
+ * closes with code 4401, and the page says so plainly instead of retrying for ever.  A show
+ * that has not answered for LOST_MS is said to be gone from this address (the page keeps
+ * trying): a show started again with port 0 takes the same port, but one started with
+ * another --port is only found through its new link.
  */
 "use strict";
 
@@ -12,6 +15,7 @@ const Bridge = (() => {
   const token = new URLSearchParams(window.location.search).get("token") || "";
   const CLOSE_BAD_TOKEN = 4401;
   const SILENT_MS = 6000; // the show pushes its clock every second: silence means a dead link
+  const LOST_MS = 10000; // after this long without the show, the page says where to look
 
   function connect(handlers) {
     let socket = null;
@@ -20,6 +24,7 @@ const Bridge = (() => {
     let watchdog = null;
     let stale = false;
     let heard = 0;
+    let lostAt = null; // when the link went down (null while connected)
 
     function status(kind, text) {
       if (handlers.status) handlers.status(kind, text);
@@ -28,7 +33,13 @@ const Bridge = (() => {
     function schedule() {
       if (stale || timer) return;
       const wait = delay * (0.8 + Math.random() * 0.4);
-      status("reconnecting", `Connection lost; trying again in ${Math.max(1, Math.round(wait / 1000))} s…`);
+      const seconds = Math.max(1, Math.round(wait / 1000));
+      if (lostAt === null) lostAt = Date.now();
+      if (Date.now() - lostAt >= LOST_MS) {
+        status("lost", "The show is not answering at this address. If it was stopped and started again " +
+                               "with a new link, open that link from the presenter's screen; this page keeps " +
+                               `trying (again in ${seconds} s)…`);
+      } else status("reconnecting", `Connection lost; trying again in ${seconds} s…`);
       timer = setTimeout(() => { timer = null; open(); }, wait);
       delay = Math.min(delay * 2, 8000);
     }
@@ -47,6 +58,7 @@ const Bridge = (() => {
       socket = ws;
       ws.onopen = () => {
         delay = 500;
+        lostAt = null;
         heard = Date.now();
         status("connected", "Connected to the show");
       };

@@ -1,6 +1,9 @@
 /* The phone remote: the show's state in, the presenter's commands out (through the keys' own
  * entry points in the show, so the keyboard and every remote agree).  Parameters slot in by
- * kind: a choice is a searchable list, a number a slider over its values, a toggle a switch. */
+ * kind: a choice is a searchable list, a number a slider over its values, a toggle a switch;
+ * each says when the current step does not use it.  Focus never falls back to the page: a
+ * button that is disabled or hidden while focused hands focus to its neighbour, and a jump
+ * from the list brings the new step's title into view. */
 "use strict";
 
 (() => {
@@ -11,6 +14,8 @@
   let paramsKey = null;
   let announced = null;
   let stale = false;
+  let jumping = null; // the step this page asked the jump list for, until the show is there
+  const wasLive = {}; // parameter name -> picked live in the last state
 
   const link = Bridge.connect({
     state: render,
@@ -34,9 +39,26 @@
     text(el, message);
     document.body.dataset.connection = kind;
     stale = kind === "stale";
+    const focused = document.activeElement;
     for (const button of document.querySelectorAll("main button, main input, main select")) {
       if (stale) button.disabled = true;
     }
+    if (stale && focused && focused.disabled) focusOn(el); // read out, not lost
+  }
+
+  // Focus on `target` (made focusable if it is not a control), never on the page itself.
+  function focusOn(target) {
+    if (!target.matches("button, input, select")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
+  }
+
+  // Disable (or hide) `control`; if it had focus, hand it to the first of `others` that can take it.
+  function withdraw(control, off, others, how = "disabled") {
+    const had = document.activeElement === control;
+    control[how] = off;
+    if (!off || !had) return;
+    const next = others.find((o) => o && !o.disabled && !o.hidden);
+    focusOn(next || $("now"));
   }
 
   $("next").addEventListener("click", () => send({ do: "next" }));
@@ -52,8 +74,10 @@
     text($("now"), s.current);
     renderFlags(s);
     const back = s.blackout || s.whiteout; // a next/previous press first brings the picture back
-    $("previous").disabled = stale || (s.step <= 1 && !back);
-    $("next").disabled = stale || (s.step >= s.steps && !back);
+    const previousOff = stale || (s.step <= 1 && !back);
+    const nextOff = stale || (s.step >= s.steps && !back);
+    withdraw($("previous"), previousOff, [nextOff ? null : $("next")]);
+    withdraw($("next"), nextOff, [previousOff ? null : $("previous")]);
     $("blackout").setAttribute("aria-pressed", s.blackout ? "true" : "false");
     text($("elapsed"), s.elapsed);
     text($("notes"), (s.notes || "").trim() || "(no notes)");
@@ -64,6 +88,11 @@
     text($("status"), status);
     renderSteps(s);
     renderParams(s);
+    if (jumping === s.step) { // the jump this page asked for: its title into view, and focus on it
+      jumping = null;
+      $("position").scrollIntoView({ block: "start" });
+      focusOn($("now"));
+    }
     const line = `Step ${s.step} of ${s.steps}: ${s.current}` + (s.blackout ? ". Blackout on." : "") +
                  (s.whiteout ? ". White-out on." : "");
     if (line !== announced) {
@@ -90,21 +119,23 @@
   }
 
   function renderSteps(s) {
-    const key = JSON.stringify(s.titles);
     const list = $("steps");
-    if (key !== stepsKey) {
-      stepsKey = key;
+    if (s.titles.length !== stepsKey) { // built once per number of steps; titles change in place
+      stepsKey = s.titles.length;
       list.replaceChildren(...s.titles.map((title, i) => {
         const item = document.createElement("li");
         const button = document.createElement("button");
         button.type = "button";
-        button.textContent = `${i + 1}. ${title}`;
         button.dataset.step = String(i + 1);
-        button.addEventListener("click", () => send({ do: "go", step: i + 1 }));
+        button.addEventListener("click", () => {
+          jumping = i + 1;
+          send({ do: "go", step: i + 1 });
+        });
         item.appendChild(button);
         return item;
       }));
     }
+    list.querySelectorAll("button").forEach((button, i) => text(button, `${i + 1}. ${s.titles[i]}`));
     for (const button of list.querySelectorAll("button")) {
       const current = Number(button.dataset.step) === s.step;
       if (current) button.setAttribute("aria-current", "step");
@@ -142,6 +173,7 @@
     const box = el("div", { class: "param", role: "group", "aria-labelledby": `${id}-name`, "data-name": p.name });
     box.appendChild(el("p", { class: "label", id: `${id}-name` }, p.name));
     box.appendChild(el("p", { class: "now", id: `${id}-now` }));
+    box.appendChild(el("p", { class: "use", id: `${id}-use` }));
     if (p.kind === "toggle") {
       const row = el("div", { class: "switch" });
       const input = el("input", { type: "checkbox", role: "switch", id: `${id}-input` });
@@ -185,7 +217,10 @@
       fill(select, p, "");
     }
     const reset = el("button", { type: "button", class: "reset", id: `${id}-reset` }, "Back to the step's value");
-    reset.addEventListener("click", () => send({ do: "reset", name: p.name }));
+    reset.addEventListener("click", () => {
+      clearSearch(i);
+      send({ do: "reset", name: p.name });
+    });
     box.appendChild(reset);
     return box;
   }
@@ -205,13 +240,34 @@
     select.value = String(k);
   }
 
+  // A search that hid the value the room shows is cleared: the whole list, with it picked.
+  function clearSearch(i) {
+    const search = $(`p${i}-search`);
+    if (!search || !search.value) return;
+    search.value = "";
+    const p = state && state.params[i];
+    if (p) fill($(`p${i}-input`), p, "");
+  }
+
+  function stepList(numbers) {
+    const all = numbers.map(String);
+    if (all.length <= 1) return `step ${all.join("")}`;
+    return `steps ${all.slice(0, -1).join(", ")} and ${all[all.length - 1]}`;
+  }
+
   function update(p, i) {
     const id = `p${i}`;
     const input = $(`${id}-input`);
     if (!input) return;
+    if (wasLive[p.name] && !p.live) clearSearch(i); // back to the step's value, from here or elsewhere
+    wasLive[p.name] = p.live;
     const k = p.values.findIndex((v) => v === p.value);
     const focused = document.activeElement === input;
     text($(`${id}-now`), `Now: ${p.label}` + (p.live ? " (picked live)" : " (the step's value)"));
+    const used = p.used !== false;
+    text($(`${id}-use`), used ? "" : (p.used_on && p.used_on.length
+      ? `Step ${state.step} does not use ${p.name}: it changes ${stepList(p.used_on)}.`
+      : `No step uses ${p.name}.`));
     if (p.kind === "toggle") {
       input.checked = p.value === true;
       input.disabled = stale;
@@ -226,7 +282,6 @@
       input.value = String(k);
       input.disabled = stale;
     }
-    const reset = $(`${id}-reset`);
-    reset.hidden = !p.live;
+    withdraw($(`${id}-reset`), !p.live, [input], "hidden");
   }
 })();

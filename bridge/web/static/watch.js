@@ -1,10 +1,14 @@
 /* The watch page: what the room shows, to look at from a laptop (drag to look round).
  *
  * The show's state says which picture the room shows (`frame`, a version that changes
- * with every new picture, live answers included).  A new version is fetched as a JPEG and
- * handed to pannellum as a new scene loaded at the same yaw, pitch and zoom, so the viewer
- * keeps looking where it was.  Blackout and white-out cover the view with a note; the
- * step's title, the questions' values and the step's content as text are plain HTML. */
+ * with every new picture, live answers included) and where the step's content is (`look`:
+ * its highlighted panels, or the middle of what it shows).  A new version is fetched as a
+ * JPEG and handed to pannellum as a new scene: a new step turns the view to its content,
+ * unless the viewer has looked round during the step (drag, touch or arrow keys), when it
+ * keeps their direction; a new picture of the same step keeps the direction too.  The
+ * viewer's own buttons (zoom, full screen) are made keyboard buttons.  Blackout and
+ * white-out cover the view with a note; the step's title, the questions' values and the
+ * step's content as text are plain HTML. */
 "use strict";
 
 (() => {
@@ -19,6 +23,17 @@
   const scenes = {}; // scene id -> its blob URL
   let announced = null;
   let retry = null;
+  const framed = {}; // frame version -> {step, look}: which step it shows, where its content is
+  let sceneStep = null; // the step whose picture is on screen
+  let lookedRound = false; // the viewer has turned the view during this step
+  const LOOK_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "a", "d", "w", "s", "A", "D", "W", "S"]);
+  const CONTROLS = [[".pnlm-zoom-in", "Zoom in"], [".pnlm-zoom-out", "Zoom out"],
+                    [".pnlm-fullscreen-toggle-button", "Full screen"], [".pnlm-orientation-button", "Follow this device's turning"]];
+
+  const pano = $("pano");
+  pano.addEventListener("pointerdown", (e) => { if (!e.target.closest(".pnlm-control")) lookedRound = true; }, true);
+  pano.addEventListener("touchstart", (e) => { if (!e.target.closest(".pnlm-control")) lookedRound = true; }, true);
+  pano.addEventListener("keydown", (e) => { if (LOOK_KEYS.has(e.key)) lookedRound = true; }, true);
 
   Bridge.connect({ state: render, status: setStatus });
 
@@ -57,13 +72,14 @@
       if (announced !== null) text($("announce"), line);
       announced = line;
     }
+    framed[s.frame] = { step: s.shown_step, look: s.look || null };
     wanted = s.frame;
     load();
   }
 
   function renderParams(params) {
     $("questions").hidden = params.length === 0;
-    const key = JSON.stringify(params.map((p) => [p.name, p.label, p.live]));
+    const key = JSON.stringify(params.map((p) => [p.name, p.label, p.live, p.shown_used]));
     const list = $("params");
     if (list.dataset.key === key) return;
     list.dataset.key = key;
@@ -72,7 +88,7 @@
       const dt = document.createElement("dt");
       dt.textContent = p.name;
       const dd = document.createElement("dd");
-      dd.textContent = p.label + (p.live ? " (asked live)" : "");
+      dd.textContent = p.label + (p.live ? " (asked live)" : "") + (p.shown_used === false ? "; this step does not use it" : "");
       nodes.push(dt, dd);
     }
     list.replaceChildren(...nodes);
@@ -133,27 +149,52 @@
     return new Promise((resolve) => {
       const id = `f${frame}`;
       const scene = { type: "equirectangular", panorama: url };
-      pending = { frame, id, url, resolve };
+      const { step, look } = framed[frame] || { step: null, look: null };
+      pending = { frame, id, url, resolve, step };
       setTimeout(() => { if (pending && pending.id === id) finish(false); }, LOAD_TIMEOUT_MS);
       if (!viewer) {
         viewer = pannellum.viewer("pano", {
-          default: { firstScene: id, sceneFadeDuration: 0, autoLoad: true, compass: false, hfov: 100, yaw: 0, pitch: 0,
-                     showFullscreenCtrl: true, showZoomCtrl: true },
+          default: { firstScene: id, sceneFadeDuration: 0, autoLoad: true, compass: false, hfov: 100,
+                     yaw: look ? look[0] : 0, pitch: look ? look[1] : 0, showFullscreenCtrl: true, showZoomCtrl: true },
           scenes: { [id]: scene },
         });
         window.bridgeViewer = viewer; // for a look from the console (and the tests): getYaw(), getPitch()
         viewer.on("load", () => finish(true));
         viewer.on("error", () => finish(false));
+        viewer.on("fullscreenchange", (on) => {
+          const button = pano.querySelector(".pnlm-fullscreen-toggle-button");
+          if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
+        });
+        keyboardControls();
       } else {
         viewer.addScene(id, scene);
-        viewer.loadScene(id, "same", "same", "same");
+        const turn = look && step !== sceneStep && !lookedRound; // a new step: face its content
+        viewer.loadScene(id, turn ? look[1] : "same", turn ? look[0] : "same", "same");
       }
     });
   }
 
+  // pannellum's zoom and full-screen controls are plain divs: make them buttons a keyboard reaches.
+  function keyboardControls() {
+    for (const [selector, label] of CONTROLS) {
+      const control = pano.querySelector(selector);
+      if (!control) continue;
+      control.setAttribute("role", "button");
+      control.setAttribute("tabindex", "0");
+      control.setAttribute("aria-label", label);
+      if (selector.includes("fullscreen")) control.setAttribute("aria-pressed", "false");
+      control.addEventListener("keydown", (e) => {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        e.preventDefault();
+        e.stopPropagation();
+        control.click();
+      });
+    }
+  }
+
   function finish(ok) {
     if (!pending) return;
-    const { frame, id, url, resolve } = pending;
+    const { frame, id, url, resolve, step } = pending;
     pending = null;
     if (!ok) {
       URL.revokeObjectURL(url);
@@ -169,7 +210,9 @@
     }
     scenes[id] = url;
     shown = frame;
-    const pano = $("pano");
+    if (step !== sceneStep) lookedRound = false; // each step starts facing its content
+    sceneStep = step;
+    for (const older of Object.keys(framed)) if (Number(older) < frame) delete framed[older];
     pano.classList.add("loaded");
     pano.dataset.frame = String(frame);
     // Two animation frames: the new picture has been painted by the second.
