@@ -114,3 +114,9 @@ def excerpt(text: str | bytes, limit: int = 40) -> str:
     text = " ".join(str(text).split())
     short = text[:limit].rstrip()
     return "'" + printable(short).replace("'", "\\'") + "'" + ("…" if len(text) > limit else "")
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and the noun, singular for one ("1 step", "3 steps", "0 steps"): the show's console and
+    log say how many of something in words people read aloud."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -159,18 +159,72 @@ def test_cluster_without_mpirun_or_with_a_host_file_missing_a_host_is_a_clear_er
     assert "Traceback" not in err
 
 
+def test_a_node_run_by_hand_says_what_starts_it_and_exits_at_once(monkeypatch, capsys):
+    """`bridge node` outside mpirun would wait for a controller that never speaks: it refuses (exit 2)."""
+    import bridge.show.cluster.node as node_module
+
+    for name in ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_mpi():
+        raise AssertionError("`bridge node` outside mpirun started MPI: it would wait for a controller")
+
+    monkeypatch.setattr(node_module, "mpi", no_mpi)  # a regression fails here instead of hanging the test run
+    started = time.monotonic()
+    assert main(["node"]) == 2
+    assert time.monotonic() - started < 5
+    err = " ".join(capsys.readouterr().err.split())
+    assert "error: node: run by hand, `bridge node` would wait for a controller that never comes: it is one render node of a " \
+           "room on several PCs, which `bridge launch SCENE --cluster` starts under mpirun" in err, err
+    assert "Traceback" not in err
+
+
+def test_the_launcher_exits_with_the_code_the_controller_left(tmp_path: Path, monkeypatch, capsys):
+    """mpirun --enable-recovery exits 0 whatever its ranks do: the controller leaves its code in a
+    file, 2 for a refused input, 1 for a failure, 0 for a show that ran; no code (killed) is a failure."""
+    from bridge.show.cluster.launch import controller_code, controller_ended
+    from bridge.show.cluster.messages import STATUS_ENV
+
+    status = tmp_path / "status"
+    monkeypatch.setenv(STATUS_ENV, str(status))
+
+    def fails(exc):
+        def run():
+            raise exc
+        return run
+
+    for run, code in ((lambda: 0, 0), (fails(BridgeError("scene.yaml:3: steps: refused")), 2),
+                      (fails(RuntimeError("a bug")), 1), (fails(KeyboardInterrupt()), 130)):
+        try:
+            controller_code(run)
+        except (BridgeError, RuntimeError, KeyboardInterrupt):
+            pass
+        assert status.read_text() == str(code)
+        assert controller_ended(status, 0) == code and not status.exists()
+    status.write_text("")
+    assert controller_ended(status, 0) == 1  # killed before it could say
+    assert "the controller ended before the show did" in capsys.readouterr().err
+    status.write_text("")
+    assert controller_ended(status, 213) == 1  # mpirun failed (a PC it could not reach): a failure, not its own code
+    assert "mpirun failed (exit code 213)" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_a_controller_that_cannot_start_says_why_and_every_rank_ends(workdir: Path):
-    """`mpirun -np 3` by hand for a room of five groups, and a broken scene through `bridge launch
-    --cluster`: one clear line each, no traceback, nothing left running.  (mpirun itself exits 0
-    under --enable-recovery; the launcher takes the controller's own exit code.)"""
+    """`mpirun -np 3` by hand for a room of five groups, a broken scene through `bridge launch
+    --cluster`, and `bridge node` alone under mpirun: one clear line each, no traceback, nothing left
+    running, and exit code 2 (a refused input) from each.  mpirun itself exits 0 under
+    --enable-recovery: the controller leaves its code in the file BRIDGE_CLUSTER_STATUS names, and
+    `bridge launch --cluster` exits with it."""
     if not shutil.which("mpirun"):
         pytest.fail("mpirun is needed (scripts/setup.sh installs Open MPI)")
     from bridge.show.cluster.launch import mpirun_command
 
     scene = write_scene(workdir, SCENE)
-    env = dict(os.environ, BRIDGE_CACHE=str(workdir / "cache"), DISPLAY=os.environ.get("DISPLAY", ":0"))
-    command = mpirun_command(["launch", str(scene), "--room", str(room_file(workdir)), "--cluster"], 3, None)
+    status = workdir / "status"
+    env = dict(os.environ, BRIDGE_CACHE=str(workdir / "cache"), DISPLAY=os.environ.get("DISPLAY", ":0"),
+               BRIDGE_CLUSTER_STATUS=str(status))
+    command = mpirun_command(["launch", str(scene), "--room", str(room_file(workdir)), "--cluster"], 3, None, env)
     started = time.monotonic()
     done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
     text = " ".join((done.stdout + done.stderr).split())
@@ -179,15 +233,28 @@ def test_a_controller_that_cannot_start_says_why_and_every_rank_ends(workdir: Pa
     assert "Traceback" not in text
     assert time.monotonic() - started < 60  # the render ranks were told to end, not left waiting for a controller
     assert not (workdir / "cache" / "show").exists()  # refused before preparing anything
-    # Through `bridge launch --cluster`, a controller that fails (here: the scene) makes the launch fail.
+    assert status.read_text() == "2"
+    # Through `bridge launch --cluster`, a controller that refuses the scene after start-up: exit code 2.
+    del env["BRIDGE_CLUSTER_STATUS"]
     broken = write_scene(workdir, SCENE.replace("steps:\n", "steps: [\n"), "broken.yaml")
     done = subprocess.run([sys.executable, "-m", "bridge", "launch", str(broken), "--room", str(room_file(workdir)),
                            "--cluster", "--size", "1024x512", "--log", str(workdir / "show.log")],
                           cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
     text = " ".join((done.stdout + done.stderr).split())
-    assert done.returncode != 0, text
+    assert done.returncode == 2, text
     assert re.search(r"error: .*broken\.yaml:\d+: invalid YAML", text), text
-    assert "Traceback" not in text
+    assert "Traceback" not in text and "the controller ended before the show did" not in text
+    # `bridge node` by hand under a plain mpirun: rank 0 is no node; it says so, every rank ends at once,
+    # and mpirun (without --enable-recovery) exits with rank 0's code.
+    root = ["--allow-run-as-root"] if os.geteuid() == 0 else []
+    started = time.monotonic()
+    done = subprocess.run(["mpirun", *root, "--oversubscribe", "-np", "2", sys.executable, "-m", "bridge", "node"],
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=120)
+    text = " ".join((done.stdout + done.stderr).split())
+    assert "error: node: under mpirun, rank 0 is the controller, not a render node: run `bridge launch SCENE " \
+           "--cluster` as every rank" in text, text
+    assert "Traceback" not in text and done.returncode == 2, text
+    assert time.monotonic() - started < 30
 
 
 # -- a real cluster on one machine ------------------------------------------------------------
@@ -328,9 +395,10 @@ def test_a_cluster_steps_together_shows_single_machine_images_and_survives_a_los
 
 
 @pytest.mark.slow
-def test_test_patterns_on_a_cluster_are_sent_by_the_controller_and_the_show_ends_cleanly(workdir: Path):
-    """The patterns have no cache entry: each node is sent its projectors' images.  Esc twice
-    on the controller's window ends every node, and the launch exits 0."""
+def test_test_patterns_on_a_cluster_are_sent_by_the_controller_and_sigterm_ends_the_show_cleanly(workdir: Path):
+    """The patterns have no cache entry: each node is sent its projectors' images.  SIGTERM to
+    `bridge launch --cluster` ends the show as Esc twice on the controller's window does (mpirun
+    passes it on as SIGUSR1): every node ends, the log says "show ended", and the launch exits 0."""
     if not all(shutil.which(tool) for tool in ("Xvfb", "xdotool", "mpirun")):
         pytest.fail("Xvfb, xdotool and mpirun are needed (scripts/setup.sh installs them)")
     from bridge.show.preparer import prepare_patterns
@@ -343,9 +411,11 @@ def test_test_patterns_on_a_cluster_are_sent_by_the_controller_and_the_show_ends
             wait_for(lambda: cluster.showing(0), 15, "every node to show the first pattern")
             cluster.key("End")
             wait_for(lambda: cluster.showing(patterns.step_count - 1), 15, "every node to show the last pattern")
-            cluster.key("Escape")
-            cluster.key("Escape")
-            assert cluster.process.wait(timeout=60) == 0
+            cluster.process.send_signal(signal.SIGTERM)
+            assert cluster.process.wait(timeout=60) == 0, cluster.stdout.read_text()
             assert node_windows(display) == []
+            log = cluster.log_text()
+            assert "SIGTERM to the cluster's launcher (SIGUSR1 from mpirun): quitting" in log, log
+            assert "show ended after" in log and " lost" not in log, log  # the nodes were told to end, not lost
         finally:
             cluster.end()

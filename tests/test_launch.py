@@ -289,3 +289,40 @@ def test_a_launched_show_plays_a_video_backdrop_and_v_pauses_it(workdir: Path, d
     assert code == 0, stdout
     assert "compositor: gpu (OpenGL: " in stdout  # stated on the console, as asked for
     assert re.search(r"video on step 1: clip\.mp4, 512 × 256 at 10 fps, gpu compositor", run.log_text())
+
+
+def test_sigterm_ends_a_show_as_esc_does_and_before_it_starts_stops_preparing(workdir: Path, display: str):
+    """SIGTERM (`kill`, a service manager's stop) on a running show: the loop ends, "show ended" is
+    logged, the answering worker stops (no "leaked semaphore" from multiprocessing), exit code 0.
+    While the steps are still being prepared: preparing stops, exit code 143, nothing left behind."""
+    import signal
+
+    scene = write_scene(workdir, PARAM_SCENE)  # a parameter: the show runs an answering worker
+    run = Running(workdir, display, scene)
+    try:
+        run.process.send_signal(signal.SIGTERM)
+        code = run.process.wait(timeout=30)
+    finally:
+        run.close()
+    time.sleep(1)  # multiprocessing's resource tracker warns after the show's process has gone
+    stdout = run.stdout.read_text()
+    assert code == 0, stdout
+    assert "leaked" not in stdout and "Traceback" not in stdout, stdout
+    log = run.log_text()
+    assert "SIGTERM: quitting, as Esc twice does" in log and "show ended after" in log.split("SIGTERM")[1], log
+
+    run.log.unlink()
+    env = dict(os.environ, DISPLAY=display, BRIDGE_CACHE=str(workdir / "cache"))
+    env.pop("VTK_DEFAULT_OPENGL_WINDOW", None)
+    process = subprocess.Popen([sys.executable, "-m", "bridge", "launch", str(scene), "--room", "rehearsal", "--windowed",
+                                "--size", "1024x512", "--log", str(run.log), "--port", "0", "--no-cache"],
+                               cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wait_for(lambda: run.log.exists() and "launch " in run.log.read_text(), 60, "the show to start preparing")
+    process.send_signal(signal.SIGTERM)
+    output = process.communicate(timeout=60)[0]
+    time.sleep(1)
+    assert process.returncode == 143, output
+    assert "stopped by SIGTERM before the show started" in output
+    assert "leaked" not in output and "Traceback" not in output
+    log = run.log.read_text()
+    assert "SIGTERM before the show started: stopped" in log and "first frame on screen" not in log, log

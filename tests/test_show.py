@@ -1,4 +1,5 @@
-"""The show's windows (bridge/show/windows.py) offscreen: layouts, and the prepared frame each window shows."""
+"""The show's windows (bridge/show/windows.py) offscreen: layouts, and the prepared frame each window shows;
+and the show's own words for how many steps it has ("1 step", never "1 steps")."""
 
 from __future__ import annotations
 
@@ -71,3 +72,56 @@ def test_new_frames_replace_the_old(room):
         assert [centre(windows.grab(), x, 20) for x in (32, 96, 160)] == swapped[0]
     finally:
         windows.close()
+
+
+def test_the_console_and_the_log_count_one_step_as_one_step(room, monkeypatch, caplog):
+    """Preparing and reloading a one-step show say "1 step" on the console and in the log."""
+    import io
+    import logging
+    from contextlib import nullcontext
+
+    from rich.console import Console
+
+    from bridge.show import launch as show_launch
+    from bridge.show import preparer
+    from bridge.show.launch import LaunchOptions
+    from bridge.show.live import Live
+
+    one = synthetic(room, colours=COLOURS[:1])
+    monkeypatch.setattr(preparer, "prepare", lambda *args, **kwargs: one)
+    out = Console(file=io.StringIO(), width=200)
+    caplog.set_level(logging.INFO, logger="bridge")
+    show_launch._prepare(LaunchOptions(scene=Path("one.yaml")), room, (256, 128), logging.getLogger("bridge"),
+                         Path("show.log"), out, lambda: nullcontext(lambda *a: None))
+    assert "1 step prepared in" in out.file.getvalue() and "1 step prepared in" in caplog.text
+
+    live = Live(Path("one.yaml"), room, synthetic(room), (256, 128), "span", offscreen=True)
+    try:
+        live.console = console = SaidConsole()
+        live.reloads._incoming = (one, live.windows.texture_builder(one))
+        while not live.reloads.upload():
+            pass
+        assert console.said == ["reloaded: 1 step"]
+    finally:
+        live.console = None
+        live.close()
+    assert "reloaded: 1 step" in caplog.text and "1 steps" not in caplog.text
+    started = Live(Path("one.yaml"), room, one, (256, 128), "span", offscreen=True)
+    try:
+        started.run(until=lambda: True)
+    finally:
+        started.close()
+    assert "show started: 1 step, layout" in caplog.text and "1 steps" not in caplog.text
+
+
+class SaidConsole:
+    """The presenter console's messages, kept (the real one draws in the terminal)."""
+
+    def __init__(self):
+        self.said: list[str] = []
+
+    def message(self, text: str) -> None:
+        self.said.append(text)
+
+    def update(self, *args) -> None:
+        pass

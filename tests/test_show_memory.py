@@ -47,3 +47,25 @@ def test_the_estimate_holds_what_a_worker_keeps(workdir, monkeypatch):
     held = sum(f.nbytes for f in worker.frames.values()) + sum(i.nbytes for imgs in worker.images.values() for i in imgs)
     assert held == show_bytes(room, 1024, 512, 2)[2], (held, show_bytes(room, 1024, 512, 2))
     assert all(isinstance(f, np.ndarray) for f in worker.frames.values())
+
+
+def test_launch_refuses_a_show_too_big_before_preparing(workdir, monkeypatch):
+    import io
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from bridge.show import launch as show_launch
+    from bridge.show.launch import LaunchOptions, launch
+
+    monkeypatch.setenv("DISPLAY", ":987")  # nothing opens a window: the check comes first
+    steps = "".join(f"  - {{title: Step {k}, show: [note]}}\n" for k in range(20))
+    from tests.conftest import MINIMAL
+    path = write_scene(workdir, MINIMAL.split("steps:")[0] + "steps:\n" + steps)
+    prepared = []
+    monkeypatch.setattr(show_launch, "_prepare", lambda *a, **k: prepared.append(1))
+    with pytest.raises(BridgeError) as info:
+        launch(LaunchOptions(scene=Path(path), size=(16384, 8192), port=0), lambda: load_room("bridge"),
+               Console(file=io.StringIO()), lambda: None)
+    assert str(info.value).startswith("--size: a show of 20 steps at 16384×8192 in "), str(info.value)
+    assert not prepared

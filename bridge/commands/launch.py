@@ -34,7 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="prepare the steps again even if cached")
     p.add_argument("--remote", action="store_true",
                    help="serve the phone remote and the watch page on the local network (default: this machine only)")
-    p.add_argument("--port", type=int, default=8765, help="the web server's port (default 8765; 0 picks a free one)")
+    p.add_argument("--port", type=int, default=8765, help="the web server's port (default 8765; 0: the scene's own "
+                                                          "port, the same at every launch, or a free one if taken)")
     p.add_argument("--tls-cert", type=Path, default=None, metavar="PEM",
                    help="serve the remote and watch page over https with this certificate (with --tls-key)")
     p.add_argument("--tls-key", type=Path, default=None, metavar="PEM", help="the certificate's private key (no passphrase)")
@@ -62,6 +63,9 @@ def parse_fit(text: str | None) -> tuple[int, int] | None:
 def run(args) -> int:
     from bridge.show.launch import LaunchOptions, launch
 
+    if args.hosts is not None and not args.cluster:  # refused before anything: it would be silently ignored
+        raise BridgeError("--hosts: a host file is for a room on several PCs; add --cluster (bridge launch SCENE "
+                          "--cluster --hosts FILE), or leave out --hosts to run the show on this PC")
     if (args.scene is None) == (not args.patterns):
         raise BridgeError("launch: give a scene file, or --patterns to show the test patterns (not both)")
     options = LaunchOptions(

@@ -1,11 +1,16 @@
-"""`bridge node`: one render node of a room on several PCs; `bridge launch SCENE --cluster` starts these."""
+"""`bridge node`: one render node of a room on several PCs; `bridge launch SCENE --cluster` starts these.
+
+Run by hand it refuses at once (exit 2) and says what starts it: on its own it would wait for a
+controller that never speaks.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-HELP = "a render node of a room on several PCs (started by mpirun or the controller)"
-DESCRIPTION = "Show one output group of a cluster room; `bridge launch SCENE --cluster` starts these."
+HELP = "a render node of a room on several PCs (started by `bridge launch --cluster` under mpirun, not by hand)"
+DESCRIPTION = ("Show one output group of a cluster room. `bridge launch SCENE --cluster` starts these under mpirun, "
+               "and the controller's F5 restarts a lost one; run by hand it refuses.")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

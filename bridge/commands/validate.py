@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bridge.commands.options import DEFAULT_WIDTH, allow_option, load_room_option, room_option
 from bridge.commands.terminal import err, escape, out, print_warnings
+from bridge.errors import counted
 
 HELP = "check a scene and its data"
 DESCRIPTION = "Check a scene file and its data: keys, values, files, columns, joins and expressions."
@@ -24,9 +25,9 @@ def run(args) -> int:
     room = load_room_option(args.room)
     briefing = load_briefing(args.scene)
     scene = briefing.scene
-    out.print(f"[green]ok[/] {escape(args.scene)}: '{escape(scene.title)}' — {_counted(len(scene.datasets), 'dataset')} "
-              f"({escape(briefing.data.summary())}), {_counted(len(scene.panels), 'panel')}, "
-              f"{_counted(len(scene.steps), 'step')}")
+    out.print(f"[green]ok[/] {escape(args.scene)}: '{escape(scene.title)}' — {counted(len(scene.datasets), 'dataset')} "
+              f"({escape(briefing.data.summary())}), {counted(len(scene.panels), 'panel')}, "
+              f"{counted(len(scene.steps), 'step')}")
     from bridge.render.checks import lit_warnings, overlap_warnings, seam_warnings
 
     for warning in (seam_warnings(scene, briefing.data.doc, room, briefing.theme) + lit_warnings(scene, briefing.data.doc, room)
@@ -54,14 +55,9 @@ def _disclosure(briefing) -> None:
     if guarded:
         shown = ", ".join(guarded[:6]) + (f" and {len(guarded) - 6} more" if len(guarded) > 6 else "")
         out.print(f"disclosure: counts of people from {small} are drawn as \"suppressed\" in "
-                  f"{_counted(len(guarded), 'panel value')}: {escape(shown)}")
+                  f"{counted(len(guarded), 'panel value')}: {escape(shown)}")
     else:
         out.print(f"disclosure: no panel value here counts people (built from columns in counts:, point counts or "
                   f"measures with count: true), so nothing is suppressed, not even counts from {small}")
     for warning in uncounted_columns(data):
         err.print(f"[yellow]warning:[/] {escape(warning)}")
-
-
-def _counted(n: int, noun: str) -> str:
-    """'1 step', '2 steps': a one-step briefing is common, and '1 steps' reads as a bug."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -17,7 +17,7 @@ import logging
 import time
 from pathlib import Path
 
-from bridge.errors import Problem
+from bridge.errors import Problem, counted
 from bridge.show.cache import Prepared
 from bridge.show.live_answers import LiveAnswers
 from bridge.show.playback import VideoBackdrops
@@ -137,7 +137,7 @@ class Live:
     def run(self, until=None) -> None:
         """Loop until the presenter quits (or `until()` is true)."""
         self.tick()
-        log.info("show started: %d steps, layout %s; first frame on screen", self.prepared.step_count, self.mode)
+        log.info("show started: %s, layout %s; first frame on screen", counted(self.prepared.step_count, "step"), self.mode)
         while not self.presenter.quit and not (until and until()):
             if not self.tick():
                 time.sleep(IDLE_SLEEP)

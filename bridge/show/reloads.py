@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from bridge.errors import Problem
+from bridge.errors import Problem, counted
 from bridge.show.preparer import BackgroundPreparer
 from bridge.show.presenter import params_of
 from bridge.show.watch import FileWatcher
@@ -98,9 +98,10 @@ class Reloads:
         show.answers.restart(prepared)  # the scene may have changed: a fresh worker
         show.problems = []
         show.status = "ready" if not self.preparer.busy else "re-preparing…"
-        log.info("reloaded: %d steps%s", prepared.step_count, " (from cache)" if prepared.from_cache else "")
+        steps = counted(prepared.step_count, "step")
+        log.info("reloaded: %s%s", steps, " (from cache)" if prepared.from_cache else "")
         if show.console:
-            show.console.message(f"reloaded: {prepared.step_count} step{'' if prepared.step_count == 1 else 's'}")
+            show.console.message(f"reloaded: {steps}")
         show.update_console()
         return True
 

@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 
 from bridge.show.cluster.hub import Hub
-from bridge.show.cluster.messages import PREVIEW_FIT, RESTART_KEYS, clock, report_status
+from bridge.show.cluster.messages import PREVIEW_FIT, RESTART_KEYS, clock
 from bridge.show.live import Live
 from bridge.show.presenter import View
 
@@ -128,6 +128,3 @@ class ClusterShow(Live):
             self.hub.catch_up(node)
         return super().tick(now)
 
-    def close(self) -> None:
-        super().close()
-        report_status(0)  # the show ran and ended: the launcher exits 0

@@ -7,16 +7,19 @@ import dataclasses
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bridge.errors import BridgeError
-from bridge.show.cluster.groups import Group, check_hosts, output_groups, read_hosts
-from bridge.show.cluster.hub import Hub, Node
-from bridge.show.cluster.messages import SPAWN_ENV, STATUS_ENV, TO_CONTROLLER, TO_NODE, Link, in_mpi, mpi, report_status
+from bridge.errors import BridgeError, counted
+from bridge.show.cluster.groups import check_hosts, output_groups, read_hosts
+from bridge.show.cluster.hub import Hub
+from bridge.show.cluster.messages import SPAWN_ENV, STATUS_ENV, end_ranks, exit_code, in_mpi, mpi, report_status
 from bridge.show.cluster.node import serve_node
 
 if TYPE_CHECKING:
@@ -24,18 +27,35 @@ if TYPE_CHECKING:
 
 
 def controller_ended(status_file: Path, code: int) -> int:
-    """The launcher's exit code: mpirun's if it failed, else what the controller reported."""
+    """The launcher's exit code: the controller's, as it reported it (mpirun --enable-recovery exits
+    0 whatever its ranks do); 1 when mpirun failed or the controller ended without a word (killed)."""
     try:
         text = status_file.read_text().strip()
     finally:
         status_file.unlink(missing_ok=True)
-    if code != 0:
-        return code
     if text.isdigit():
         return int(text)
-    print("error: --cluster: the controller ended before the show did (the error is above, or it was killed); "
-          "the show's log has the details", file=sys.stderr, flush=True)
+    if code != 0:
+        print(f"error: --cluster: mpirun failed (exit code {code}) before the controller ended; its message is above",
+              file=sys.stderr, flush=True)
+    else:
+        print("error: --cluster: the controller ended before the show did (the error is above, or it was killed); "
+              "the show's log has the details", file=sys.stderr, flush=True)
     return 1
+
+
+def controller_code(run: Callable[[], int]) -> int:
+    """Rank 0 runs the show with `run()`; its exit code (2 refused input, 1 failure, 0 the show ran
+    and ended) is left for the launcher however it ends, since mpirun's own is always 0."""
+    code = 1
+    try:
+        code = run()
+        return code
+    except BaseException as exc:
+        code = exit_code(exc)
+        raise
+    finally:
+        report_status(code)
 
 
 def mpirun_command(argv: list[str], ranks: int, hosts: Path | None, env=None) -> list[str]:
@@ -63,38 +83,64 @@ def mpirun_command(argv: list[str], ranks: int, hosts: Path | None, env=None) ->
 def enter(options: LaunchOptions, load_room, argv: list[str] | None = None):
     """`bridge launch --cluster`, by role: outside MPI run mpirun (its exit code); a render rank
     serves its node (0 when it ends); rank 0 returns the `Hub` the controller runs the show with."""
-    hosts = options.hosts
     if not in_mpi():
-        room = load_room()
-        groups = output_groups(room)
-        if hosts is not None:
-            check_hosts(room, read_hosts(hosts), hosts)
-        fd, status = tempfile.mkstemp(prefix="bridge-cluster-", suffix=".status")
-        os.close(fd)
-        env = dict(os.environ, **{STATUS_ENV: status})
-        try:
-            command = mpirun_command(list(sys.argv[1:] if argv is None else argv), len(groups) + 1, hosts, env)
-            print(f"cluster: {len(groups)} render node(s) and a controller: {shlex.join(command)}", flush=True)
-            code = subprocess.call(command, env=env)
-        except BaseException:  # mpirun missing, Ctrl+C: no status file left behind
-            Path(status).unlink(missing_ok=True)
-            raise
-        return controller_ended(Path(status), code)
-    MPI = mpi()
+        return _run_mpirun(options.hosts, load_room, list(sys.argv[1:] if argv is None else argv))
+    try:
+        MPI = mpi()
+    except BridgeError:  # every rank fails alike: each may leave the code
+        report_status(2)
+        raise
     if MPI.COMM_WORLD.Get_rank() != 0:
         return serve_node()
-    room = load_room()
-    if options.layout:  # --layout: how each node opens its outputs
-        room = dataclasses.replace(room, layout=options.layout)
-    hub = Hub(room, MPI.COMM_WORLD)
     try:
+        room = load_room()
+        if options.layout:  # --layout: how each node opens its outputs
+            room = dataclasses.replace(room, layout=options.layout)
+        hub = Hub(room, MPI.COMM_WORLD)
         hub.handshake()
-    except BridgeError:
-        hub.nodes = [Node(Group(0, None, ()), Link(MPI.COMM_WORLD, r, TO_CONTROLLER, TO_NODE), state="starting")
-                     for r in range(1, MPI.COMM_WORLD.Get_size())]
-        hub.close()  # every rank ends with the controller
-        report_status(2)
+    except BaseException as exc:  # a refused room, or ranks that do not fit it: every rank ends with the controller
+        end_ranks(MPI.COMM_WORLD)
+        report_status(exit_code(exc))
         raise
     hub.keep_alive()
     atexit.register(hub.close)  # however the controller ends (an error while preparing too), the nodes end
     return hub
+
+
+def _run_mpirun(hosts: Path | None, load_room, argv: list[str]) -> int:
+    """Outside MPI: check the room and the host file, run mpirun, exit with the controller's code."""
+    room = load_room()
+    groups = output_groups(room)
+    if hosts is not None:
+        check_hosts(room, read_hosts(hosts), hosts)
+    fd, status = tempfile.mkstemp(prefix="bridge-cluster-", suffix=".status")
+    os.close(fd)
+    env = dict(os.environ, **{STATUS_ENV: status})
+    try:
+        command = mpirun_command(argv, len(groups) + 1, hosts, env)
+        print(f"cluster: {counted(len(groups), 'render node')} and a controller: {shlex.join(command)}", flush=True)
+        code = _wait_passing_sigterm_on(subprocess.Popen(command, env=env))
+    except BaseException:  # mpirun missing, Ctrl+C: no status file left behind
+        Path(status).unlink(missing_ok=True)
+        raise
+    return controller_ended(Path(status), code)
+
+
+def _wait_passing_sigterm_on(mpirun: subprocess.Popen) -> int:
+    """mpirun's exit code.  A SIGTERM to the launcher meanwhile reaches every rank as SIGUSR1, which
+    mpirun forwards (a SIGTERM it would turn into SIGKILL a second later): the controller ends the
+    show as Esc twice does and tells the nodes to end; they ignore the signal itself."""
+    def forward(signum, frame) -> None:
+        mpirun.send_signal(signal.SIGUSR1)
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, forward) if main else None
+    try:
+        return mpirun.wait()
+    except BaseException:  # Ctrl+C (the ranks had it too) or a bug: mpirun goes with the launcher
+        mpirun.kill()
+        mpirun.wait()
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)

@@ -31,9 +31,15 @@ def report_status(code: int) -> None:
             pass
 
 
-def clock() -> float:
-    """CLOCK_MONOTONIC: one clock for every process on a machine (swap times compare across ranks)."""
-    return time.clock_gettime(time.CLOCK_MONOTONIC)
+def exit_code(exc: BaseException) -> int:
+    """The code the command exits with after `exc`, as bridge/cli.py gives it: 2 (or the error's own)
+    for a refused input, 130 for Ctrl+C, 1 for anything else (a failure)."""
+    code = getattr(exc, "exit_code", None)
+    if isinstance(code, int):
+        return code
+    if isinstance(exc, SystemExit):
+        return exc.code if isinstance(exc.code, int) else 1
+    return 130 if isinstance(exc, KeyboardInterrupt) else 1
 
 
 # -- messages -------------------------------------------------------------------------------
@@ -61,6 +67,21 @@ class Link:
         while self.pending and clock() < deadline:
             self.pending = [r for r in self.pending if not r.Test()]
             time.sleep(0.001)
+
+
+def end_ranks(comm) -> None:
+    """Tell every other rank of `comm` to end, from rank 0 before (or without) a `Hub`: a render
+    node waits for its controller, and would otherwise wait CONTROLLER_LOST_AFTER or longer."""
+    links = [Link(comm, r, TO_CONTROLLER, TO_NODE) for r in range(1, comm.Get_size())]
+    for link in links:
+        link.send(("quit",))
+    for link in links:
+        link.flush(1.0)
+
+
+def clock() -> float:
+    """CLOCK_MONOTONIC: one clock for every process on a machine (swap times compare across ranks)."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 def in_mpi() -> bool:

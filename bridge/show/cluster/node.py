@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING
 
+from bridge.errors import BridgeError
 from bridge.show.cluster.groups import Group
 from bridge.show.cluster.messages import (
     BEAT_EVERY,
@@ -20,9 +23,10 @@ from bridge.show.cluster.messages import (
     TO_NODE,
     Link,
     clock,
+    end_ranks,
+    in_mpi,
     mpi,
 )
-from bridge.show.live import IDLE_SLEEP
 from bridge.show.presenter import View
 
 if TYPE_CHECKING:
@@ -49,6 +53,8 @@ class RenderNode:
 
     def run(self) -> bool:
         """Serve until told to quit (True) or until the controller falls silent (False)."""
+        from bridge.show.live import IDLE_SLEEP  # the show's loop and VTK: imported by a node that serves
+
         self.link.send(("hello", socket.gethostname(), os.getpid(), {k: os.environ[k] for k in SPAWN_ENV if k in os.environ}))
         try:
             while not self.quit:
@@ -174,21 +180,39 @@ class RenderNode:
         self.link.send(("swapped", seq, start, clock()))
 
 
+ALONE = ("node: run by hand, `bridge node` would wait for a controller that never comes: it is one render node of a room "
+         "on several PCs, which `bridge launch SCENE --cluster` starts under mpirun (and the controller's F5 restarts); "
+         "run `bridge launch SCENE --cluster` instead")
+RANK_0 = ("node: under mpirun, rank 0 is the controller, not a render node: run `bridge launch SCENE --cluster` as every "
+          "rank (it prints the mpirun line), or let it run mpirun itself; `bridge node` is what the controller's F5 "
+          "starts to replace a lost node")
+
+
 def serve_node(env: list[str] | None = None) -> int:
-    """A render node: under mpirun (a rank ≥ 1) or spawned by the controller to replace a lost one."""
+    """A render node: under mpirun (a rank ≥ 1) or spawned by the controller to replace a lost one.
+    Anywhere else (run by hand, or as rank 0, the controller's place) it refuses at once: it would
+    wait for a controller that never speaks."""
+    if not in_mpi():
+        raise BridgeError(ALONE)
     for item in env or []:
         name, _, value = item.partition("=")
         if name in SPAWN_ENV:
             os.environ[name] = value
+    MPI = mpi()
+    parent = MPI.Comm.Get_parent()
+    if parent == MPI.COMM_NULL and MPI.COMM_WORLD.Get_rank() == 0:
+        end_ranks(MPI.COMM_WORLD)  # the other ranks, nodes too, would wait for this one
+        raise BridgeError(RANK_0)
+    if threading.current_thread() is threading.main_thread():  # mpirun passes the launcher's SIGTERM on as SIGUSR1:
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # the controller ends the show, and tells the nodes
     from bridge.backend import use_onscreen
 
     use_onscreen()
-    MPI = mpi()
-    parent = MPI.Comm.Get_parent()
     comm = MPI.COMM_WORLD if parent == MPI.COMM_NULL else parent
     if not RenderNode(Link(comm, 0, TO_NODE, TO_CONTROLLER)).run():
-        # The controller is gone: MPI_Finalize would wait for it.  The windows are closed; leave now.
+        # The controller is gone: MPI_Finalize would wait for it.  The windows are closed; leave now,
+        # with a failure's code (a hand-run mpirun without --enable-recovery reports it).
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(0)
+        os._exit(1)
     return 0
