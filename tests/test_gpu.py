@@ -28,8 +28,9 @@ def test_shader_matches_cpu(room_name, projector, tmp_path, monkeypatch):
         gpu.close()
     assert shown.shape == cpu.shape
     diff = np.abs(shown.astype(float) - cpu.astype(float))
-    assert diff.mean() < 1.0, f"mean absolute difference {diff.mean():.2f} grey levels"
-    assert np.percentile(diff, 99.9) <= 4
+    # Each is within one level of the exact picture (tests/test_fast_paths.py): the CPU's blend
+    # uses 8-bit factors, the shader floats.
+    assert diff.max() <= 2, f"max {diff.max():.0f}, mean {diff.mean():.3f} grey levels"
     # Not trivially equal: the picture has content and the blend ramps darken the edges.
     assert cpu.std() > 30 and cpu[:, :5].mean() < cpu[:, cpu.shape[1] // 2 - 5:cpu.shape[1] // 2 + 5].mean()
 

@@ -3,10 +3,11 @@
 Each projector's lookup table (bridge/room/lookup.py: source coordinate and blend weight per
 output pixel) is compiled once and cached on disk, keyed by the profile's content and the frame
 size.  Per frame, flat walls and warped projectors are sampled with OpenCV's `remap`
-(fixed-point maps, bilinear, wrapping at ±180°); cylinder projectors, whose mapping is
-separable, with a few exact-scale `resize` calls (see `BandPlan`), which is about twice as
-fast.  Projectors run side by side on a small thread pool.  Blending then touches only the
-overlap strips.
+(fixed-point maps, bilinear, wrapping at ±180°: samples placed to 1/32 pixel, so up to 8 grey
+levels from float maps at a diagonal black-white edge); cylinder projectors, whose mapping is
+separable, with a few dozen affine warps (see `BandPlan`: within one grey level of a remap
+through the float table, and about twice as fast as the fixed-point remap).  Projectors run
+side by side on a small thread pool.  Blending then touches only the overlap strips.
 
 Blending: weights sum to one *in linear light* across overlapping projectors; a projector
 sends `encoded × (gain·w)^(1/γ)` so that its light, `encoded^γ · gain · w`, adds up to the
@@ -42,25 +43,24 @@ def cache_dir() -> Path:
     return Path(root) / "lut"
 
 
-def run_bands(frame: np.ndarray, plan: BandPlan, p: Projector, reuse: np.ndarray | None = None) -> np.ndarray:
-    """The projector image (a view into its buffer) from the planned resizes."""
+def run_bands(frame: np.ndarray, plan: BandPlan, p: Projector, dst: np.ndarray | None = None) -> np.ndarray:
+    """The projector image from the planned warps, written into `dst` where it fits."""
     width = frame.shape[1]
-    row0, row1 = plan.row_span
     c0, c1 = plan.col_start, plan.col_start + plan.col_count
+    r0, r1 = plan.row_start, plan.row_start + plan.row_count
     if 0 <= c0 and c1 <= width:
-        source, row_offset = frame[:, c0:c1], 0
+        source = frame[r0:r1, c0:c1]
     else:  # the crop crosses ±180°: join its two sides once
         cols = np.arange(c0, c1) % width
         first = int(np.flatnonzero(np.diff(cols) < 0)[0]) + 1
-        source = np.concatenate([frame[row0:row1, cols[0]:cols[first - 1] + 1], frame[row0:row1, : cols[-1] + 1]], axis=1)
-        row_offset = row0
-    shape = (plan.buffer_rows, plan.buffer_cols) + frame.shape[2:]
-    buffer = reuse if reuse is not None and reuse.shape == shape and reuse.dtype == frame.dtype else np.empty(shape, frame.dtype)
-    for src_row, src_rows, dst_row, dst_rows, fy in plan.bands:
-        a = src_row - row_offset
-        cv2.resize(source[a:a + src_rows], (0, 0), fx=plan.fx, fy=fy, dst=buffer[dst_row:dst_row + dst_rows],
-                   interpolation=cv2.INTER_LINEAR)
-    return buffer[plan.skip_rows:plan.skip_rows + p.height, plan.skip_cols:plan.skip_cols + p.width]
+        source = np.concatenate([frame[r0:r1, cols[0]:cols[first - 1] + 1], frame[r0:r1, : cols[-1] + 1]], axis=1)
+    shape = (p.height, p.width) + frame.shape[2:]
+    if dst is None or dst.shape != shape or dst.dtype != frame.dtype or not dst.flags.c_contiguous:
+        dst = np.empty(shape, frame.dtype)
+    for row, rows, matrix in plan.bands:
+        cv2.warpAffine(source, matrix, (p.width, rows), dst=dst[row:row + rows],
+                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    return dst
 
 
 _workers = None
@@ -147,12 +147,11 @@ class Compositor:
     def sample(frame: np.ndarray, lut: ProjectorLookup, dst: np.ndarray | None = None) -> np.ndarray:
         """Geometry only: bilinear samples of the frame through the lookup (any dtype).
 
-        Cylinder projectors take the separable resize path and return a view into a buffer
-        (pass an earlier result as `dst` to reuse it); others take `cv2.remap`.
+        Cylinder projectors take the banded affine path, others `cv2.remap`; pass an earlier
+        result as `dst` to reuse its memory.
         """
         if lut.bands is not None:
-            base = dst.base if dst is not None and dst.base is not None else None
-            return run_bands(frame, lut.bands, lut.projector, base)
+            return run_bands(frame, lut.bands, lut.projector, dst)
         if frame.dtype == np.uint8:
             m1, m2 = lut.fixed_maps
             return cv2.remap(frame, m1, m2, cv2.INTER_LINEAR, dst=dst, borderMode=cv2.BORDER_WRAP)

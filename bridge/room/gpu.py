@@ -106,7 +106,10 @@ class GpuProjector:
         texture = pv.Texture(np.ascontiguousarray(frame))
         texture.interpolate = True
         texture.repeat = True  # wraps at ±180°
-        self.actor.GetProperty().SetTexture("equi", texture)
+        prop = self.actor.GetProperty()
+        if prop.GetTexture("equi") is not None:
+            prop.RemoveTexture("equi")  # replaced, not added twice (VTK warns of that)
+        prop.SetTexture("equi", texture)
 
     def render(self) -> np.ndarray:
         self.plotter.render()
