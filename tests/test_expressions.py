@@ -473,7 +473,7 @@ def test_references_cover_every_argument_where_and_patterns():
     ("total(a, 2**60)", "'2 ** 60' would be about 1.2e+18"),
     ("left(t, 9**9**9)", "would be about 10^369,693,100"),
     ("median(a, where=a > 1234567890123456)", "has 16 digits"),
-    ("lower(t)", ("unknown function 'lower' in 'lower(t)'; functions: abs, contains, count, first, last, left, max, mean, "
+    ("lower(t)", ("unknown function 'lower' in 'lower(t)'; functions: abs, concat, contains, count, first, last, left, max, mean, "
                   "median, min, percentile, rank, right, round, split, std, sum, total, zscore")),
 ])
 def test_wrong_arguments_are_refused_when_parsed_with_the_way_to_write_it(text, message):

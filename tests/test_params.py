@@ -178,8 +178,25 @@ def test_fill_replaces_each_placeholder_with_its_label_and_names_the_unknown():
     assert text == "People over 65 years in All wards (All wards)" and unknown == []
     text, unknown = params.fill("{params.wrd}, {params.ward}, {params.sex}", declared, {"ward": "Abbey", "age": 1.0})
     assert text == "{params.wrd}, Abbey, {params.sex}" and unknown == ["wrd", "sex"]
-    # Only the braced form is a placeholder.
-    assert params.fill("params.ward {params.ward", declared, {"ward": "Abbey"}) == ("params.ward {params.ward", [])
+    # Only the braced form is a placeholder; {{ and }} are braces, and a brace that opens nothing is refused.
+    assert params.fill("params.ward {{params.ward}}", declared, {"ward": "Abbey"}) == ("params.ward {params.ward}", [])
+    with pytest.raises(expressions.ExpressionError, match="never closed; close the field as {expression}, or write {{ for a literal"):
+        params.fill("params.ward {params.ward", declared, {"ward": "Abbey"})
+    # Other fields are written by the caller (the data's numbers), or left as written without one.
+    assert params.fill("{params.ward}: {sum(x):.1f}", declared, {"ward": "Abbey"}) == ("Abbey: {sum(x):.1f}", [])
+    assert params.fill("{params.ward}: {sum(x):.1f}", declared, {"ward": "Abbey"},
+                       lambda field: f"<{field.expression}|{field.spec}>") == ("Abbey: <sum(x)|.1f>", [])
+
+
+def test_a_title_is_a_live_template_only_when_every_field_is_a_parameter():
+    assert params.is_template("Visiting {params.ward}") and params.is_template("{params.a} and {params.b} {{x}}")
+    assert not params.is_template("Visiting a ward") and not params.is_template("{{params.ward}}")
+    assert not params.is_template("{sum(people.total, where=wards.name == params.ward)} in {params.ward}")
+    assert not params.is_template("{params.age:.0f}")  # a spec asks for the number, not the room's label
+    assert not params.is_template("{params.ward")  # refused when loaded; never a template
+    # What the live titles fill a template with: the labels picked in the room, braces unescaped.
+    labels = {"ward": "Abbey"}.get
+    assert params.fill_labels("{params.ward} {{x}} {params.sex}", labels) == "Abbey {x} {params.sex}"
 
 
 def test_reads_follows_measures_and_datasets_where():

@@ -8,14 +8,17 @@ bridge/render/pipeline.py draws and captures what this loads.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
+
+import numpy as np
 
 from bridge.data.tables import SceneData, load_data
-from bridge.errors import BridgeError, Problem, did_you_mean
+from bridge.errors import BridgeError, Problem, did_you_mean, shown
 from bridge.render.backdrop import read_backdrops
 from bridge.scene.model import Scene, load_scene
+from bridge.scene.yaml_source import YamlDocument
 from bridge.theme import DEFAULT_THEME, Theme, load_theme
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -86,17 +89,15 @@ def load_briefing(path: str | Path, overrides: dict | None = None) -> Briefing:
                 theme = load_theme(theme_path)
             except BridgeError as exc:
                 problems.extend(exc.problems)
-    for i, panel in enumerate(scene.panels):
-        problems += [doc.problem(("panels", i, *keys), message)
-                     for keys, message in panel.layout_problems(theme, panel.source or scene.source)]
     try:
         data = load_data(scene, doc, overrides)
     except BridgeError as exc:
-        raise BridgeError(problems + exc.problems) from None
-    problems += data.problems
+        raise BridgeError(problems + _layout_problems(scene, doc, theme) + exc.problems) from None
+    filled = _fill_placeholders(scene, data)  # before the layout is checked: the text as it will be drawn
+    problems += _layout_problems(scene, doc, theme) + data.problems
     if not overrides:
         problems += _step_param_problems(scene, data)
-    problems += _fill_placeholders(scene, data)
+    problems += filled
     contents: list = []
     failed: set[int] = set()
     for i, panel in enumerate(scene.panels):
@@ -132,6 +133,12 @@ def load_briefing(path: str | Path, overrides: dict | None = None) -> Briefing:
     return briefing
 
 
+def _layout_problems(scene: Scene, doc: YamlDocument, theme: Theme) -> list[Problem]:
+    """What each panel cannot fit, found before drawing (`PanelModel.layout_problems`)."""
+    return [doc.problem(("panels", i, *keys), message) for i, panel in enumerate(scene.panels)
+            for keys, message in panel.layout_problems(theme, panel.source or scene.source)]
+
+
 def _step_param_problems(scene: Scene, data: SceneData) -> list[Problem]:
     """Each step's `params:` values checked against what the parameter offers."""
     from bridge.data.expressions import ALL
@@ -148,34 +155,101 @@ def _step_param_problems(scene: Scene, data: SceneData) -> list[Problem]:
 
 
 def _fill_placeholders(scene: Scene, data: SceneData) -> list[Problem]:
-    """{params.NAME} in panels' text keys and steps' titles replaced by this view's values."""
-    from bridge.scene.params import fill
-
+    """Every text the room and the export show — panels' titles, sources, labels, units, legend
+    headings, table headings and a text panel's words (`PanelModel.texts`), steps' titles and
+    notes, the briefing's title and source — with its {params.NAME} and {expression} fields
+    filled from this view's data (each panel's on its own dataset); the problems of those that
+    cannot be, so that no field is ever drawn as written."""
     found: list[Problem] = []
 
-    def swap(text: str, key_path: tuple) -> str:
-        if "{params." not in text:
-            return text
-        text, unknown = fill(text, scene.params, data.params)
-        found.extend(data.doc.problem(key_path, f"no parameter '{u}'{did_you_mean(u, scene.params)} in "
-                                      f"{{params.{u}}}; parameters: {', '.join(scene.params) or 'none'}") for u in unknown)
-        return text
+    def swap(text: str, key_path: tuple, dataset: str | None = None) -> str:
+        return _filled(scene, data, text, key_path, dataset, found)
 
-    def filled(owner, key_path: tuple):
-        update: dict[str, Any] = {}
-        for name, value in owner:
-            if isinstance(value, str) and "{params." in value:
-                update[name] = swap(value, key_path + (name,))
-            elif isinstance(value, dict) and any(isinstance(k, str) and "{params." in k for k in value):
-                update[name] = {swap(k, key_path + (name, k)) if isinstance(k, str) else k: v for k, v in value.items()}
-        return owner.model_copy(update=update) if update else owner
+    def panel(i: int, p):
+        def fill(text: str, keys: tuple) -> str:
+            return swap(text, ("panels", i, *keys), p.data)
 
-    scene.panels = [filled(p, ("panels", i)) for i, p in enumerate(scene.panels)]
-    scene.steps = [filled(st, ("steps", s)) for s, st in enumerate(scene.steps)]
+        return p.with_texts(fill)
+
+    scene.panels = [panel(i, p) for i, p in enumerate(scene.panels)]
+    scene.steps = [st.model_copy(update={"title": swap(st.title, ("steps", s, "title")),
+                                         "notes": swap(st.notes, ("steps", s, "notes"))})
+                   for s, st in enumerate(scene.steps)]
     for name in ("title", "source"):  # the briefing's title and the source line every panel shows
         if isinstance(getattr(scene, name), str):
             setattr(scene, name, swap(getattr(scene, name), (name,)))
     return found
+
+
+def _filled(scene: Scene, data: SceneData, text: str, key_path: tuple, dataset: str | None, found: list[Problem]) -> str:
+    """One text with its fields filled (bridge/scene/params.py `fill`); what is wrong added to `found`."""
+    from bridge.data.expressions import ExpressionError, template
+    from bridge.scene.params import fill
+
+    if not template.has_fields(text):
+        return text
+
+    def write(field: template.Field) -> str:
+        try:
+            return _field_text(data, field, key_path, dataset)
+        except BridgeError as exc:
+            found.extend(replace(p, message=f"{shown(field.written, 80)}: {p.message}") for p in exc.problems)
+            return field.written
+
+    try:
+        text, unknown = fill(text, scene.params, data.params, write)
+    except ExpressionError as exc:
+        found.append(data.doc.problem(key_path, str(exc)))
+        return text
+    found.extend(data.doc.problem(key_path, f"no parameter '{u}'{did_you_mean(u, scene.params)} in "
+                                  f"{{params.{u}}}; parameters: {', '.join(scene.params) or 'none'}") for u in unknown)
+    return text
+
+
+def _field_text(data: SceneData, field, key_path: tuple, dataset: str | None) -> str:
+    """A field's value as text says it: evaluated on `dataset` like any panel value; a count of
+    people from 1 to min_count − 1 "suppressed" as on charts; a number in the field's spec, else
+    as Bridge writes numbers (bridge/data/numformat.py); one value of a one-row column as that value."""
+    import pandas as pd
+
+    from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
+    from bridge.data.numformat import auto_format, format_number, is_missing, is_whole, parse_format
+
+    value = data.evaluate(field.expression, key_path, dataset)
+    if isinstance(value, pd.Series):
+        if len(value) != 1:
+            raise BridgeError(data.doc.problem(key_path, f"'{shown(field.expression.strip())}' gives {len(value):,} values, one "
+                                               f"per row; text needs one: wrap it, e.g. sum(…), mean(…) or first(…)"))
+        value = value.iloc[0]
+    if isinstance(value, str) or isinstance(value, (bool, np.bool_)):
+        if isinstance(value, str) and field.spec is None:
+            return value.strip()
+        why = ("is text, which takes no number spec; leave out the ':'" if isinstance(value, str) else
+               "is true or false, not a value to write; write a number (count(…, where=…)) or text")
+        raise BridgeError(data.doc.problem(key_path, f"'{shown(field.expression.strip())}' {why}"))
+    if is_missing(value):
+        data.warn(key_path, f"{shown(field.written, 80)} has no value (missing, not finite or too large to be a measure) "
+                            f"and is written as '{NO_VALUE}'")
+        return NO_VALUE
+    count = is_count(data, field.expression, dataset)
+    if suppression_mask(data, [value], count)[0]:
+        return SUPPRESSED
+    if field.spec is None:
+        return auto_format(value, count)
+    written = "{:" + field.spec + "}"
+    try:
+        parse_format(written)
+    except ValueError as exc:
+        raise BridgeError(data.doc.problem(key_path, str(exc))) from None
+    if is_whole(value) and field.spec[-1:] not in "eEfFgGn%d":  # no type: {sum(people.total):,} is 323,606, not 323,606.0
+        try:
+            return format(round(float(value)), field.spec)
+        except ValueError:
+            pass  # a precision: written as a float
+    return format_number(written, value)
+
+
+NO_VALUE = "no data"  # a field whose value is missing, as a KPI writes its own
 
 
 def _expression_problems(data: SceneData, panel, here: tuple) -> list[Problem]:

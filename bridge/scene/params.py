@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal, cast
 
 from pydantic import Field, field_validator, model_validator
 
+from bridge.data.expressions import ExpressionError, template
 from bridge.data.param_values import ALL, REFERENCE, Value, as_text, check, choices, default, tidy  # noqa: F401 - re-exported
 from bridge.errors import shown
 from bridge.limits import MAX_CHOICES
@@ -118,22 +120,52 @@ def stepped(options: list[Value], value: Value, by: int) -> Value:
     return options[max(0, min(len(options) - 1, k + by))]
 
 
-PLACEHOLDER = re.compile(r"\{params\.([A-Za-z_]\w*)\}")
+PLACEHOLDER = re.compile(r"\{params\.([A-Za-z_]\w*)\}")  # a parameter's value alone, as the live titles fill it
 
 
-def fill(text: str, scene_params: dict, values: dict) -> tuple[str, list[str]]:
-    """`text` with each {params.NAME} replaced by its value as the room reads it; and the
-    names it used that are not declared."""
+def fill(text: str, scene_params: dict, values: dict,
+         write: Callable[[template.Field], str] | None = None) -> tuple[str, list[str]]:
+    """`text` with each {params.NAME} replaced by its value as the room reads it, every other
+    {expression} field by `write(field)` (left as written without it), {{ and }} as braces; and
+    the names it used that are not declared (those fields left as written).  An ExpressionError
+    says where a brace opens or closes nothing (bridge/data/expressions/template.py)."""
     unknown: list[str] = []
 
-    def swap(match: re.Match) -> str:
-        name = match.group(1)
+    def label_of(name: str) -> str | None:
         if name not in scene_params:
             unknown.append(name)
-            return match.group(0)
+            return None
         return label(scene_params[name], cast(Value, values.get(name)))  # a view has every declared parameter's value
 
-    return PLACEHOLDER.sub(swap, text), unknown
+    return fill_labels(text, label_of, write), unknown
+
+
+def fill_labels(text: str, label_of: Callable[[str], str | None],
+                write: Callable[[template.Field], str] | None = None) -> str:
+    """`text` with each {params.NAME} as `label_of(NAME)` (left as written when that is None), every
+    other field by `write` (left as written without it), {{ and }} as braces: what a live title
+    (`is_template`) needs, given the labels of the values picked in the room."""
+    out: list[str] = []
+    for part in template.split(text):
+        if isinstance(part, str):
+            out.append(part)
+        elif part.parameter is not None:
+            shown_as = label_of(part.parameter)
+            out.append(part.written if shown_as is None else shown_as)
+        else:
+            out.append(write(part) if write is not None else part.written)
+    return "".join(out)
+
+
+def is_template(text: str) -> bool:
+    """Whether the room can fill `text` from parameter values alone, as a live title: it names
+    a {params.NAME} and every field in it is one (a field that reads the data needs a view)."""
+    try:
+        parts = template.split(text)
+    except ExpressionError:
+        return False
+    fields = [p for p in parts if isinstance(p, template.Field)]
+    return bool(fields) and all(f.parameter is not None for f in fields)
 
 
 def reads(raw_scene: dict, raw_panel: dict) -> set[str]:

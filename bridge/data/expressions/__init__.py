@@ -13,9 +13,13 @@ Column references (`ColumnRef`) are turned into Series by the caller's `resolve`
 an optional `columns(dataset) -> column names` callback to `evaluate` (and to
 `Expression.references` to expand patterns); without it a pattern is a clear ExpressionError.
 
+`+` between text (or `concat(a, " ", b)`) joins it row by row, so labels can be built in the
+scene: ``wards.ward24_name + " " + right(areas.lsoa21_name, 4)``.
+
 The language's words are in `vocabulary`, the whitelist and limits in `check`, reading text in
-`parse` and computing values in `evaluate`; this package re-exports what callers use, so
-`expressions.parse(text)` and `expressions.evaluate(expr, resolve)` name the functions.
+`parse`, computing values in `evaluate` (text cut and joined in `text`), and the `{expression}`
+fields of titles and labels are split out of their text in `template`; this package re-exports
+what callers use, so `expressions.parse(text)` and `expressions.evaluate(expr, resolve)` name the functions.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def _check_number(node: ast.Constant, source: str) -> None:
     if digits > MAX_CONSTANT_DIGITS:
         raise ExpressionError(f"the number {written} has {digits:,} digits; "
                               f"at most {MAX_CONSTANT_DIGITS} are allowed in an expression")
-    value = cast(float, node.value)  # check_tree lets only numbers stand alone
+    value = cast(float, node.value)  # check_tree passes only numbers here
     too_big = abs(value) > MAX_MEASURE_MAGNITUDE if isinstance(value, int) else not abs(value) <= MAX_MEASURE_MAGNITUDE
     if too_big:
         raise ExpressionError(f"the number {written} is larger than {MAGNITUDE} in magnitude, "
@@ -138,8 +138,12 @@ def check_tree(node: ast.AST, text: str) -> None:
     if isinstance(node, ast.BinOp):
         if type(node.op) not in BINOPS:
             raise ExpressionError(f"operator not allowed in '{shown(text)}' (use + - * / **)")
-        check_tree(node.left, text)
-        check_tree(node.right, text)
+        for side in (node.left, node.right):
+            if not _is_text(side):
+                check_tree(side, text)
+            elif not isinstance(node.op, ast.Add):
+                raise ExpressionError(f"'{shown(ast.unparse(node), 80)}' does arithmetic with quoted text; only + joins "
+                                      "text (or concat(a, \" \", b)); - * / and ** need numbers")
     elif isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
             raise ExpressionError(f"operator not allowed in '{shown(text)}'")
@@ -155,8 +159,14 @@ def check_tree(node: ast.AST, text: str) -> None:
         for value in node.values:
             check_tree(value, text)
     elif isinstance(node, ast.Constant):
+        if isinstance(node.value, str):
+            quoted = shown(repr(node.value), 40).replace("'", '"')
+            raise ExpressionError(f"quoted text {quoted} cannot stand here in '{shown(text)}': text is joined with + or "
+                                  f"concat() (e.g. wards.ward24_name + \" \" + areas.lsoa21_name) or compared with == "
+                                  f"and !=; to name a column, write dataset[{quoted}]")
         if not isinstance(node.value, (int, float)) or isinstance(node.value, bool):
-            raise ExpressionError(f"only numbers can stand alone in '{shown(text)}'; quote column names as dataset[\"name\"]")
+            raise ExpressionError(f"'{shown(ast.unparse(node), 40)}' is not allowed in an expression: use numbers, "
+                                  "quoted text, columns and functions")
         _check_number(node, text)
     elif isinstance(node, ast.Name):
         pass
@@ -196,6 +206,13 @@ def _check_call(node: ast.Call, text: str) -> None:
             given = f"{kw.arg}=" if kw.arg else shown(ast.unparse(kw), 40)
             takes = "no named argument but where=condition" if name in AGGREGATES else "no named arguments"
             raise ExpressionError(f"{name}() takes {takes}, not {given}: {write}{within}")
+    if name == "concat":
+        if len(args) < 2:
+            raise ExpressionError(f"concat() joins two or more pieces of text, got {len(args)}: {write}{within}")
+        for arg in args:
+            if not _is_text(arg):
+                check_tree(arg, text)
+        return
     if name == "total":
         if is_pattern_total(node):
             if len(args) < 2 or not isinstance(args[0], ast.Name) or not all(_is_text(a) for a in args[1:]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 
 from bridge.data.expressions.check import is_pattern_total
 from bridge.data.expressions.parse import Expression, column_references, matching_columns
+from bridge.data.expressions.text import column_text, is_text, join, part, per_row
 from bridge.data.expressions.vocabulary import (
     AGGREGATES,
     BINOPS,
@@ -34,7 +35,6 @@ from bridge.data.expressions.vocabulary import (
     text_of,
 )
 from bridge.errors import shown
-from bridge.limits import MAX_MEASURE_MAGNITUDE
 
 
 def evaluate(expr: Expression, resolve: Callable[[ColumnRef], pd.Series],
@@ -131,8 +131,10 @@ class _Evaluation:
         return result
 
     def arithmetic(self, node: ast.BinOp):
-        left = _numeric(self.ev(node.left), node.left)
-        right = _numeric(self.ev(node.right), node.right)
+        left, right = self.ev(node.left), self.ev(node.right)
+        if isinstance(node.op, ast.Add) and (is_text(left) or is_text(right)):
+            return join([left, right], self.said(node))  # text + text: one label per row
+        left, right = _numeric(left, node.left), _numeric(right, node.right)
         with np.errstate(all="ignore"):
             try:
                 return BINOPS[type(node.op)](left, right)
@@ -156,23 +158,25 @@ class _Evaluation:
         if name in ELEMENTWISE:
             with np.errstate(all="ignore"):
                 return ELEMENTWISE[name](_numeric(self.ev(args[0]), args[0]))
+        if name == "concat":
+            return join([self.ev(arg) for arg in args], self.said(node))
         return self.text_call(node)
 
     def text_call(self, node: ast.Call):
         """left, right, contains and split: per row, on a column of text."""
         name, args = function_of(node), node.args
-        text = _text(self.ev(args[0]), name, self.said(node))
+        text = column_text(self.ev(args[0]), name, self.said(node))
         if name == "contains":
             needle = text_of(args[1])
             return pd.Series([t is not None and needle in t for t in text], index=text.index, dtype=bool)
         if name == "split":
             separator = text_of(args[1])
-            part = _whole(self.ev(args[2]), args[2], self.said(node), "part number (0 for the first, -1 for the last)", True)
-            return _per_row(text, part, self.said(node), lambda t, i: _part(t.split(separator), i))
+            index = _whole(self.ev(args[2]), args[2], self.said(node), "part number (0 for the first, -1 for the last)", True)
+            return per_row(text, index, self.said(node), lambda t, i: part(t.split(separator), i))
         count = _whole(self.ev(args[1]), args[1], self.said(node), "number of characters", False)
         if name == "left":
-            return _per_row(text, count, self.said(node), lambda t, k: t[:k])
-        return _per_row(text, count, self.said(node), lambda t, k: t[len(t) - k:] if k < len(t) else t)
+            return per_row(text, count, self.said(node), lambda t, k: t[:k])
+        return per_row(text, count, self.said(node), lambda t, k: t[len(t) - k:] if k < len(t) else t)
 
     def column_values(self, call: ast.Call, value) -> pd.Series:
         """A function's column argument as float64 with ±inf as missing (and a note when any was)."""
@@ -258,28 +262,6 @@ def _rows_where(value, condition, call: str):
     return value[condition.to_numpy(dtype=bool)]
 
 
-def _text(value, name: str, call: str) -> pd.Series:
-    """A text function's first argument, as a Series of stripped text (None where missing)."""
-    if not isinstance(value, pd.Series):
-        what = ("quoted text" if isinstance(value, str) else "a single true/false" if isinstance(value, (bool, np.bool_))
-                else "a single number")
-        raise ExpressionError(f"{name}() needs a column of text, got {what} in '{call}': write {USAGE[name]}")
-    return pd.Series([_as_text(v) for v in value], index=value.index, dtype=object)
-
-
-def _as_text(value) -> str | None:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer() and abs(value) < MAX_MEASURE_MAGNITUDE:
-            return str(int(value))  # 1801.0 reads as 1801
-    return str(value).strip()
-
-
 def _whole(value, node: ast.AST, call: str, what: str, negative: bool):
     """A whole number for left/right/split, or a list of them (None where missing) for a column."""
     numbers = _numeric(value, node)
@@ -294,26 +276,6 @@ def _whole(value, node: ast.AST, call: str, what: str, negative: bool):
         else:
             out.append(int(x))
     return out if isinstance(numbers, pd.Series) else out[0]
-
-
-def _per_row(text: pd.Series, arg, call: str, cut: Callable[[str, int], str | None]) -> pd.Series:
-    """`cut(text, number)` row by row; missing text, a missing number or no such part is missing."""
-    if isinstance(arg, list):
-        if len(arg) != len(text):
-            raise ExpressionError(f"'{call}' has {len(text):,} rows of text but {len(arg):,} numbers; "
-                                  "use columns of one table")
-        pairs: Iterable[tuple[Any, Any]] = zip(text, arg)
-    else:
-        pairs = ((t, arg) for t in text)
-    out = []
-    for t, k in pairs:
-        part = None if t is None or k is None else cut(t, k)
-        out.append(np.nan if part is None else part)
-    return pd.Series(out, index=text.index, dtype=object)
-
-
-def _part(parts: list[str], index: int) -> str | None:
-    return parts[index] if -len(parts) <= index < len(parts) else None
 
 
 def _boolean(value, node: ast.AST):

@@ -40,7 +40,7 @@ COLUMNWISE: dict[str, Callable[[pd.Series], pd.Series]] = {
     "zscore": lambda s: (s - s.mean()) / s.std(ddof=1),
 }
 TEXT_FUNCTIONS = ("left", "right", "contains", "split")
-FUNCTIONS = sorted([*AGGREGATES, *ELEMENTWISE, *COLUMNWISE, "total", *TEXT_FUNCTIONS])
+FUNCTIONS = sorted([*AGGREGATES, *ELEMENTWISE, *COLUMNWISE, "total", *TEXT_FUNCTIONS, "concat"])
 
 # How each function is written, for messages.
 USAGE: dict[str, str] = {
@@ -51,6 +51,7 @@ USAGE: dict[str, str] = {
     "right": "right(text, n)",
     "contains": 'contains(text, "words")',
     "split": 'split(text, " ", i)',
+    "concat": 'concat(a, " ", b, …)',
 }
 MAGNITUDE = f"{MAX_MEASURE_MAGNITUDE:g}".replace("e+", "e")  # as messages write it: 1e15
 

@@ -11,9 +11,11 @@ the type exists.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, get_args, get_origin
+from collections.abc import Callable
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union, cast, get_args, get_origin
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from bridge.errors import BridgeError
 from bridge.geometry import panel_extent
@@ -37,6 +39,59 @@ def _holds_expression(annotation, metadata=()) -> bool:
     if get_origin(annotation) is Annotated:
         return any(getattr(m, "func", None) is _expression for m in args[1:])
     return any(_holds_expression(a) for a in args)
+
+
+TextFill = Callable[[str, tuple], str]  # (text as written, its key path under the panel) -> the text to show
+
+
+def _plain_text(annotation, metadata=()) -> bool:
+    """Whether a field holds text shown as written (str, optional, or a list of it): not an
+    expression, a number format, a palette, an id or anything else a validator checks."""
+    if metadata or get_origin(annotation) is Annotated:
+        return False
+    if annotation is str:
+        return True
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (list, tuple):
+        return bool(args) and _plain_text(args[0])
+    texts = [a for a in args if not (isinstance(a, type) and issubclass(a, BaseModel))]  # models are walked into
+    return get_origin(annotation) in (Union, UnionType) and bool(texts) and all(_plain_text(a) for a in texts)
+
+
+def _mapping_types(annotation) -> tuple:
+    """(key type, value type) of a dict field, optional or not; () for any other field."""
+    for candidate in (annotation, *get_args(annotation)):
+        if get_origin(candidate) is dict:
+            return get_args(candidate)
+    return ()
+
+
+def _texts_mapped(model: BaseModel, fill: TextFill, path: tuple, skip: set) -> BaseModel:
+    """`model` with every text field (at any depth; a mapping's keys, e.g. a table's headings)
+    passed through `fill`; those named in `skip` (datasets, files) left alone."""
+    update: dict[str, Any] = {}
+    for name, info in type(model).model_fields.items():
+        value, here = getattr(model, name), path + (name,)
+        if value is None or tuple(k for k in here if isinstance(k, str)) in skip:
+            continue
+        plain = _plain_text(info.annotation, info.metadata)
+        if isinstance(value, BaseModel):
+            new: Any = _texts_mapped(value, fill, here, skip)
+        elif isinstance(value, str):
+            new = fill(value, here) if plain else value
+        elif isinstance(value, (list, tuple)):
+            new = type(value)(_texts_mapped(v, fill, here + (k,), skip) if isinstance(v, BaseModel)
+                              else fill(v, here + (k,)) if plain and isinstance(v, str) else v for k, v in enumerate(value))
+        elif isinstance(value, dict) and _mapping_types(info.annotation)[:1] == (str,):
+            texts = _plain_text(_mapping_types(info.annotation)[1])
+            new = {fill(k, here + (k,)): (_texts_mapped(v, fill, here + (k,), skip) if isinstance(v, BaseModel)
+                                          else fill(v, here + (k,)) if texts and isinstance(v, str) else v)
+                   for k, v in value.items()}
+        else:
+            continue
+        if new != value:
+            update[name] = new
+    return model.model_copy(update=update) if update else model
 
 
 class PanelModel(Strict):
@@ -97,6 +152,24 @@ class PanelModel(Strict):
             elif isinstance(value, str):
                 found.append(((name,), value))
         return found
+
+    def texts(self) -> list[tuple[tuple, str]]:
+        """(key path under the panel, text) of every text the panel shows as written — title,
+        source, labels, units, legend headings, a table's headings, a text panel's words — each
+        of which may hold {expression} fields (bridge/render/briefing.py fills them)."""
+        found: list[tuple[tuple, str]] = []
+
+        def seen(text: str, keys: tuple) -> str:
+            found.append((keys, text))
+            return text
+
+        self.with_texts(seen)
+        return found
+
+    def with_texts(self, fill: TextFill) -> PanelModel:
+        """This panel with each of its `texts()` replaced by `fill(text, key path)`."""
+        skip = {tuple(keys) for keys in (*self.dataset_keys, *self.file_keys)}
+        return cast(PanelModel, _texts_mapped(self, fill, (), skip))
 
     # --- checks without drawing ---------------------------------------------------------
     def layout_problems(self, theme: Theme, source: str | None) -> list[tuple[tuple, str]]:
