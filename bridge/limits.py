@@ -20,6 +20,7 @@ MAX_IMAGE_PIXELS = 40_000_000  # an image or raster panel's picture, or an MPCDI
 MAX_DATASETS = 50
 MAX_PANELS = 100
 MAX_STEPS = 100
+MAX_TEXT_FIELDS = 2_000  # {expression} fields in all of a scene's texts (each is evaluated on the data)
 MAX_PARAMS = 20  # parameters a scene declares
 MAX_CHOICES = 1_000  # values one parameter offers (a number's min..max in steps, a column's values)
 

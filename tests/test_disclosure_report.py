@@ -38,3 +38,11 @@ def test_guarded_values_split_counts_from_ratios(workdir):
     guarded, plain = guarded_values(data, [("a", "value", "sum(people.total)", None),
                                            ("b", "value", "100 * people.total / people.total", None)])
     assert guarded == ["'a' value"] and plain == ["'b' value"]
+
+
+def test_validate_lists_counts_written_in_text_too(workdir, capsys):
+    text = "  - {id: p, type: text, text: 'We found {sum(people.total):,.0f} residents', width: 20, height: 10}\n"
+    path = write_scene(workdir, BASE + "panels:\n" + text + "steps:\n  - {title: One, show: [p]}\n")
+    assert cli.main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "in 1 panel value: 'p' text {sum(people.total):,.0f}" in out, out

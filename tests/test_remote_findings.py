@@ -212,3 +212,23 @@ def test_port_0_is_the_scenes_own_port_so_a_restarted_show_is_found_there(show):
         finally:
             web.close()
     assert scene_port("a.yaml") != scene_port("b.yaml") and 20000 <= scene_port("a.yaml") < 30000
+
+
+def test_a_title_that_reads_the_data_is_not_a_live_template(workdir):
+    """A step title with a number from the data cannot be filled from parameter values alone: the
+    remote keeps its prepared text (no braces), while a title of parameters only follows the room."""
+    from bridge.room.load import load_room
+    from bridge.scene.params import fill_labels
+    from bridge.show.preparer import _meta
+
+    scene = MAP_SCENE.replace("AREAS", "shropshire_lsoa21.geojson").replace(
+        "steps:\n  - {title: One, show: [map], mark: {map: {top: 2}}}",
+        "params:\n  area: {type: choice, values: [Shropshire 027A, Shropshire 027B]}\nsteps:\n"
+        "  - {title: 'Looking at {params.area}', show: [map]}\n"
+        "  - {title: '{sum(people.total):,.0f} people, {params.area}', show: [map]}\n"
+        "  - {title: 'Braces {{x}} in {params.area}', show: [map]}\n")
+    briefing = load_briefing(write_scene(workdir, scene))
+    meta = _meta(briefing, load_room("rehearsal"), (256, 128), {}, ["a", "b", "c"], [0, 1, 2])
+    assert meta["templates"] == ["Looking at {params.area}", None, "Braces {{x}} in {params.area}"]
+    assert meta["titles"][1].endswith(" people, Shropshire 027A") and "{" not in meta["titles"][1]
+    assert fill_labels(meta["templates"][2], lambda name: "Abbey") == "Braces {x} in Abbey"

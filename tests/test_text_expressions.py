@@ -117,6 +117,16 @@ def test_numbers_from_the_data_fill_a_text_panel_and_a_kpis_label(workdir):
     assert b.scene.panels[1].label == f"{100 * older / total:.3g}% are older"  # Bridge's own writing: 3 figures from 10 up
 
 
+def test_a_scene_may_not_hold_more_fields_than_the_limit(workdir, monkeypatch):
+    from bridge.render import briefing
+
+    monkeypatch.setattr(briefing, "MAX_TEXT_FIELDS", 5)
+    words = " ".join("{sum(people.total)}" for _ in range(6))
+    with pytest.raises(BridgeError) as info:
+        load_briefing(scene(workdir, f"  - {{id: p, type: text, text: '{words}', width: 40, height: 20}}\n"))
+    assert "panels[0].text: more than 5 {…} fields in the scene's texts" in str(info.value), str(info.value)
+
+
 def test_text_is_evaluated_on_the_panels_own_dataset(workdir):
     falls = pd.read_csv(SAMPLE / "admissions_falls_shropshire.csv")
     b = load_briefing(scene(workdir, "  - {id: p, type: line, data: falls, x: period, y: value, series: area_name,"

@@ -43,14 +43,32 @@ def run(args) -> int:
     return 0
 
 
+def _text_fields(path: Path) -> list[tuple]:
+    """(panel id, key, expression, dataset) of each {expression} field in the panels' texts as
+    written (the loaded briefing holds them filled in)."""
+    from bridge.data.expressions import ExpressionError, template
+    from bridge.scene.model import load_scene
+
+    found = []
+    for panel in load_scene(path)[0].panels:
+        for keys, text in panel.texts():
+            try:
+                parts = template.split(text)
+            except ExpressionError:
+                continue  # reported where the text is filled
+            found += [(panel.id, ".".join(map(str, keys)) + " " + part.written, part.expression, panel.data)
+                      for part in parts if isinstance(part, template.Field) and part.parameter is None]
+    return found
+
+
 def _disclosure(briefing) -> None:
     """Say which values disclosure control guards, and warn of count-like columns it does not."""
     from bridge.data.disclosure import guarded_values, uncounted_columns
 
     data, scene = briefing.data, briefing.scene
-    values = ((panel.id, ".".join(map(str, path)), text, panel.data) for panel in scene.panels
-              for path, text in panel.expressions() if path[0] != "where")
-    guarded, _ = guarded_values(data, values)
+    values = [(panel.id, ".".join(map(str, path)), text, panel.data) for panel in scene.panels
+              for path, text in panel.expressions() if path[0] != "where"]
+    guarded, _ = guarded_values(data, values + _text_fields(briefing.data.doc.path))
     small = f"1–{data.min_count - 1}" if data.min_count > 2 else "1"
     if guarded:
         shown = ", ".join(guarded[:6]) + (f" and {len(guarded) - 6} more" if len(guarded) > 6 else "")

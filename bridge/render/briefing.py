@@ -16,6 +16,7 @@ import numpy as np
 
 from bridge.data.tables import SceneData, load_data
 from bridge.errors import BridgeError, Problem, did_you_mean, shown
+from bridge.limits import MAX_TEXT_FIELDS
 from bridge.render.backdrop import read_backdrops
 from bridge.scene.model import Scene, load_scene
 from bridge.scene.yaml_source import YamlDocument
@@ -161,9 +162,10 @@ def _fill_placeholders(scene: Scene, data: SceneData) -> list[Problem]:
     filled from this view's data (each panel's on its own dataset); the problems of those that
     cannot be, so that no field is ever drawn as written."""
     found: list[Problem] = []
+    budget = [MAX_TEXT_FIELDS]  # fields left to evaluate: a scene of 2 MB could hold a quarter of a million
 
     def swap(text: str, key_path: tuple, dataset: str | None = None) -> str:
-        return _filled(scene, data, text, key_path, dataset, found)
+        return _filled(scene, data, text, key_path, dataset, found, budget)
 
     def panel(i: int, p):
         def fill(text: str, keys: tuple) -> str:
@@ -181,13 +183,22 @@ def _fill_placeholders(scene: Scene, data: SceneData) -> list[Problem]:
     return found
 
 
-def _filled(scene: Scene, data: SceneData, text: str, key_path: tuple, dataset: str | None, found: list[Problem]) -> str:
-    """One text with its fields filled (bridge/scene/params.py `fill`); what is wrong added to `found`."""
+def _filled(scene: Scene, data: SceneData, text: str, key_path: tuple, dataset: str | None, found: list[Problem],
+            budget: list[int]) -> str:
+    """One text with its fields filled (bridge/scene/params.py `fill`); what is wrong added to `found`;
+    `budget` the fields the scene may still evaluate (MAX_TEXT_FIELDS in all)."""
     from bridge.data.expressions import ExpressionError, template
     from bridge.scene.params import fill
 
     if not template.has_fields(text):
         return text
+    try:
+        budget[0] -= sum(isinstance(part, template.Field) for part in template.split(text))
+    except ExpressionError:
+        pass  # `fill` below reports it where it is
+    if budget[0] < 0:
+        raise BridgeError(data.doc.problem(key_path, f"more than {MAX_TEXT_FIELDS:,} {{…}} fields in the scene's texts; "
+                                           "a briefing needs far fewer: put numbers in panels, not in long texts"))
 
     def write(field: template.Field) -> str:
         try:

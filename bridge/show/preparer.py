@@ -248,11 +248,12 @@ def _render_steps(briefing, room, size: tuple[int, int], chosen: dict, to_render
 def _meta(briefing, room, size: tuple[int, int], chosen: dict, keys: list[str], rendered: list[int]) -> dict:
     """The entry's meta.json: what the presenter, the web and the next preparation read back."""
     from bridge.export.accessible import step_lines
+    from bridge.scene.params import REFERENCE, is_template
     from bridge.show.snapshot import step_looks
 
     scene = briefing.scene
     raw_titles = [st.get("title") if isinstance(st, dict) else None for st in briefing.data.doc.data["steps"]]
-    titles = [(briefing.view({**st.params, **chosen}) if (st.params or chosen) and "{params." in (raw_titles[k] or "")
+    titles = [(briefing.view({**st.params, **chosen}) if (st.params or chosen) and REFERENCE.search(raw_titles[k] or "")
                else briefing).scene.steps[k].title for k, st in enumerate(scene.steps)]
     return {"title": scene.title, "titles": titles, "notes": [s.notes for s in scene.steps],
             "transition_ms": scene.transition_ms, "projectors": len(room.projectors), "size": list(size),
@@ -260,7 +261,8 @@ def _meta(briefing, room, size: tuple[int, int], chosen: dict, keys: list[str], 
             "step_params": [{k: plain(v) for k, v in st.params.items()} for st in scene.steps], "chosen": chosen,
             "texts": step_lines(briefing),  # the watch page's screen-reader view
             "videos": [_video_meta(scene, s) for s in range(len(scene.steps))],
-            "templates": [t if isinstance(t, str) and "{params." in t else None for t in raw_titles],
+            # Titles the room can fill from parameter values alone (one that reads the data keeps its prepared text)
+            "templates": [t if isinstance(t, str) and is_template(t) else None for t in raw_titles],
             "looks": step_looks(scene),
             "reads": [sorted(set().union(*(briefing.reads(p) for p in st.show))) for st in scene.steps]}
 

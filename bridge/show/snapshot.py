@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bridge.geometry import panel_extent
-from bridge.scene.params import PLACEHOLDER
 from bridge.show.web_link import WebLink
 
 if TYPE_CHECKING:
@@ -125,19 +124,19 @@ def step_values(presenter, step: int) -> dict:
 def live_titles(prepared, presenter) -> list[str]:
     """Every step's title with its {params.NAME} filled with the values picked live, as the room's
     panels are; a step without a template (or a show prepared without them) keeps its prepared title."""
-    templates = prepared.templates
+    from bridge.scene.params import fill_labels
+
     titles = list(prepared.titles)
-    for k, template in enumerate(templates[: len(titles)]):
+    for k, template in enumerate(prepared.templates[: len(titles)]):
         if not template:
             continue
         values = step_values(presenter, k)
 
-        def swap(match, values=values) -> str:
-            name = match.group(1)
+        def label_of(name: str, values=values) -> str | None:
             spec = presenter.params.get(name)
-            return spec.label(values[name]) if spec is not None else match.group(0)
+            return spec.label(values[name]) if spec is not None else None
 
-        titles[k] = PLACEHOLDER.sub(swap, template)
+        titles[k] = fill_labels(template, label_of)
     return titles
 
 
