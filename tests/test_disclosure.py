@@ -77,7 +77,7 @@ def test_totals_and_filtered_sums_of_counts_are_counts(workdir):
     assert not is_count(b.data, 'total(people, "Aged *")')  # takes in undeclared age bands
     assert not is_count(b.data, f"total({older}, {young})")
     # where= only picks rows: its columns and operators do not make a count a ratio
-    for name in ("sum", "count", "max", "min"):
+    for name in ("sum", "max", "min"):
         assert is_count(b.data, f'{name}({older}, where=people.lsoa21_name == "Shropshire 027A")'), name
     assert is_count(b.data, f"sum({older}, where=people.total / 2 > 100 and {young} > 0)")
     assert is_count(b.data, f'sum({older}, where=contains(areas.lsoa21_name, "027"))')
@@ -111,3 +111,27 @@ def test_filtered_sums_and_totals_of_small_counts_are_suppressed(workdir):
     assert b.contents[0].value == 3 and b.contents[0].suppressed
     assert b.contents[1].suppressed.sum() == 1  # 2 + 2 = 4 is hidden; 3 + 3 = 6 is not small
     assert not b.contents[2].suppressed.any()  # a rank is not a count of people
+
+
+def test_disclosure_follows_what_is_counted_not_how_it_is_written(workdir):
+    """Areas are not people: counting the areas that meet a condition is the same areas however it
+    is phrased, and never suppressed; counting rows that are people is a count of people."""
+    older = 'people["Aged 65 years and over"]'
+    b = brief(workdir)
+    assert not is_count(b.data, f"count({older}, where={older} > 400)")  # how many areas
+    assert not is_count(b.data, f"sum({older} > 400)")  # the same areas, written as a sum of yes/no
+    assert not is_count(b.data, "count(people.lsoa21_name)")
+    assert is_count(b.data, f"sum({older}, where={older} > 400)")  # the people in those areas
+    patients = ("  patients: {path: data/lsoa21_centroids_shropshire.csv, points: {x: easting, y: northing, crs: EPSG:27700},"
+                " personal: true, join: false}\n")
+    p = brief(workdir, patients)
+    assert is_count(p.data, "count(patients.easting)", "patients")  # one row per person: a count of people
+    assert not is_count(p.data, "mean(patients.easting)", "patients")
+
+
+def test_points_counted_per_area_are_people_only_when_the_points_are(workdir):
+    places = ("  places: {path: data/lsoa21_centroids_shropshire.csv, points: {x: easting, y: northing, crs: EPSG:27700},"
+              " aggregate: {count: n}}\n")
+    assert ("places", "n") not in brief(workdir, places).data.counts  # GP surgeries, schools: places, not people
+    people = places.replace("aggregate:", "personal: true, aggregate:")
+    assert ("places", "n") in brief(workdir, people).data.counts

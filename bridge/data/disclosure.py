@@ -1,8 +1,11 @@
 """Statistical disclosure control: small counts of people are never shown.
 
-A value is a count of people when every column it uses is declared one (`counts:` on a
-dataset, `count: true` on a measure) and the expression only adds, subtracts, sums, totals
-or counts them (over rows picked by `where=` or not); such values from 1 up to
+A value is a count of people when it counts people, however it is written: every column it
+uses is declared one (`counts:` on a dataset, `count: true` on a measure) and the expression
+only adds, subtracts, sums or totals them (over rows picked by `where=` or not), or it counts
+rows that are people (`count(…)` of a dataset marked `personal: true`, points of personal data
+counted per area).  A count of areas is not: `count(imd.decile, where=imd.decile <= 2)` and
+`sum(imd.decile <= 2)` are the same three areas.  Counts of people from 1 up to
 `disclosure.min_count − 1` are suppressed wherever drawn.
 """
 
@@ -45,7 +48,10 @@ def is_count(data: SceneData, text: str, dataset: str | None = None) -> bool:
         if isinstance(node, ast.Call):
             if function_of(node) not in COUNTING:
                 return False
-            counted = counted or function_of(node) == "count"
+            if function_of(node) == "count":
+                if not _rows_are_people(data, node, dataset):
+                    return False  # a count of areas (or of any rows that are not people) is not a count of people
+                counted = True
     if counted:
         return True
     try:
@@ -61,6 +67,19 @@ def is_count(data: SceneData, text: str, dataset: str | None = None) -> bool:
         elif (ref.dataset or dataset, ref.column) not in data.counts:
             return False
     return True
+
+
+def _rows_are_people(data: SceneData, call: ast.Call, dataset: str) -> bool:
+    """Whether the rows a `count(…)` counts are people: rows of a dataset marked `personal: true`
+    (one row per person).  The rows of an area table are areas, whatever its columns hold."""
+    names = {dataset}
+    if call.args:
+        try:
+            refs = expressions.parse(ast.unparse(call.args[0])).references(conditions=False)
+        except expressions.ExpressionError:
+            refs = []
+        names = {ref.dataset or dataset for ref in refs} or names
+    return any(getattr(data.scene.datasets.get(name), "personal", False) for name in names)
 
 
 def _value_nodes(tree: ast.AST):

@@ -367,7 +367,8 @@ def _aggregate_points(data: SceneData, name: str) -> None:
     out = {}
     if agg.count:
         out[agg.count] = np.bincount(area_idx, minlength=n).astype(float)
-        data.counts.add((name, agg.count))
+        if getattr(data.scene.datasets[name], "personal", False) or agg.count in table.counts:
+            data.counts.add((name, agg.count))  # points that are people, counted per area (else: places)
     for column in agg.sum:
         if column not in table.frame.columns:
             raise BridgeError(doc.problem(here + ("sum",), missing_column(column, table.frame.columns)))
