@@ -1,9 +1,10 @@
-"""`type: line` — a time series: one line per series, labelled at its end."""
+"""`type: line` — a time series: one line per series, labelled at its end; reference lines and
+bands (England's value, a target) named beside them; the value axis from zero when asked."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, cast
 
 import numpy as np
@@ -20,11 +21,17 @@ from bridge.panels.common.chart import (
     EDGE_DEG,
     GAP_DEG,
     MARGIN_DEG,
+    ROW_GAP_EM,
     TICK_PAD_DEG,
+    LineAxis,
+    ReferenceMark,
+    References,
     Ruler,
     axis_numbers,
     bar_labels,
     points,
+    reference_decimals,
+    reference_marks,
     text_height,
 )
 from bridge.panels.common.describe import name, table
@@ -50,6 +57,13 @@ class LineContent:
     x: list[str]
     series: dict[str, np.ndarray]
     suppressed: int = 0  # small counts of people left out of the lines
+    references: list[ReferenceMark] = field(default_factory=list)
+    count: bool = False  # the values count people: written as integers
+
+    def decimals(self) -> int:
+        """One number of decimals for the values (bridge/data/numformat.py's `shared_decimals`)."""
+        values = [v for series in self.series.values() for v in series if not is_missing(v)]
+        return shared_decimals(values or [0], self.count)
 
 
 MONTHS = {name: n for n, names in enumerate(
@@ -80,7 +94,7 @@ def period_key(text: str) -> tuple:
 
 
 class LinePanel(PanelModel):
-    """A time series, one line per series, each labelled at its end; `highlight` picks one out."""
+    """A time series, one line per series, labelled at its end; `highlight` picks one out, `reference` adds lines and bands."""
 
     type: Literal["line"]
     listing_order = 5
@@ -92,6 +106,9 @@ class LinePanel(PanelModel):
     where: Expr | None = None
     unit: str | None = None
     highlight: str | None = Field(None, description="Series to draw strongest")
+    reference: References = []
+    axis: LineAxis = Field(LineAxis(), description=(
+        "The value axis: {from_zero: true} starts it at zero (by default it spans the values, as a line's slope is read)"))
 
     def content(self, data, here) -> LineContent:
         dataset = self.data
@@ -121,13 +138,13 @@ class LinePanel(PanelModel):
         if len(lines) > MAX_SERIES:
             raise BridgeError(data.doc.problem(here + ("series",),
                                                f"{len(lines)} series are too many to read; narrow it with where:"))
-        return LineContent(order, lines, suppressed)
+        return LineContent(order, lines, suppressed, reference_marks(data, self.reference, here + ("reference",), dataset),
+                           is_count(data, self.y, dataset))
 
     def describe(self, entry, view, step_index, content: LineContent) -> None:
         """Its lines as a table, a column per line and a row per period."""
-        count = is_count(view.data, self.y, self.data)
         values = [v for series in content.series.values() for v in series]
-        decimals = shared_decimals([v for v in values if not is_missing(v)] or [0], count)
+        decimals = content.decimals()
         names = list(content.series)
         rows = [[period] + [fixed(content.series[line][k], decimals, missing=MISSING) for line in names]
                 for k, period in enumerate(content.x)]
@@ -139,6 +156,13 @@ class LinePanel(PanelModel):
         entry["tables"].append(table(caption, ["Period"] + names, rows, [False] + [True] * len(names), note=note))
         if self.highlight and self.highlight in content.series:
             entry["text"].append(f"Picked out: {self.highlight}.")
+        entry["text"] += [mark.sentence(reference_decimals(content.references, decimals)) for mark in content.references]
+        shown = [v for v in values if not is_missing(v)] + [v for m in content.references for v in (m.low, m.high)]
+        if self.axis.from_zero:
+            entry["text"].append("The value axis starts at zero.")
+        elif shown and min(shown) > 0.05 * (max(shown) - min(shown)):  # matplotlib's margin: the axis starts above zero
+            entry["text"].append("The value axis does not start at zero: it spans the values, so differences look larger "
+                                 "than they would on an axis from zero.")
 
     def draw(self, c: Canvas, content: LineContent, source, marked) -> None:
         t = c.theme
@@ -159,20 +183,23 @@ class LinePanel(PanelModel):
         chart_hi = hi - (note_h if notes else 0.0)
         # The names at the lines' ends, in a column of measured width: the highlighted one first, should
         # there be room for only some of them.
-        names = sorted(content.series, key=lambda name: name != self.highlight)
-        size, labels = bar_labels(c, names, chart_hi - chart_lo, END_SHARE * c.width_deg - MARGIN_DEG - GAP_DEG, ruler,
-                                  0.0 if notes else note_h)
-        if len(labels) < len(names):
-            notes.append(f"{len(labels)} of {len(names)} series named")
+        refs = [m for m in content.references if not m.suppressed]
+        size, named, note = self._names(c, content, refs, chart_hi - chart_lo, 0.0 if notes else note_h)
+        labels = list(named.values())
+        if note:
+            notes.append(note)
             chart_hi = hi - note_h
-        named = dict(zip(names, labels))
         chart_h = chart_hi - chart_lo
         ax = c.fig.add_axes((0, c.frac_h(chart_lo), 1, c.frac_h(chart_h)))  # placed across once its sides are known
         ax.set_facecolor(t.card)
         x = np.arange(len(content.x))
         ends = self._plot_lines(c, ax, content, x, named)
+        ends.update(_draw_references(c, ax, refs, named, x[-1]))
         ax.set_xlim(*x_limits(len(x)))
         ylim = ax.get_ylim()  # matplotlib's own margins round the data
+        if self.axis.from_zero:  # zero drawn, with room below it for its number
+            ylim = from_zero(ylim, text_height(c, "0", tick_size) * 0.6 / chart_h)
+            ax.axhline(0, color=t.muted, linewidth=max(1.0, 0.08 * c.ppd), zorder=1.6)  # over the grid, under the lines
         # The y axis: matplotlib's round numbers, those that fit the chart's height, written out.
         values = [v for v in ax.yaxis.get_major_locator().tick_values(*ylim) if ylim[0] <= v <= ylim[1]]
         values = y_ticks(c, values, ylim, chart_h, tick_size)
@@ -211,6 +238,24 @@ class LinePanel(PanelModel):
                        color=t.muted, fontsize=c.pt(unit_size), family=t.font)
         _name_ends(c, ax, ends, named, size, wanted, placed, leaders, len(x), (chart_x0, chart_x1, chart_x1 + pad))
 
+    def _names(self, c: Canvas, content: LineContent, refs: list[ReferenceMark], height: float,
+               note_h: float) -> tuple[float, dict[str, str], str]:
+        """The names beside the lines' ends and the references', sized to fit `height` (key → text as
+        drawn), and a note should some be left out: the highlighted series first, then the references."""
+        names = sorted(content.series, key=lambda name: name != self.highlight)
+        keys = names[:1] + [REFERENCE_KEY.format(k) for k in range(len(refs))] + names[1:]
+        decimals = reference_decimals(refs, content.decimals())
+        wanted = {**{n: n for n in names}, **{REFERENCE_KEY.format(k): m.text(decimals) for k, m in enumerate(refs)}}
+        spare = len(keys) * (END_GAP_EM - ROW_GAP_EM[0]) * c.theme.body_deg  # `spread` keeps names further apart than bars
+        size, labels = bar_labels(c, [wanted[k] for k in keys], height - spare,
+                                  END_SHARE * c.width_deg - MARGIN_DEG - GAP_DEG, Ruler(c), note_h)
+        note = ""
+        if len(labels) < len(keys):
+            series_named = sum(not key.startswith("\0") for key in keys[: len(labels)])
+            note = (f"{series_named} of {len(names)} series named" if series_named < len(names) else
+                    f"{len(labels) - series_named} of {len(refs)} references named")
+        return size, dict(zip(keys, labels)), note
+
     def _plot_lines(self, c: Canvas, ax, content: LineContent, x: np.ndarray, named: dict[str, str]) -> dict:
         """Draw each series' line (the highlighted one strong); name → (x, y, colour) of the
         last value of each line that is named at its end."""
@@ -228,6 +273,34 @@ class LinePanel(PanelModel):
             if len(last) and series_name in named:
                 ends[series_name] = (x[last[-1]], y[last[-1]], colour)
         return ends
+
+
+REFERENCE_KEY = "\0reference {}"  # a reference's key among the names at the lines' ends: never a series' name
+
+
+def _draw_references(c: Canvas, ax, refs: list[ReferenceMark], named: dict[str, str], last: float) -> dict:
+    """Reference lines (dashed, in the theme's text colour) and bands (muted, behind the lines)
+    across the chart; name → (x, y, colour) of those named at the right, like the lines' ends."""
+    t = c.theme
+    ends = {}
+    for k, ref in enumerate(refs):
+        if ref.band:
+            ax.axhspan(ref.low, ref.high, color=t.muted, alpha=0.22, linewidth=0, zorder=0.6)
+        else:
+            ax.axhline(ref.low, color=t.text, linewidth=max(1.0, 0.1 * c.ppd), linestyle=(0, (4, 3)), zorder=1.5)
+        if REFERENCE_KEY.format(k) in named:
+            ends[REFERENCE_KEY.format(k)] = (last, (ref.low + ref.high) / 2, t.text)
+    return ends
+
+
+def from_zero(lim: tuple[float, float], margin: float) -> tuple[float, float]:
+    """Axis limits stretched to take in zero, which is kept `margin` (a share of the axis) inside its end."""
+    low, high = lim
+    if low >= 0:
+        return -high * margin / (1 - margin), high
+    if high <= 0:
+        return low, -low * margin / (1 - margin)
+    return low, high
 
 
 def _name_ends(c: Canvas, ax, ends: dict, named: dict[str, str], size: float, wanted: dict[str, float],

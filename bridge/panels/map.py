@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal, cast
 
 import numpy as np
@@ -10,18 +10,28 @@ import pandas as pd
 from matplotlib.collections import PathCollection
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from bridge.data.disclosure import SUPPRESSED, is_count
-from bridge.data.numformat import fixed, legend_decimals
 from bridge.errors import BridgeError
 from bridge.panels.common.base import PanelModel
-from bridge.panels.common.canvas import Canvas, palette
+from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.classes import (
+    Classes,
+    Classing,
+    NamedClasses,
+    class_colours,
+    class_ranges,
+    classify,
+    classing,
+    legend_labels,
+)
 from bridge.panels.common.describe import NO_DATA, area_names, area_rows, name, ranked_table
 from bridge.panels.common.geo import (
     LEGEND_DEG,
     MapContent,
     area_content,
+    centre_map,
     compound_path,
     fit_extent,
     leave_room,
@@ -40,20 +50,7 @@ class ChoroplethContent(MapContent):
 
     count: bool = False
     focus: np.ndarray | None = None  # areas the map zooms to (None: the whole map)
-
-
-class Classes(Strict):
-    """How a choropleth groups values into colours."""
-
-    method: Literal["quantiles", "equal", "fixed"] = "quantiles"
-    count: int = Field(5, ge=2, le=9)
-    breaks: list[float] | None = Field(None, description="Inner class boundaries, for method: fixed")
-
-    @model_validator(mode="after")
-    def _fixed_needs_breaks(self):
-        if self.method == "fixed" and not self.breaks:
-            raise ValueError("method fixed needs breaks, e.g. breaks: [10, 20, 30]")
-        return self
+    classing: Classing = field(default_factory=lambda: Classing("quantiles"))  # its classes, breaks evaluated
 
 
 class Raster(Strict):
@@ -75,13 +72,15 @@ class Layer(Strict):
 
 
 class MapPanel(PanelModel):
-    ("A choropleth of the base polygons (classes by quantiles, equal steps or fixed breaks), with optional labels, outlines, "
-     "a raster underlay and points.")  # one line as written: `bridge panels` lists a type by its docstring's first line
+    ("A choropleth of the base polygons (classes by quantiles, equal steps, fixed breaks or named), with optional labels, "
+     "outlines, a raster underlay and points.")  # one line as written: `bridge panels` lists a type by its docstring's first line
 
     type: Literal["map"]
     listing_order = 0
     colour: Expr | None = Field(None, description="Value per area; omit for outlines only (e.g. under points)")
-    classes: Classes = Classes()
+    classes: Classes | NamedClasses = Field(Classes(), description=(
+        "{method: quantiles|equal|fixed, count, breaks}, or named classes, lowest first: "
+        "[{upto: 2, name: most deprived 20%}, {upto: 4, name: …}, {name: least deprived}]"))
     palette: Palette = Field("viridis", description="A matplotlib colour map name (colour-blind-safe default)")
     legend: str | None = Field(None, description="Legend heading, e.g. the unit")
     labels: int = Field(0, ge=0, le=30, description="Label the top N areas by value")
@@ -102,6 +101,9 @@ class MapPanel(PanelModel):
         areas = area_content(data, table_name, self.colour, here)
         content = ChoroplethContent(**{f.name: getattr(areas, f.name) for f in fields(areas)},
                                     count=bool(self.colour) and is_count(data, cast(str, self.colour), table_name))
+        if content.values is not None:
+            content.classing = classing(data, self.classes, np.where(content.suppressed, np.nan, content.values),
+                                        here + ("classes",), self.data)
         if self.label:
             content.labels = texts(data, self.label, here + ("label",), table_name).tolist()
         if self.outline:
@@ -166,7 +168,11 @@ class MapPanel(PanelModel):
         shown = np.where(content.suppressed, np.nan, values)
         classes = []
         if np.isfinite(shown).any():
-            classes = legend_labels(classify(shown, self.classes), count)[::-1]
+            edges = classify(shown, content.classing)
+            classes = legend_labels(edges, count, content.classing)
+            if content.classing.names:  # a name says what it is; the text version says what it holds too
+                classes = [f"{name} ({held})" for name, held in zip(classes, class_ranges(content.classing, count))]
+            classes = classes[::-1]
         if content.suppressed.any():
             classes.append(SUPPRESSED)
         if np.isnan(values[~content.suppressed]).any():
@@ -183,11 +189,12 @@ class MapPanel(PanelModel):
             ax.imshow(pixels, extent=(x0, x1, y0, y1), alpha=opacity, zorder=0, interpolation="bilinear")
         handles = []
         if content.values is not None:
-            faces, edges, colours = class_colours(content.values, content.suppressed, self, t)
+            classes = getattr(content, "classing", Classing("quantiles"))
+            faces, edges, colours = class_colours(content.values, content.suppressed, classes, self.palette, t)
             alpha = 0.75 if content.raster is not None else 1.0
             ax.add_collection(PathCollection(paths, facecolors=faces, edgecolors=t.card, linewidths=0.3, alpha=alpha, zorder=1))
             handles = [Patch(facecolor=col, edgecolor=t.border, label=label)
-                       for col, label in zip(colours, legend_labels(edges, getattr(content, "count", False)))][::-1]
+                       for col, label in zip(colours, legend_labels(edges, getattr(content, "count", False), classes))][::-1]
             if content.suppressed.any():
                 handles.append(Patch(facecolor=t.suppressed, edgecolor=t.border, hatch="///", label=SUPPRESSED))
             if np.isnan(content.values[~content.suppressed]).any():
@@ -214,6 +221,7 @@ class MapPanel(PanelModel):
             ax.add_collection(PathCollection(rest, facecolors=t.card, edgecolors="none", alpha=0.72, zorder=2))
             ax.add_collection(PathCollection(chosen, facecolors="none", edgecolors=t.text,
                                              linewidths=max(1.0, 0.1 * c.ppd), zorder=3))
+        legend = None
         if handles:  # the legend first, measured: the map gives way to it
             legend = _legend(c, handles, self.legend, bottom, top)
             leave_room(c, ax, legend.get_window_extent(c.canvas.get_renderer()).x0 / c.w)
@@ -221,6 +229,8 @@ class MapPanel(PanelModel):
                    margin=0.0 if focus is None else 0.25)
         if focus is not None:  # zoomed in: fill the map's box with the county round the chosen areas
             _fill_box(c, ax)
+        else:  # its own shape: centred with its legend, and a hint if that leaves much of the panel empty
+            c.hints += [hint for hint in [centre_map(c, ax, legend, (self.width, self.height))] if hint]
         if self.labels and content.values is not None:
             shown = content if focus is None else replace(content, values=np.where(focus, content.values, np.nan))
             _label_top_areas(c, ax, self.labels, shown, paths)
@@ -238,38 +248,6 @@ def _fill_box(c: Canvas, ax) -> None:
     else:
         grow = (h / box_ratio - w) / 2
         ax.set_xlim(x0 - grow, x1 + grow)
-
-
-def classify(values: np.ndarray, classes: Classes) -> np.ndarray:
-    """Class boundaries (count + 1 edges, increasing) for a choropleth."""
-    finite = values[np.isfinite(values)]
-    method, count = classes.method, classes.count
-    if method == "fixed":
-        inner = sorted(classes.breaks or [])
-        return np.array([min(finite.min(), inner[0]), *inner, max(finite.max(), inner[-1])])
-    if method == "equal":
-        edges = np.linspace(finite.min(), finite.max(), count + 1)
-    else:
-        edges = np.nanquantile(finite, np.linspace(0, 1, count + 1))
-    return np.unique(edges)
-
-
-def class_colours(values: np.ndarray, suppressed: np.ndarray, panel: MapPanel, theme):
-    """Face colour per area, the class edges and colours (suppressed areas kept out of the classes)."""
-    shown = np.where(suppressed, np.nan, values)
-    edges = classify(shown, panel.classes)
-    colours = palette(panel.palette, max(1, len(edges) - 1))
-    classes = np.clip(np.searchsorted(edges, shown, side="right") - 1, 0, len(colours) - 1)
-    faces = [theme.missing if not np.isfinite(v) else colours[k] for v, k in zip(shown, classes)]
-    faces = [(theme.suppressed if s else f) for f, s in zip(faces, suppressed)]
-    return faces, edges, colours
-
-
-def legend_labels(edges, count: bool = False) -> list[str]:
-    """'lo – hi' per class, every break with the legend's one number of decimals
-    (bridge/data/numformat.py's `legend_decimals`: integers for counts and whole breaks)."""
-    decimals = legend_decimals(edges, count)
-    return [f"{fixed(lo, decimals)} – {fixed(hi, decimals)}" for lo, hi in zip(edges[:-1], edges[1:])]
 
 
 LEGEND_SHARE = 0.4  # the most of a panel's width a map's legend may take

@@ -165,15 +165,20 @@ def _is_number(text: str) -> bool:
 #
 # Sizes are in ems (multiples of the type size) until a size is chosen.  Column widths come
 # from the cells' widths as drawn (each word measured once, at body size).  A table is drawn
-# at the largest size, from body size down to the legible floor, at which every row fits:
-# on one line each if it can be no smaller than `small_deg`; else with long texts wrapped
-# (at most two lines); else, as a last resort, with a text too long even for two lines
-# shortened with "…".  Numbers are never wrapped or shortened.  Where even at the floor the
-# rows do not fit, they are closer together, then fewer are shown, with a note saying so.
+# at the largest size, from a little over body size (a short table grows toward its box) down
+# to the legible floor, at which every row fits: on one line each if it can be no smaller
+# than `small_deg` (and wrapping would not let it be WRAP_FOR larger: long headings on two
+# lines first); else with long texts wrapped (at most two lines); else, as a last resort,
+# with a text too long even for two lines shortened with "…".  Numbers are never wrapped or
+# shortened.  Where the rows leave room below them, they spread apart (at most WIDEST_GAP_EM);
+# where even at the floor they do not fit, they are closer together, then fewer are shown,
+# with a note saying so.
 
 GUTTER_EM = 1.2  # between columns
 ROW_GAP_EM = 0.7  # between rows (a row of one line is 1.7 ems)
 TIGHT_GAP_EM = 0.35  # … closer, at the legible floor, before rows are left out
+WIDEST_GAP_EM = 1.5  # … and at most this far apart where the box has room to spare
+WRAP_FOR = 1.15  # texts wrap onto two lines where that lets the type be this much larger (the box is tall enough)
 LINE_EM = 1.2  # each further line of a wrapped cell
 MAX_LINES = 2  # a cell's text wraps onto at most this many lines; more is shortened with "…"
 NARROWEST_EM = 6.0  # a text column is made no narrower than this (its longer texts wrap)
@@ -277,6 +282,26 @@ def _height_em(cells: list[list[str]]) -> float:
     return 1 + LINE_EM * (max(len(lines) for lines in cells) - 1)
 
 
+def _column_widths(widths: _Widths, table, numeric: list[bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each column's width in ems: natural (every cell on one line), narrowest (text wrapped, numbers
+    whole) and with only its heading on two lines (balanced) and every other cell on one."""
+    natural = np.array([max(widths.line(words, bold) for words, bold in column) for column in zip(*table)])
+    narrowest = []
+    for i, column in enumerate(zip(*table)):
+        if numeric[i]:
+            longest_word = max((widths.word(w, True) for w in column[0][0]), default=0.0)
+            narrowest.append(max([widths.line(words, False) for words, _ in column[1:]] + [min(longest_word, NARROWEST_EM)]))
+        else:
+            narrowest.append(min(natural[i], NARROWEST_EM))
+    headed = []
+    for column in zip(*table):
+        words, bold = column[0]
+        heading = min((max(widths.line(words[:k], bold), widths.line(words[k:], bold)) for k in range(1, len(words))),
+                      default=widths.line(words, bold))
+        headed.append(max([heading] + [widths.line(w, b) for w, b in column[1:]]))
+    return natural, np.minimum(np.array(narrowest), natural), np.minimum(np.array(headed), natural)
+
+
 def _plan(widths: _Widths, headings: list[str], rows: list[list[str]], numeric: list[bool], room_w: float,
           room_h: float) -> _Plan:
     """The size, column widths and line breaks that fit `rows` under `headings` into room_w × room_h degrees."""
@@ -295,15 +320,7 @@ def _plan(widths: _Widths, headings: list[str], rows: list[list[str]], numeric: 
                     if total >= cap:
                         break
                 row[i], more[r][i] = (kept, bold), True
-    natural = np.array([max(widths.line(words, bold) for words, bold in column) for column in zip(*table)])
-    narrowest = []
-    for i, column in enumerate(zip(*table)):
-        if numeric[i]:
-            longest_word = max((widths.word(w, True) for w in column[0][0]), default=0.0)
-            narrowest.append(max([widths.line(words, False) for words, _ in column[1:]] + [min(longest_word, NARROWEST_EM)]))
-        else:
-            narrowest.append(min(natural[i], NARROWEST_EM))
-    narrowest = np.minimum(np.array(narrowest), natural)
+    natural, narrowest, headed = _column_widths(widths, table, numeric)
 
     def layout(size: float, columns: int, squeeze: bool = False) -> _Layout | None:
         room = room_w / (size * HINTING) - GUTTER_EM * (columns - 1)
@@ -312,6 +329,9 @@ def _plan(widths: _Widths, headings: list[str], rows: list[list[str]], numeric: 
             return None
         if nat.sum() <= room:
             ems = nat * room / nat.sum() if nat.sum() > 0 else np.full(columns, room / columns)
+        elif headed[:columns].sum() <= room:  # the headings on two lines leave every cell its one line
+            two = headed[:columns]
+            ems = two + (room - two.sum()) * (nat - two) / max(float((nat - two).sum()), 1e-9)
         else:
             ems = low + (room - low.sum()) * (nat - low) / (nat - low).sum()
         cells, wrapped, cut = [], False, False
@@ -330,7 +350,8 @@ def _plan(widths: _Widths, headings: list[str], rows: list[list[str]], numeric: 
     body, floor, comfortable = theme.body_deg, MIN_TEXT_DEG, max(MIN_TEXT_DEG, theme.small_deg)
     one_line = room_w / (HINTING * (natural.sum() + GUTTER_EM * (columns - 1))) if natural.sum() else body
     all_rows = room_h / ((len(table)) * (1 + ROW_GAP_EM))
-    sizes = sorted({min(body, max(floor, s)) for s in [body * 0.95 ** n for n in range(40)] + [one_line, all_rows, floor]},
+    largest = max(body, (body + theme.title_deg) / 2)  # a short table grows toward its box, never past its title
+    sizes = sorted({min(largest, max(floor, s)) for s in [largest * 0.95 ** n for n in range(45)] + [one_line, all_rows, floor]},
                    reverse=True)
     layouts = [lay for lay in (layout(s, columns) for s in sizes) if lay is not None]
     while not layouts and columns > 1:  # too many columns for the panel even at the legible floor: the first ones
@@ -339,12 +360,17 @@ def _plan(widths: _Widths, headings: list[str], rows: list[list[str]], numeric: 
     if not layouts:  # one column wider than the whole panel at the floor: broken to fit
         layouts = [cast(_Layout, layout(floor, columns, squeeze=True))]  # one column squeezed to the room always fits
     note = columns < len(headings)  # a line is kept for the note saying so
-    choice = next((lay for lay in layouts
-                   if not lay.wrapped and lay.size >= comfortable and lay.fits(room_h, ROW_GAP_EM, note=note)), None)
-    choice = choice or next((lay for lay in layouts
-                             if not lay.cut and lay.size >= comfortable and lay.fits(room_h, ROW_GAP_EM, note=note)), None)
+    one_line = next((lay for lay in layouts
+                     if not lay.wrapped and lay.size >= comfortable and lay.fits(room_h, ROW_GAP_EM, note=note)), None)
+    whole = next((lay for lay in layouts
+                  if not lay.cut and lay.size >= comfortable and lay.fits(room_h, ROW_GAP_EM, note=note)), None)
+    # One line a cell, unless the box has the height for type a good deal larger with some cells on two lines.
+    choice = whole if one_line is None or (whole is not None and whole.size >= one_line.size * WRAP_FOR) else one_line
     choice = choice or next((lay for lay in layouts if lay.fits(room_h, ROW_GAP_EM, note=note)), None)
     gap, shown = ROW_GAP_EM, len(rows)
+    if choice is not None:  # room to spare: the rows spread down the box, up to a row apart
+        heights = choice.heights + ([1.0] if note else [])
+        gap = min(WIDEST_GAP_EM, max(ROW_GAP_EM, (room_h / choice.size - sum(heights)) / len(heights)))
     if choice is None:  # at the legible floor: rows closer together, then fewer of them, with a note
         choice = layouts[-1]
         heights = choice.heights + ([1.0] if note else [])

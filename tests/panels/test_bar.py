@@ -164,3 +164,66 @@ def test_where_keeps_only_the_rows_it_picks(workdir):
     assert labels and all(label.startswith("Shropshire 02") for label in labels)
     assert_error_located(workdir, "{id: p, type: bar, value: people.total, label: areas.lsoa21_name, width: 40, height: 30,"
                                   " where: people.total < 0}", "no rows with a value to draw")
+
+
+# --- several bars picked out, and the axis from zero ----------------------------------------------
+
+def _wards(workdir, panel: str):
+    """A briefing whose only panel is `panel`, with `wards`: each area's ward."""
+    from bridge.render.briefing import load_briefing
+    from tests.conftest import write_scene
+    from tests.panels.helpers import HEAD
+
+    head = HEAD.replace("derive:\n", "  wards: {path: data/lsoa21_ward24_shropshire.csv, key: lsoa21_code}\nderive:\n")
+    return load_briefing(write_scene(workdir, head + f"  - {panel}\nsteps:\n  - {{title: One, show: [p]}}\n"))
+
+
+def _marked_rows(image):
+    """Rows of the picture with a run of the mark colour: one band per picked-out bar."""
+    marked = np.all(np.abs(image.astype(int) - np.array(to_rgb(THEME.mark)) * 255) <= 12, axis=-1).sum(axis=1) > 20
+    return int(np.sum(np.diff(marked.astype(int)) == 1))
+
+
+def test_several_bars_are_highlighted_by_label_and_said_in_the_text(workdir):
+    from bridge.export.accessible import step_texts
+
+    b = _wards(workdir, "{id: p, type: bar, value: older, label: wards.ward24_name, group: mean, top: 8, "
+                        "highlight: [Clun, Much Wenlock], width: 50, height: 30}")
+    content = b.contents[0]
+    picked = [label for label in content.labels if label in {"Clun", "Much Wenlock"}]
+    assert content.highlighted == frozenset({"Clun", "Much Wenlock"}) and len(picked) == 2, content.labels
+    drawn = draw(b)
+    assert _marked_rows(drawn.image) == 2  # two bars in the mark colour, the others muted
+    assert share_of(drawn.image, THEME.muted) > 0.005
+    text = step_texts(b)[0]["panels"][0]["text"]
+    assert "Picked out: " + "; ".join(picked) + "." in text
+
+
+def test_bars_are_highlighted_by_a_condition_or_by_rank(workdir):
+    b = scene_with(workdir, "  - {id: p, type: bar, value: older, label: areas.lsoa21_name, top: 8, "
+                            "highlight: {where: older > 40}, width: 50, height: 30}\n")
+    content = b.contents[0]
+    expected = {label for label, v in zip(content.labels, content.values) if v > 40}
+    assert 0 < len(expected) < 8 and content.highlighted & set(content.labels) == expected
+    assert _marked_rows(draw(b).image) == len(expected)
+    b = scene_with(workdir, "  - {id: p, type: bar, value: older, label: areas.lsoa21_name, top: 8, highlight: {top: 3}, "
+                            "width: 50, height: 30}\n")
+    assert b.contents[0].highlighted == frozenset(b.contents[0].labels[:3])
+    assert _marked_rows(draw(b).image) == 3
+
+
+def test_a_highlighted_label_no_bar_has_is_a_warning_naming_the_nearest(workdir):
+    b = _wards(workdir, "{id: p, type: bar, value: older, label: wards.ward24_name, group: mean, "
+                        "highlight: [Clun, Highly], width: 50, height: 30}")
+    (warning,) = [w for w in b.data.warnings if "highlight" in str(w)]
+    assert "panels[0].highlight[1]" in str(warning) and "no bar is labelled 'Highly' (did you mean 'Highley'?)" in str(warning)
+
+
+def test_a_bar_chart_refuses_an_axis_that_does_not_start_at_zero(workdir):
+    assert_error_located(workdir, "{id: p, type: bar, value: older, label: areas.lsoa21_name, axis: {from_zero: false}, "
+                                  "width: 50, height: 30}", "a bar chart's axis always starts at zero")
+
+
+def test_on_a_grouped_chart_bars_are_picked_by_rank_not_by_a_condition_on_rows(workdir):
+    assert_error_located(workdir, "{id: p, type: bar, value: older, label: areas.lsoa21_name, group: mean, "
+                                  "highlight: {where: older > 30}, width: 50, height: 30}", "pick bars with top: N")

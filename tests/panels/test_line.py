@@ -147,3 +147,36 @@ def test_periods_run_in_time_order_not_alphabetical(workdir):
     assert sorted(["2023 Q10", "2023 Q2", "2022 Q4"], key=period_key) == ["2022 Q4", "2023 Q2", "2023 Q10"]
     assert sorted(["2020/21", "2019/20"], key=period_key) == ["2019/20", "2020/21"]
     assert sorted(["2023-10", "2023-2"], key=period_key) == ["2023-2", "2023-10"]
+
+
+# --- the value axis: from zero when asked -------------------------------------------------------
+
+def test_a_line_chart_axis_starts_at_zero_when_asked_and_says_when_it_does_not(workdir):
+    from bridge.export.accessible import step_texts
+
+    panel = "  - {id: p, type: line, data: falls, x: period, y: value, series: area_name, where: area_name != \"England\", " \
+            "width: 50, height: 30%s}\n"
+    b = scene_with(workdir, panel % "")  # values from about 1,300 to 1,800: the axis spans them
+    drawn = draw(b)
+    numbers = [float(t) for t in drawn.texts if t.isdigit() and not t.startswith("20")]
+    assert min(numbers) >= 1000 and "0" not in drawn.texts
+    assert any("does not start at zero" in line for line in step_texts(b)[0]["panels"][0]["text"])
+    b = scene_with(workdir, panel % ", axis: {from_zero: true}")
+    drawn = draw(b)
+    assert "0" in drawn.texts and drawn.faults == []
+    boxes = {t: box for t, box in drawn.text_boxes if t.isdigit() and not t.startswith("20")}
+    zero = (boxes["0"][1] + boxes["0"][3]) / 2
+    top = max((box[1] + box[3]) / 2 for box in boxes.values())
+    highest = max(float(t) for t in boxes)
+    row = int(round(drawn.image.shape[0] - zero))  # the "0" on the axis, as a row from the top
+    near = share_rows(drawn.image[row - 4:row + 5], THEME.muted, tol=40)
+    assert near.max() > 0.4, "no zero line, in the muted colour, across the chart at the 0"
+    assert (top - zero) / highest * 1300 < (top - zero) * 0.9  # 1,300 is well up the axis, not at its foot
+    assert "The value axis starts at zero." in step_texts(b)[0]["panels"][0]["text"]
+
+
+def share_rows(image, colour, tol=14):
+    """Per row of the picture, the share of its pixels within `tol` of `colour`."""
+    from matplotlib.colors import to_rgb
+
+    return np.mean(np.all(np.abs(image.astype(int) - np.array(to_rgb(colour)) * 255) <= tol, axis=-1), axis=1)

@@ -9,7 +9,7 @@ from bridge.errors import BridgeError
 from bridge.panels.common.canvas import palette
 from bridge.render.briefing import load_briefing
 from tests.conftest import MINIMAL, write_scene
-from tests.panels.helpers import assert_error_located, draw, scene_with, share_of
+from tests.panels.helpers import THEME, assert_error_located, draw, scene_with, share_of
 
 
 def test_map_colours_every_class_and_has_a_legend(workdir):
@@ -234,3 +234,102 @@ def test_an_areas_label_sits_inside_it_even_when_it_is_l_shaped_or_has_a_hole():
     assert ring.contains(Point(label_point([[square, hole]])))  # not in the hole at its middle
     islands = [[square * 0.1 + 50], [square]]  # the label goes on the largest part
     assert Polygon(square).contains(Point(label_point(islands)))
+
+
+# --- named classes and classes at given breaks ------------------------------------------------------
+
+IMD = ("  imd: {path: data/imd2025_shropshire_lsoa21_subdomains.csv, key: lsoa21_code}\n"
+       "  england: {path: data/england.csv, join: false}\nderive:\n")
+NAMED = ("[{upto: 2, name: most deprived 20%}, {upto: 4, name: deciles 3–4}, {upto: 7, name: deciles 5–7}, "
+         "{name: least deprived 30%}]")
+
+
+def _imd(workdir, panel: str, england: float = 25.0):
+    """A briefing whose only panel is `panel`, with `imd` (deciles per area) and `england` (one row: rate)."""
+    from tests.panels.helpers import HEAD
+
+    (workdir / "data" / "england.csv").write_text(f"area,rate\nEngland,{england}\n")
+    text = HEAD.replace("derive:\n", IMD) + f"  - {panel}\nsteps:\n  - {{title: One, show: [p]}}\n"
+    return load_briefing(write_scene(workdir, text))
+
+
+def test_named_classes_are_the_legend_and_the_text_and_upto_includes_its_value(workdir):
+    from bridge.export.accessible import step_texts
+    from bridge.panels.common.classes import class_colours
+
+    b = _imd(workdir, f"{{id: p, type: map, colour: imd.indoors_decile, legend: decile, classes: {NAMED}, width: 50, height: 30}}")
+    content = b.contents[0]
+    assert content.classing.names == ["most deprived 20%", "deciles 3–4", "deciles 5–7", "least deprived 30%"]
+    faces, _, colours = class_colours(content.values, content.suppressed, content.classing, "viridis", THEME)
+    for value, face in zip(content.values, faces):  # decile 2 is in the first class, 4 in the second, 8 in the last
+        assert face == colours[0 if value <= 2 else 1 if value <= 4 else 2 if value <= 7 else 3]
+    drawn = draw(b)
+    assert {"most deprived 20%", "deciles 3–4", "deciles 5–7", "least deprived 30%"} <= set(drawn.texts)
+    assert _legend_labels(drawn.texts) == []  # no "2.0 – 2.5"
+    for k, colour in enumerate(colours):
+        assert (share_of(drawn.image, colour) > 0.0005) == any(f == colour for f in faces), k
+    (legend,) = [line for line in step_texts(b)[0]["panels"][0]["text"] if line.startswith("Legend")]
+    assert legend == ("Legend: decile — least deprived 30% (over 7); deciles 5–7 (over 4, up to 7); "
+                      "deciles 3–4 (over 2, up to 4); most deprived 20% (up to 2).")
+
+
+def test_a_class_breaks_at_englands_value_and_values_above_the_last_upto_get_a_class(workdir):
+    b = _imd(workdir, "{id: p, type: map, colour: older, classes: {method: fixed, breaks: [sum(england.rate)]}, width: 50, height: 30}")
+    assert b.contents[0].classing.breaks == [25.0]
+    labels = _legend_labels(draw(b).texts)
+    assert len(labels) == 2 and labels[0].startswith("25 –") and labels[1].endswith("– 25")  # highest first
+    b = _imd(workdir, "{id: p, type: map, colour: older, classes: [{upto: sum(england.rate), name: at or below England}, "
+                      "{upto: 30, name: up to 30%}], width: 50, height: 30}", england=20.0)
+    content = b.contents[0]
+    assert content.classing.breaks == [20.0, 30.0] and np.nanmax(content.values) > 30
+    assert content.classing.names == ["at or below England", "up to 30%", "more than 30"]
+    assert {"at or below England", "up to 30%", "more than 30"} <= set(draw(b).texts)
+    b = _imd(workdir, "{id: p, type: map, colour: older, classes: [{upto: sum(england.rate), "
+                      "name: 'at or below England ({sum(england.rate):.1f}%)'}, {name: above England}], width: 50, height: 30}",
+             england=20.0)
+    assert "at or below England (20.0%)" in draw(b).texts  # a name's {…} filled from the data, never drawn as written
+
+
+@pytest.mark.parametrize("classes,fragment", [
+    ("[{name: low}, {upto: 5, name: high}]", "class 1 ('low') needs upto"),
+    ("[{upto: 5, name: a}, {upto: 3, name: b}]", "each class's upto must be more than the one before's"),
+    ("[{upto: 5, name: a}, {upto: 'sum(england.rate)', name: b}]", "must be a number more than the class before's upto"),
+    ("[{upto: 5}]", "name: is required"),
+    ("[{upto: 5, name: ' '}, {name: b}]", "class 1 has an empty name"),
+])
+def test_named_class_mistakes_are_located(workdir, classes, fragment):
+    with pytest.raises(BridgeError) as info:
+        _imd(workdir, f"{{id: p, type: map, colour: older, classes: {classes}, width: 50, height: 30}}", england=2.0)
+    message = "\n".join(map(str, info.value.problems))
+    assert fragment in message and "panels[0].classes" in message, message
+
+
+# --- a map keeps its shape: centred with its legend, and a hint when that leaves much empty ---------
+
+def _columns_drawn(image):
+    """The first and last columns where anything but the panel's card is drawn, in the middle half of its rows."""
+    from matplotlib.colors import to_rgb
+
+    band = image[image.shape[0] // 4: 3 * image.shape[0] // 4, 8:-8].astype(int)
+    drawn = np.any(np.abs(band - np.array(to_rgb(THEME.card)) * 255) > 10, axis=-1).any(axis=0)
+    cols = np.flatnonzero(drawn)
+    return cols[0] + 8, cols[-1] + 8
+
+
+def test_a_tall_map_in_a_wide_panel_is_centred_with_its_legend_and_the_verdict_says_so(workdir):
+    b = scene_with(workdir, "  - {id: p, type: map, colour: older, legend: '% aged 65+', width: 90, height: 30}\n")
+    drawn = draw(b, size=(1800, 600))
+    first, last = _columns_drawn(drawn.image)
+    assert abs(first - (1800 - last)) < 2 * 20  # as much room left of the map as right of the legend (within 2°)
+    assert first > 0.2 * 1800  # the room is there: the map did not keep to the left
+    (hint,) = drawn.hints
+    assert "the map keeps its shape" in hint and "centred" in hint and "width empty" in hint
+    width = float(hint.rsplit("about ", 1)[1].split("°")[0])
+    assert (last - first) / 20 < width < 90  # a narrower panel, still wide enough for what is drawn
+    assert drawn.faults == []
+
+
+def test_a_map_that_fills_its_panel_gives_no_hint(workdir):
+    b = scene_with(workdir, "  - {id: p, type: map, colour: older, legend: '% aged 65+', width: 45, height: 30}\n")
+    drawn = draw(b)
+    assert drawn.hints == [] and drawn.faults == []

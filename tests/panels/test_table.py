@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-
 from tests.panels.helpers import assert_error_located, draw, scene_with
 
 
@@ -120,7 +118,8 @@ def test_a_table_that_fits_on_one_line_per_row_is_not_wrapped(workdir):
     drawn = draw(b, size=(800, 400), ppd=20.0)
     assert not any("\n" in t for t in drawn.texts)
     ((_, (_, y0, _, y1)),) = _cells(drawn, {b.contents[0].rows[0][0]})
-    assert y1 - y0 == pytest.approx(1.3 * 20, abs=1)  # one line at body size (1.3°, at 20 px/°)
+    # one line, grown from body size (1.3°) toward its box, never past halfway to the title's 2° (at 20 px/°)
+    assert 1.3 * 20 - 1 <= y1 - y0 <= 1.65 * 20 + 1
     assert drawn.faults == []
 
 
@@ -167,3 +166,51 @@ def test_numbers_written_with_words_are_still_numbers(workdir):
     b = scene_with(workdir, "  - {id: p, type: table, columns: {Area: areas.lsoa21_name, People: people.total}, format: '{:,.0f} people', "
                             "top: 5, width: 40, height: 20}\n")
     assert b.contents[0].numeric == [False, True]
+
+
+# --- a table fills its box: larger type where headings can wrap, rows spread, a hint when it cannot -----
+
+WARDS = "  wards: {path: data/lsoa21_ward24_shropshire.csv, key: lsoa21_code}\nderive:\n"
+
+
+def _table(workdir, panel: str):
+    from bridge.render.briefing import load_briefing
+    from tests.conftest import write_scene
+    from tests.panels.helpers import HEAD
+
+    return load_briefing(write_scene(workdir, HEAD.replace("derive:\n", WARDS) + f"  - {panel}\nsteps:\n  - {{title: One, show: [p]}}\n"))
+
+
+def _room(drawn):
+    """(top, bottom) in pixels from the picture's foot: from under the title to over the source line."""
+    title = next(box for text, box in drawn.text_boxes if text == "Top areas")
+    source = next(box for text, box in drawn.text_boxes if text.startswith("Source:"))
+    return title[1], source[3]
+
+
+def test_a_table_with_long_headings_wraps_them_for_larger_type_and_fills_its_box(workdir):
+    columns = ("{Area: areas.lsoa21_name, Ward: wards.ward24_name, Older residents aged 65 and over: 'people[\"Aged 65 years and over\"]', "
+               "All residents counted: people.total}")
+    b = _table(workdir, f"{{id: p, type: table, title: Top areas, columns: {columns}, sort: All residents counted, top: 12, "
+                        "width: 56, height: 36}")
+    drawn = draw(b, size=(1120, 757), ppd=20.0)
+    cells = [box for text, box in drawn.text_boxes if text in {r[0] for r in b.contents[0].rows}]
+    assert len(cells) == 12
+    assert min(box[3] - box[1] for box in cells) >= 1.1 * 20  # type over 1.1° (one line per heading gave 0.94°)
+    assert any("\n" in text for text, _ in drawn.text_boxes if text.startswith("Older"))  # its heading on two lines
+    top, bottom = _room(drawn)
+    assert min(box[1] for box in cells) - bottom < 0.15 * (top - bottom)  # the last row near the foot of its room
+    assert drawn.faults == [] and drawn.hints == []
+
+
+def test_a_short_table_in_a_tall_panel_spreads_its_rows_and_hints_at_a_shorter_panel(workdir):
+    b = _table(workdir, "{id: p, type: table, title: Top areas, columns: {Area: areas.lsoa21_name, People: people.total}, "
+                        "sort: People, top: 3, width: 40, height: 40}")
+    drawn = draw(b, size=(800, 800), ppd=20.0)
+    rows = sorted(((box[1] + box[3]) / 2 for text, box in drawn.text_boxes if text in {r[0] for r in b.contents[0].rows}),
+                  reverse=True)
+    size = 1.65 * 20  # grown to its largest: halfway from body size to the title's
+    assert len(rows) == 3 and all(a - b <= size * 2.5 + 1 for a, b in zip(rows, rows[1:]))  # at most 1.5 ems apart
+    (hint,) = drawn.hints
+    assert "of its room's height is empty" in hint and "a shorter panel would fit its content" in hint
+    assert drawn.faults == []

@@ -39,6 +39,8 @@ class Canvas:
         self.ppd = px_per_degree
         self.theme = theme
         self.smallest = float("inf")  # smallest text drawn, degrees
+        self.hints: list[str] = []  # what a panel says of its own fit (a map centred in a box of another shape)
+        self.content_box = (0.0, 1.0)  # figure fractions (bottom, top) left free by the header, once drawn
         self.fig = Figure(figsize=(self.w / 100, self.h / 100), dpi=100, facecolor=theme.card)
         self.canvas = FigureCanvasAgg(self.fig)
         line_px = max(2.0, 0.12 * self.ppd)
@@ -132,6 +134,7 @@ class Canvas:
             self.fig.text(self.frac_w(1.2), bottom, text, color=t.muted, linespacing=1.2,
                           fontsize=self.pt(size), va="bottom", ha="left", family=t.font)
             bottom += self.frac_h(size * (1.25 * text.count("\n") + 1.8))
+        self.content_box = (bottom, top)
         return bottom, top
 
     def draw(self) -> list:
@@ -200,7 +203,37 @@ class Canvas:
                     faults.append(f"{_quoted(text)} covers the {'map' if not ax.axison else 'chart'}")
         return faults
 
+    def empty_space(self, pixels: np.ndarray) -> list[str]:
+        """A hint when over a third of the panel's room for content (inside its margins, between its
+        title and source line) is empty: bands of whole columns or rows of it, EMPTY_BAND_DEG or more
+        across, where nothing is drawn (not the space between two lines or two columns of text)."""
+        bottom, top = self.content_box
+        pad = max(1, round(self.frac_w(MARGIN_DEG) * self.w))
+        rows = slice(round((1 - top) * self.h) + 1, round((1 - bottom) * self.h) - 1)
+        room = pixels[rows, pad:self.w - pad].astype(int)
+        if room.size == 0:
+            return []
+        card = np.array(matplotlib.colors.to_rgb(self.theme.card)) * 255
+        blank = np.all(np.abs(room - card) <= 6, axis=-1)
+        wide, tall = _banded(blank.all(axis=0), EMPTY_BAND_DEG * self.ppd), _banded(blank.all(axis=1), EMPTY_BAND_DEG * self.ppd)
+        share = (1 - (1 - wide) * (1 - tall)) * (top - bottom)  # of the whole panel: its empty columns and rows
+        if share <= EMPTY_SHARE:
+            return []
+        which = "width" if wide >= tall else "height"
+        return [f"{max(wide, tall):.0%} of its room's {which} is empty ({share:.0%} of the panel); "
+                f"a {'narrower' if which == 'width' else 'shorter'} panel would fit its content"]
 
+
+def _banded(empty: np.ndarray, least: float) -> float:
+    """The share of `empty` (a flag per column or row) in runs of at least `least` in a row."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], empty.astype(np.int8), [0]])))
+    runs = edges[1::2] - edges[::2]
+    return float(runs[runs >= least].sum() / max(1, len(empty)))
+
+
+EMPTY_BAND_DEG = 2.0  # an empty band narrower than this is the space between lines or columns of text
+MARGIN_DEG = 1.2  # the header's text keeps this far from the panel's left and right edges
+EMPTY_SHARE = 1 / 3  # empty space over this share of a panel is worth a hint
 MEASURED_CHARS = 2000  # longer text is wrapped by estimate: measuring it word by word would be slow
 OVERLAP_PX = 1.0  # how far one text may reach into another or past an edge: anti-aliasing, not a fault
 
@@ -226,6 +259,7 @@ class Drawn:
     smallest_text_deg: float
     text_boxes: list[tuple[str, tuple[float, float, float, float]]]
     faults: list[str] = field(default_factory=list)  # layout problems found in the drawn picture
+    hints: list[str] = field(default_factory=list)  # empty space worth a smaller panel: advice, not a fault
 
     @property
     def texts(self) -> list[str]:
@@ -245,7 +279,9 @@ def draw_panel(panel, content, size_px, px_per_degree, source: str | None, theme
             raise BridgeError(f"the panel is too small for its content ({canvas.width_deg:.0f}°×{canvas.height_deg:.0f}°); "
                               "make it wider or taller") from None
         drawn = canvas.draw()
-        return Drawn(canvas.pixels(), canvas.smallest, canvas.texts(drawn), canvas.layout_faults(drawn))
+        pixels = canvas.pixels()
+        return Drawn(pixels, canvas.smallest, canvas.texts(drawn), canvas.layout_faults(drawn),
+                     canvas.hints or canvas.empty_space(pixels))
 
 
 def palette(name: str, n: int) -> list:

@@ -6,13 +6,24 @@ matplotlib will draw it, so a chart's labels neither overlap nor leave the panel
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
 from matplotlib.font_manager import FontProperties
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
+from pydantic import Field, field_validator, model_validator
 
-from bridge.data.numformat import short_scale
+from bridge.data.disclosure import SUPPRESSED, is_count, suppression_mask
+from bridge.data.numformat import fixed, shared_decimals, short_scale
 from bridge.panels.common.canvas import Canvas
+from bridge.panels.common.values import scalar
+from bridge.scene.fields import Expr, Strict
 from bridge.theme import MIN_TEXT_DEG
+
+if TYPE_CHECKING:
+    from bridge.data.tables import SceneData
 
 MARGIN_DEG = 1.2  # a panel's text keeps this far from its left and right edges (as Canvas.header does)
 GAP_DEG = 0.6  # between a label column and the chart
@@ -27,6 +38,7 @@ TICK_SPACING_DEG = 4.5  # about one axis number per this many degrees of chart
 EDGE_DEG = 0.4  # axis numbers keep this far inside the panel's edges
 ELLIPSIS = "…"
 MEASURED_LABEL = 400  # characters of a label measured to size its column: no column is wider
+MAX_REFERENCES = 6  # reference lines and bands on one chart: more could not be told apart
 
 
 def points(c: Canvas, degrees: float) -> float:
@@ -235,3 +247,125 @@ def axis_ticks(c: Canvas, lim: tuple[float, float], left_deg: float, width_deg: 
         if apart(sorted(kept + [v])):
             kept = sorted(kept + [v])
     return kept, axis_numbers(kept)
+
+
+# --- comparisons a chart carries: reference lines and bands, the value axis, picked-out rows -----
+
+class Reference(Strict):
+    """A line (`value:`) or a band (`band: [from, to]`) across a chart's value axis, labelled: England's
+    rate, a target, a range. Each number may be an expression giving one number."""
+
+    value: float | Expr | None = Field(None, description=(
+        "Where the line is drawn: a number, or an expression giving one number, e.g. sum(england.rate) "
+        "from a one-row dataset"))
+    band: tuple[float | Expr, float | Expr] | None = Field(None, description=(
+        "A band from the first number to the second, e.g. [10, 15]; each may be an expression"))
+    label: str | None = Field(None, description="What it is, drawn beside it, e.g. 'England 13.1%' (default: its value)")
+
+    @model_validator(mode="after")
+    def _line_or_band(self):
+        if (self.value is None) == (self.band is None):
+            raise ValueError("give exactly one of value: (a line, e.g. value: 13.1) or band: (e.g. band: [10, 15])")
+        return self
+
+
+References = Annotated[list[Reference], Field(max_length=MAX_REFERENCES, description=(
+    "Reference lines and bands, e.g. [{value: sum(england.rate), label: England}, {band: [10, 15], label: target}]"))]
+
+
+@dataclass
+class ReferenceMark:
+    """A reference as evaluated: a line at `low` (== `high`) or a band from `low` to `high`."""
+
+    low: float
+    high: float
+    label: str | None
+    band: bool
+    count: bool = False  # it counts people: written as an integer
+    suppressed: bool = False  # a small count of people: neither drawn nor written
+
+    def text(self, decimals: int) -> str:
+        """What is drawn beside it: its label, else its value (or the band's ends)."""
+        if self.label:
+            return self.label
+        ends = [fixed(v, 0 if self.count else decimals).replace("-", "\u2212") for v in (self.low, self.high)]
+        return f"{ends[0]} – {ends[1]}" if self.band else ends[0]
+
+    def sentence(self, decimals: int) -> str:
+        """The text version's sentence, e.g. "England 13.1% shown as a reference line at 13.1."."""
+        if self.suppressed:
+            return f"A reference {'band' if self.band else 'line'} ({self.label or 'unlabelled'}) is {SUPPRESSED}: " \
+                   "it is a small count of people."
+        ends = [fixed(v, 0 if self.count else decimals).replace("-", "\u2212") for v in (self.low, self.high)]
+        where = f"a reference band from {ends[0]} to {ends[1]}" if self.band else f"a reference line at {ends[0]}"
+        return f"{self.label} shown as {where}." if self.label else f"{where[0].upper()}{where[1:]}."
+
+
+def reference_marks(data: SceneData, references: list[Reference], here: tuple, dataset: str | None) -> list[ReferenceMark]:
+    """Each reference evaluated to its number(s) (`here`: the `reference` key's path); one that is
+    missing is left out with a warning, one that is a small count of people is suppressed."""
+    marks = []
+    for i, ref in enumerate(references):
+        where = here + (i,)
+        parts = [(("value",), ref.value)] if ref.value is not None else [(("band", k), v) for k, v in enumerate(ref.band or ())]
+        numbers, counts = [], []
+        for keys, value in parts:
+            number, count = single_number(data, value, where + keys, dataset)
+            numbers.append(number)
+            counts.append(count)
+        if any(math.isnan(n) for n in numbers):
+            data.warn(where, "has no value (missing data?), so it is not drawn")
+            continue
+        low, high = min(numbers), max(numbers)
+        count = all(counts)
+        hidden = bool(suppression_mask(data, [low, high], count).any()) if any(counts) else False
+        marks.append(ReferenceMark(low, high, ref.label, ref.band is not None, count, hidden))
+    return marks
+
+
+def single_number(data: SceneData, value: float | str, key_path: tuple, dataset: str | None) -> tuple[float, bool]:
+    """A number as written, or an expression's one number (from any dataset: England's one row
+    beside Telford's areas) and whether it counts people."""
+    if not isinstance(value, str):
+        return float(value), False
+    return scalar(data, value, key_path, dataset), is_count(data, value, dataset)
+
+
+def reference_decimals(marks: list[ReferenceMark], decimals: int) -> int:
+    """Decimals for references' values: the chart's own, or more where they would round two ends together."""
+    return max(decimals, shared_decimals([v for m in marks for v in (m.low, m.high) if not m.count] or [0]))
+
+
+class Pick(Strict):
+    """Rows picked out by rank or by a condition: `top: N` (the N largest) or `where:` (a condition)."""
+
+    top: int | None = Field(None, ge=1, le=100, description="The N largest")
+    where: Expr | None = Field(None, description="A condition on the rows, e.g. wards.ward24_name == params.ward")
+
+    @model_validator(mode="after")
+    def _top_or_where(self):
+        if (self.top is None) == (self.where is None):
+            raise ValueError("give exactly one of top: N or where: a condition")
+        return self
+
+
+class BarAxis(Strict):
+    """A bar chart's value axis: it always starts at zero, as a bar's length is its value."""
+
+    from_zero: bool = Field(True, description="Always true for bars: a bar's length is its value")
+
+    @field_validator("from_zero")
+    @classmethod
+    def _bars_from_zero(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("a bar chart's axis always starts at zero: a bar's length is read as its value, so a bar cut "
+                             "short exaggerates differences; use a line chart (axis: {from_zero: false}) to show values "
+                             "against a range")
+        return value
+
+
+class LineAxis(Strict):
+    """A line chart's value axis: the values' range by default (a line's slope is read, not its length)."""
+
+    from_zero: bool = Field(False, description=(
+        "Start the value axis at zero, so a gap between lines is drawn to scale (default: the values' range)"))

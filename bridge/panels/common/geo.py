@@ -19,6 +19,7 @@ from matplotlib.transforms import Bbox
 from bridge.data.disclosure import is_count, suppression_mask
 from bridge.data.numformat import fixed, legend_decimals, short_scale
 from bridge.errors import BridgeError
+from bridge.panels.common.canvas import EMPTY_SHARE
 from bridge.panels.common.values import numbers
 from bridge.theme import MIN_TEXT_DEG
 
@@ -247,3 +248,36 @@ def point_axes(c: Canvas, title: str | None, source: str | None, content: Points
     inside = (np.isfinite(xy).all(axis=1) & (xy[:, 0] >= xlim[0]) & (xy[:, 0] <= xlim[1])
               & (xy[:, 1] >= ylim[0]) & (xy[:, 1] <= ylim[1]))
     return PointAxes(ax, bottom, top, xlim, ylim, inside)
+
+
+def centre_map(c: Canvas, ax, legend, panel_deg: tuple[float, float]) -> str | None:
+    """A map keeps its shape: a box of another shape leaves space beside or above it.  Centre the
+    map and its legend (drawn; `legend` may be None) together across the panel, and return a
+    hint when the space left is over EMPTY_SHARE of the panel's width or height (`panel_deg`: the
+    panel's width and height in degrees, to suggest a size that fits)."""
+    renderer = c.canvas.get_renderer()
+    ax.apply_aspect()
+    box = ax.get_position()  # the map as drawn, figure fractions
+    room = ax.get_position(original=True)
+    left, right = c.frac_w(1), 1 - c.frac_w(1)
+    parts = box.width
+    if legend is not None:
+        drawn = legend.get_window_extent(renderer)
+        gap = c.frac_w(1)
+        parts = box.width + gap + drawn.width / c.w
+        start = left + (right - left - parts) / 2
+        ax.set_position((start, box.y0, box.width, box.height))
+        anchor = legend.get_bbox_to_anchor()
+        shift = start + box.width + gap - drawn.x0 / c.w
+        legend.set_bbox_to_anchor((anchor.x0 / c.w + shift, anchor.y0 / c.h), transform=c.fig.transFigure)
+    wide = (right - left - parts) / (right - left)
+    tall = (room.height - box.height) / room.height
+    what = "it and its legend are" if legend is not None else "it is"
+    width, height = panel_deg
+    if wide > EMPTY_SHARE:
+        return (f"the map keeps its shape, so {what} centred with {wide:.0%} of the panel's width empty; "
+                f"a width of about {width * (1 - wide * (right - left)):.0f}° would fit it")
+    if tall > EMPTY_SHARE:
+        return (f"the map keeps its shape, so it is centred with {tall:.0%} of its room's height empty; "
+                f"a height of about {height * (1 - tall * room.height):.0f}° would fit it")
+    return None
