@@ -4,7 +4,8 @@ Every dataset is read once (bridge/data/readers.py: formats, `where:`, `pivot:`,
 British National Grid metres).  Joinable datasets are aligned to the base dataset's rows (a left join: the base's
 areas keep their order; areas missing elsewhere become gaps), on their key or, for
 many-to-one joins, on a column of the joined table.  Points can be counted per area.
-Panel types then ask for expressions over those aligned columns (bridge/panels/).
+Panel types then ask for expressions over those aligned columns (bridge/panels/), and over other
+datasets' where they combine with a panel's rows (bridge/data/rows.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
-from bridge.data import expressions, param_values
+from bridge.data import expressions, param_values, rows
 from bridge.data.coordinates import to_shapely
 from bridge.data.readers import Table, missing_column, read_dataset
 from bridge.errors import BridgeError, Problem, did_you_mean
@@ -77,42 +78,44 @@ class SceneData:
         dataset = dataset or self.scene.base_name
         try:
             expr = expressions.parse(text)
+            rows.check(self, expr, dataset)  # another dataset's rows only where they combine with the panel's
             return expressions.evaluate(expr, lambda ref: self._column(ref, dataset),
                                         notes=lambda message: self.warn(key_path, message),
                                         columns=lambda name: self._frame(name, dataset).columns)
         except expressions.ExpressionError as exc:
             raise BridgeError(self.doc.problem(key_path, str(exc) + _quote_hint(text, str(exc)))) from None
 
-    def _column(self, ref: expressions.ColumnRef, dataset: str) -> pd.Series:
-        on_base = dataset == self.scene.base_name or dataset in self.aligned
+    def _column(self, ref: expressions.ColumnRef, dataset: str):
+        """A column as a panel on `dataset` reads it: on the panel's rows (or, inside an aggregate,
+        on its own table's rows, as bridge/data/rows.py allows); one value for a one-row table's."""
         if ref.dataset == "params":
             return self.param(ref.column)
+        on_base = rows.panel_rows(self, dataset) == self.scene.base_name
         if ref.dataset is None:
-            if ref.column in self.derived and on_base:
-                return self.derived[ref.column]
+            if ref.column in self.derived and (on_base or ref.column not in self.tables[dataset].frame.columns):
+                return rows.as_read(self, ref, dataset, self.derived[ref.column])
             if ref.column in self.failed_measures:
                 raise expressions.ExpressionError(f"uses the measure '{ref.column}', which could not be computed "
                                                   "(its error is reported under derive:)")
             frame = self.aligned[dataset] if dataset in self.aligned else self.tables[dataset].frame
             if ref.column in frame.columns:
                 return frame[ref.column]
-            names = list(frame.columns) + (list(self.derived) if on_base else [])
+            names = list(frame.columns) + list(self.derived)
             raise expressions.ExpressionError(missing_column(ref.column, names, dataset, what="column or measure"))
         frame = self._frame(ref.dataset, dataset)
         if ref.column not in frame.columns:
             raise expressions.ExpressionError(missing_column(ref.column, frame.columns, owner=f"dataset '{ref.dataset}'"))
-        return frame[ref.column]
+        return rows.as_read(self, ref, dataset, frame[ref.column])
 
     def _frame(self, name: str, dataset: str) -> pd.DataFrame:
-        """The rows of dataset `name` as a panel on `dataset` sees them (aligned when joined)."""
-        on_base = dataset == self.scene.base_name or dataset in self.aligned
+        """The rows of dataset `name` as a panel on `dataset` reads them: aligned to the base's rows
+        when joined, else its own (which bridge/data/rows.py lets combine only as one number)."""
         if name not in self.tables:
             raise expressions.ExpressionError(
                 f"no dataset '{name}'{did_you_mean(name, self.tables)}; datasets: {', '.join(self.tables)}")
-        if name != dataset and not (on_base and name in self.aligned):
-            raise expressions.ExpressionError(
-                f"dataset '{name}' is not joined to '{dataset}'; use its columns in a panel with data: {name}")
-        return self.aligned.get(name, self.tables[name].frame) if on_base else self.tables[name].frame
+        if name == dataset and name not in self.aligned:
+            return self.tables[name].frame
+        return self.aligned.get(name, self.tables[name].frame)
 
     def summary(self) -> str:
         base = self.base

@@ -146,7 +146,7 @@ class _Evaluation:
         if name == "total":
             return self.total(node) if is_pattern_total(node) else self.total_of(args)
         if name in AGGREGATES:
-            value = self.ev(args[0])
+            value = _one_row(self.ev(args[0]), args[0])
             if node.keywords:  # where=condition: only the rows where it holds
                 condition = node.keywords[0].value
                 value = _rows_where(value, _boolean(self.ev(condition), condition), self.said(node))
@@ -154,7 +154,7 @@ class _Evaluation:
                 return np.float64(AGGREGATES[name](self.column_values(node, value)))
         if name in COLUMNWISE:
             with np.errstate(all="ignore"):
-                return COLUMNWISE[name](self.column_values(node, self.ev(args[0])))
+                return COLUMNWISE[name](self.column_values(node, _one_row(self.ev(args[0]), args[0])))
         if name in ELEMENTWISE:
             with np.errstate(all="ignore"):
                 return ELEMENTWISE[name](_numeric(self.ev(args[0]), args[0]))
@@ -247,6 +247,16 @@ def _everything(left, right, op: ast.cmpop, node: ast.AST):
     other = right if isinstance(left, Everything) else left
     same = isinstance(op, ast.Eq)
     return pd.Series(same, index=other.index, dtype=bool) if isinstance(other, pd.Series) else np.bool_(same)
+
+
+def _one_row(value, node: ast.AST):
+    """A column that `resolve` gave as one value (a one-row table's, read beside other rows) as the
+    column of one row it is, for an aggregate or a rank; anything else as it is."""
+    if isinstance(value, pd.Series) or not isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)):
+        return value
+    if column_references(node)[0].dataset == "params":
+        return value  # a parameter is one value, not a column
+    return pd.Series([value])
 
 
 def _rows_where(value, condition, call: str):
