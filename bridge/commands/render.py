@@ -61,6 +61,8 @@ def _report(result, room) -> None:
         out.print(f"smallest text: {smallest:.2f}° of visual angle (panel '{escape(panel_id)}'), {verdict}")
     for fault in result.layout_faults:
         err.print(f"[yellow]warning:[/] {escape(fault)}")
+    for hint in result.layout_hints:
+        err.print(f"[cyan]hint:[/] {escape(hint)}")
     layout = (f"[yellow]{len(result.layout_faults)} layout problem(s), listed above[/]" if result.layout_faults
               else "no text cut by a panel's edge, overlapping or covering a chart")
     out.print(f"layout: {layout}")

@@ -38,8 +38,11 @@ def run(args) -> int:
     _disclosure(briefing)
     from bridge.render.pipeline import layout_faults
 
-    for fault in layout_faults(briefing, DEFAULT_WIDTH):
+    faults, hints = layout_faults(briefing, DEFAULT_WIDTH)
+    for fault in faults:
         err.print(f"[yellow]warning:[/] {escape(fault)}")
+    for hint in hints:
+        err.print(f"[cyan]hint:[/] {escape(hint)}")
     return 0
 
 

@@ -34,6 +34,7 @@ class PanelArt:
         self.cache: dict[tuple[str, frozenset[str]], np.ndarray] = {}
         self.smallest: dict[str, float] = {}  # each panel's smallest text drawn, degrees
         self.faults: list[Problem] = []  # text cut, overlapping or over marks, located at its panel
+        self.hints: list[Problem] = []  # space a panel leaves empty: advice, located at its panel
 
     def image(self, panel_id: str, marked: frozenset[str] = frozenset()) -> np.ndarray:
         from bridge.geometry import panel_texture_size
@@ -56,19 +57,24 @@ class PanelArt:
                     ("panels", i), f"'{panel.id}': {fault}; make the panel larger or the text shorter")
                 if problem not in self.faults:
                     self.faults.append(problem)
+            for hint in drawn.hints:
+                problem = self.briefing.data.doc.problem(("panels", i), f"'{panel.id}': {hint}")
+                if problem not in self.hints:
+                    self.hints.append(problem)
             self.smallest[panel_id] = min(self.smallest.get(panel_id, float("inf")), drawn.smallest_text_deg)
         return self.cache[(panel_id, marked)]
 
 
-def layout_faults(briefing: Briefing, frame_width: int) -> list[Problem]:
-    """Every panel drawn as each step shows it (marks included), checked for text cut by its
-    edge, overlapping other text or covering a chart: what `bridge validate` warns about."""
+def layout_faults(briefing: Briefing, frame_width: int) -> tuple[list[Problem], list[Problem]]:
+    """(faults, hints): every panel drawn as each step shows it (marks included), checked for
+    text cut by its edge, overlapping other text or covering a chart (what `bridge validate`
+    warns about), and for space it leaves empty (what it offers as a hint)."""
     art = PanelArt(briefing, frame_width)
     for panel in briefing.scene.panels:
         art.image(panel.id)
     for (_, panel_id), marked in briefing.marks.items():
         art.image(panel_id, marked)
-    faults = list(art.faults)
+    faults, hints = list(art.faults), list(art.hints)
     views = {id(briefing)}
     for s, step in enumerate(briefing.scene.steps):  # a step's params: (a ward's long name) redraws what reads them
         view = briefing.step_view(s)
@@ -80,7 +86,8 @@ def layout_faults(briefing: Briefing, frame_width: int) -> list[Problem]:
             if briefing.reads(panel_id):
                 step_art.image(panel_id, view.marks.get((s, panel_id), frozenset()))
         faults += step_art.faults
-    return list(dict.fromkeys(faults))
+        hints += step_art.hints
+    return list(dict.fromkeys(faults)), list(dict.fromkeys(hints))
 
 
 def draw_panels(briefing: Briefing, frame_width: int, progress: Progress | None = None) -> dict[str, np.ndarray]:
@@ -191,6 +198,7 @@ class RenderResult:
     contact_sheet: Path | None = None
     smallest_text: tuple[float, str] = (float("inf"), "")  # degrees, panel id
     layout_faults: list[Problem] = field(default_factory=list)  # text cut, overlapping or over marks; panels not drawn
+    layout_hints: list[Problem] = field(default_factory=list)  # space a panel leaves empty
 
 
 def smallest_shown(arts, shown: set[str]) -> tuple[float, str]:
@@ -245,4 +253,5 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
     result.smallest_text = smallest_shown(views.arts.values(), {p for n in steps for p in scene.steps[n - 1].show})
     shown_unlit = [unlit[p] for p in dict.fromkeys(p for n in steps for p in scene.steps[n - 1].show) if p in unlit]
     result.layout_faults = shown_unlit + list(dict.fromkeys(f for a in views.arts.values() for f in a.faults))
+    result.layout_hints = list(dict.fromkeys(h for a in views.arts.values() for h in a.hints))
     return result
