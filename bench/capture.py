@@ -2,7 +2,8 @@
 
 Renders the sample briefing's busiest step both ways at 4096×2048 (cube faces 1024²), prints
 a table of median times and how closely the two pictures agree, and writes
-bench/results/capture.json.  Run: .venv/bin/python bench/capture.py [--repeat N]
+bench/results/capture.json.  Run: .venv/bin/python bench/capture.py [--repeat N] [--quick]
+(--quick: 1024×512, one repeat)
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 
 import numpy as np
 
-from _common import ROOT, timed, write_result
+from _common import ROOT, quick_option, timed, write_result
 from bridge.backend import use_offscreen
 from bridge.geometry import direction, x_to_yaw, y_to_pitch
 from bridge.render.briefing import load_briefing
@@ -77,7 +78,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--width", type=int, default=4096)
+    quick_option(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.repeat, args.width = 1, 1024
     width, height = args.width, args.width // 2
     briefing = load_briefing(ROOT / "scenes" / "finding-dave.yaml")
     images = draw_panels(briefing, width)

@@ -15,7 +15,8 @@ the first run) and measures, the same run:
 - a node's frames from its own cache entry against the same images sent by the controller.
 
 Prints a table and writes bench/results/cluster.json.
-Run: .venv/bin/python bench/cluster.py [--keys N]
+Run: .venv/bin/python bench/cluster.py [--keys N] [--quick]
+(--quick: a room of two 320×200 projectors, so three ranks, 1024×512 frames, 3 keys, 10 releases)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, need_tools, percentile, room_display, write_result  # noqa: E402
+from _common import ROOT, bench_room, child_env, need_tools, percentile, quick_option, room_display, write_result  # noqa: E402
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 PREVIEW = (640, 360)
@@ -66,13 +67,12 @@ def summary(values_s: list[float]) -> dict:
             "p99": round(percentile(ms, 0.99), 2), "n": len(ms)}
 
 
-def peer(keys: int) -> dict:
+def peer(keys: int, quick: bool) -> dict:
     """Child mode: the single-machine show on DISPLAY."""
-    from bridge.room.load import load_room
     from bridge.show.live import Live
     from bridge.show.preparer import default_size, prepare
 
-    room = load_room()
+    room = bench_room(quick)
     size = default_size(room)
     live = Live(SCENE, room, prepare(SCENE, room, size), size, "span", poll_interval=3600)
     try:
@@ -84,7 +84,7 @@ def peer(keys: int) -> dict:
         live.close()
 
 
-def cluster_rank(keys: int) -> dict | None:
+def cluster_rank(keys: int, quick: bool) -> dict | None:
     """Under mpirun: rank 0 runs the controller and measures; the others are render nodes."""
     from mpi4py import MPI
 
@@ -95,10 +95,9 @@ def cluster_rank(keys: int) -> dict | None:
     if MPI.COMM_WORLD.Get_rank() != 0:
         serve_node()
         return None
-    from bridge.room.load import load_room
     from bridge.show.preparer import default_size, prepare
 
-    room = load_room()
+    room = bench_room(quick)
     hub = Hub(room, MPI.COMM_WORLD)
     hub.handshake()
     hub.keep_alive()
@@ -118,7 +117,7 @@ def cluster_rank(keys: int) -> dict | None:
         result = {"key_to_all_ranks": summary(live.rank_latencies), "key_to_all_ranks_and_preview": summary(live.latencies),
                   "swap_skew": summary(hub.skews), "swap_end_spread": summary(hub.swap_spans)}
         releases = []
-        for _ in range(100):  # the lock's release alone: message latency and wake-up, no drawing
+        for _ in range(10 if quick else 100):  # the lock's release alone: message latency and wake-up, no drawing
             skew = hub.release_skew()
             if skew is not None:
                 releases.append(skew)
@@ -151,27 +150,49 @@ def frames_by_cache_or_message(live, hub) -> dict:
     return timings
 
 
+def run_both(keys: int, quick: list[str], ranks: int) -> tuple[dict, dict]:
+    """(the one-PC peer's figures, the cluster's), each measured in its own processes on DISPLAY."""
+    from bridge.show.cluster.launch import mpirun_command
+
+    child = subprocess.run([sys.executable, __file__, "--peer", "--keys", str(keys), *quick], capture_output=True, text=True)
+    if child.returncode:
+        sys.exit(f"the one-PC peer failed:\n{child.stdout[-2000:]}\n{child.stderr[-3000:]}")
+    single = json.loads(child.stdout.strip().splitlines()[-1])
+    command = mpirun_command([], ranks, None)
+    command = (command[:command.index(sys.executable)] + ["-x", "PYTHONPATH"]
+               + [sys.executable, __file__, "--rank", "--keys", str(keys), *quick])
+    ran = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    lines = [line for line in ran.stdout.splitlines() if line.startswith("RESULT ")]
+    if not lines:
+        sys.exit(f"the cluster run printed no result (exit {ran.returncode}):\n{ran.stdout[-3000:]}\n{ran.stderr[-3000:]}")
+    result = json.loads(lines[-1][len("RESULT "):])
+    result["console"] = [line for line in ran.stdout.splitlines() if " lost: " in line or "answers again" in line]
+    return single, result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=24)
     parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rank", action="store_true", help=argparse.SUPPRESS)
+    quick_option(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.keys = min(args.keys, 3)
+    quick = ["--quick"] if args.quick else []
     if args.peer:
-        print(json.dumps(peer(args.keys)))
+        print(json.dumps(peer(args.keys, args.quick)))
         return 0
     if args.rank:
-        result = cluster_rank(args.keys)
+        result = cluster_rank(args.keys, args.quick)
         if result is not None:
             print("RESULT " + json.dumps(result), flush=True)
         return 0
     need_tools("Xvfb", "xdotool", "mpirun")
 
-    from bridge.room.load import load_room
-    from bridge.show.cluster.launch import mpirun_command
     from bridge.show.preparer import default_size, prepare
 
-    room = load_room()
+    room = bench_room(args.quick)
     with room_display(room, PREVIEW[1] + 40) as display:
         os.environ["DISPLAY"] = display
         os.environ.pop("VTK_DEFAULT_OPENGL_WINDOW", None)
@@ -179,17 +200,8 @@ def main() -> int:
         t = time.perf_counter()
         prepared = prepare(SCENE, room, size)
         prepare_s = time.perf_counter() - t
-        child = subprocess.run([sys.executable, __file__, "--peer", "--keys", str(args.keys)],
-                               capture_output=True, text=True, check=True)
-        single = json.loads(child.stdout.strip().splitlines()[-1])
-        command = mpirun_command([], len(room.projectors) + 1, None)
-        command = command[:command.index(sys.executable)] + [sys.executable, __file__, "--rank", "--keys", str(args.keys)]
-        ran = subprocess.run(command, capture_output=True, text=True, timeout=900)
-        lines = [line for line in ran.stdout.splitlines() if line.startswith("RESULT ")]
-        if not lines:
-            sys.exit(f"the cluster run printed no result (exit {ran.returncode}):\n{ran.stdout[-3000:]}\n{ran.stderr[-3000:]}")
-        ranks = json.loads(lines[-1][len("RESULT "):])
-        ranks["console"] = [line for line in ran.stdout.splitlines() if " lost: " in line or "answers again" in line]
+        os.environ.update(child_env())  # this checkout first on PYTHONPATH, for the peer and every rank
+        single, ranks = run_both(args.keys, quick, len(room.projectors) + 1)
 
     peer_ms = single["key_to_frame"]["median"]
     ranks_ms = ranks["key_to_all_ranks"]["median"]
@@ -199,8 +211,9 @@ def main() -> int:
           f"{len(room.projectors)}×{room.projectors[0].width}×{room.projectors[0].height}, frames {size[0]}×{size[1]}, "
           f"{prepared.step_count} steps ({'cached' if prepared.from_cache else 'prepared'} in {prepare_s:.1f} s), "
           f"{args.keys} keys each")
-    rows = [("one PC: key → new frame in all 5 windows (peer)", single["key_to_frame"]),
-            ("cluster: key → new frame swapped on all 5 ranks", ranks["key_to_all_ranks"]),
+    n = len(room.projectors)
+    rows = [(f"one PC: key → new frame in all {n} windows (peer)", single["key_to_frame"]),
+            (f"cluster: key → new frame swapped on all {n} ranks", ranks["key_to_all_ranks"]),
             ("cluster: the same, and the controller's preview", ranks["key_to_all_ranks_and_preview"]),
             ("cluster: spread of the ranks' swap starts", ranks["swap_skew"]),
             ("cluster: spread of the ranks' swap ends", ranks["swap_end_spread"]),
@@ -215,7 +228,7 @@ def main() -> int:
     speed = f"{ratio:.2f}× the peer's time ({'slower' if ratio > 1 else 'faster'})"
     print(f"targets: key → all ranks ≤ 1.25× the one-PC path: {speed}, {'met' if ratio <= 1.25 else 'NOT met'}; "
           f"swap skew p99 ≤ 5 ms: {skew_p99} ms, {'met' if skew_p99 <= 5 else 'NOT met'}")
-    write_result("cluster", {
+    write_result("cluster", quick=args.quick, record={
         "key_to_all_ranks_ms_median": ranks_ms,
         "swap_skew_ms_p99": skew_p99,
         "single_process_key_to_frame_ms_median": peer_ms,

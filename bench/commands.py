@@ -6,7 +6,8 @@ Peer in the same run: the same commands from a baseline checkout (`--baseline DI
 `git worktree add /tmp/before <commit>`), run alternately with this tree's so that a busy machine
 slows both alike; the ratios say how many times slower (> 1) or faster (< 1) this tree is.
 Writes bench/results/commands.json.
-Run: .venv/bin/python bench/commands.py --baseline /tmp/before [--runs 5]
+Run: .venv/bin/python bench/commands.py --baseline /tmp/before [--runs 5] [--quick]
+(--quick: one run, no warm-up round, and `render` draws one step at 1024×512)
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, write_result  # noqa: E402
+from _common import ROOT, bridge_command, quick_option, write_result  # noqa: E402
 
 SCENE = "scenes/finding-dave.yaml"
+QUICK_RENDER = ("--step", "1", "--size", "1024x512")
 
 
-def run_once(tree: Path, command: str, out: Path) -> float:
+def run_once(tree: Path, command: str, out: Path, quick: bool = False) -> float:
     """Seconds for one cold `bridge COMMAND` of the sample, importing bridge from `tree`."""
-    args = [sys.executable, "-m", "bridge", command, str(tree / SCENE)]
+    args = bridge_command(command, tree / SCENE)
     if command == "render":
-        args += ["--out", str(out)]
+        args += ["--out", str(out), *(QUICK_RENDER if quick else ())]
     env = {**os.environ, "PYTHONPATH": str(tree)}
     t = time.perf_counter()
     done = subprocess.run(args, cwd=tree, env=env, capture_output=True, text=True)
@@ -48,14 +50,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, help="a checkout of the revision to compare with")
     parser.add_argument("--runs", type=int, default=5)
+    quick_option(parser)
     options = parser.parse_args()
+    if options.quick:
+        options.runs = 1
     trees = {"this tree": ROOT} | ({"baseline": options.baseline.resolve()} if options.baseline else {})
     times: dict[tuple[str, str], list[float]] = {(t, c): [] for t in trees for c in ("validate", "render")}
     with tempfile.TemporaryDirectory() as tmp:
-        for n in range(options.runs + 1):  # the first round warms the disk cache and is not counted
+        # The first round warms the disk cache and is not counted (a quick run has none).
+        for n in range(1 if options.quick else 0, options.runs + 1):
             for command in ("validate", "render"):
                 for name, tree in (trees.items() if n % 2 == 0 else reversed(trees.items())):
-                    seconds = run_once(tree, command, Path(tmp) / f"{name.replace(' ', '-')}-{n}")
+                    seconds = run_once(tree, command, Path(tmp) / f"{name.replace(' ', '-')}-{n}", options.quick)
                     if n:
                         times[(name, command)].append(seconds)
     med = {key: round(statistics.median(v), 3) for key, v in times.items()}

@@ -13,7 +13,9 @@ step through its values), waiting after each change until the answer is on every
   of the same step (a new process that loads, draws and captures everything).
 
 Prints a table and writes bench/results/live.json.
-Run: .venv/bin/python bench/live.py [--changes 24] [--extruded-changes 6]
+Run: .venv/bin/python bench/live.py [--changes 24] [--extruded-changes 6] [--quick]
+(--quick: a room of two 320×200 projectors, 1024×512 frames, 2 changes, 1 on the extruded
+map, 1 cold render)
 """
 
 from __future__ import annotations
@@ -29,7 +31,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, need_tools, percentile, print_rows, room_display, write_result  # noqa: E402
+from _common import (  # noqa: E402
+    ROOT,
+    bench_room,
+    bridge_command,
+    child_env,
+    need_tools,
+    percentile,
+    print_rows,
+    quick_option,
+    room_display,
+    write_result,
+)
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 PARAM = "ward"
@@ -73,13 +86,12 @@ def _changes(live, step: int, count: int) -> list[float]:
     return out
 
 
-def one_run(changes: int, extruded_changes: int) -> dict:
+def one_run(changes: int, extruded_changes: int, quick: bool = False) -> dict:
     from bridge.render.briefing import load_briefing
-    from bridge.room.load import load_room
     from bridge.show.live import Live
     from bridge.show.preparer import default_size, prepare
 
-    room = load_room()
+    room = bench_room(quick)
     size = default_size(room)
     prepared = prepare(SCENE, room, size)
     briefing = load_briefing(SCENE)
@@ -89,13 +101,13 @@ def one_run(changes: int, extruded_changes: int) -> dict:
         for _ in range(3):
             live.tick()
         # Unmeasured: the worker loads and renders the frames it keeps, as while a show opens.
-        _changes(live, step, 2)
-        if extruded is not None:
+        _changes(live, step, 1 if quick else 2)
+        if extruded is not None and not quick:
             _changes(live, extruded, 2)
         main = _changes(live, step, changes)
         three_d = _changes(live, extruded, extruded_changes) if extruded is not None else []
         floor = []
-        for _ in range(20):
+        for _ in range(4 if quick else 20):
             t = time.perf_counter()
             live.windows.render()
             floor.append((time.perf_counter() - t) * 1000)
@@ -112,8 +124,8 @@ def cold_step(step: int, size: tuple[int, int], repeat: int) -> list[float]:
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as out:
             t = time.perf_counter()
-            subprocess.run([str(ROOT / ".venv" / "bin" / "bridge"), "render", str(SCENE), "--step", str(step),
-                            "--size", f"{size[0]}x{size[1]}", "--out", out], check=True, capture_output=True)
+            subprocess.run(bridge_command("render", SCENE, "--step", step, "--size", f"{size[0]}x{size[1]}", "--out", out),
+                           check=True, capture_output=True, env=child_env())
             times.append(time.perf_counter() - t)
     return times
 
@@ -124,18 +136,20 @@ def main() -> int:
     parser.add_argument("--extruded-changes", type=int, default=6)
     parser.add_argument("--cold", type=int, default=3, help="cold renders of the peer")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    quick_option(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.changes, args.extruded_changes, args.cold = min(args.changes, 2), min(args.extruded_changes, 1), 1
     if args.one:
-        print(json.dumps(one_run(args.changes, args.extruded_changes)))
+        print(json.dumps(one_run(args.changes, args.extruded_changes, args.quick)))
         return 0
     need_tools("Xvfb")
-    from bridge.room.load import load_room
 
-    room = load_room()
+    room = bench_room(args.quick)
     with room_display(room) as display:
-        env = dict(os.environ, DISPLAY=display)
         child = subprocess.run([sys.executable, __file__, "--one", "--changes", str(args.changes),
-                                "--extruded-changes", str(args.extruded_changes)], capture_output=True, text=True, env=env)
+                                "--extruded-changes", str(args.extruded_changes), *(["--quick"] if args.quick else [])],
+                               capture_output=True, text=True, env=child_env(DISPLAY=display))
         if child.returncode:
             sys.exit(child.stderr[-3000:])
         run = json.loads(child.stdout.strip().splitlines()[-1])
@@ -169,7 +183,7 @@ def main() -> int:
     cold_ms = record["cold_step_s"] * 1000
     print(f"a change is {cold_ms / record['param_change_ms_median']:.1f}× faster than the cold render; targets met: "
           + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in met.items()))
-    write_result("live", record)
+    write_result("live", record, args.quick)
     return 0
 
 

@@ -8,12 +8,14 @@
 Peers in the same run: the bare matplotlib draw of the same polygons / points (no loading,
 joining, projection or 3D capture) — what any pipeline built on matplotlib pays at least.
 Writes bench/results/render.json.  Needs ../shared/data (the England-wide files).
-Run: .venv/bin/python bench/render.py
+Run: .venv/bin/python bench/render.py [--quick]   (BRIDGE_SHARED_DATA names another folder for those files)
+(--quick: data/sample alone — Shropshire's 198 LSOAs for the big map, 10,000 points, a 1024×512
+frame, and one step of the sample briefing)
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
 import subprocess
 import sys
@@ -24,8 +26,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, bridge_command, child_env, quick_option, write_result  # noqa: E402
+
 SHARED = Path(os.environ.get("BRIDGE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SAMPLE = ROOT / "data" / "sample"
 
 
 def frame_of(scene_path: Path, width: int = 4096) -> tuple[float, dict]:
@@ -33,7 +38,7 @@ def frame_of(scene_path: Path, width: int = 4096) -> tuple[float, dict]:
     from bridge.render.briefing import load_briefing
     from bridge.scene.containment import allow
 
-    allow([SHARED, ROOT / "data" / "sample"])  # the scenes are written to a temporary folder: the operator's --allow
+    allow([SHARED, SAMPLE])  # the scenes are written to a temporary folder: the operator's --allow
     from bridge.render.pipeline import PanelArt, add_panels, make_renderer, render_step
 
     t0 = time.perf_counter()
@@ -85,17 +90,27 @@ def bare_points(xy: np.ndarray) -> float:
     return time.perf_counter() - t
 
 
+def big_map_files(quick: bool) -> tuple[Path, Path, str]:
+    """(boundaries, fuel-poverty table, what they are): England and Wales from the shared data, or the sample's."""
+    if quick:
+        return SAMPLE / "shropshire_lsoa21.geojson", SAMPLE / "fuel_poverty_2022_shropshire.csv", "Shropshire LSOAs (198)"
+    boundaries = SHARED / "boundaries" / "lsoa21_england_wales.geojson.gz"
+    if not boundaries.exists():
+        sys.exit(f"missing {boundaries}: set BRIDGE_SHARED_DATA to the shared data folder, or run with --quick")
+    return boundaries, SHARED / "fuel_poverty" / "fuel_poverty_lsoa_2022_england.csv", "England+Wales LSOAs (35,672)"
+
+
 def main() -> None:
-    sys.path.insert(0, str(ROOT))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    quick_option(parser)
+    quick = parser.parse_args().quick
+    width, n = (1024, 10_000) if quick else (4096, 1_000_000)
     from bridge.render.briefing import load_briefing
 
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        boundaries = SHARED / "boundaries" / "lsoa21_england_wales.geojson.gz"
-        fuel = SHARED / "fuel_poverty" / "fuel_poverty_lsoa_2022_england.csv"
-        if not boundaries.exists():
-            sys.exit(f"missing {boundaries}: set BRIDGE_SHARED_DATA to the shared data folder")
+        boundaries, fuel, what = big_map_files(quick)
         england = tmp / "england.yaml"
         colour = "'homes[\"Proportion of households fuel poor (%)\"]'"
         england.write_text(f"""
@@ -108,50 +123,48 @@ panels:
 steps:
   - {{title: All areas, show: [map]}}
 """)
-        seconds, parts = frame_of(england)
+        seconds, parts = frame_of(england, width)
         results["england_lsoa_s"] = seconds
         results["england_lsoa_parts"] = parts
         results["england_bare_matplotlib_s"] = bare_polygons(load_briefing(england))
 
         rng = np.random.default_rng(0)
-        n = 1_000_000
         xy = np.column_stack([rng.uniform(330000, 380000, n), rng.uniform(270000, 345000, n)])
         pd.DataFrame({"easting": xy[:, 0], "northing": xy[:, 1], "value": rng.random(n)}).to_parquet(tmp / "points.parquet")
         points = tmp / "points.yaml"
         points.write_text(f"""
 title: A million points
 datasets:
-  areas: {{path: {ROOT / 'data/sample/shropshire_lsoa21.geojson'}, key: lsoa21_code}}
+  areas: {{path: {SAMPLE / 'shropshire_lsoa21.geojson'}, key: lsoa21_code}}
   dots: {{path: {tmp / 'points.parquet'}, points: {{x: easting, y: northing, crs: EPSG:27700}}, join: false}}
 panels:
   - {{id: dots, type: points, data: dots, colour: value, size: 0.5, width: 80, height: 45}}
 steps:
   - {{title: Points, show: [dots]}}
 """)
-        seconds, parts = frame_of(points)
+        seconds, parts = frame_of(points, width)
         results["million_points_s"] = seconds
         results["million_points_parts"] = parts
         results["million_points_bare_matplotlib_s"] = bare_points(xy)
 
         t = time.perf_counter()
-        run = subprocess.run([sys.executable, "-m", "bridge", "render", str(ROOT / "scenes" / "finding-dave.yaml"),
-                              "--out", str(tmp / "sample")], capture_output=True, text=True)
+        quick_args = ("--step", "1", "--size", "1024x512") if quick else ()
+        run = subprocess.run(bridge_command("render", ROOT / "scenes" / "finding-dave.yaml", "--out", tmp / "sample",
+                                            *quick_args), capture_output=True, text=True, env=child_env())
         results["sample_briefing_s"] = time.perf_counter() - t
         if run.returncode:
             sys.exit(run.stderr)
 
-    print("render times on this machine (4096×2048 frame; seconds; one run each, cold caches)")
+    print(f"render times on this machine ({width}×{width // 2} frame; seconds; one run each, cold caches)")
     print(f"{'case':<44}{'Bridge':>9}{'bare matplotlib':>17}")
-    print(f"{'England+Wales LSOA choropleth (35,672)':<44}{results['england_lsoa_s']:>9.2f}"
-          f"{results['england_bare_matplotlib_s']:>17.2f}")
-    print(f"{'1,000,000 points':<44}{results['million_points_s']:>9.2f}{results['million_points_bare_matplotlib_s']:>17.2f}")
-    print(f"{'sample briefing, all steps, cold process':<44}{results['sample_briefing_s']:>9.2f}{'':>17}")
+    print(f"{what + ' choropleth':<44}{results['england_lsoa_s']:>9.2f}{results['england_bare_matplotlib_s']:>17.2f}")
+    print(f"{f'{n:,} points':<44}{results['million_points_s']:>9.2f}{results['million_points_bare_matplotlib_s']:>17.2f}")
+    print(f"{'sample briefing, ' + ('step 1' if quick else 'all steps') + ', cold process':<44}"
+          f"{results['sample_briefing_s']:>9.2f}{'':>17}")
     for key in ("england_lsoa_parts", "million_points_parts"):
         print(f"  {key}: " + ", ".join(f"{k} {v:.2f}" for k, v in results[key].items()))
-    out = ROOT / "bench" / "results" / "render.json"
-    out.write_text(json.dumps({k: (round(v, 3) if isinstance(v, float) else {a: round(b, 3) for a, b in v.items()})
-                               for k, v in results.items()}, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_result("render", {k: (round(v, 3) if isinstance(v, float) else {a: round(b, 3) for a, b in v.items()})
+                            for k, v in results.items()}, quick)
 
 
 if __name__ == "__main__":

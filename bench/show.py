@@ -10,7 +10,8 @@ the default room (cached after the first run), opens the show and measures, per 
 - cross-fade: frames drawn per second during a 3 s cross-fade.
 
 Prints a table and writes bench/results/show.json; its top-level keys are for the room's
-own layout.  Run: .venv/bin/python bench/show.py [--keys N] [--layouts span,per-projector]
+own layout.  Run: .venv/bin/python bench/show.py [--keys N] [--layouts span,per-projector] [--quick]
+(--quick: a room of two 320×200 projectors, 1024×512 frames, 4 keys, a 0.5 s cross-fade)
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, need_tools, percentile, room_display  # noqa: E402
+from _common import ROOT, bench_room, child_env, need_tools, percentile, quick_option, room_display, write_result  # noqa: E402
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 
 
-def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> dict:
+def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int, fade_ms: int = 3000) -> dict:
     from bridge.show.live import Live
 
     live = Live(SCENE, room, prepared, size, layout, poll_interval=3600)
@@ -85,8 +86,8 @@ def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> 
         from_event = [s * 1000 for s in live.latencies]
         from_send = [min(p for p in presented if p > s) - s for s in sent if any(p > s for p in presented)]
         from_send = [v * 1000 for v in from_send]
-        # Cross-fade: frames drawn while one 1.5 s fade runs.
-        live.prepared.transition_ms = 3000
+        # Cross-fade: frames drawn while one fade runs.
+        live.prepared.transition_ms = fade_ms
         windows.render = original_render
         live.key("Right" if live.presenter.step < prepared.step_count - 1 else "Left")
         frames0, t0 = live.frames_drawn, time.perf_counter()
@@ -111,15 +112,14 @@ def measure(layout: str, room, prepared, size, keys: int, floor_repeat: int) -> 
     }
 
 
-def one_layout(layout: str, keys: int, floor_repeat: int) -> int:
+def one_layout(layout: str, keys: int, floor_repeat: int, quick: bool) -> int:
     """Child mode: measure one layout on the X server in DISPLAY and print JSON."""
-    from bridge.room.load import load_room
     from bridge.show.preparer import default_size, prepare
 
-    room = load_room()
+    room = bench_room(quick)
     size = default_size(room)
     prepared = prepare(SCENE, room, size)
-    print(json.dumps(measure(layout, room, prepared, size, keys, floor_repeat)))
+    print(json.dumps(measure(layout, room, prepared, size, keys, floor_repeat, 500 if quick else 3000)))
     return 0
 
 
@@ -129,14 +129,15 @@ def main() -> int:
     parser.add_argument("--floor-repeat", type=int, default=20)
     parser.add_argument("--layouts", default="span,per-projector")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
+    quick_option(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.keys, args.floor_repeat = min(args.keys, 4), min(args.floor_repeat, 4)
     if args.one:
-        return one_layout(args.one, args.keys, args.floor_repeat)
+        return one_layout(args.one, args.keys, args.floor_repeat, args.quick)
     need_tools("Xvfb", "xdotool")
 
-    from bridge.room.load import load_room
-
-    room = load_room()
+    room = bench_room(args.quick)
     with room_display(room) as display:
         os.environ["DISPLAY"] = display
         from bridge.show.preparer import default_size, prepare
@@ -148,7 +149,10 @@ def main() -> int:
         results = {}
         for layout in args.layouts.split(","):  # one process each: a fresh set of windows and X connections
             child = subprocess.run([sys.executable, __file__, "--one", layout, "--keys", str(args.keys),
-                                    "--floor-repeat", str(args.floor_repeat)], capture_output=True, text=True, check=True)
+                                    "--floor-repeat", str(args.floor_repeat), *(["--quick"] if args.quick else [])],
+                                   capture_output=True, text=True, env=child_env())
+            if child.returncode:
+                sys.exit(f"measuring the {layout} layout failed:\n{child.stdout[-2000:]}\n{child.stderr[-3000:]}")
             results[layout] = json.loads(child.stdout.strip().splitlines()[-1])
 
     rows = [("floor: redraw all windows, nothing changed (ms)", "floor_ms"),
@@ -172,9 +176,7 @@ def main() -> int:
     out.update({"layout": main_layout, "layouts": results, "frame": f"{size[0]}x{size[1]}",
                 "projectors": f"{len(room.projectors)}x{room.projectors[0].width}x{room.projectors[0].height}",
                 "display": "Xvfb + Mesa llvmpipe", "cores": os.cpu_count()})
-    path = ROOT / "bench" / "results" / "show.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_result("show", out, args.quick)
     return 0
 
 

@@ -6,7 +6,9 @@ in `bridge launch`'s loop (the default room, span layout, unpaced: as fast as it
 the CPU compositor and then the GPU one (here Mesa's llvmpipe: software GL).  Decoding is
 included.  The peer is the decoder alone (PyAV, same threads, frames converted to RGB).
 
-    .venv/bin/python bench/video.py
+    .venv/bin/python bench/video.py [--seconds S] [--quick]
+
+(--quick: a 1024 × 512 clip of 30 frames, a room of two 320×200 projectors, 1 s per compositor)
 
 Writes bench/results/video.json: video_fps_cpu, video_fps_gpu, decode_fps.  Target: the CPU
 path at least 0.8 × decode_fps or 24 fps, whichever is lower.
@@ -26,11 +28,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import ROOT, need_tools, print_rows, room_display, write_result  # noqa: E402
+from _common import ROOT, bench_room, child_env, need_tools, print_rows, quick_option, room_display, write_result  # noqa: E402
 
 SIZE, FPS, FRAMES = (4096, 2048), 30, 120
+QUICK_SIZE, QUICK_FRAMES = (1024, 512), 30
 SCENE = """
 title: Video benchmark
 datasets:
@@ -44,14 +46,14 @@ steps:
 """
 
 
-def make_clip() -> Path:
-    """The sample clip at 4096 × 2048, 30 fps, looped to 120 frames (made once)."""
+def make_clip(size: tuple[int, int] = SIZE, count: int = FRAMES) -> Path:
+    """The sample clip at `size` (4096 × 2048), 30 fps, looped to `count` frames (made once)."""
     import av
     import cv2
 
     from bridge.room.compositor import cache_dir
 
-    path = cache_dir().parent / "bench" / "clip-4096x2048.mp4"
+    path = cache_dir().parent / "bench" / f"clip-{size[0]}x{size[1]}-{count}.mp4"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,9 +63,9 @@ def make_clip() -> Path:
     tmp = path.with_suffix(".tmp.mp4")
     with av.open(str(tmp), "w", format="mp4") as c:
         stream = c.add_stream("libx264", rate=FPS, options={"crf": "20", "preset": "veryfast"})
-        stream.width, stream.height, stream.pix_fmt = *SIZE, "yuv420p"
-        for n in range(FRAMES):
-            big = cv2.resize(frames[n % len(frames)], SIZE, interpolation=cv2.INTER_CUBIC)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        for n in range(count):
+            big = cv2.resize(frames[n % len(frames)], size, interpolation=cv2.INTER_CUBIC)
             for packet in stream.encode(av.VideoFrame.from_ndarray(big, format="rgb24")):
                 c.mux(packet)
         for packet in stream.encode():
@@ -103,13 +105,12 @@ def feed_only(playback, seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
-def play(folder: Path, compositor: str, seconds: float) -> dict:
+def play(folder: Path, compositor: str, seconds: float, quick: bool = False) -> dict:
     """Frames the show puts on every window per second, playing unpaced for `seconds`."""
-    from bridge.room.load import load_room
     from bridge.show.live import Live
     from bridge.show.preparer import default_size, prepare
 
-    room = load_room()
+    room = bench_room(quick)
     size = default_size(room)
     prepared = prepare(folder / "scene.yaml", room, size)
     live = Live(folder / "scene.yaml", room, prepared, size, "span", compositor=compositor, paced_video=False,
@@ -148,31 +149,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="playing time measured per compositor")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
+    quick_option(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.seconds = min(args.seconds, 1.0)
     if args.one:
         folder, compositor = args.one.split(",")
-        print(json.dumps(play(Path(folder), compositor, args.seconds)))
+        print(json.dumps(play(Path(folder), compositor, args.seconds, args.quick)))
         return 0
     need_tools("Xvfb")
-    from bridge.room.load import load_room
 
-    clip = make_clip()
+    size, count = (QUICK_SIZE, QUICK_FRAMES) if args.quick else (SIZE, FRAMES)
+    clip = make_clip(size, count)
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         shutil.copyfile(clip, folder / "clip.mp4")
         shutil.copyfile(ROOT / "data" / "sample" / "shropshire_lsoa21.geojson", folder / "shropshire_lsoa21.geojson")
         (folder / "scene.yaml").write_text(SCENE)
-        room = load_room()
+        room = bench_room(args.quick)
         with room_display(room) as display:
-            env = dict(os.environ, DISPLAY=display)
             for compositor in ("cpu", "gpu"):
                 child = subprocess.run([sys.executable, __file__, "--one", f"{folder},{compositor}", "--seconds",
-                                        str(args.seconds)], capture_output=True, text=True, env=env)
+                                        str(args.seconds), *(["--quick"] if args.quick else [])],
+                                       capture_output=True, text=True, env=child_env(DISPLAY=display))
                 if child.returncode:
                     sys.exit(child.stderr[-3000:])
                 runs[compositor] = json.loads(child.stdout.strip().splitlines()[-1])
-    decode = statistics.median(decode_alone(clip, FRAMES) for _ in range(3))
+    decode = statistics.median(decode_alone(clip, count) for _ in range(1 if args.quick else 3))
     cpu, gpu = runs["cpu"]["fps"], runs["gpu"]["fps"]
     target = min(0.8 * decode, 24.0)
     record = {
@@ -181,7 +185,7 @@ def main() -> int:
         "cpu_frame_ms_median": runs["cpu"]["frame_ms_median"], "gpu_frame_ms_median": runs["gpu"]["frame_ms_median"],
         "redraw_floor_fps": round(runs["cpu"]["floor_fps"], 1),
         "pipeline_fps_cpu": round(runs["cpu"]["pipeline_fps"], 1), "pipeline_fps_gpu": round(runs["gpu"]["pipeline_fps"], 1),
-        "video": f"{SIZE[0]}x{SIZE[1]} H.264 {FPS} fps", "room": runs["cpu"]["room"],
+        "video": f"{size[0]}x{size[1]} H.264 {FPS} fps", "room": runs["cpu"]["room"],
         "windows": runs["cpu"]["projectors"], "frame": "x".join(map(str, runs["cpu"]["size"])),
         "display": f"Xvfb + {runs['cpu']['gl']}", "cores": os.cpu_count(), "seconds": args.seconds,
     }
@@ -190,7 +194,7 @@ def main() -> int:
     rows = [("CPU compositor: frames on every window per second", "video_fps_cpu", f"≥ {target:.1f}"),
             ("GPU compositor (software GL here): frames per second", "video_fps_gpu", ""),
             ("peer: the decoder alone, frames per second", "decode_fps", ""),
-            ("floor: redraw the five windows, nothing changed (fps)", "redraw_floor_fps", ""),
+            (f"floor: redraw the {len(record['windows'])} windows, nothing changed (fps)", "redraw_floor_fps", ""),
             ("CPU: decode + composite, nothing drawn (fps)", "pipeline_fps_cpu", ""),
             ("GPU: decode + frame copy, nothing drawn (fps)", "pipeline_fps_gpu", "")]
     print_rows(record, rows, 54)
@@ -202,7 +206,7 @@ def main() -> int:
           + ("" if record["targets_met"]["cpu"] else
              f"; the windows' bare redraw alone runs at {record['redraw_floor_fps']} fps here (Xvfb + software GL), "
              f"the CPU decode + composite at {record['pipeline_fps_cpu']} fps"))
-    write_result("video", record)
+    write_result("video", record, args.quick)
     return 0
 
 

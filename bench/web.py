@@ -16,7 +16,8 @@ xdotool, stepping back and forth through the briefing:
 
 Targets: remote → room median ≤ 1.3 × key → frame median; room → watch median ≤ 1000 ms.
 Prints a table and writes bench/results/web.json.
-Run: .venv/bin/python bench/web.py [--presses N]
+Run: .venv/bin/python bench/web.py [--presses N] [--quick]
+(--quick: a room of two 320×200 projectors, 1024×512 frames, 2 presses of each kind)
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, need_tools, percentile, room_display, write_result  # noqa: E402
+from _common import ROOT, bench_room, child_env, need_tools, percentile, quick_option, room_display, write_result  # noqa: E402
 
 SCENE = ROOT / "scenes" / "finding-dave.yaml"
 CHROMIUM = "/usr/bin/chromium"
@@ -149,12 +150,11 @@ def measure(room, prepared, size, presses: int) -> dict:
     return result
 
 
-def one(presses: int) -> int:
+def one(presses: int, quick: bool) -> int:
     """Child mode: measure on the X server in DISPLAY and print JSON."""
-    from bridge.room.load import load_room
     from bridge.show.preparer import default_size, prepare
 
-    room = load_room()
+    room = bench_room(quick)
     size = default_size(room)
     prepared = prepare(SCENE, room, size)
     print(json.dumps(measure(room, prepared, size, presses)))
@@ -165,25 +165,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=20, help="presses of each kind (remote, key)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    quick_option(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.presses = min(args.presses, 2)
     if args.one:
-        return one(args.presses)
+        return one(args.presses, args.quick)
     need_tools("Xvfb", "xdotool")
     if not Path(CHROMIUM).exists():
         sys.exit("Chromium is needed: bash scripts/setup.sh installs Debian's chromium")
 
-    from bridge.room.load import load_room
     from bridge.show.preparer import default_size, prepare
 
-    room = load_room()
+    room = bench_room(args.quick)
     with room_display(room) as display:
         os.environ["DISPLAY"] = display
         size = default_size(room)
         t = time.perf_counter()
         prepared = prepare(SCENE, room, size)
         prepare_s = time.perf_counter() - t
-        child = subprocess.run([sys.executable, __file__, "--one", "--presses", str(args.presses)],
-                               capture_output=True, text=True)
+        child = subprocess.run([sys.executable, __file__, "--one", "--presses", str(args.presses),
+                                *(["--quick"] if args.quick else [])], capture_output=True, text=True, env=child_env())
         if child.returncode != 0:
             sys.exit(f"the measuring process failed:\n{child.stdout[-2000:]}\n{child.stderr[-4000:]}")
         raw = json.loads(child.stdout.strip().splitlines()[-1])
@@ -225,7 +227,7 @@ def main() -> int:
         "projectors": f"{len(room.projectors)}x{room.projectors[0].width}x{room.projectors[0].height}",
         "display": "Xvfb + Mesa llvmpipe; Chromium headless, SwiftShader WebGL", "cores": os.cpu_count(),
     }
-    write_result("web", record)
+    write_result("web", record, args.quick)
     return 0
 
 
