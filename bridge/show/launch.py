@@ -192,7 +192,10 @@ def _check_show_memory(scene_path: Path, room, size: tuple[int, int]) -> None:
     from bridge.scene.model import load_scene
     from bridge.show.memory import check_show_memory
 
-    scene, _ = load_scene(scene_path)
+    try:
+        scene, _ = load_scene(scene_path)
+    except BridgeError:
+        return  # a scene that does not load is refused by the preparation, which logs it
     videos = sum(1 for s in range(len(scene.steps)) if scene.step_video(s))
     check_show_memory(room, *size, len(scene.steps), videos)
 

@@ -7,10 +7,15 @@
   'indoors' sub-domain score (housing in poor condition, homes without central heating):
   a stand-in for the thermal survey image a council would lay under its maps.
 - room-plan.png: a plan of the default room's five projectors, for an image panel.
+- fuel_poverty_2022_england.csv: England's households and households in fuel poverty, one row:
+  the sums over every English LSOA of DESNZ's sub-regional table (the file named by
+  BRIDGE_SHARED_DATA's fuel_poverty/fuel_poverty_lsoa_2022_england.csv; skipped without it),
+  so a briefing can say "compared with England" from the same statistics.
 
     .venv/bin/python data/sample/derive.py
 """
 
+import os
 from pathlib import Path
 
 import matplotlib
@@ -23,9 +28,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 from PIL.TiffImagePlugin import ImageFileDirectory_v2  # noqa: E402
 
+from bridge.data.coordinates import project_to_bng  # noqa: E402
+from bridge.data.formats import read_geojson  # noqa: E402
 from bridge.data.tables import shapely_areas  # noqa: E402
-from bridge.data.readers import project_to_bng, read_geojson  # noqa: E402
-from bridge.room.profile import load_room  # noqa: E402
+from bridge.room.load import load_room  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -99,7 +105,20 @@ def room_plan():
     FigureCanvasAgg(fig).print_png(HERE / "room-plan.png")
 
 
+def england_fuel_poverty():
+    shared = os.environ.get("BRIDGE_SHARED_DATA")
+    source = Path(shared) / "fuel_poverty" / "fuel_poverty_lsoa_2022_england.csv" if shared else None
+    if source is None or not source.exists():
+        print("BRIDGE_SHARED_DATA has no fuel_poverty/fuel_poverty_lsoa_2022_england.csv: England's row not remade")
+        return
+    lsoas = pd.read_csv(source)
+    columns = ["Number of households", "Number of households in fuel poverty"]
+    row = {"area_code": "E92000001", "area_name": "England", **{c: int(lsoas[c].sum()) for c in columns}}
+    pd.DataFrame([row]).to_csv(HERE / "fuel_poverty_2022_england.csv", index=False)
+
+
 if __name__ == "__main__":
+    england_fuel_poverty()
     frame, geometry = areas()
     centroids(frame, geometry)
     raster(frame, geometry)
