@@ -242,7 +242,7 @@ REFERENCE = {"reference": [{"value": 10}]} if "reference" in panels.panel_types(
 # A small panel of each type: (example, a column of its dataset and its count, and what must go in a
 # text field whose value has to match the data — a highlighted bar's or series' label — written and filled).
 EXAMPLES = {
-    "map": ({"colour": "older", "points": {"data": "centres"}, "width": 40, "height": 30}, ("people.total", len(PEOPLE)), {}),
+    "map": ({"colour": "older", "points": {"data": "centres"}, "classes": [{"upto": 30, "name": "x"}, {"name": "y"}], "width": 40, "height": 30}, ("people.total", len(PEOPLE)), {}),
     "points": ({"data": "centres", "width": 40, "height": 30}, ("easting", len(CENTRES)), {}),
     "heatmap": ({"data": "centres", "width": 40, "height": 30}, ("easting", len(CENTRES)), {}),
     "extruded": ({"colour": "older", "pitch": -12, "width": 50, "height": 34}, ("people.total", len(PEOPLE)), {}),
