@@ -4,6 +4,7 @@ shader test passes from there; pyproject lists every package."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -43,12 +44,13 @@ def test_a_non_editable_install_runs_the_shader_test(tmp_path):
     tests.mkdir(parents=True)
     for name in ("conftest.py", "test_compositor.py", "test_gpu.py"):
         shutil.copy(ROOT / "tests" / name, tests / name)
+    alone = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # a checkout on PYTHONPATH would shadow the wheel
     where = subprocess.run([str(python), "-c", "import bridge, bridge.room.gpu; print(bridge.__file__); print(len(bridge.room.gpu.shader_source()))"],
-                           cwd=tmp_path / "run", check=True, capture_output=True, text=True).stdout.split()
+                           cwd=tmp_path / "run", check=True, capture_output=True, text=True, env=alone).stdout.split()
     assert where[0].startswith(str(site)) and int(where[1]) > 200  # the installed package, with its shader
     for packaged in ("rooms/bridge.yaml", "web/static/vendor/pannellum/pannellum.js", "shaders/compositor.frag",
                      "export/static/viewer.js"):
         assert (site / "bridge" / packaged).is_file(), packaged
     result = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_gpu.py"],
-                            cwd=tmp_path / "run", capture_output=True, text=True)
+                            cwd=tmp_path / "run", capture_output=True, text=True, env=alone)
     assert result.returncode == 0 and " passed" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]
