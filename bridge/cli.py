@@ -20,12 +20,36 @@ import warnings
 from pathlib import Path
 
 from bridge import __version__
-from bridge.commands import calibrate, export, launch, node, panels, render, room, rooms, schema, split, validate
+from bridge.commands import (
+    calibrate,
+    export,
+    launch,
+    node,
+    panels,
+    render,
+    room,
+    rooms,
+    schema,
+    split,
+    validate,
+)
 from bridge.commands.terminal import err, escape
 from bridge.errors import BridgeError, printable, shown
 
-# In `bridge --help` order.
-COMMANDS = (validate, render, calibrate, split, launch, node, export, rooms, room, panels, schema)
+# In `bridge --help` order, one per line.
+COMMANDS = (
+    validate,
+    render,
+    calibrate,
+    split,
+    launch,
+    node,
+    export,
+    rooms,
+    room,
+    panels,
+    schema,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

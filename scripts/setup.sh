@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 # Mesa's EGL and OSMesa let VTK render with no display and no GPU; xvfb/xdotool drive real
 # windows in tests; Chromium runs the web pages' tests (Playwright drives it); Open MPI runs a
 # cluster room (mpirun, and the library mpi4py loads); Pango lays out the PDF handout's text for
-# WeasyPrint.  VTK, mpi4py and WeasyPrint load these at run time, so pip cannot bring them.
+# WeasyPrint; PostgreSQL with PostGIS runs the database tests' throwaway server.  VTK, mpi4py and WeasyPrint load these at run time, so pip cannot bring them.
 packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglx-mesa0 libopengl0 libosmesa6 fonts-dejavu-core xvfb xdotool chromium openmpi-bin libopenmpi-dev
-          libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+          libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-15 postgresql-15-postgis-3)
 if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
     packages+=(python3 python3-venv python3-pip)
 fi

@@ -233,6 +233,8 @@ def keep_tables(keep: bool = True) -> None:
 
 def _read(name: str, dataset, scene: Scene, doc: YamlDocument, early: dict) -> Table:
     path = scene.data_path(dataset)
+    if path is None:  # sources other than a file have readers of their own, chosen before this point
+        raise BridgeError(doc.problem(("datasets", name), "names no file to read: give path:"))
     params = lambda p: param_value(scene, early, p)  # noqa: E731
     if _kept_tables is None:
         return read_dataset(name, dataset, path, doc, params=params)

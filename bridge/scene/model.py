@@ -63,12 +63,13 @@ class Scene(Strict):
         folder = self.file.parent if self.file else Path.cwd()
         return (folder / relative).resolve()
 
-    def data_path(self, dataset: Dataset) -> Path:
-        return self.path(dataset.path)
+    def data_path(self, dataset: Dataset) -> Path | None:
+        """The file a dataset reads, or None for one that reads no file of its own."""
+        return self.path(dataset.path) if dataset.path is not None else None
 
     def input_files(self) -> list[Path]:
         """Every file the briefing reads besides itself: data, theme, rasters and images."""
-        files = [self.data_path(d) for d in self.datasets.values()]
+        files = [path for d in self.datasets.values() if (path := self.data_path(d)) is not None]
         files += [self.path(self.theme)] if self.theme else []
         for panel in self.panels:
             files += [self.path(relative) for _, relative in panel.files()]

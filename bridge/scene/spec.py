@@ -41,10 +41,14 @@ class JoinOn(Strict):
     on: str = Field(description="A column of the joined table whose values match this dataset's key (many-to-one)")
 
 
+# The keys that say where a dataset's rows come from; a dataset names exactly one.
+DATASET_SOURCES: tuple[str, ...] = ("path",)
+
+
 class Dataset(Strict):
     """A table the scene reads: a file beside the scene and the key column it joins on."""
 
-    path: str = Field(description="File path, relative to the scene file")
+    path: str | None = Field(None, description="File path, relative to the scene file")
     key: str | None = Field(None, description="Column (or GeoJSON property) holding the area code to join on")
     format: Literal["csv", "excel", "geojson", "parquet", "vector"] | None = Field(
         None, description="Inferred from the file extension when omitted; vector = GeoPackage, Shapefile, FlatGeobuf (via GDAL)")
@@ -66,6 +70,14 @@ class Dataset(Strict):
         "a count, or name pivoted columns one by one when only some indicators are counts"))
     personal: bool = Field(
         False, description="Rows are about individual people: never drawn as points unless the scene allows it")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [key for key in DATASET_SOURCES if getattr(self, key, None) is not None]
+        if len(given) != 1:
+            names = " or ".join(f"{key}:" for key in DATASET_SOURCES)
+            raise ValueError(f"give exactly one source: {names}" + (f" (it gives {', '.join(given)})" if given else ""))
+        return self
 
 
 class Disclosure(Strict):

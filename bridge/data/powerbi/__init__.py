@@ -1,0 +1,1 @@
+"""Power BI files: a `.pbix` archive read safely, its model (tables, relationships, measures) and its theme."""
