@@ -50,6 +50,8 @@ class Dataset(Strict):
 
     path: str | None = Field(None, description="File path, relative to the scene file")
     key: str | None = Field(None, description="Column (or GeoJSON property) holding the area code to join on")
+    table: str | None = Field(None, description=(
+        "The table to read from a source that holds several: a Power BI model's table, a database's table or view"))
     format: Literal["csv", "excel", "geojson", "parquet", "vector"] | None = Field(
         None, description="Inferred from the file extension when omitted; vector = GeoPackage, Shapefile, FlatGeobuf (via GDAL)")
     layer: str | int | None = Field(None, description="GeoPackage: the layer to read (default: the first)")
