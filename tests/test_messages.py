@@ -38,9 +38,9 @@ def test_a_derive_value_of_neither_shape_names_both_without_class_names(workdir)
 
 
 def test_an_unknown_panel_type_lists_the_types_and_suggests_only_a_close_one(workdir):
-    path = write_scene(workdir, MINIMAL.replace("type: text,", "type: gauge,"))
+    path = write_scene(workdir, MINIMAL.replace("type: text,", "type: speedometer,"))
     (found,) = problems_of(path)
-    assert found.startswith(f"{path}:6: panels[0].type: 'gauge' is not a valid type; use one of map, "), found
+    assert found.startswith(f"{path}:6: panels[0].type: 'speedometer' is not a valid type; use one of map, "), found
     assert "did you mean" not in found
     assert did_you_mean("gauge", ["map", "bar", "image"]) == ""  # 3 letters of 5 in common is chance
     assert did_you_mean("imag", ["map", "bar", "image"]) == " (did you mean 'image'?)"

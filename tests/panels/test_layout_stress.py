@@ -65,6 +65,17 @@ PANELS = {
     "kpi-compare": f"{{type: kpi, value: sum(stress.tiny), compare: sum(stress.huge), compare_label: '{LONG}', label: '{LONG}'}}",
     "text": f"{{type: text, text: '{LONG} ' , style: title}}",
     "image": f"{{type: image, title: '{TITLE}', path: data/room-plan.png}}",
+    # the analysts' visuals (issue 21): long names, many categories and series, huge and tiny values
+    "column": f"{{type: column, title: '{TITLE}', data: series, label: period, series: series, value: value, order: period, top: 24, unit: '{LONG}'}}",
+    "column-bars": f"{{type: column, title: '{TITLE}', label: stress.long_name, value: stress.huge, stack: clustered, orientation: horizontal, top: 40, unit: '{LONG}'}}",
+    "area": f"{{type: area, title: '{TITLE}', data: series, x: period, y: value, series: series, stack: stacked, unit: '{LONG}'}}",
+    "combo": f"{{type: combo, title: '{TITLE}', data: series, label: period, value: value, series: series, line: value, line_label: '{LONG}', unit: '{LONG}', line_unit: '{LONG}'}}",
+    "scatter": f"{{type: scatter, title: '{TITLE}', x: stress.huge, y: stress.tiny, size: stress.people, x_unit: '{LONG}', y_unit: '{LONG}'}}",
+    "treemap": f"{{type: treemap, title: '{TITLE}', label: stress.long_name, value: stress.huge, top: 60, unit: '{LONG}'}}",
+    "donut": f"{{type: donut, title: '{TITLE}', label: stress.long_name, value: stress.huge, top: 12, unit: households}}",
+    "gauge": f"{{type: gauge, title: '{TITLE}', value: sum(stress.huge), max: 2000000000000, target: 900000000000, target_label: '{LONG}', label: '{LONG}'}}",
+    "cards": f"{{type: cards, title: '{TITLE}', label: stress.long_name, values: {{'{LONG}': stress.huge, Tiny: stress.tiny, People: stress.people}}, top: 20}}",
+    "matrix": f"{{type: matrix, title: '{TITLE}', data: series, group: series, label: period, values: {{'{LONG}': value}}}}",
 }
 SIZES = [(56, 36), (30, 20)]  # a wall panel and a small one, degrees
 

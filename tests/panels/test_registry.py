@@ -30,7 +30,7 @@ from tests.conftest import write_scene
 class GaugePanel(PanelModel):
     """A horizontal gauge filled to a share between 0 and 1."""
 
-    type: Literal["gauge"]
+    type: Literal["meter"]
     value: Expr  # type: ignore[valid-type]
 
     def content(self, data, here) -> float:
@@ -64,7 +64,7 @@ datasets:
   areas: {path: data/shropshire_lsoa21.geojson, key: lsoa21_code}
   people: {path: data/census21_age_shropshire.csv, key: lsoa21_code}
 panels:
-  - {id: g, type: gauge, value: 'VALUE', yaw: 0, pitch: 0, width: 40, height: 20}
+  - {id: g, type: meter, value: 'VALUE', yaw: 0, pitch: 0, width: 40, height: 20}
 steps:
   - {title: One, show: [g]}
 """
@@ -77,15 +77,15 @@ def gauge():
     try:
         yield GaugePanel
     finally:
-        panels.unregister("gauge")
+        panels.unregister("meter")
 
 
 def test_a_new_panel_type_validates_and_is_in_the_schema(gauge, workdir):
     b = load_briefing(write_scene(workdir, SCENE.replace("VALUE", OLDER)))
     assert isinstance(b.scene.panels[0], GaugePanel)
     assert b.contents[0] == pytest.approx(0.28, abs=0.05)  # Shropshire: about 28% aged 65+
-    assert "gauge" in str(json_schema())
-    assert "gauge" in panels.markdown_table() and "`value*`" in panels.markdown_table()
+    assert "meter" in str(json_schema())
+    assert "meter" in panels.markdown_table() and "`value*`" in panels.markdown_table()
 
 
 def test_it_says_its_content_in_the_text_version(gauge, workdir):
@@ -93,7 +93,7 @@ def test_it_says_its_content_in_the_text_version(gauge, workdir):
 
     b = load_briefing(write_scene(workdir, SCENE.replace("VALUE", "0.25")))
     [entry] = step_texts(b)[0]["panels"]
-    assert entry["type"] == "gauge" and entry["text"] == ["A gauge filled to 25%."] and entry["share"] == 0.25
+    assert entry["type"] == "meter" and entry["text"] == ["A gauge filled to 25%."] and entry["share"] == 0.25
 
 
 def test_a_type_without_a_description_is_named(workdir):
@@ -101,7 +101,7 @@ def test_a_type_without_a_description_is_named(workdir):
 
     panels.register(DialPanel)
     try:
-        b = load_briefing(write_scene(workdir, SCENE.replace("VALUE", "0.25").replace("type: gauge", "type: dial")))
+        b = load_briefing(write_scene(workdir, SCENE.replace("VALUE", "0.25").replace("type: meter", "type: dial")))
         [entry] = step_texts(b)[0]["panels"]
     finally:
         panels.unregister("dial")
@@ -132,8 +132,8 @@ def test_it_renders_where_its_yaw_and_pitch_say(gauge, workdir, tmp_path):
 
 
 def test_unregistered_it_is_refused(workdir):
-    assert "gauge" not in panels.panel_types()
-    with pytest.raises(BridgeError, match="'gauge' is not a valid type"):
+    assert "meter" not in panels.panel_types()
+    with pytest.raises(BridgeError, match="'meter' is not a valid type"):
         load_briefing(write_scene(workdir, SCENE.replace("VALUE", "0.5")))
 
 
