@@ -49,3 +49,30 @@ MAX_MPCDI_XML_BYTES = 2_000_000  # its mpcdi.xml
 MAX_WEB_MESSAGE_BYTES = 4096  # a command from a page; longer ones are answered with an error
 MAX_WEB_PAGES = 64  # remotes and watch pages connected at once
 WEB_COMMANDS_PER_S = 10.0  # commands a page may send each second (20 at once)
+
+# Power BI files (`.pbix`, bridge/data/powerbi/archive.py): a zip holding the report and its model
+MAX_PBIX_MEMBERS = 4_000  # files inside a .pbix (pages, themes, images, custom visuals, the model)
+MAX_PBIX_INFLATED_BYTES = 2 * 1024**3  # what all its members may inflate to, together
+MAX_PBIX_RATIO = 200  # how many times a deflated member may inflate (a zip bomb inflates thousands of times)
+MAX_PBIX_MEMBER_READ_BYTES = 16 * 1024**2  # a theme or Connections member Bridge reads itself
+MAX_PBIX_DECODE_BYTES = 4 * 1024**3  # memory each child process decoding the model (XPress9, VertiPaq) may add
+MAX_PBIX_DECODE_S = 120  # seconds that child may take before it is stopped
+
+# Databases and the embedded engine (bridge/data/database/): every connection read-only
+MAX_DB_STATEMENT_S = 60  # seconds one statement may run in the database before it is cancelled
+MAX_DB_ROWS = 5_000_000  # rows one dataset may bring back from a database or the embedded engine
+MAX_DB_CONNECT_S = 10  # seconds to wait for a database to answer a connection
+DUCKDB_FILE_BYTES = 128 * 1024**2  # a local CSV or Parquet at least this large is read by DuckDB in-process (no size cap then)
+DUCKDB_MEMORY_BYTES = 512 * 1024**2  # memory DuckDB may use for one query (it spills or stops beyond)
+DUCKDB_THREADS = 2  # threads DuckDB may use
+DUCKDB_MAX_POINTS = 30_000_000  # points DuckDB may hand over to be counted per area (16 bytes each)
+
+# DAX measures of a Power BI model (bridge/data/dax/)
+MAX_DAX_CHARS = 100_000  # one measure's formula
+MAX_DAX_DEPTH = 60  # nesting of operators, calls and measures referring to measures
+MAX_DAX_WORK = 50_000_000  # rows touched by one evaluation's iterations, summed (an iterator's rows × what each row does)
+MAX_DAX_GROUPS = 200_000  # combinations of `by` values a grouped evaluation may produce
+
+# Data that refreshes during a show (a dataset's `refresh:`, bridge/show/refresh.py)
+MIN_REFRESH_S = 1.0  # the shortest refresh interval: a re-read every second is already a busy database's worth
+MAX_REFRESH_S = 24 * 3600.0  # the longest: a day (a show runs for hours)

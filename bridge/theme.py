@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from bridge.errors import BridgeError
 from bridge.scene.fields import Colour, Palette, Strict
@@ -53,6 +53,20 @@ class Theme(Strict):
     glyph_em_bold: float = Field(0.62, gt=0.2, le=1.5, description="The same for bold text")
     glyph_em_display: float = Field(0.6, gt=0.2, le=1.5, description="The same for a one-line title-style text panel")
     dim: float = Field(0.35, ge=0.05, le=1, description="Brightness of the panels a highlighted step does not pick out")
+    data_colors: list[Colour] = Field(default_factory=list, max_length=64, description=(
+        "Colours for data series in order (a Power BI theme's dataColors); when given and series: is not, "
+        "charts with several series use them in this order"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _series_from_data_colors(cls, raw):
+        """data_colors without series: become the series colour map, first colour first (bridge/data/powerbi/theme.py)."""
+        if isinstance(raw, dict) and isinstance(raw.get("data_colors"), list) and raw["data_colors"] and "series" not in raw:
+            from bridge.data.powerbi.colours import register_series
+
+            name = register_series(raw["data_colors"])
+            return {**raw, "series": name} if name else raw
+        return raw
 
     def text_width_deg(self, text: str, size_deg: float, bold: bool = False) -> float:
         """Estimated width of one line of text, in degrees (glyph metrics, no drawing)."""
@@ -71,10 +85,18 @@ def rgb255(colour: str) -> tuple[int, int, int]:
 
 
 def load_theme(path: Path) -> Theme:
-    """A theme YAML file: any of Theme's keys; every problem reported at once with file:line."""
+    """A theme YAML file: any of Theme's keys; every problem reported at once with file:line.  A `.pbix`
+    (its report theme) or a Power BI theme `.json` is mapped to Theme's keys (bridge/data/powerbi/theme.py)."""
     from bridge.scene.validation import pydantic_problems
     from bridge.scene.yaml_source import load_yaml
 
+    if path.suffix.lower() in (".pbix", ".json"):
+        from bridge.data.powerbi.theme import theme_keys
+
+        try:
+            return Theme.model_validate(theme_keys(path))
+        except ValidationError as exc:
+            raise BridgeError(f"{path.name}: its report theme gives values Bridge cannot use: {exc.errors()[0]['msg']}") from None
     doc = load_yaml(path, what="theme file")
     if not isinstance(doc.data, dict):
         raise BridgeError(doc.problem((), "a theme is a mapping of keys like accent: '#38bdf8'"))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg_server import pg  # noqa: F401 - the throwaway PostgreSQL the database tests share
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 

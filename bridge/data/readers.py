@@ -11,7 +11,7 @@ nothing here imports it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -30,6 +30,7 @@ from bridge.data.formats import (
     read_vector,
     resolved_format,
 )
+from bridge.data.powerbi.reader import load_model, model_table
 from bridge.errors import BridgeError, Problem, closest_first, did_you_mean, shown
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Table:
     geometry: list[Polygons] | None = None
     points: np.ndarray | None = None  # (n, 2)
     counts: frozenset[str] = frozenset()  # columns that count people (`counts:`, resolved by count_columns)
+    notes: list[Problem] = field(default_factory=list)  # warnings found reading it (a Power BI measure it cannot evaluate)
 
 
 LISTED_COLUMNS = 12  # names a message lists before "… (N more)"
@@ -73,16 +75,22 @@ def missing_column(column, columns, where: str | None = None, *, what: str = "co
     return f"{head}{did_you_mean(column, names)}; it has: {_listing(names)}"
 
 
-def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument, params=None) -> Table:
-    """One dataset as a Table; `params(name)` gives a parameter's value to its `where:`."""
+def read_dataset(name: str, dataset: Dataset, path: Path, doc: YamlDocument, params=None,
+                 rows: pd.DataFrame | None = None) -> Table:
+    """One dataset as a Table; `params(name)` gives a parameter's value to its `where:`; `rows`: the
+    rows already made from `path` (a Power BI model's measures), to which `where:`, `pivot:` and `counts:` apply."""
     here = ("datasets", name)
     if not path.exists():
         raise BridgeError(doc.problem(here + ("path",), f"file not found: {path} (paths are relative to the scene file)"))
-    fmt = resolved_format(dataset)
+    fmt = resolved_format(dataset) if dataset.path is not None else None  # a model's dataset: its file is under models:
     geometry = points = file_crs = None
     try:
         check_size(path)
-        if fmt == "csv":
+        if rows is not None:
+            frame = rows
+        elif path.suffix.lower() == ".pbix":  # one table of a Power BI model (bridge/data/powerbi)
+            frame = model_table(load_model(path), dataset.table)
+        elif fmt == "csv":
             frame = read_csv(path, dataset)
         elif fmt == "excel":
             frame = read_excel(path, dataset)

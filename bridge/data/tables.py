@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
-from bridge.data import expressions, param_values, rows
+from bridge.data import database, expressions, param_values, powerbi, rows
 from bridge.data.coordinates import to_shapely
 from bridge.data.readers import Table, missing_column, read_dataset
 from bridge.errors import BridgeError, Problem, did_you_mean
@@ -179,9 +179,10 @@ def load_data(scene: Scene, doc: YamlDocument, overrides: Overrides | None = Non
     values, options, wrong_values = _param_values(scene, doc, tables, overrides)
 
     base = tables[scene.base_name]
-    if base.key is None:
+    joined = [n for n in tables if n != base.name and (scene.datasets[n].join is not False or scene.datasets[n].aggregate)]
+    if base.key is None and joined:  # a briefing of stand-alone tables (a Power BI report's queries) joins nothing
         raise BridgeError(doc.problem(("datasets", base.name), "the base dataset needs a key: the column of area codes"))
-    base_keys = _keys(base.frame[base.key])
+    base_keys = _keys(base.frame[base.key]) if base.key is not None else pd.Series([], dtype=object)
     if base_keys.duplicated().any():
         dup = base_keys[base_keys.duplicated()].iloc[0]
         raise BridgeError(doc.problem(("datasets", base.name, "key"),
@@ -190,12 +191,15 @@ def load_data(scene: Scene, doc: YamlDocument, overrides: Overrides | None = Non
                      params=values, param_options=options)
     for name in scene.datasets:
         data.counts.update((name, c) for c in tables[name].counts)  # after where: and pivot:; joins keep the names
+        data.warnings.extend(tables[name].notes)  # what reading it found (e.g. a Power BI measure it cannot evaluate)
     # Joins on the key first, then many-to-one joins (which may use columns joined before them).
     order = sorted((n for n in tables if n != base.name), key=lambda n: isinstance(scene.datasets[n].join, bool) is False)
     for name in order:
         dataset = scene.datasets[name]
         try:
-            if dataset.aggregate is not None:
+            if isinstance(tables[name], database.AreaCounts):
+                _join(data, name, base_keys)  # points already counted per area, in the database
+            elif dataset.aggregate is not None:
                 _aggregate_points(data, name)
             elif dataset.join is not False:
                 _join(data, name, base_keys)
@@ -232,20 +236,25 @@ def keep_tables(keep: bool = True) -> None:
 
 
 def _read(name: str, dataset, scene: Scene, doc: YamlDocument, early: dict) -> Table:
+    params = lambda p: param_value(scene, early, p)  # noqa: E731
+    if getattr(dataset, "connection", None) is not None:  # a database, read afresh at every call (bridge/data/database/)
+        return database.read_connection(name, dataset, doc, params, (scene.base_name, scene.datasets[scene.base_name]))
     path = scene.data_path(dataset)
     if path is None:  # sources other than a file have readers of their own, chosen before this point
         raise BridgeError(doc.problem(("datasets", name), "names no file to read: give path:"))
-    params = lambda p: param_value(scene, early, p)  # noqa: E731
+    if getattr(dataset, "model", None) is not None:  # a Power BI model's table or measures, the parameters as slicers
+        return powerbi.read_model_dataset(name, dataset, scene, path, doc, params)
+    read = database.read_embedded if database.uses_duckdb(dataset, path) else read_dataset  # big files: DuckDB
     if _kept_tables is None:
-        return read_dataset(name, dataset, path, doc, params=params)
+        return read(name, dataset, path, doc, params=params)
     try:
         stat = path.stat()
     except OSError:
-        return read_dataset(name, dataset, path, doc, params=params)  # reports the missing file
+        return read(name, dataset, path, doc, params=params)  # reports the missing file
     asked = tuple(sorted((p, repr(early.get(p))) for p in param_values.REFERENCE.findall(dataset.where or "")))
     key = (name, str(path), stat.st_mtime_ns, stat.st_size, dataset.model_dump_json(), asked)
     if key not in _kept_tables:
-        _kept_tables[key] = read_dataset(name, dataset, path, doc, params=params)
+        _kept_tables[key] = read(name, dataset, path, doc, params=params)
     return _kept_tables[key]
 
 
@@ -363,11 +372,7 @@ def _aggregate_points(data: SceneData, name: str) -> None:
     if base.geometry is None:
         raise BridgeError(doc.problem(here, f"the base dataset '{base.name}' has no polygons to count points in"))
     polygons = shapely_areas(base.geometry)
-    tree = shapely.STRtree(polygons)
-    xy = table.points
-    valid = np.isfinite(xy).all(axis=1)
-    point_idx, area_idx = tree.query(shapely.points(xy[valid]), predicate="within")
-    point_idx = np.flatnonzero(valid)[point_idx]
+    point_idx, area_idx = database.points_within(shapely.STRtree(polygons), table.points)
     n = len(polygons)
     out = {}
     if agg.count:

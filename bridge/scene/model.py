@@ -22,7 +22,7 @@ from bridge.panels.common.base import PanelModel
 from bridge.scene import containment
 from bridge.scene.fields import Expr, Strict
 from bridge.scene.params import Param
-from bridge.scene.spec import Backdrop, Dataset, Disclosure, Mark, Measure, Step  # noqa: F401 - Mark re-exported
+from bridge.scene.spec import Backdrop, Dataset, Disclosure, Layout, Mark, Measure, ModelSource, Step  # noqa: F401 - Mark re-exported
 from bridge.scene.validation import pydantic_problems
 from bridge.scene.yaml_nodes import list_in, mapping_in
 from bridge.scene.yaml_source import YamlDocument, load_yaml
@@ -35,8 +35,11 @@ class Scene(Strict):
     source: str | None = Field(None, description="Shown small on every panel unless it has its own")
     base: str | None = Field(None, description="The dataset others join to; defaults to the first")
     disclosure: Disclosure = Disclosure()
-    theme: str | None = Field(None, description="A theme YAML file (colours, fonts, type sizes)")
+    theme: str | None = Field(None, description=(
+        "A theme YAML file (colours, fonts, type sizes), or a Power BI report's theme: its .pbix or a theme .json"))
     datasets: dict[str, Dataset] = Field(min_length=1, max_length=MAX_DATASETS)
+    models: dict[str, ModelSource] = Field(default_factory=dict, max_length=MAX_DATASETS, description=(
+        "Power BI models (.pbix) named once: name → {path, as_of}; datasets read them with model: NAME"))
     params: dict[str, Param] = Field(default_factory=dict, max_length=MAX_PARAMS, description=(
         "Questions the room can ask live: name → a choice, number or toggle; "
         "read as params.NAME in expressions and {params.NAME} in text"))
@@ -47,6 +50,9 @@ class Scene(Strict):
     transition_ms: int = Field(0, ge=0, le=10000, description="Cross-fade between steps in the live show, milliseconds; 0 cuts")
     backdrop: Backdrop | None = Field(
         None, description="A 360° photo or video behind the panels in every step (a step may change it)")
+    layout: Layout | None = Field(None, description=(
+        "Where panels Bridge places go (those without yaw, pitch, width and height): fill (every wall, the default), "
+        "front (the walls ahead) or {walls: [1, 2]}; a step may choose its own"))
 
     # Set by load_scene: where the file is, so data paths and messages can be resolved.
     model_config = ConfigDict(extra="forbid", frozen=False)
@@ -65,6 +71,8 @@ class Scene(Strict):
 
     def data_path(self, dataset: Dataset) -> Path | None:
         """The file a dataset reads, or None for one that reads no file of its own."""
+        if getattr(dataset, "model", None) is not None and dataset.model in self.models:  # a Power BI model's file
+            return self.path(self.models[dataset.model].path)
         return self.path(dataset.path) if dataset.path is not None else None
 
     def input_files(self) -> list[Path]:
@@ -145,6 +153,7 @@ def _contained(raw: dict, doc: YamlDocument, scene_file: Path) -> tuple[list[Pro
     datasets = mapping_in(raw, "datasets")
     named += [(("datasets", name, "path"), d.get("path")) for name, d in datasets.items() if isinstance(d, dict)]
     named.append((("theme",), raw.get("theme")))
+    named += [(("models", name, "path"), m.get("path")) for name, m in mapping_in(raw, "models").items() if isinstance(m, dict)]
     if isinstance(raw.get("backdrop"), dict):
         named += [(("backdrop", kind), raw["backdrop"].get(kind)) for kind in ("image", "video")]
     for s, step in enumerate(list_in(raw, "steps")):
@@ -186,10 +195,15 @@ def _cross_references(raw: dict, doc: YamlDocument, paths_ok: bool = True) -> li
                                     f"no dataset '{base}'{did_you_mean(base, datasets)}; datasets: {', '.join(datasets)}"))
     for name, dataset in datasets_raw.items():
         if paths_ok and isinstance(dataset, dict) and isinstance(dataset.get("path"), str) and not dataset.get("format"):
-            if format_of(dataset["path"]) is None:
+            if format_of(dataset["path"]) is None and not dataset["path"].lower().endswith(".pbix"):  # a Power BI model's table
                 problems.append(doc.problem(("datasets", name, "path"),
                                             f"cannot tell the format of '{dataset['path']}'; "
                                             f"add format: one of {', '.join(DATA_FORMATS)}"))
+        model = dataset.get("model") if isinstance(dataset, dict) else None
+        if isinstance(model, str) and model not in mapping_in(raw, "models"):
+            known = ", ".join(map(str, mapping_in(raw, "models"))) or "none (name a .pbix under models:)"
+            problems.append(doc.problem(("datasets", name, "model"), f"no model '{model}'"
+                                        f"{did_you_mean(model, map(str, mapping_in(raw, 'models')))}; models: {known}"))
     for name in mapping_in(raw, "derive"):
         if name in datasets_raw:
             problems.append(doc.problem(("derive", name), f"'{name}' is also a dataset name; rename the measure"))
