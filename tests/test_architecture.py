@@ -288,11 +288,11 @@ LAYERS: dict[str, int] = {
     "bridge.panels": 5,
     "bridge.scene.model": 6,
     "bridge.render": 7,
-    "bridge.show": 8, "bridge.export": 8, "bridge.web": 8,
+    "bridge.show": 8, "bridge.export": 8, "bridge.web": 8, "bridge.preview": 8, "bridge.scaffold": 8,
     "bridge.cli": 9, "bridge.commands": 9, "bridge.__main__": 9,
 }
 LAYER_NAMES = ["foundation", "reading located files", "room", "data tables", "scene specs and theme", "panels",
-               "scene model (from the registry)", "render", "show/export/web", "command line"]
+               "scene model (from the registry)", "render", "show/export/web/preview/scaffold", "command line"]
 
 
 def layer_of(module: str) -> int:

@@ -20,8 +20,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    from bridge.data import tables
     from bridge.render.briefing import load_briefing
 
+    tables.keep_tables()  # a step's parameter view (checked in the layout pass) reads no file again
     room = load_room_option(args.room)
     briefing = load_briefing(args.scene)
     scene = briefing.scene
@@ -46,14 +48,15 @@ def run(args) -> int:
     return 0
 
 
-def _text_fields(path: Path) -> list[tuple]:
+def _text_fields(doc) -> list[tuple]:
     """(panel id, key, expression, dataset) of each {expression} field in the panels' texts as
-    written (the loaded briefing holds them filled in)."""
+    written (the loaded briefing holds them filled in): the panels are rebuilt from the YAML the
+    briefing already read, so the scene file is read and checked once."""
     from bridge.data.expressions import ExpressionError, template
-    from bridge.scene.model import load_scene
+    from bridge.scene.model import scene_model
 
     found = []
-    for panel in load_scene(path)[0].panels:
+    for panel in scene_model().model_validate(doc.data).panels:
         for keys, text in panel.texts():
             try:
                 parts = template.split(text)
@@ -71,7 +74,7 @@ def _disclosure(briefing) -> None:
     data, scene = briefing.data, briefing.scene
     values = [(panel.id, ".".join(map(str, path)), text, panel.data) for panel in scene.panels
               for path, text in panel.expressions() if path[0] != "where"]
-    guarded, _ = guarded_values(data, values + _text_fields(briefing.data.doc.path))
+    guarded, _ = guarded_values(data, values + _text_fields(briefing.data.doc))
     small = f"1–{data.min_count - 1}" if data.min_count > 2 else "1"
     if guarded:
         shown = ", ".join(guarded[:6]) + (f" and {len(guarded) - 6} more" if len(guarded) > 6 else "")

@@ -19,7 +19,8 @@ from bridge.export.handout_html import DEFAULT_LANGUAGE, Picture, SiteWords, alt
 
 PDF_VARIANT = "pdf/ua-1"
 NEEDS = ("--pdf: the handout is written with WeasyPrint, which needs Pango (Debian: libpango-1.0-0 "
-         "libpangoft2-1.0-0 libharfbuzz-subset0); run scripts/setup.sh, or leave out --pdf")
+         "libpangoft2-1.0-0 libharfbuzz-subset0); install it with pip install \"bridge-room[pdf]\" and run scripts/setup.sh, "
+         "or leave out --pdf")
 
 
 def handout(scene, room, steps: list[dict], images: list[list[np.ndarray]], words: SiteWords,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import cv2
 import numpy as np
 from pydantic import Field
 
@@ -44,6 +43,8 @@ class HeatmapPanel(PanelModel):
         weights = content.weights[inside] if content.weights is not None else None
         grid, _, _ = np.histogram2d(xy[inside, 1], xy[inside, 0], bins=(ny, nx), range=(view.ylim, view.xlim), weights=weights)
         sigma = self.radius_km * 1000 / cell
+        import cv2  # here, not at the top: `bridge validate` of a scene without a heatmap need not load OpenCV
+
         density = cv2.GaussianBlur(grid.astype(np.float32), (0, 0), sigmaX=max(sigma, 0.5))
         density = np.ma.masked_less_equal(density, density.max() * 0.02)
         image = view.ax.imshow(density, extent=(*view.xlim, *view.ylim), origin="lower", cmap=self.palette, alpha=0.9,

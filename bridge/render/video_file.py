@@ -27,7 +27,9 @@ def not_equirectangular(name: str, w: int, h: int, kind: str) -> str:
 def open_video(path: Path):
     """(container, stream) of a 360° video, checked before anything is decoded: an allowed
     container, a video stream that says its size, at most MAX_IMAGE_PIXELS, 2:1."""
-    import av
+    from bridge.optional import need
+
+    av = need("av", extra="video", for_what="360° video backdrops")
 
     from bridge.limits import MAX_IMAGE_PIXELS
 
@@ -94,10 +96,9 @@ def _without_numbers(text: str) -> str:
 
 def read_first_frame(path: Path) -> np.ndarray:
     """A video's first frame as RGB pixels; only that frame is decoded."""
-    import av
-
     name = Path(path).name
-    container, stream = open_video(path)
+    container, stream = open_video(path)  # imports av, or says which extra brings it
+    import av
     try:
         w, h = stream.codec_context.width, stream.codec_context.height
         stream.thread_type = "SLICE"  # frame threading would decode frames ahead of the first

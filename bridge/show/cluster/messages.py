@@ -90,6 +90,9 @@ def in_mpi() -> bool:
 
 
 def mpi():
+    from bridge.optional import need
+
+    need("mpi4py", extra="cluster", for_what="--cluster rooms")  # not installed: which extra brings it
     try:
         from mpi4py import MPI
     except ImportError as exc:
