@@ -23,9 +23,13 @@ from bridge import __version__
 from bridge.commands import (
     calibrate,
     export,
+    import_report,
     launch,
+    new,
     node,
     panels,
+    pbix,
+    preview,
     render,
     room,
     rooms,
@@ -38,8 +42,11 @@ from bridge.errors import BridgeError, printable, shown
 
 # In `bridge --help` order, one per line.
 COMMANDS = (
+    new,
+    import_report,
     validate,
     render,
+    preview,
     calibrate,
     split,
     launch,
@@ -48,6 +55,7 @@ COMMANDS = (
     rooms,
     room,
     panels,
+    pbix,
     schema,
 )
 
@@ -164,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bridge {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
-        p = sub.add_parser(command.__name__.rsplit(".", 1)[-1], help=command.HELP, description=command.DESCRIPTION)
+        name = getattr(command, "NAME", command.__name__.rsplit(".", 1)[-1])  # `import` is a word Python keeps
+        p = sub.add_parser(name, help=command.HELP, description=command.DESCRIPTION)
         command.add_arguments(p)
         p.set_defaults(run=command.run)
     return parser

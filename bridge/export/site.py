@@ -59,7 +59,7 @@ def export_briefing(scene_path, room, out_dir=None, size: tuple[int, int] = (409
 
     started = time.perf_counter()
     warn = warn or (lambda text: None)
-    briefing = load_briefing(scene_path)
+    briefing = load_briefing(scene_path, room=room)
     for warning in briefing.data.warnings:
         warn(str(warning))
     texts = step_texts(briefing)  # every panel as text: any problem is found before rendering
