@@ -18,6 +18,8 @@ from bridge.data.tables import SceneData, load_data
 from bridge.errors import BridgeError, Problem, did_you_mean, shown
 from bridge.limits import MAX_TEXT_FIELDS
 from bridge.render.backdrop import read_backdrops
+from bridge.render.placement import place_panels
+from bridge.room.model import Room
 from bridge.scene.model import Scene, load_scene
 from bridge.scene.yaml_source import YamlDocument
 from bridge.theme import DEFAULT_THEME, Theme, load_theme
@@ -38,6 +40,7 @@ class Briefing:
     backdrops: dict = field(default_factory=dict, repr=False)
     overrides: dict = field(default_factory=dict)  # parameter values this view was loaded with
     views: dict = field(default_factory=dict, repr=False)  # other parameter values -> their Briefing
+    room: Room | None = field(default=None, repr=False)  # the room its placed-by-Bridge panels were laid out for
 
     @property
     def name(self) -> str:
@@ -63,7 +66,8 @@ class Briefing:
         if key == tuple(sorted((k, repr(plain(v))) for k, (v, _) in self.overrides.items())):
             return self
         if key not in self.views:
-            self.views[key] = load_briefing(cast(Path, self.scene.file), {k: (v, ("params", k)) for k, v in wanted.items()})
+            self.views[key] = load_briefing(cast(Path, self.scene.file), {k: (v, ("params", k)) for k, v in wanted.items()},
+                                            self.room)
         return self.views[key]
 
     def step_view(self, step_index: int) -> Briefing:
@@ -74,11 +78,19 @@ class Briefing:
         return self.view(dict(step.params))
 
 
-def load_briefing(path: str | Path, overrides: dict | None = None) -> Briefing:
+def load_briefing(path: str | Path, overrides: dict | None = None, room: Room | None = None,
+                  loaded: tuple[Scene, YamlDocument] | None = None) -> Briefing:
     """Validate the scene and its data fully (files, columns, joins, expressions, marks, theme,
     parameters, and whatever each panel can check before drawing); every problem is reported
-    at once.  `overrides`: parameter name -> (value, key path it came from) for this view."""
-    scene, doc = load_scene(path)
+    at once.  `overrides`: parameter name -> (value, key path it came from) for this view.
+    `room`: where panels Bridge places go (default: the default room profile).
+    `loaded`: what `load_scene(path)` gave, when the caller has it already (not read again)."""
+    scene, doc = loaded or load_scene(path)
+    if any(panel.auto_placed for panel in scene.panels):
+        from bridge.room.load import load_room
+
+        room = room or load_room(None)
+        scene = place_panels(scene, room, doc)
     problems: list[Problem] = []
     theme = DEFAULT_THEME
     if scene.theme:
@@ -129,7 +141,7 @@ def load_briefing(path: str | Path, overrides: dict | None = None) -> Briefing:
     backdrops = read_backdrops(scene, doc, problems)
     if problems:
         raise BridgeError(problems)
-    briefing = Briefing(scene, data, contents, marks, theme, dict(overrides or {}))
+    briefing = Briefing(scene, data, contents, marks, theme, dict(overrides or {}), room=room)
     briefing.backdrops = backdrops
     return briefing
 

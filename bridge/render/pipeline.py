@@ -25,44 +25,109 @@ def texture_density(frame_width: int) -> float:
 
 
 class PanelArt:
-    """Panel images drawn on demand, once per panel and set of marked rows."""
+    """Panel images drawn on demand, once per panel and set of marked rows, through the drawn-panel
+    cache (bridge/render/panel_cache.py) unless `use_cache` is False."""
 
-    def __init__(self, briefing: Briefing, frame_width: int):
+    def __init__(self, briefing: Briefing, frame_width: int, use_cache: bool = True):
         self.briefing = briefing
         self.frame_width = frame_width
         self.ppd = texture_density(frame_width)
+        self.use_cache = use_cache
         self.cache: dict[tuple[str, frozenset[str]], np.ndarray] = {}
+        self.keys: dict[tuple[str, frozenset[str]], str | None] = {}  # content keys, computed once
+        self.drawn = 0  # pictures drawn here (not read from the cache)
         self.smallest: dict[str, float] = {}  # each panel's smallest text drawn, degrees
         self.faults: list[Problem] = []  # text cut, overlapping or over marks, located at its panel
         self.hints: list[Problem] = []  # space a panel leaves empty: advice, located at its panel
 
-    def image(self, panel_id: str, marked: frozenset[str] = frozenset()) -> np.ndarray:
+    def job(self, panel_id: str, marked: frozenset[str] = frozenset()) -> tuple:
+        """What `draw_panel` is given for this picture: (panel, content, size, ppd, source, theme, marked)."""
         from bridge.geometry import panel_texture_size
-        from bridge.panels.common.canvas import draw_panel
+
+        scene = self.briefing.scene
+        i = self._index(panel_id)
+        panel = scene.panels[i]
+        y0, y1, p0, p1 = panel.texture_extent()
+        size = panel_texture_size(y1 - y0, p0, p1, self.ppd)
+        return panel, self.briefing.contents[i], size, self.ppd, panel.source or scene.source, self.briefing.theme, marked
+
+    def key(self, panel_id: str, marked: frozenset[str] = frozenset()) -> str | None:
+        """The picture's content key in the drawn-panel cache (None: not cached)."""
+        from bridge.render import panel_cache
+
+        if not self.use_cache:
+            return None
+        if (panel_id, marked) not in self.keys:
+            panel, content, size, ppd, source, theme, _ = self.job(panel_id, marked)
+            self.keys[(panel_id, marked)] = panel_cache.panel_key(panel, content, source, theme, size, ppd, marked,
+                                                                  self.briefing.scene)
+        return self.keys[(panel_id, marked)]
+
+    def image(self, panel_id: str, marked: frozenset[str] = frozenset()) -> np.ndarray:
+        from bridge.render import panel_cache
 
         if (panel_id, marked) not in self.cache:
-            scene = self.briefing.scene
-            i = next(k for k, p in enumerate(scene.panels) if p.id == panel_id)
-            panel = scene.panels[i]
-            y0, y1, p0, p1 = panel.texture_extent()
-            size = panel_texture_size(y1 - y0, p0, p1, self.ppd)
-            try:
-                drawn = draw_panel(panel, self.briefing.contents[i], size, self.ppd, panel.source or scene.source,
-                                   self.briefing.theme, marked)
-            except BridgeError as exc:
-                raise BridgeError([self.briefing.data.doc.problem(("panels", i), p.message) for p in exc.problems]) from None
-            self.cache[(panel_id, marked)] = drawn.image
-            for fault in drawn.faults:
-                problem = self.briefing.data.doc.problem(
-                    ("panels", i), f"'{panel.id}': {fault}; make the panel larger or the text shorter")
-                if problem not in self.faults:
-                    self.faults.append(problem)
-            for hint in drawn.hints:
-                problem = self.briefing.data.doc.problem(("panels", i), f"'{panel.id}': {hint}")
-                if problem not in self.hints:
-                    self.hints.append(problem)
-            self.smallest[panel_id] = min(self.smallest.get(panel_id, float("inf")), drawn.smallest_text_deg)
+            key = self.key(panel_id, marked)
+            job = self.job(panel_id, marked)
+            drawn = panel_cache.fetch(key, job[2]) if key else None
+            if drawn is None:
+                drawn = self._draw(panel_id, job)
+                if key:
+                    panel_cache.keep(key, drawn)
+            self.keep(panel_id, marked, drawn)
         return self.cache[(panel_id, marked)]
+
+    def _index(self, panel_id: str) -> int:
+        return next(k for k, p in enumerate(self.briefing.scene.panels) if p.id == panel_id)
+
+    def _draw(self, panel_id: str, job: tuple):
+        from bridge.panels.common.canvas import draw_panel
+
+        self.drawn += 1
+        try:
+            return draw_panel(*job)
+        except BridgeError as exc:
+            raise BridgeError([self.briefing.data.doc.problem(("panels", self._index(panel_id)), p.message)
+                               for p in exc.problems]) from None
+
+    def keep(self, panel_id: str, marked: frozenset[str], drawn) -> None:
+        """A picture drawn (here, by a worker or earlier) taken in, with what drawing it found, located."""
+        i = self._index(panel_id)
+        panel = self.briefing.scene.panels[i]
+        self.cache[(panel_id, marked)] = drawn.image
+        for fault in drawn.faults:
+            problem = self.briefing.data.doc.problem(
+                ("panels", i), f"'{panel.id}': {fault}; make the panel larger or the text shorter")
+            if problem not in self.faults:
+                self.faults.append(problem)
+        for hint in drawn.hints:
+            problem = self.briefing.data.doc.problem(("panels", i), f"'{panel.id}': {hint}")
+            if problem not in self.hints:
+                self.hints.append(problem)
+        self.smallest[panel_id] = min(self.smallest.get(panel_id, float("inf")), drawn.smallest_text_deg)
+
+
+def prefetch(wanted: list[tuple[PanelArt, str, frozenset[str]]], jobs: int | None = None) -> None:
+    """Draw every picture in `wanted` (art, panel id, marked rows) that no cache holds, side by side
+    on `jobs` processes (default: the cores this process may use), so the render that follows
+    finds each one drawn.  Pixel for pixel what drawing them one by one gives."""
+    from bridge.render import panel_cache
+    from bridge.render.parallel import draw_side_by_side, usable_cores
+
+    missing: dict[str, tuple[PanelArt, str, frozenset[str]]] = {}
+    for art, panel_id, marked in wanted:
+        key = art.key(panel_id, marked)
+        if key and key not in missing and panel_cache.fetch(key, art.job(panel_id, marked)[2]) is None:
+            missing[key] = (art, panel_id, marked)
+    todo = list(missing.items())
+    results = draw_side_by_side([art.job(panel_id, marked) for _, (art, panel_id, marked) in todo],
+                                usable_cores() if jobs is None else jobs)
+    for (key, (art, _, _)), drawn in zip(todo, results):
+        if drawn is not None:
+            art.drawn += 1
+            panel_cache.keep(key, drawn)
+    if todo:
+        panel_cache.prune()
 
 
 def layout_faults(briefing: Briefing, frame_width: int) -> tuple[list[Problem], list[Problem]]:
@@ -70,6 +135,8 @@ def layout_faults(briefing: Briefing, frame_width: int) -> tuple[list[Problem], 
     text cut by its edge, overlapping other text or covering a chart (what `bridge validate`
     warns about), and for space it leaves empty (what it offers as a hint)."""
     art = PanelArt(briefing, frame_width)
+    prefetch([(art, p.id, frozenset()) for p in briefing.scene.panels]
+             + [(art, panel_id, marked) for (_, panel_id), marked in briefing.marks.items()])
     for panel in briefing.scene.panels:
         art.image(panel.id)
     for (_, panel_id), marked in briefing.marks.items():
@@ -208,9 +275,26 @@ def smallest_shown(arts, shown: set[str]) -> tuple[float, str]:
     return min(sizes, default=(float("inf"), ""))
 
 
+def wanted_pictures(views: Views, steps: list[int], hidden: frozenset[str]) -> list[tuple[PanelArt, str, frozenset[str]]]:
+    """(art, panel id, marked rows) of every picture rendering `steps` (1-based) asks for: each
+    panel as placed, and each step's panels in its parameter view with its marks."""
+    default = views.default
+    wanted: list[tuple[PanelArt, str, frozenset[str]]] = [
+        (views.art(default), p.id, frozenset()) for p in default.scene.panels if p.id not in hidden]
+    for n in steps:
+        view = default.step_view(n - 1)
+        for panel_id in default.scene.steps[n - 1].show:
+            if panel_id not in hidden:
+                wanted += [(views.art(view), panel_id, frozenset()),
+                           (views.art(view), panel_id, view.marks.get((n - 1, panel_id), frozenset()))]
+    return wanted
+
+
 def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[int, int] = (4096, 2048),
-                    steps: list[int] | None = None, progress: Progress | None = None) -> RenderResult:
-    """Render the chosen steps (1-based; all by default) and write the PNGs under `out_dir`."""
+                    steps: list[int] | None = None, progress: Progress | None = None,
+                    jobs: int | None = None) -> RenderResult:
+    """Render the chosen steps (1-based; all by default) and write the PNGs under `out_dir`;
+    panels are drawn on `jobs` processes (default: the cores this process may use)."""
     from bridge.render.checks import unlit_panels
     from bridge.render.output import ImageWriter, contact_sheet, prepare_out_dir, save_frames, save_png
     from bridge.room.compositor import Compositor
@@ -224,15 +308,16 @@ def render_briefing(briefing: Briefing, room: Room, out_dir: Path, size: tuple[i
     width, height = size
     out_dir = prepare_out_dir(out_dir, len(scene.steps) if len(steps) == len(scene.steps) else None)
     art = PanelArt(briefing, width)
-    compositor = Compositor(room, width, height)
     result = RenderResult(out_dir, steps)
     # A panel no projector of the room shows (outside a front wall's yaws, say) is not drawn at all.
     unlit = unlit_panels(scene, briefing.data.doc, room)
     hidden = frozenset(unlit)
     thumbs: list[list[np.ndarray]] = []
+    views = Views(briefing, art)
+    prefetch(wanted_pictures(views, steps, hidden), jobs)  # before VTK, OpenCV and the writer's threads start
+    compositor = Compositor(room, width, height)
     with make_renderer(briefing, width, height) as renderer, ImageWriter() as writer:
         add_panels(renderer, briefing, art, progress, only={p.id for p in scene.panels} - hidden)
-        views = Views(briefing, art)
         for k, n in enumerate(steps):
             view = views.place(renderer, briefing.step_view(n - 1), [p for p in scene.steps[n - 1].show if p not in hidden])
             frame = render_step(renderer, view, views.art(view), n - 1, hidden)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union, cast, get_args, get_origin
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from bridge.errors import BridgeError
 from bridge.geometry import panel_extent
@@ -94,6 +94,9 @@ def _texts_mapped(model: BaseModel, fill: TextFill, path: tuple, skip: set) -> B
     return model.model_copy(update=update) if update else model
 
 
+_PLACE_KEYS = frozenset({"yaw", "pitch", "width", "height"})
+
+
 class PanelModel(Strict):
     """Where a panel sits round the viewer, and what every panel may say."""
 
@@ -101,12 +104,35 @@ class PanelModel(Strict):
     title: str | None = None
     source: str | None = Field(None, description="Where the data came from; defaults to the scene's source")
     data: str | None = Field(None, description="Dataset name; defaults to the scene's base dataset")
-    yaw: Yaw = Field(0, description="Degrees; 0 ahead, positive to the right")
+    yaw: Yaw = Field(0, description="Degrees; 0 ahead, positive to the right. Leave out yaw, pitch, width and height "
+                                     "for Bridge to place the panel on the room's walls")
     pitch: Pitch = Field(0, description="Degrees; positive up")
-    width: Width = Field(description="Degrees of yaw the panel spans")
-    height: Height = Field(description="Degrees of pitch the panel spans")
+    width: Width = Field(40, description="Degrees of yaw the panel spans")
+    height: Height = Field(25, description="Degrees of pitch the panel spans")
+    wall: int | None = Field(None, ge=1, le=64, description=(
+        "A panel Bridge places: the wall it goes on, by projector number in the room profile (from 1)"))
+    span: tuple[int, int] | None = Field(None, description=(
+        "A panel Bridge places: the walls it spans, first to last clockwise, e.g. [2, 3]"))
     if TYPE_CHECKING:  # each type declares `type: Literal["name"]` (unseen at run time: no field here)
         type: str
+
+    @model_validator(mode="after")
+    def _placed_by_hand_or_by_bridge(self):
+        given = _PLACE_KEYS & self.model_fields_set
+        if given and not {"width", "height"} <= given:
+            raise ValueError("give both width: and height: (with yaw: and pitch:), or leave out all four for Bridge to "
+                             "place the panel on the room's walls")
+        if given and (self.wall is not None or self.span is not None):
+            raise ValueError("wall: and span: are for panels Bridge places: leave out yaw, pitch, width and height, "
+                             "or leave out wall:/span:")
+        if self.wall is not None and self.span is not None:
+            raise ValueError("give wall: (one wall) or span: (several), not both")
+        return self
+
+    @property
+    def auto_placed(self) -> bool:
+        """The scene leaves the panel's place to Bridge (bridge/render/placement.py)."""
+        return not (_PLACE_KEYS & self.model_fields_set)
 
     #: Where a built-in type is listed (lower first) in the JSON Schema, `bridge panels` and the
     #: docs; a plug-in's type is listed after them, in the order it registers.
@@ -178,15 +204,19 @@ class PanelModel(Strict):
         By default: the title and source line (`Canvas.header`) must leave at least one line
         of body text for the content.  Types that draw no header override this.
         """
-        canvas = self.layout_canvas(theme)
-        bottom, top = canvas.header(self.title, source)
-        left = (top - bottom) * canvas.height_deg
-        if left < theme.body_deg:
-            need = canvas.height_deg - left + theme.body_deg
+        lack = self.height_lacking(theme, source)
+        if lack > 0:
+            have = self.layout_canvas(theme).height_deg
             return [(("height",), f"the title and source line leave no room for the content: the panel needs about "
-                                  f"{need:.1f}° of wall height but has {canvas.height_deg:.1f}°; "
+                                  f"{have + lack:.1f}° of wall height but has {have:.1f}°; "
                                   "make it taller or the title shorter")]
         return []
+
+    def height_lacking(self, theme: Theme, source: str | None) -> float:
+        """Degrees of wall height the title and source line leave the content short of one line of body text (0: it fits)."""
+        canvas = self.layout_canvas(theme)
+        bottom, top = canvas.header(self.title, source)
+        return max(0.0, theme.body_deg - (top - bottom) * canvas.height_deg)
 
     def layout_canvas(self, theme: Theme) -> Canvas:
         """A canvas the size of the panel's picture, to lay text out on without drawing it."""
