@@ -30,12 +30,12 @@ def draw_side_by_side(jobs: list[tuple], workers: int) -> list:
     """Each job `(panel, content, size, ppd, source, theme, marked)` drawn (a `Drawn`), by up to
     `workers` forked processes; None for any a worker could not draw (the caller draws those
     itself, so their errors are raised as they would be in order).  All None when it is not
-    worth a pool: under two jobs or two workers, or no fork."""
+    worth a pool or none may start: under two jobs or two workers, no fork, or a daemon process."""
     global _JOBS
 
     workers = min(workers, len(jobs))
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [None] * len(jobs)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+        return [None] * len(jobs)  # a daemon process (the show's preparer) may not start a pool
     order = sorted(range(len(jobs)), key=lambda k: -jobs[k][2][0] * jobs[k][2][1])  # biggest first: even finish
     _JOBS = jobs
     results: list = [None] * len(jobs)

@@ -15,6 +15,11 @@ answer, current step first); the child answers the current step at once and the 
 only after a second without a new question (a burst of + presses costs one step each),
 dropping an ask that a newer one has overtaken.  Moving to a step not yet answered asks
 again with that step first.  Projector images come back through the queue (a few tens of MB).
+
+New data (bridge/show/refresh.py) takes the same path: `refresh` names the changed datasets; the
+child forgets their tables (the others stay in memory), loads the briefing again and redraws only
+the panels reading them, the step on the walls first.  Where such a panel is drawn in 3D or a
+video plays, it answers `fallback` at once: the show prepares the steps in a child process instead.
 """
 
 from __future__ import annotations
@@ -99,6 +104,7 @@ class Answer:
     view: bytes | None = None  # the step's new 360° view as a JPEG (the web's watch page)
     layers: list[np.ndarray] | None = None  # a video step's new panel layer per projector (bridge/show/video.py)
     text: list[str] | None = None  # the step's content as lines for the watch page, as the new values read
+    fallback: str | None = None  # a refresh the worker cannot paste: why (the show prepares the steps again)
 
 
 class Answerer:
@@ -122,6 +128,13 @@ class Answerer:
     def warm(self, steps: list[int]) -> None:
         """Render these steps' frames now, so the first question about them is quick."""
         self.requests.put(("warm", 0, {}, list(steps)))
+
+    def refresh(self, chosen: dict, steps: list[int], datasets: list[str]) -> int:
+        """New data in `datasets`: redraw the panels of `steps` reading them (current step first); returns
+        the ask's number (a later ask overtakes it, its answers showing the new data too)."""
+        self.asked += 1
+        self.requests.put(("refresh", self.asked, dict(chosen), list(steps), list(datasets)))
+        return self.asked
 
     def poll(self) -> list[Answer]:
         found = []
@@ -169,18 +182,22 @@ def _serve(scene_path: str, room_source: str, size: tuple[int, int], requests, r
     while True:
         message = pending or requests.get()
         pending = None
-        try:  # only the newest ask matters: skip those it overtook
+        refreshed = set(message[4]) if message[0] == "refresh" else set()
+        try:  # only the newest ask matters: skip those it overtook (the data a refresh names is read all the same)
             while True:
                 newer = requests.get_nowait()
-                if newer[0] == "stop" or newer[0] == "ask":
+                if newer[0] in ("stop", "ask", "refresh"):
                     message = newer
+                    refreshed |= set(newer[4]) if newer[0] == "refresh" else set()
                     if newer[0] == "stop":
                         break
         except queue.Empty:
             pass
-        kind, number, chosen, steps = message
+        kind, number, chosen, steps = message[:4]
         if kind == "stop":
             return
+        if refreshed and (steps := _reload(worker, refreshed, message, results)) is None:
+            continue
         for k, s in enumerate(steps):
             if k:  # the current step is answered; the others wait for a pause in the questions
                 try:
@@ -189,19 +206,40 @@ def _serve(scene_path: str, room_source: str, size: tuple[int, int], requests, r
                 except queue.Empty:
                     pass
             answer: Answer | None = None  # a warmed step answers nothing
+            fallback = "redrawing the new data failed" if kind == "refresh" else None
             try:
-                if kind == "ask":
+                if kind in ("ask", "refresh"):
                     answer = worker.answer(number, chosen, s)
                 else:
                     worker.warm(s)
             except BridgeError as exc:
-                results.put(Answer(number, s, problems=exc.problems))
+                results.put(Answer(number, s, problems=exc.problems, fallback=fallback))
                 break
             except BaseException:  # noqa: BLE001
-                results.put(Answer(number, s, crash=traceback.format_exc()))
+                results.put(Answer(number, s, crash=traceback.format_exc(), fallback=fallback))
                 break
             if answer is not None:
                 results.put(answer)
+
+
+def _reload(worker: _Worker, datasets: set[str], message: tuple, results) -> list[int] | None:
+    """Read the refreshed datasets again; the steps to answer (a refresh's steps it cannot paste are
+    left to the show's preparation); None, and a `fallback` answer, when the data did not load or
+    the first step (the one on the walls) draws a panel reading them in 3D or plays a video."""
+    kind, number, _, steps = message[:4]
+    try:
+        worker.reload(datasets)
+        why = {s: worker.cannot_paste(s) for s in steps} if kind == "refresh" else {}
+    except BridgeError as exc:
+        results.put(Answer(number, problems=exc.problems, fallback="reading the new data failed"))
+        return None
+    except BaseException:  # noqa: BLE001 - a bug: the show prepares the steps again instead
+        results.put(Answer(number, crash=traceback.format_exc(), fallback="reading the new data failed"))
+        return None
+    if steps and why.get(steps[0]):
+        results.put(Answer(number, fallback=why[steps[0]]))
+        return None
+    return [s for s in steps if not why.get(s)]
 
 
 class _Worker:
@@ -215,12 +253,14 @@ class _Worker:
         from bridge.room.load import load_room
 
         data.keep_tables()
+        self.scene_path = scene_path
         self.briefing = load_briefing(scene_path)
         self.size = size
         self.compositor = Compositor(load_room(room_source), *size)
         self.art = PanelArt(self.briefing, size[0])
         self.views = Views(self.briefing, self.art)
         self.renderer = None
+        self.stale: dict[int, set[str]] = {}  # step -> refreshed datasets its kept frame was drawn before
         self.frames: dict[int, np.ndarray] = {}  # step -> its frame as last rendered or pasted
         self.shown: dict[int, dict] = {}  # step -> the parameter values its frame shows
         self.images: dict[int, list[np.ndarray]] = {}  # step -> its projector images
@@ -264,12 +304,47 @@ class _Worker:
 
     def _keep(self, s: int, frame: np.ndarray, values: dict) -> None:
         self.frames[s], self.shown[s] = frame, values
+        self.stale.pop(s, None)  # drawn from the data as it is now
         while len(self.frames) > KEEP_FRAMES:
             oldest = next(iter(self.frames))
             self.frames.pop(oldest)
             self.shown.pop(oldest, None)
             self.images.pop(oldest, None)
             self.under.pop(oldest, None)
+
+    def reload(self, datasets: set[str]) -> None:
+        """New data in `datasets`: read them again (the other tables come from memory) and mark the
+        kept frames' panels reading them stale, redrawn at their step's next answer."""
+        from bridge.render.briefing import load_briefing
+        from bridge.render.pipeline import PanelArt, Views
+        from bridge.show.refresh import forget_tables
+
+        forget_tables(datasets)
+        briefing = load_briefing(self.scene_path)  # a BridgeError keeps the data as it was
+        self.briefing, self.art = briefing, PanelArt(briefing, self.size[0])
+        self.views = Views(briefing, self.art)
+        if self.renderer is not None:  # its panels were placed from the old data: built again when needed
+            self.renderer.close()
+            self.renderer = None
+        for s in range(len(briefing.scene.steps)):  # a step not kept is drawn afresh, and sent
+            self.stale[s] = self.stale.get(s, set()) | set(datasets)
+
+    def _stale_panels(self, s: int) -> list[str]:
+        """The panels of step `s` reading a dataset refreshed since its frame was drawn."""
+        from bridge.show.refresh import panel_datasets
+
+        stale = self.stale.get(s, set())
+        reads = panel_datasets(self.briefing.data.doc.data) if stale else {}
+        return [pid for pid in self.briefing.scene.steps[s].show if reads.get(pid, set()) & stale]
+
+    def cannot_paste(self, s: int) -> str | None:
+        """Why step `s`'s refreshed panels cannot be pasted (drawn in 3D, a video step), or None."""
+        touched, scene = self._stale_panels(s), self.briefing.scene
+        if touched and scene.step_video(s):
+            return f"step {s + 1} plays a video under its panels"
+        panels = {p.id: p for p in scene.panels}
+        flat3d = [pid for pid in touched if not is_flat(panels[pid])]
+        return f"step {s + 1}'s panel {flat3d[0]} is drawn in 3D" if flat3d else None
 
     def warm(self, s: int) -> None:
         if s not in self.frames:
@@ -282,10 +357,11 @@ class _Worker:
 
         started = time.perf_counter()
         values = self._values(s, chosen)
+        stale = self._stale_panels(s)  # before a step not kept is drawn afresh: its pictures are sent
         self.warm(s)
         changed = {k for k, v in values.items() if self.shown[s].get(k) != v}
         step = self.briefing.scene.steps[s]
-        touched = [pid for pid in step.show if self.views.reads[pid] & changed]
+        touched = [pid for pid in step.show if self.views.reads[pid] & changed or pid in stale]
         if not touched:
             self.shown[s] = values
             return Answer(number, s, {}, seconds=time.perf_counter() - started, how="unchanged")

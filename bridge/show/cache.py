@@ -80,9 +80,9 @@ class Prepared:
 
 
 def cache_root() -> Path:
-    from bridge.room.compositor import cache_dir
+    from bridge.cache_folder import cache_folder
 
-    return cache_dir().parent / "show"
+    return cache_folder() / "show"
 
 
 def watched_files(scene_path: Path) -> list[Path]:

@@ -78,8 +78,10 @@ def render(live: Live, last_action: str | None = None):
             live_pick = " (picked live; X resets)" if name in pr.chosen else ""
             body.append(Text.from_markup(f"{'[bold yellow]▸[/]' if picked else ' '} {escape(printable(name))}: "
                                          f"[bold]{escape(printable(spec.label(pr.value(name))))}[/]{live_pick}"))
-    status = Text(f"{live.elapsed_text()}   {live.status}" + (f"   last key: {last_action}" if last_action else ""),
-                  style="cyan")
+    reloads = getattr(live, "reloads", None)  # "data as of HH:MM": when the data on the walls was read
+    as_of = reloads.data_as_of() if reloads is not None else None
+    status = Text(f"{live.elapsed_text()}   {live.status}" + (f"   data as of {as_of}" if as_of else "")
+                  + (f"   last key: {last_action}" if last_action else ""), style="cyan")
     body += [Text(""), status]
     compositor = getattr(live, "compositor", None)
     if compositor:

@@ -4,6 +4,8 @@ The worker itself is bridge/show/answer.py; this is the show's side of it: which
 for and in what order, ask again when the room moves to a step the newest question has not
 reached, take the answers in (new pictures on the walls, the 360° view and the text for the
 web), fall back to preparing every step again without a worker, and time each answer.
+New data in a refreshed dataset (bridge/show/reloads.py) is one more question: the worker redraws
+the panels reading it and the answers come in the same way.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class LiveAnswers:
         self.texts: dict[int, list[str]] = {}  # step -> its content as text, as a live answer changed it
         self.step_pictures: dict[int, int] = {}  # step -> how many live answers redrew it
         self.latencies: list[float] = []  # seconds from a parameter change to it on every window
+        self.refreshing: tuple[int, list[int]] | None = None  # the refresh asked of the worker: (ask, steps)
         self._asked_at: float | None = None
         self._shown = False
 
@@ -44,9 +47,12 @@ class LiveAnswers:
         if self.answerer is not None:
             self.answerer.close()
             self.answerer = None
-        if prepared.params and prepared.watched:
+        self.refreshing = None
+        refreshed = show.reloads.refresh.refreshed_steps()  # steps reading a dataset with `refresh:`
+        if (prepared.params or refreshed) and prepared.watched:
             self.answerer = Answerer(show.scene_path, show.room, show.size)
-            self.answerer.warm([show.presenter.step] + [s for s in self._asking_steps() if s != show.presenter.step])
+            steps = [s for s in self._asking_steps() if prepared.params] + refreshed
+            self.answerer.warm(list(dict.fromkeys([show.presenter.step] + steps)))
 
     def restart(self, prepared) -> None:
         """New frames were swapped in: forget the answers to the old ones; the scene may have changed, so a fresh worker."""
@@ -68,12 +74,26 @@ class LiveAnswers:
         else:
             show.reloads.preparer.request(what, chosen=show.presenter.chosen)
 
+    def refresh(self, datasets: list[str], steps: list[int]) -> bool:
+        """New data in `datasets`: the warm worker redraws the panels of `steps` reading them, the step
+        on the walls first; False when there is no worker to ask (the steps are prepared again)."""
+        if self.answerer is None or not self.answerer.alive or not steps:
+            return False
+        current = self.show.presenter.step
+        order = sorted(steps, key=lambda s: s != current)
+        self.refreshing = (self.answerer.refresh(self.show.presenter.chosen, order, datasets), order)
+        self.steps = set()
+        return True
+
     def follow(self) -> None:
-        """The room moved: if the newest question has not reached its step yet, ask again with it first."""
+        """The room moved: if the newest question has not reached its step yet, ask again with it first;
+        a step reading refreshed data is kept warm, so new data reaches it at a live answer's pace."""
         step = self.show.presenter.step
         if self.answerer is not None and self.steps is not None and step not in self.steps \
                 and step in self._asking_steps():
             self._ask_worker()
+        elif self.answerer is not None and step in self.show.reloads.refresh.refreshed_steps():
+            self.answerer.warm([step])  # nothing to do if the worker keeps its frame
 
     def _ask_worker(self) -> None:
         presenter = self.show.presenter
@@ -92,17 +112,25 @@ class LiveAnswers:
         if self.answerer is None:
             return False
         show, redraw = self.show, False
-        if show.status.startswith("answering") and not self.answerer.alive:  # killed (out of memory?): no answer will come
+        if (show.status.startswith("answering") or self.refreshing) and not self.answerer.alive:  # killed (out of memory?)
             log.error("the answering worker stopped; preparing the steps again with the values asked for instead")
-            self.answerer = None
+            refreshing, self.answerer, self.refreshing = self.refreshing, None, None
             show.reloads.preparer.request("the answering worker stopped", chosen=show.presenter.chosen)
+            if refreshing is not None:  # and the new data it was drawing
+                show.reloads.refresh_by_preparing("the answering worker stopped")
             return False
         for answer in self.answerer.poll():
+            if answer.fallback is not None:  # a refresh the worker cannot show: prepared again
+                self._refresh_failed(answer)
+                continue
             if answer.ask and answer.ask != self.answerer.asked:
                 continue  # overtaken by a newer question
             if answer.problems or answer.crash:
                 self._failed(answer)
                 continue
+            if self.refreshing is not None and answer.ask >= self.refreshing[0]:  # the new data is on the walls
+                self.refreshing = None
+                show.reloads.refreshed()
             self.answered = dict(show.presenter.chosen)
             if self.steps is not None and answer.step is not None:
                 self.steps.add(answer.step)
@@ -127,6 +155,16 @@ class LiveAnswers:
             show.status = "ready"
             show.update_console()
         return redraw
+
+    def _refresh_failed(self, answer) -> None:
+        """The worker could not show new data: prepare the steps again in a child (which keeps the last
+        good picture and says why if the data itself is at fault)."""
+        if answer.crash:
+            log.error("refreshing in the answering worker crashed:\n%s", answer.crash)
+        for p in answer.problems:
+            log.error("refresh in the answering worker: %s", p)
+        self.refreshing = None
+        self.show.reloads.refresh_by_preparing(str(answer.fallback))
 
     def _failed(self, answer) -> None:
         show = self.show

@@ -39,11 +39,11 @@ from bridge.show.cache import (
     load_cached,
     prune,
     reusable_steps,
-    step_keys,
     store,
     view_jpeg,
     watched_files,
 )
+from bridge.show.refresh import data_digests, step_keys
 
 Progress = Callable[[str, int, int], None]
 
@@ -178,8 +178,11 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
 
     Steps whose frames an earlier entry already holds (same step key) are copied, not rendered.
     """
+    import time
+
     from bridge.render.briefing import load_briefing
 
+    read_at = time.time()  # the data's "as of" time in the show (bridge/show/refresh.py)
     briefing = load_briefing(scene_path)
     chosen = dict(chosen or {})
     scene = briefing.scene
@@ -200,7 +203,9 @@ def render_to_cache(scene_path: Path, room, size: tuple[int, int], key: str, pro
         for f in frames:
             f.flush()
         del frames
-        (tmp / "meta.json").write_text(json.dumps(_meta(briefing, room, size, chosen, keys, to_render)))
+        meta = _meta(briefing, room, size, chosen, keys, to_render)
+        meta.update(read_at=read_at, data=data_digests(briefing))  # what a refresh compares (bridge/show/refresh.py)
+        (tmp / "meta.json").write_text(json.dumps(meta))
         # Stored under the content it was rendered from: if a file changed meanwhile, hash again.
         key_now, _ = content_key(scene_path, room, size, chosen)
         if key_now != key:
@@ -218,15 +223,16 @@ def _render_steps(briefing, room, size: tuple[int, int], chosen: dict, to_render
     """Render the steps no earlier entry holds into `frames`, with each one's 360° view and a
     video step's panel layers beside them in `into`."""
     from bridge.render.backdrop import layer_frames
-    from bridge.render.pipeline import PanelArt, Views, add_panels, make_renderer, render_step
+    from bridge.render.pipeline import PanelArt, Views, add_panels, make_renderer, prefetch, render_step
     from bridge.room.compositor import Compositor
     from bridge.show.video import panel_layer
 
     scene = briefing.scene
     width, height = size
     art = PanelArt(briefing, width)
-    compositor = Compositor(room, width, height)
     needed = {panel_id for s in to_render for panel_id in scene.steps[s].show}
+    prefetch([(art, panel_id, frozenset()) for panel_id in sorted(needed)])  # side by side, before VTK starts
+    compositor = Compositor(room, width, height)
     with make_renderer(briefing, width, height) as renderer:
         add_panels(renderer, briefing, art, progress, only=needed)
         views = Views(briefing, art)
@@ -295,6 +301,7 @@ class BackgroundPreparer:
         self.scene_path, self.room, self.size = Path(scene_path), room, size
         self.progress = progress
         self._pending: str | None = None
+        self._fresh = False  # the next run reads the data again even if the files' bytes did not change
         self.chosen: dict = {}  # the live parameter values the next preparation renders with
         self._busy = False
         self._lock = threading.Lock()
@@ -305,9 +312,12 @@ class BackgroundPreparer:
     def busy(self) -> bool:
         return self._busy or self._pending is not None
 
-    def request(self, reason: str, chosen: dict | None = None) -> None:
+    def request(self, reason: str, chosen: dict | None = None, fresh: bool = False) -> None:
+        """Prepare again; `fresh`: not from the whole-entry cache (a refreshed dataset, whose source
+        may be a database the cache key cannot see, bridge/show/refresh.py)."""
         with self._lock:
             self._pending = reason
+            self._fresh = self._fresh or fresh
             if chosen is not None:
                 self.chosen = dict(chosen)
             if self._thread is None or not self._thread.is_alive():
@@ -325,12 +335,13 @@ class BackgroundPreparer:
         while True:
             with self._lock:
                 reason, self._pending = self._pending, None
+                fresh, self._fresh = self._fresh, False
                 chosen = dict(self.chosen)
                 if reason is None:
                     self._busy = False
                     return
             try:
-                prepared = prepare(self.scene_path, self.room, self.size, self.progress, chosen=chosen)
+                prepared = prepare(self.scene_path, self.room, self.size, self.progress, use_cache=not fresh, chosen=chosen)
                 self._outcomes.put(Outcome(prepared, reason=reason))
             except BridgeError as exc:
                 self._outcomes.put(Outcome(problems=exc.problems, reason=reason))

@@ -87,6 +87,7 @@ class Snapshot:
             "params": params,
             "frame": self.frame_version,
             "status": show.status, "problems": [str(p) for p in show.problems],
+            "data_as_of": show.reloads.data_as_of(),  # "HH:MM": when the data on the walls was read (bridge/show/refresh.py)
         }
 
 

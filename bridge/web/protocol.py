@@ -22,7 +22,7 @@ COMMANDS = ("next", "previous", "go", "blackout", "set", "reset", "ping")
 # What a watch link sees of the state: what the room shows, never the presenter's position,
 # status or errors (which name files on the show's machine).
 WATCH_FIELDS = ("title", "steps", "titles", "shown_step", "shown_title", "shown_notes", "shown_text", "look", "view",
-                "blackout", "whiteout", "frame", "params")
+                "blackout", "whiteout", "frame", "params", "data_as_of")
 
 
 class CommandError(ValueError):

@@ -48,7 +48,7 @@
     document.body.dataset.step = String(s.shown_step);
     document.title = `${s.shown_title} · Bridge — watching the room`;
     text($("show-title"), s.title);
-    text($("position"), `Step ${s.shown_step} of ${s.steps}`);
+    text($("position"), `Step ${s.shown_step} of ${s.steps}` + (s.data_as_of ? ` · data as of ${s.data_as_of}` : ""));
     text($("now"), s.shown_title);
     const cover = $("cover");
     if (s.view === "black") {
