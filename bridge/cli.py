@@ -106,9 +106,9 @@ def _short(exc: BaseException) -> str:
 
 def crash_dir() -> Path:
     """Where crash logs go: Bridge's cache folder ($BRIDGE_CACHE, else ~/.cache/bridge), beside the lookup tables."""
-    from bridge.room.compositor import cache_dir
+    from bridge.cache_folder import cache_folder
 
-    return cache_dir().parent
+    return cache_folder()
 
 
 def _crash_log(argv: list[str] | None) -> str:

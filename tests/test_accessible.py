@@ -294,9 +294,9 @@ def test_a_plug_in_panel_type_is_named_not_described(workdir):
     from bridge.export.accessible import panel_text
 
     index = next(i for i, p in enumerate(briefing.scene.panels) if p.id == "older")
-    object.__setattr__(briefing.scene.panels[index], "type", "gauge")
+    object.__setattr__(briefing.scene.panels[index], "type", "meter")
     entry = panel_text(briefing, 0, index)
-    assert entry["text"] == ["A gauge panel; its content has no text version."] and entry["tables"] == []
+    assert entry["text"] == ["A meter panel; its content has no text version."] and entry["tables"] == []
 
 
 def test_the_samples_read_whole(workdir):

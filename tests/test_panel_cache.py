@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BASE, write_scene
 
 from bridge.render import panel_cache
 from bridge.render.briefing import load_briefing
 from bridge.render.pipeline import PanelArt, prefetch
+from tests.conftest import BASE, write_scene
 
 PANELS = """
 panels:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from conftest import MINIMAL, write_scene
 
 from bridge.commands import render
 from bridge.room.load import load_room
 from bridge.show.preparer import default_size
+from tests.conftest import MINIMAL, write_scene
 
 SMALL_ROOM = """name: Two small projectors
 screen: {shape: cylinder, radius_m: 2.0, height_m: 1.6, eye_height_m: 1.0}

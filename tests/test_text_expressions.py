@@ -257,6 +257,22 @@ EXAMPLES = {
             ("people.total", len(PEOPLE)), {}),
     "text": ({"text": "hi", "width": 40, "height": 20}, ("people.total", len(PEOPLE)), {}),
     "image": ({"path": "data/room-plan.png", "width": 30, "height": 20}, ("people.total", len(PEOPLE)), {}),
+    "column": ({"label": "areas.lsoa21_name", "value": "older", "top": 5, "width": 50, "height": 30},
+               ("people.total", len(PEOPLE)), {}),
+    "area": ({"data": "falls", "x": "period", "y": "value", "series": "area_name", "width": 50, "height": 30},
+             ("value", FALLS.value.notna().sum()), {}),
+    "combo": ({"label": "areas.lsoa21_name", "value": "older", "line": "people.total", "top": 5, "width": 50, "height": 30},
+              ("people.total", len(PEOPLE)), {}),
+    "scatter": ({"x": "older", "y": "people.total", "label": "areas.lsoa21_name", "width": 40, "height": 30},
+                ("people.total", len(PEOPLE)), {}),
+    "donut": ({"label": "areas.lsoa21_name", "value": "older", "width": 40, "height": 30}, ("people.total", len(PEOPLE)), {}),
+    "treemap": ({"label": "areas.lsoa21_name", "value": "older", "width": 40, "height": 30}, ("people.total", len(PEOPLE)), {}),
+    "gauge": ({"value": "sum(people.total)", "max": "sum(people.total) * 2", "width": 30, "height": 20},
+              ("people.total", len(PEOPLE)), {}),
+    "cards": ({"label": "areas.lsoa21_name", "values": {"People": "people.total"}, "top": 3, "width": 40, "height": 30},
+              ("people.total", len(PEOPLE)), {}),
+    "matrix": ({"group": "areas.lsoa21_name", "label": "areas.lsoa21_name", "values": {"People": "people.total"},
+                "where": "people.total > 2400", "width": 40, "height": 30}, ("people.total", len(PEOPLE)), {}),
 }
 
 
@@ -306,9 +322,11 @@ def _with_texts(example: dict, keys: list[tuple], overrides: dict, field: str) -
         for key in path[:-1]:
             owner = owner[key]
         owner[path[-1]] = overrides.get(path[-1], (field,))[0]
-    if "columns" in filled:  # a table's headings are text too (and sort: names one of them, as written)
-        filled["columns"] = {f"{heading} {field}": value for heading, value in filled["columns"].items()}
-        filled["sort"] = f"People {field}"
+    for headed in ("columns", "values"):  # a table's (cards', a matrix's) headings are text too
+        if isinstance(filled.get(headed), dict):
+            filled[headed] = {f"{heading} {field}": value for heading, value in filled[headed].items()}
+            if ("sort",) in keys or headed == "columns":  # sort: names one of them, as written
+                filled["sort"] = f"People {field}"
     return filled
 
 

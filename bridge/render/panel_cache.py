@@ -40,9 +40,9 @@ _memo: OrderedDict = OrderedDict()  # key -> Drawn, most recently used last
 
 def cache_root() -> Path:
     """Where drawn panels are kept: beside the lookup tables and the prepared cache."""
-    from bridge.room.compositor import cache_dir
+    from bridge.cache_folder import cache_folder
 
-    return cache_dir().parent / "panels"
+    return cache_folder() / "panels"
 
 
 def _code_fingerprint(panel) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from bridge.cache_folder import cache_folder
 from bridge.room.lookup import BandPlan, ProjectorLookup, compile_lookup, plan_bands
 from bridge.room.model import Projector, Room
 
@@ -39,8 +40,7 @@ KEEP_TABLES = 8  # cached rooms × frame sizes kept (about 90 MB each at 8192×4
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("BRIDGE_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "bridge")
-    return Path(root) / "lut"
+    return cache_folder() / "lut"
 
 
 def run_bands(frame: np.ndarray, plan: BandPlan, p: Projector, dst: np.ndarray | None = None) -> np.ndarray:
