@@ -149,7 +149,21 @@ def load_briefing(path: str | Path, overrides: dict | None = None, room: Room | 
 def _layout_problems(scene: Scene, doc: YamlDocument, theme: Theme) -> list[Problem]:
     """What each panel cannot fit, found before drawing (`PanelModel.layout_problems`)."""
     return [doc.problem(("panels", i, *keys), message) for i, panel in enumerate(scene.panels)
-            for keys, message in panel.layout_problems(theme, panel.source or scene.source)]
+            for keys, message in _panel_layout(panel, theme, panel.source or scene.source)]
+
+
+_measured: dict[tuple, list] = {}  # (panel as JSON, theme, source) -> its layout problems: a view re-checks few panels
+
+
+def _panel_layout(panel, theme: Theme, source: str | None) -> list:
+    """A panel's layout problems, measured once per process for the same panel, theme and source line
+    (a parameter's view changes only the panels whose text it fills)."""
+    key = (type(panel).__name__, panel.model_dump_json(), repr(theme), source)
+    if key not in _measured:
+        if len(_measured) > 4096:
+            _measured.clear()
+        _measured[key] = panel.layout_problems(theme, source)
+    return _measured[key]
 
 
 def _step_param_problems(scene: Scene, data: SceneData) -> list[Problem]:
