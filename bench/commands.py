@@ -35,10 +35,11 @@ def run_once(tree: Path, command: str, out: Path, quick: bool = False) -> float:
     if command == "render":  # the same frame in both trees (render's default grew to the room's density)
         args += ["--out", str(out), *(QUICK_RENDER if quick else FULL_RENDER)]
     # A cold cache each time: this tree keeps drawn panels, which would answer every counted run after the first.
-    env = {**os.environ, "PYTHONPATH": str(tree), "BRIDGE_CACHE": tempfile.mkdtemp(prefix="bridge-bench-cache-")}
-    t = time.perf_counter()
-    done = subprocess.run(args, cwd=tree, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - t
+    with tempfile.TemporaryDirectory(prefix="bridge-bench-cache-") as cache:
+        env = {**os.environ, "PYTHONPATH": str(tree), "BRIDGE_CACHE": cache}
+        t = time.perf_counter()
+        done = subprocess.run(args, cwd=tree, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - t
     if done.returncode != 0:
         sys.exit(f"{tree}: bridge {command} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return seconds
