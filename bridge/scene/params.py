@@ -168,6 +168,22 @@ def is_template(text: str) -> bool:
     return bool(fields) and all(f.parameter is not None for f in fields)
 
 
+def with_measures(text: str, derive: dict) -> str:
+    """`text` followed by the text of every measure it names, and of the measures those name."""
+    import json
+
+    seen: set[str] = set()
+    todo = [text]
+    while todo:  # measures that name measures
+        chunk = todo.pop()
+        for name, measure in derive.items():
+            if name not in seen and re.search(rf"\b{re.escape(str(name))}\b", chunk):
+                seen.add(name)
+                todo.append(json.dumps(measure, default=str))
+                text += " " + todo[-1]
+    return text
+
+
 def reads(raw_scene: dict, raw_panel: dict) -> set[str]:
     """The parameters a panel's picture may depend on, found in the text of the panel and of the
     rows steps mark in it, of the measures those name (and theirs), and of the `where:` of the
@@ -183,15 +199,7 @@ def reads(raw_scene: dict, raw_panel: dict) -> set[str]:
         marks = step.get("mark") if isinstance(step, dict) else None
         if isinstance(marks, dict) and raw_panel.get("id") in marks:
             text += " " + json.dumps(marks[raw_panel.get("id")], default=str)
-    seen: set[str] = set()
-    todo = [text]
-    while todo:  # measures that name measures
-        chunk = todo.pop()
-        for name, measure in derive.items():
-            if name not in seen and re.search(rf"\b{re.escape(str(name))}\b", chunk):
-                seen.add(name)
-                todo.append(json.dumps(measure, default=str))
-                text += " " + todo[-1]
+    text = with_measures(text, derive)
     base = raw_scene.get("base") or next(iter(datasets), None)
     for name, dataset in datasets.items():
         if isinstance(dataset, dict) and (name == base or re.search(rf"\b{re.escape(str(name))}\b", text)):

@@ -41,22 +41,14 @@ def datasets_read(raw_scene: dict, raw_panel: dict) -> set[str]:
     parameters it reads, and the base (every joined table is aligned to the base's rows).
     Generous on purpose, as bridge/scene/params.py `reads` is: a step counted here that does not
     change is rendered needlessly; one left out would keep stale data on the walls."""
-    from bridge.scene.params import reads
+    from bridge.scene.params import reads, with_measures
     from bridge.scene.yaml_nodes import mapping_in
 
     datasets = mapping_in(raw_scene, "datasets")
     base = raw_scene.get("base") or next(iter(datasets), None)
     derive = mapping_in(raw_scene, "derive")
     text = json.dumps(raw_panel, default=str)
-    seen: set[str] = set()
-    todo = [text]
-    while todo:  # measures that name measures
-        chunk = todo.pop()
-        for name, measure in derive.items():
-            if name not in seen and re.search(rf"\b{re.escape(str(name))}\b", chunk):
-                seen.add(name)
-                todo.append(json.dumps(measure, default=str))
-                text += " " + todo[-1]
+    text = with_measures(text, derive)
     params = mapping_in(raw_scene, "params")
     for name in reads(raw_scene, raw_panel):  # a parameter whose values come from a dataset's column
         param = params.get(name)
