@@ -137,3 +137,24 @@ def test_every_sample_report_imports_and_validates_clean(tmp_path, report):
     assert briefing.scene.steps and briefing.scene.panels
     faults, _ = layout_faults(briefing, 4096)
     assert faults == []
+
+
+@pytest.mark.slow
+def test_names_from_the_report_cannot_write_into_the_scene(monkeypatch):
+    """A page named "x\\nevil: 1" (a report is untrusted input) stays a title and a comment."""
+    from bridge.scaffold import from_report
+
+    real = from_report.read_report
+
+    def renamed(path):
+        report = real(path)
+        report.pages[1].name = "Supplier\nevil: 1\n# \x1b[31m"
+        return report
+
+    monkeypatch.setattr(from_report, "read_report", renamed)
+    imported = from_report.import_report(SUPPLIER, load_room(None), datetime.date(2024, 6, 30))
+    data = yaml.safe_load(imported.text)
+    assert "evil" not in data
+    assert data["steps"][1]["title"] == "Supplier\nevil: 1\n# \x1b[31m"  # kept as the page's name, quoted
+    comments = [line for line in imported.text.splitlines() if line.lstrip().startswith("#")]
+    assert any("Supplier evil: 1" in line and "\\x1b" in line for line in comments)

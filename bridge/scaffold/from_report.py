@@ -22,6 +22,7 @@ import yaml
 from bridge.data.powerbi.archive import read_member
 from bridge.data.powerbi.model import MeasureDef, PowerBIModel
 from bridge.data.powerbi.report import FieldRef, Page, Report, Visual, read_report
+from bridge.errors import printable
 from bridge.room.model import Room
 from bridge.scaffold.page_layout import Box, page_spots
 from bridge.scaffold.visuals import Skip, convert
@@ -291,7 +292,7 @@ def _scene_text(pbix: Path, b: Builder, panels: list[dict], steps: list[dict], s
     scene |= {"models": {MODEL: model}, "datasets": b.datasets}
     if b.params:
         scene["params"] = b.params
-    lines = [f"# Imported from {pbix.name} by `bridge import` on {today.isoformat()}: {len(report.pages)} page(s) became "
+    lines = [f"# Imported from {_said(pbix.name)} by `bridge import` on {today.isoformat()}: {len(report.pages)} page(s) became "
              f"{len(steps)} step(s) and {len(panels)} panel(s).",
              "# Each visual reads the report's model through a measure query (datasets v01, v02, …); as_of fixes the day",
              "# TODAY() gives its measures, so the briefing shows the same numbers tomorrow. Edit freely: `bridge validate`",
@@ -299,16 +300,16 @@ def _scene_text(pbix: Path, b: Builder, panels: list[dict], steps: list[dict], s
     lines.append(_dump(scene))
     lines.append("panels:")
     for step in steps:
-        lines.append(f"  # ---- {step['title']} " + "-" * max(4, 60 - len(step["title"])))
+        lines.append(f"  # ---- {_said(step['title'])} " + "-" * max(4, 60 - len(step["title"])))
         for note in (s for s in skipped if s.page == step["title"]):
-            lines.append(f"  # not converted: {note.visual}: {note.reason}")
+            lines.append(f"  # not converted: {_said(note.visual)}: {_said(note.reason)}")
         chunk = [p for p in panels if p["id"] in step["show"]]
         lines.append(_indent(_dump(chunk)))
     lines.append(_dump({"steps": steps}))
     left = [s for s in skipped if s.page not in {st["title"] for st in steps}]
     if left:
         lines.append("# Not converted, on pages with nothing else:")
-        lines += [f"#   {s.page}: {s.visual}: {s.reason}" for s in left]
+        lines += [f"#   {_said(s.page)}: {_said(s.visual)}: {_said(s.reason)}" for s in left]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -322,6 +323,12 @@ def _has_theme(pbix: Path) -> bool:
     except BridgeError:
         return False
     return True
+
+
+def _said(text: str) -> str:
+    """Text from the report as it may stand in a YAML comment: one line, no control characters
+    (a page named "x\\nkey: value" must not write a key into the scene)."""
+    return printable(" ".join(str(text).split()))[:300]
 
 
 def _dump(value: Any) -> str:
