@@ -70,10 +70,21 @@ def test_not_gzip(briefing):
 
 
 def test_file_over_the_size_limit(briefing):
+    # Read by pandas (asked for here), a file this big is refused before a byte is read.
     with open(briefing / "data" / "huge.csv", "wb") as f:  # sparse: costs no disk
         f.truncate(MAX_DATA_FILE_BYTES + 1024**2)
-    refused(run_bridge("validate", with_dataset(briefing, "{path: data/huge.csv, join: false}")),
+    refused(run_bridge("validate", with_dataset(briefing, "{path: data/huge.csv, engine: pandas, join: false}")),
             r"datasets.extra.path: huge.csv is 513 MB; a dataset file may be at most 512 MB")
+
+
+def test_a_big_file_of_junk_read_by_duckdb_is_one_located_line(briefing):
+    # A big CSV goes to DuckDB, which has no size cap (it streams, within its memory limit);
+    # 513 MB of NUL bytes is not a CSV, and says so in one line.
+    with open(briefing / "data" / "huge.csv", "wb") as f:
+        f.truncate(MAX_DATA_FILE_BYTES + 1024**2)
+    outcome = refused(run_bridge("validate", with_dataset(briefing, "{path: data/huge.csv, join: false}")),
+                      r"scene.yaml:\d+: datasets.extra.path: cannot read huge.csv with DuckDB: ")
+    assert outcome.max_rss_mb < 1500, outcome.max_rss_mb
 
 
 def test_utf16_csv_with_a_byte_order_mark_is_read(briefing):
