@@ -57,6 +57,7 @@ def run(args) -> int:
             with open(path, "xb") as file:
                 file.write(data)
     out.print(f"wrote {escape(scene)}: {imported.steps} step(s), {imported.panels} panel(s), laid out for {escape(room.name)}")
+    out.print(f"visuals converted: {imported.converted} of {imported.visuals}")
     if imported.skipped:
         out.print(f"not converted ({len(imported.skipped)}), also noted in the scene:")
         width = max(len(s.page) for s in imported.skipped)

@@ -47,6 +47,8 @@ class Imported:
     skipped: list[Skipped] = field(default_factory=list)
     panels: int = 0
     steps: int = 0
+    visuals: int = 0  # the report's visuals (slicers included), on every page
+    converted: int = 0  # of them, those that became a panel on the walls or a parameter
 
 
 class Builder:
@@ -172,8 +174,9 @@ def import_report(pbix: Path, room: Room, today: datetime.date | None = None) ->
     panels: list[dict] = []
     steps: list[dict] = []
     skipped: list[Skipped] = []
+    converted: set[int] = set()
     for number, page in enumerate(report.pages, start=1):
-        made = _page(page, report, b, room, number, skipped)
+        made = _page(page, report, b, room, number, skipped, converted)
         if made:
             panels.extend(made)
             steps.append({"title": page.name.strip() or f"Page {number}", "show": [p["id"] for p in made]})
@@ -182,19 +185,23 @@ def import_report(pbix: Path, room: Room, today: datetime.date | None = None) ->
     if not steps:
         raise Skip("nothing in the report converts to a panel")
     text = _scene_text(pbix, b, panels, steps, skipped, report, today)
-    return Imported(text, b.images, skipped, len(panels), len(steps))
+    return Imported(text, b.images, skipped, len(panels), len(steps),
+                    visuals=sum(len(page.visuals) for page in report.pages), converted=len(converted))
 
 
-def _page(page: Page, report: Report, b: Builder, room: Room, number: int, skipped: list[Skipped]) -> list[dict]:
-    """The panels of one page, placed round the room."""
+def _page(page: Page, report: Report, b: Builder, room: Room, number: int, skipped: list[Skipped],
+          converted: set[int]) -> list[dict]:
+    """The panels of one page, placed round the room; `converted` gains the id() of each visual
+    that became a parameter or a placed panel."""
     b.filters = {f.field.column: _values(f.values) for f in report.filters + page.filters}
     for visual in page.visuals:
         if visual.type in ("slicer", "advancedSlicerVisual"):
             try:
                 convert(visual, b)
+                converted.add(id(visual))
             except Skip as why:
                 skipped.append(Skipped(page.name, visual.type, str(why)))
-    made: list[tuple[dict, Box]] = []
+    made: list[tuple[dict, Box, int]] = []
     for visual in sorted(page.visuals, key=lambda v: (v.y, v.x)):
         if visual.type in ("slicer", "advancedSlicerVisual"):
             continue
@@ -211,24 +218,24 @@ def _page(page: Page, report: Report, b: Builder, room: Room, number: int, skipp
             skipped.append(Skipped(page.name, visual.type, f"part left out: {note}"))
         share = visual.width / max(len(result.panels), 1)
         for k, panel in enumerate(result.panels):
-            made.append((panel, Box(visual.x + k * share, visual.y, share, visual.height, panel["type"])))
+            made.append((panel, Box(visual.x + k * share, visual.y, share, visual.height, panel["type"]), id(visual)))
     if report.skipped_filters or page.skipped_filters:
         skipped.append(Skipped(page.name, "(filters)", f"{report.skipped_filters + page.skipped_filters} filter(s) other than "
                                                        "'is one of these values' (top N, relative dates, advanced)"))
-    boxes = [box for _, box in made]
+    boxes = [box for _, box, _ in made]
     spots = page_spots(boxes, page.width, page.height, room)
     for _ in range(3):  # grow what the layout pass finds too low for its title and content, then lay out again
-        lacks = [_lacking(panel, spot, b.look) if spot else 0.0 for (panel, _), spot in zip(made, spots)]
+        lacks = [_lacking(panel, spot, b.look) if spot else 0.0 for (panel, _, _), spot in zip(made, spots)]
         if not any(lacks):
             break
         boxes = [replace(box, min_height=max(box.min_height, spot.height + lack + 0.3)) if lack and spot else box
                  for box, spot, lack in zip(boxes, spots, lacks)]
         spots = page_spots(boxes, page.width, page.height, room)
     else:  # still too low after growing: left out and listed rather than drawn cut off
-        spots = [None if spot is None or _lacking(panel, spot, b.look) else spot for (panel, _), spot in zip(made, spots)]
+        spots = [None if spot is None or _lacking(panel, spot, b.look) else spot for (panel, _, _), spot in zip(made, spots)]
     used: set[str] = set()
     out = []
-    for (panel, _), spot in zip(made, spots):
+    for (panel, _, visual_id), spot in zip(made, spots):
         if spot is None:
             skipped.append(Skipped(page.name, panel["type"], "no room for it on the walls beside its neighbours, "
                                                              "at a size the room can read"))
@@ -238,6 +245,7 @@ def _page(page: Page, report: Report, b: Builder, room: Room, number: int, skipp
         while pid in used:
             pid += "-b"
         used.add(pid)
+        converted.add(visual_id)
         clean = {k: v for k, v in panel.items() if v is not None}
         out.append({"id": pid, **clean, "yaw": spot.yaw, "pitch": spot.pitch, "width": spot.width, "height": spot.height})
     return out
