@@ -158,3 +158,24 @@ def test_names_from_the_report_cannot_write_into_the_scene(monkeypatch):
     assert data["steps"][1]["title"] == "Supplier\nevil: 1\n# \x1b[31m"  # kept as the page's name, quoted
     comments = [line for line in imported.text.splitlines() if line.lstrip().startswith("#")]
     assert any("Supplier evil: 1" in line and "\\x1b" in line for line in comments)
+
+
+def test_the_visuals_extent_not_the_pages_margins_is_laid_round_the_room():
+    room = load_room("bridge")
+    boxes = [Box(400, 300, 200, 120, "column"), Box(640, 300, 200, 120, "column")]  # a wide empty margin all round
+    spots = page_spots(boxes, 1280, 720, room)
+    left, right = spots[0].yaw - spots[0].width / 2, spots[1].yaw + spots[1].width / 2
+    assert right - left > 250  # the two charts, not the page, span the walls
+    lo, hi = room.lit_band(0.0)
+    assert all(s.height > 0.8 * (hi - lo) - 6 for s in spots)  # and the band's height
+
+
+def test_a_picture_keeps_its_shape_and_text_keeps_its_size_while_charts_grow_into_the_free_band():
+    room = load_room("bridge")
+    boxes = [Box(0, 0, 600, 100, "column"), Box(700, 0, 400, 200, "image"), Box(0, 600, 600, 100, "kpi"),
+             Box(700, 600, 400, 100, "text")]
+    chart, picture, kpi, text = page_spots(boxes, 1280, 720, room)
+    assert picture.width == pytest.approx(picture.height * 2, abs=0.02)
+    assert chart.height > 14.5  # grown past a chart's least height into the band below it
+    assert chart.pitch - chart.height / 2 > kpi.pitch + kpi.height / 2  # and still clear of the card below
+    assert text.height == pytest.approx(5.0, abs=0.01)  # a text box's least height: its type does not grow

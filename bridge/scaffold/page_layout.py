@@ -20,12 +20,15 @@ if TYPE_CHECKING:
     from bridge.room.model import Room
 
 EDGE_DEG = 4.0  # left free at the page's two ends (where they meet behind the viewer in a ring)
-RING_SHARE = 0.6  # of a ring's circle a page spans: with the band's full height, over half the band, the back left dark
+RING_SHARE = 0.8  # of a ring's circle a page's visuals span at most: with the band's height, over half the band, the back left dark
+MAX_STRETCH = 6.0  # a visual is made at most this many times wider, for its height, than on the page
 GUTTER_DEG = 1.0  # taken off each visual's sides so neighbours on the page do not touch on the wall
 MIN_HEIGHT = {"kpi": 9.0, "text": 5.0, "image": 6.0, "table": 14.0, "cards": 12.0, "gauge": 12.0}
 DEFAULT_MIN_HEIGHT = 14.0  # a chart: title, plot and axis labels at the room's type sizes
 MIN_WIDTH = {"kpi": 14.0, "text": 10.0, "image": 8.0}
 DEFAULT_MIN_WIDTH = 22.0
+FIXED_SIZE = {"image", "text"}  # kinds whose content does not grow with the panel: a taller card would only be empty
+GROW = 2.5  # a visual grows at most to this many times its height into the free band above and below it
 NO_ROOM_SHARE = 0.8  # a visual squeezed below this share of the height it needs is left out (and listed), not drawn illegibly
 
 
@@ -60,18 +63,27 @@ def page_spots(boxes: list[Box], page_width: float, page_height: float, room: Ro
     band = top - bottom
     zones = [(z0, z1) for z0, z1, _ in blend_zones(room)]
     floors = _floors(boxes, band)
+    # The visuals' own extent, not the page's margins, is what is laid over the walls; a page of
+    # one or two small visuals is not stretched round the room past MAX_STRETCH.
+    x0, x1 = min((b.x for b in boxes), default=0.0), max((b.x + b.width for b in boxes), default=page_width)
+    y0, y1 = min((b.y for b in boxes), default=0.0), max((b.y + b.height for b in boxes), default=page_height)
+    wide, tall = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    span = min(span, wide * band / tall * MAX_STRETCH)
     spots = []
     for box, floor in zip(boxes, floors):
-        width = max(box.width / page_width * span - 2 * GUTTER_DEG, 1.0)
-        height = max(box.height / page_height * band - GUTTER_DEG, 1.0)
-        yaw = centre - span / 2 + (box.x + box.width / 2) / page_width * span
-        pitch = top - (box.y + box.height / 2) / page_height * band
+        width = max(box.width / wide * span - 2 * GUTTER_DEG, 1.0)
+        height = max(box.height / tall * band - GUTTER_DEG, 1.0)
+        yaw = centre - span / 2 + (box.x - x0 + box.width / 2) / wide * span
+        pitch = top - (box.y - y0 + box.height / 2) / tall * band
         width = max(width, MIN_WIDTH.get(box.kind, DEFAULT_MIN_WIDTH))
         height = min(max(height, floor), band)
+        if box.kind == "image":  # a picture keeps its shape: a wider card would only frame dark space
+            width = min(width, height * box.width / box.height)
         pitch = min(max(pitch, bottom + height / 2), top - height / 2)
         yaw, width = _off_blend_zones(yaw, width, zones)
         spots.append(Spot(yaw, pitch, width, height))
-    apart = _apart(spots, floors, [b.kind for b in boxes], bottom, top)
+    kinds = [b.kind for b in boxes]
+    apart = _taller(_apart(spots, floors, kinds, bottom, top), kinds, bottom, top)
     return [Spot(round(_wrapped(s.yaw), 2), round(s.pitch, 2), round(s.width, 2), round(s.height, 2)) if s else None
             for s in apart]
 
@@ -112,6 +124,35 @@ def _apart(spots: list[Spot], floors: list[float], kinds: list[str], bottom: flo
                 spot = _below_or_above(spot, other, floor, bottom, top)
         placed.append(spot)
     return placed
+
+
+def _taller(spots: list[Spot | None], kinds: list[str], bottom: float, top: float) -> list[Spot | None]:
+    """Each spot whose content scales with it (not a picture, nor text) grown up and down into the free band around it, to GROW times its
+    height at most: up to half the gap to the spot above or below it (the one beyond grows into
+    the other half), or to the band's edge.  A page's white space stays on the page; the room's
+    walls are lit."""
+    grown: list[Spot | None] = []
+    for k, (spot, kind) in enumerate(zip(spots, kinds)):
+        if spot is None or kind in FIXED_SIZE:
+            grown.append(spot)
+            continue
+        lo, hi = spot.pitch - spot.height / 2, spot.pitch + spot.height / 2
+        new_lo, new_hi = bottom, top
+        for j, other in enumerate(spots):
+            if j == k or other is None or abs(spot.yaw - other.yaw) >= (spot.width + other.width) / 2:
+                continue
+            o_lo, o_hi = other.pitch - other.height / 2, other.pitch + other.height / 2
+            if o_lo >= hi:
+                new_hi = min(new_hi, (hi + o_lo) / 2 - GUTTER_DEG / 4)
+            elif o_hi <= lo:
+                new_lo = max(new_lo, (lo + o_hi) / 2 + GUTTER_DEG / 4)
+        extra = spot.height * (GROW - 1)
+        up, down = max(0.0, new_hi - hi), max(0.0, lo - new_lo)
+        if up + down > extra:  # shared in proportion to the room on each side
+            up, down = up * extra / (up + down), down * extra / (up + down)
+        lo, hi = lo - down, hi + up
+        grown.append(Spot(spot.yaw, (lo + hi) / 2, spot.width, hi - lo))
+    return grown
 
 
 def _below_or_above(spot: Spot, other: Spot, floor: float, bottom: float, top: float) -> Spot | None:
