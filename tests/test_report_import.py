@@ -86,6 +86,7 @@ def test_a_report_imports_as_a_briefing_that_validates_with_a_clean_layout(tmp_p
     assert main(["import", str(SUPPLIER), "--out", str(tmp_path / "b"), "--as-of", AS_OF]) == 0
     printed = capsys.readouterr().out
     assert "not converted" in printed and "map" in printed and "boundary files" in printed
+    assert "visuals converted: 21 of 26" in printed  # slicers (parameters) and placed panels, of every visual
     scene = tmp_path / "b" / "old-Supplier-Quality-Analysis-Sample-PBIX.yaml"
     text = scene.read_text()
     assert (tmp_path / "b" / SUPPLIER.name).read_bytes() == SUPPLIER.read_bytes()
