@@ -8,7 +8,8 @@ imported report's median step at 50% or more.  The peer is the frame itself: wha
 what `bridge render` wrote (step-NN/equirect.png), in the default room.
 
 Run: .venv/bin/python bench/room_usage.py [FOLDER] [--quick]
-FOLDER (default ../shared/data/pbix if it is there, else data/sample) holds the .pbix files.
+FOLDER (default: pbix/ in the shared data folder beside the checkout, or BRIDGE_SHARED_DATA, if it is there;
+else data/sample) holds the .pbix files.
 (--quick: finding-dave and the sample's .pbix at 1024×512.)  Writes bench/results/room_usage.json.
 """
 
