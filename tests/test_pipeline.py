@@ -13,8 +13,17 @@ from tests.conftest import MINIMAL, ROOT, write_scene
 REFERENCE = ROOT / "tests" / "reference" / "finding-dave-2048x1024"
 
 
+@pytest.fixture(scope="module")
+def sample_render(tmp_path_factory):
+    """The sample briefing rendered once at 2048×1024: (the briefing, the folder its steps are in, the step numbers)."""
+    out = tmp_path_factory.mktemp("finding-dave")
+    briefing = load_briefing(ROOT / "scenes" / "finding-dave.yaml")
+    result = render_briefing(briefing, load_room("bridge"), out, (2048, 1024))
+    return briefing, out, result.steps
+
+
 @pytest.mark.slow
-def test_sample_frames_match_the_pictures_from_before_the_refactor(tmp_path):
+def test_sample_frames_match_the_pictures_from_before_the_refactor(sample_render):
     """tests/reference/ holds the sample's frames rendered before panel types became modules.
 
     On this project's machines they are reproduced exactly (checked when the refactor landed).
@@ -22,15 +31,31 @@ def test_sample_frames_match_the_pictures_from_before_the_refactor(tmp_path):
     Mesa's software rasteriser may round texture filtering differently; a moved label, a changed
     colour or size would change thousands of pixels by far more.
     """
-    briefing = load_briefing(ROOT / "scenes" / "finding-dave.yaml")
-    result = render_briefing(briefing, load_room("bridge"), tmp_path, (2048, 1024))
-    assert len(result.steps) == 7
-    for n in result.steps:
-        new = np.asarray(Image.open(tmp_path / f"step-{n:02d}" / "equirect.png")).astype(int)
+    _, out, steps = sample_render
+    assert len(steps) == 7
+    for n in steps:
+        new = np.asarray(Image.open(out / f"step-{n:02d}" / "equirect.png")).astype(int)
         old = np.asarray(Image.open(REFERENCE / f"step-{n:02d}.png")).astype(int)
         assert new.shape == old.shape
         differs = np.abs(new - old).max(axis=-1) > 2
         assert differs.mean() <= 1e-4, f"step {n}: {differs.sum()} pixels differ from the reference"
+
+
+@pytest.mark.slow
+def test_the_sample_uses_the_room(sample_render):
+    """At least five of the sample's seven steps light half of the room's lit band or more, as
+    bench/room_usage.py measures it (the same function): its maps fill the band's height on a
+    wall each, and a step shows what belongs to it on several walls, not a few cards on dark ones.
+    (Before the redesign its steps lit 11–40%.)"""
+    from bridge.render.output import read_equirect
+    from bridge.render.room_usage import background_rgb, band_mask, band_usage
+
+    briefing, out, steps = sample_render
+    room = load_room("bridge")
+    background = background_rgb(briefing.theme)
+    mask = band_mask(room, 2048, 1024)
+    shares = [band_usage(read_equirect(out / f"step-{n:02d}" / "equirect.png"), room, background, mask) for n in steps]
+    assert sum(share >= 0.5 for share in shares) >= 5, [f"{share:.0%}" for share in shares]
 
 
 def test_rules_checked_without_drawing(workdir):
