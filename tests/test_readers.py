@@ -180,6 +180,83 @@ def test_geojson_rings_holes_and_named_crs(tmp_path):
     assert np.array_equal(geometry[0][0][1], np.array(hole, float))
 
 
+def _full_reading(path, monkeypatch):
+    """What the full reader (json, feature by feature) makes of a file, or the message it refuses it with."""
+    from bridge.data import formats
+
+    with monkeypatch.context() as patch:
+        patch.setattr(formats, "_plain_geojson", lambda text: None)
+        try:
+            return formats.read_geojson(path)
+        except BridgeError as exc:
+            return str(exc)
+
+
+SQUARE = "[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]"
+
+
+def _collection(*coordinates, kind="Polygon", extra=""):
+    features = ", ".join(f'{{"type": "Feature", "properties": {{"code": "A{i}"{extra}}}, '
+                         f'"geometry": {{"type": "{kind}", "coordinates": {c}}}}}' for i, c in enumerate(coordinates))
+    return f'{{"type": "FeatureCollection", "features": [{features}]}}'
+
+
+@pytest.mark.parametrize("content,fast", [
+    (_collection(f"[{SQUARE}, [[1, 1], [1, 2], [2, 2], [2, 1], [1, 1]]]", f"[{SQUARE}]"), True),  # a hole
+    (_collection(f"[[{SQUARE}], [{SQUARE}]]", kind="MultiPolygon"), True),
+    (_collection("[[[-1.5e-3, 52.25], [1E+2, -0.0], [0.5e1, 3e+00], [-12 , 7.125], [-1.5e-3,52.25]]]"), True),
+    (json.dumps(json.loads(_collection(f"[{SQUARE}]", f"[{SQUARE}]")), indent=2), True),  # pretty-printed
+    (_collection(f"[{SQUARE}]", extra=', "coordinates": [1, 2]'), False),  # a property named coordinates
+    (_collection("[[[0, 0, 9], [4, 0, 9], [4, 4, 9], [0, 0, 9]]]"), False),  # 3D points
+    (_collection(f"[[{SQUARE}]]"), False),  # a MultiPolygon's nesting in a Polygon: refused, by the full reader
+])
+def test_plain_geojson_reads_as_the_full_reader_does(tmp_path, monkeypatch, content, fast):
+    """The fast reading of a plain GeoJSON (its coordinates parsed in numpy) gives what the full reader
+    gives, to the bit; anything else is left to the full reader, refusals and all."""
+    from bridge.data import formats
+
+    path = tmp_path / "areas.geojson"
+    path.write_text(content)
+    assert (formats._plain_geojson(content) is not None) == fast
+    full = _full_reading(path, monkeypatch)
+    try:
+        fast = read_geojson(path)
+    except BridgeError as exc:
+        fast = str(exc)
+    if isinstance(full, str):
+        assert fast == full
+        return
+    assert fast[0].equals(full[0]) and fast[2] == full[2]
+    assert len(fast[1]) == len(full[1])
+    for mine, theirs in zip(fast[1], full[1]):
+        assert [len(p) for p in mine] == [len(p) for p in theirs]
+        for a, b in zip([r for p in mine for r in p], [r for p in theirs for r in p]):
+            assert a.dtype == b.dtype and np.array_equal(a, b) and np.array_equal(np.signbit(a), np.signbit(b))
+
+
+@pytest.mark.parametrize("number", ["01", "-01", ".5", "1.", "+1", "1e", "1e+", "1.2.3", "1e2e3", "1e2.5", "--1", "1-2",
+                                    "0 1", "1.e5", "-", "[1", "[]"])
+def test_plain_geojson_is_as_strict_as_json(tmp_path, monkeypatch, number):
+    """A number JSON does not allow, inside the coordinates, is refused with json's own message."""
+    from bridge.data import formats
+
+    path = tmp_path / "areas.geojson"
+    path.write_text(_collection(f"[[[{number}, 0], [4, 0], [4, 4], [0, 4], [0, 0]]]"))
+    assert formats._plain_geojson(path.read_text()) is None
+    full = _full_reading(path, monkeypatch)
+    with pytest.raises(BridgeError) as info:
+        read_geojson(path)
+    assert str(info.value) == full
+
+
+def test_plain_geojson_refuses_short_rings_as_the_full_reader(tmp_path, monkeypatch):
+    path = tmp_path / "areas.geojson"
+    path.write_text(_collection(f"[{SQUARE}]", "[[[0, 0], [1, 0], [0, 0]]]"))
+    with pytest.raises(BridgeError, match="feature 1 has a ring of fewer than 4 points") as info:
+        read_geojson(path)
+    assert str(info.value) == _full_reading(path, monkeypatch)
+
+
 def test_counts_name_the_table_after_where_and_pivot(workdir):
     """`counts:` is checked once `where:` and `pivot:` have run: the long table's value column is a count
     after a filter; after a pivot it stands for every pivoted column; unknown names are all refused at once."""
@@ -199,3 +276,22 @@ def test_an_aggregated_dataset_may_name_its_count_column(workdir):
     visits = ("  visits: {path: data/lsoa21_centroids_shropshire.csv, points: {x: easting, y: northing, crs: EPSG:27700},"
               " aggregate: {count: n}, counts: [n]}\n")
     assert ("visits", "n") in brief(workdir, visits).data.counts
+
+
+def test_the_collector_is_paused_while_a_file_is_read_and_no_longer():
+    import gc
+
+    from bridge.data.readers import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        assert not gc.isenabled()
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # held off by someone else: left so
+    finally:
+        gc.enable()
