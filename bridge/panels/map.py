@@ -37,6 +37,7 @@ from bridge.panels.common.geo import (
     leave_room,
     map_axes,
     point_table,
+    rgba,
 )
 from bridge.panels.common.pictures import read_rgb
 from bridge.panels.common.values import condition, texts
@@ -192,7 +193,9 @@ class MapPanel(PanelModel):
             classes = getattr(content, "classing", Classing("quantiles"))
             faces, edges, colours = class_colours(content.values, content.suppressed, classes, self.palette, t)
             alpha = 0.75 if content.raster is not None else 1.0
-            ax.add_collection(PathCollection(paths, facecolors=faces, edgecolors=t.card, linewidths=0.3, alpha=alpha, zorder=1))
+            # the view is fitted to the areas below (fit_extent): no data-limit pass over every path (autolim)
+            ax.add_collection(PathCollection(paths, facecolors=rgba(faces), edgecolors=t.card, linewidths=0.3, alpha=alpha,
+                                             zorder=1), autolim=False)
             handles = [Patch(facecolor=col, edgecolor=t.border, label=label)
                        for col, label in zip(colours, legend_labels(edges, getattr(content, "count", False), classes))][::-1]
             if content.suppressed.any():
@@ -201,7 +204,7 @@ class MapPanel(PanelModel):
                 handles.append(Patch(facecolor=t.missing, edgecolor=t.border, label="no data"))
         else:
             ax.add_collection(PathCollection(paths, facecolors="none" if content.raster is not None else t.missing,
-                                             edgecolors=t.muted, linewidths=0.4, zorder=1))
+                                             edgecolors=t.muted, linewidths=0.4, zorder=1), autolim=False)
         if content.outline is not None:
             ax.add_collection(PathCollection([compound_path(p) for p in content.outline], facecolors="none",
                                              edgecolors=t.text, linewidths=max(0.8, 0.08 * c.ppd), zorder=3))

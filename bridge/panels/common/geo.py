@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgba
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import Formatter
 from matplotlib.transforms import Bbox
@@ -115,6 +116,14 @@ def compound_path(polygons) -> MplPath:
             code[0] = MplPath.MOVETO
             codes.append(code)
     return MplPath(np.concatenate(verts), np.concatenate(codes))
+
+
+def rgba(colours: list) -> np.ndarray:
+    """A colour per area as an (n, 4) RGBA array, each distinct colour converted once: a collection
+    given a list converts it colour by colour, and again as its alpha is set (England's 35,672 areas:
+    0.15 s, against next to nothing for the few colours a choropleth has)."""
+    converted = {c: to_rgba(c) for c in dict.fromkeys(colours)}
+    return np.array([converted[c] for c in colours], dtype=float).reshape(-1, 4)
 
 
 def map_axes(c: Canvas, bottom: float, top: float, legend: bool):
