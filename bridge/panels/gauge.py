@@ -41,7 +41,7 @@ class GaugePanel(PanelModel):
     type: Literal["gauge"]
     listing_order = 27
     value: Expr = Field(description="One number, e.g. sum(people.total) or mean(fuel.rate)")
-    min: float | Expr = Field(0, description="The ring's start: a number or an expression giving one")
+    min: float | Expr = Field(0.0, description="The ring's start: a number or an expression giving one")
     max: float | Expr = Field(description="The ring's end: a number or an expression giving one")
     target: float | Expr | None = Field(None, description="A mark across the ring, e.g. a target or England's value")
     target_label: str | None = Field(None, description="What the target is, e.g. 'target' or 'England'")
