@@ -347,9 +347,7 @@ def _join(data: SceneData, name: str, base_keys: pd.Series) -> None:
             raise BridgeError(doc.problem(here + ("join", "on"), "must name a column of the joined table"))
         targets, against = _keys(value), f"'{dataset.join.on}'"
     frame = table.frame.set_axis(keys.to_numpy(), axis=0)
-    # the keys are unique (checked above), so a lookup in their index says which match: 35x faster than
-    # isin on pandas' Arrow strings (0.12 s for England's 35,672 areas)
-    matched = pd.Series(frame.index.get_indexer(targets) >= 0, index=targets.index)
+    matched = pd.Series(frame.index.get_indexer(targets) >= 0, index=targets.index)  # keys unique: isin took 0.12 s
     if not matched.any():
         raise BridgeError(doc.problem(here + ("key",),
             f"no key in '{table.key}' matches {against} (e.g. {keys.iloc[0]!r} vs {targets.iloc[0]!r}); check both key columns"))
