@@ -103,9 +103,10 @@ def main() -> None:
         extra = f"  visuals {r['visuals_converted']}/{r['visuals_total']}" if "visuals_total" in r else ""
         print(f"{name[:43]:44}{r['steps_at_least_half']:>6}/{len(r['steps']):<5}{r['median']:>8.0%}  "
               f"{' '.join(f'{s:.0%}' for s in r['steps'])}{extra}")
+    lowest = record["imported_lowest_median"]
     print(f"finding-dave: {dave['steps_at_least_half']} of {len(dave['steps'])} steps at 50% or more "
           f"(target {TARGET_FINDING_DAVE}); imported reports' lowest median step: "
-          f"{record['imported_lowest_median'] if record['imported_lowest_median'] is None else format(record['imported_lowest_median'], '.0%')} (target 50%)")
+          f"{'none imported' if lowest is None else format(lowest, '.0%')} (target 50%)")
     write_result("room_usage", record, args.quick)
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from bridge.room.model import Room
 
 EDGE_DEG = 4.0  # left free at the page's two ends (where they meet behind the viewer in a ring)
-RING_SHARE = 0.8  # of a ring's circle a page's visuals span at most: with the band's height, over half the band, the back left dark
+RING_SHARE = 0.8  # of a ring's circle a page's visuals span at most (the back is left dark)
 MAX_STRETCH = 6.0  # a visual is made at most this many times wider, for its height, than on the page
 GUTTER_DEG = 1.0  # taken off each visual's sides so neighbours on the page do not touch on the wall
 MIN_HEIGHT = {"kpi": 9.0, "text": 5.0, "image": 6.0, "table": 14.0, "cards": 12.0, "gauge": 12.0}
@@ -127,10 +127,10 @@ def _apart(spots: list[Spot], floors: list[float], kinds: list[str], bottom: flo
 
 
 def _taller(spots: list[Spot | None], kinds: list[str], bottom: float, top: float) -> list[Spot | None]:
-    """Each spot whose content scales with it (not a picture, nor text) grown up and down into the free band around it, to GROW times its
-    height at most: up to half the gap to the spot above or below it (the one beyond grows into
-    the other half), or to the band's edge.  A page's white space stays on the page; the room's
-    walls are lit."""
+    """Each spot whose content scales with it (not a picture, nor text) grown up and down into the
+    free band around it, to GROW times its height at most: up to half the gap to the spot above
+    or below it (the one beyond grows into the other half), or to the band's edge.  A page's
+    white space stays on the page; the room's walls are lit."""
     grown: list[Spot | None] = []
     for k, (spot, kind) in enumerate(zip(spots, kinds)):
         if spot is None or kind in FIXED_SIZE:
