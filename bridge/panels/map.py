@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import PathCollection
 from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path
 from pydantic import Field
 
 from bridge.data.disclosure import SUPPRESSED, is_count
@@ -187,7 +188,9 @@ class MapPanel(PanelModel):
         paths = [compound_path(p) for p in content.polygons]
         if content.raster is not None:
             pixels, (x0, y0, x1, y1), opacity = content.raster
-            ax.imshow(pixels, extent=(x0, x1, y0, y1), alpha=opacity, zorder=0, interpolation="bilinear")
+            image = ax.imshow(pixels, extent=(x0, x1, y0, y1), alpha=opacity, zorder=0, interpolation="bilinear")
+            if paths:  # the picture shown only within the areas: its corners beyond them are not the county's
+                image.set_clip_path(PathPatch(Path.make_compound_path(*paths), transform=ax.transData))
         handles = []
         if content.values is not None:
             classes = getattr(content, "classing", Classing("quantiles"))

@@ -42,6 +42,15 @@ def test_map_raster_underlay(workdir):
     assert share_of(drawn.image, "#000004", tol=40) + share_of(drawn.image, palette("inferno", 5)[2], tol=40) > 0.01
 
 
+def test_a_raster_underlay_is_shown_only_within_the_areas(workdir):
+    # The GeoTIFF is a rectangle round the county, black beyond it: clipped to the areas, its
+    # corners are the card's colour, not a black box (they were 16% of the panel).
+    b = scene_with(workdir, "  - {id: p, type: map, raster: {path: data/indoors_shropshire.tif, opacity: 1}, width: 50, height: 30}\n")
+    drawn = draw(b)
+    assert share_of(drawn.image, "#000000", tol=8) < 0.02
+    assert share_of(drawn.image, THEME.card, tol=4) > 0.6
+
+
 def test_map_needs_polygons(workdir):
     text = MINIMAL.replace("steps:", "  - {id: m, type: map, data: people, colour: total, width: 20, height: 10}\nsteps:")
     with pytest.raises(BridgeError, match="a map needs polygons"):
