@@ -1,11 +1,12 @@
 """A report page's arrangement mapped onto the room's walls, not shrunk onto one.
 
 Left to right on the page becomes yaw round the room, the page's middle on the presenter's
-front; top to bottom becomes pitch within the lit band.  The page is stretched to the yaws the
-room lights (all round a ring, the front of a front wall), less a margin, so its visuals use
-the walls; each visual keeps its share of the page.  A visual is then grown to the least a
-panel of its kind needs to be legible (a chart's axis labels, a card's number), moved off a
-blend zone when its title would start in one, and kept inside the band.
+front; top to bottom becomes pitch within the lit band.  The visuals' own extent (not the
+page's margins) is stretched over the yaws the room lights (most of a ring, the front of a
+front wall), so they use the walls; each visual keeps its share of it.  A visual is then grown
+to the least a panel of its kind needs to be legible (a chart's axis labels, a card's number),
+moved off a blend zone when its title would start in one, kept inside the band, and, where its
+content grows with it, made taller into the free band around it.
 """
 
 from __future__ import annotations
