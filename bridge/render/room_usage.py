@@ -12,7 +12,7 @@ import numpy as np
 
 from bridge.geometry import x_to_yaw, y_to_pitch
 from bridge.room.model import Room
-from bridge.theme import Theme
+from bridge.theme import Theme, rgb255
 
 LIT_TOLERANCE = 10  # a pixel differs from the background when a channel is more than this many levels off
 
@@ -29,9 +29,8 @@ def band_mask(room: Room, width: int, height: int) -> np.ndarray:
 
 
 def background_rgb(theme: Theme) -> np.ndarray:
-    """The theme's background colour as three 0..255 levels."""
-    hex_colour = str(theme.background).lstrip("#")
-    return np.array([int(hex_colour[i:i + 2], 16) for i in (0, 2, 4)], dtype=np.int16)
+    """The theme's background colour as three 0..255 levels (any colour a theme may give)."""
+    return np.array(rgb255(theme.background), dtype=np.int16)
 
 
 def band_usage(frame: np.ndarray, room: Room, background: np.ndarray, mask: np.ndarray | None = None) -> float:
