@@ -77,7 +77,12 @@ def project_to_bng(geometry: list, crs: str, doc: YamlDocument, key_path: tuple)
     x, y = to_bng.transform(np.ascontiguousarray(allxy[:, 0]), np.ascontiguousarray(allxy[:, 1]), inplace=True)
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise BridgeError(doc.problem(key_path, f"some coordinates cannot be projected from {crs}; check the crs"))
-    projected = np.column_stack([x, y])
-    ends = np.cumsum([len(r) for r in rings]).tolist()  # each ring a slice of it, cut in one pass (np.split's is slower)
-    flat = iter([projected[a:b] for a, b in zip([0, *ends[:-1]], ends)])
+    flat = iter(consecutive(np.column_stack([x, y]), [len(r) for r in rings]))
     return [[[next(flat) for _ in poly] for poly in areas] for areas in geometry]
+
+
+def consecutive(items, lengths) -> list:
+    """`items` (an array or a list) cut into consecutive pieces of the given lengths, in one pass
+    (np.split's is slower): the flat points of a file's rings back into rings, rings into polygons."""
+    ends = np.cumsum(lengths).tolist()
+    return [items[a:b] for a, b in zip([0, *ends[:-1]], ends)]

@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 
+from bridge.data.coordinates import consecutive
+
 # The fast reading of a plain file (every geometry a Polygon or MultiPolygon of 2D points): each
 # geometry's "coordinates" array is cut out of the text and read in numpy, so its numbers never become
 # Python objects, and json reads what is left (properties, types) with a number standing in for each
@@ -59,12 +61,8 @@ def plain_geojson(text: str) -> tuple[dict, list] | None:
     if read is None:
         return None
     xy, ring_sizes, rings_per_polygon, polygons_per_feature = read
-    ends = np.cumsum(ring_sizes).tolist()
-    rings = [xy[a:b] for a, b in zip([0, *ends[:-1]], ends)]
-    ends = np.cumsum(rings_per_polygon).tolist()
-    polygons = [rings[a:b] for a, b in zip([0, *ends[:-1]], ends)]
-    ends = np.cumsum(polygons_per_feature).tolist()
-    return collection, [polygons[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+    polygons = consecutive(consecutive(xy, ring_sizes), rings_per_polygon)
+    return collection, consecutive(polygons, polygons_per_feature)
 
 
 def _numeric_arrays(arrays: list[str], depth: np.ndarray):
