@@ -83,7 +83,8 @@ def test_a_big_file_of_junk_read_by_duckdb_is_one_located_line(briefing):
     with open(briefing / "data" / "huge.csv", "wb") as f:
         f.truncate(MAX_DATA_FILE_BYTES + 1024**2)
     outcome = refused(run_bridge("validate", with_dataset(briefing, "{path: data/huge.csv, join: false}")),
-                      r"scene.yaml:\d+: datasets.extra.path: cannot read huge.csv with DuckDB: ")
+                      r"scene.yaml:\d+: datasets.extra.path: cannot read huge.csv with DuckDB: .*; check it is a CSV "
+                      r"with a header row \(UTF-8\) or a Parquet file")
     assert outcome.max_rss_mb < 1500, outcome.max_rss_mb
 
 

@@ -85,7 +85,8 @@ def read(name: str, dataset: Dataset, path: Path, doc: YamlDocument, params=None
             return _read(con, name, dataset, path, doc, params, source)
     except duckdb.Error as exc:
         said = shown(str(exc).replace(str(path), path.name).splitlines()[0], 160)
-        raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} with DuckDB: {said}")) from None
+        raise BridgeError(doc.problem(here + ("path",), f"cannot read {path.name} with DuckDB: {said}; check it is a "
+                                                          "CSV with a header row (UTF-8) or a Parquet file")) from None
 
 
 def _read(con, name: str, dataset: Dataset, path: Path, doc: YamlDocument, params, source: Sql) -> Table:
