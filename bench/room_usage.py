@@ -66,7 +66,7 @@ def summary(shares: list[float]) -> dict:
 
 def imported(pbix: Path, size: str, work: Path) -> dict | None:
     """The report imported and measured, or None when it holds nothing to import."""
-    folder = work / f"import-{len(list(work.glob('import-*')))}"
+    folder = work / f"import-{pbix.stem}"
     done = subprocess.run(bridge_command("import", pbix, "--out", folder), cwd=ROOT, capture_output=True,
                           text=True, env=child_env())
     if done.returncode != 0:
